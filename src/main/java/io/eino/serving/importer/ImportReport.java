@@ -1,0 +1,25 @@
+package io.eino.serving.importer;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one import did.
+ *
+ * @param exportDirectory the SavedModel written
+ * @param opsetVersion the ONNX default-domain opset of the source
+ * @param operatorCounts ONNX nodes translated, by operator type
+ * @param parameterCount weights carried over as variables (elements)
+ * @param outputs the outputs of the {@code serving_default} signature
+ * @param elapsed wall time of the whole import
+ */
+public record ImportReport(Path exportDirectory, long opsetVersion, Map<String, Integer> operatorCounts,
+		long parameterCount, List<String> outputs, Duration elapsed) {
+
+	public int nodeCount() {
+		return this.operatorCounts.values().stream().mapToInt(Integer::intValue).sum();
+	}
+
+}

@@ -1,0 +1,235 @@
+package io.eino.serving.importer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Signature;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * Translates a BERT-family ONNX encoder export into a TensorFlow SavedModel that
+ * eino-serving serves.
+ *
+ * <p>
+ * The SavedModel's {@value #SIGNATURE} signature takes {@code input_ids},
+ * {@code attention_mask} and {@code token_type_ids} (int64, {@code [batch, sequence]})
+ * and returns {@code last_hidden_state} (the encoder's own output),
+ * {@code sentence_embedding} (masked mean pooling + L2 normalisation) and, when a
+ * {@link ClassifierHead} is given, {@code logits} and {@code probabilities}. Weights
+ * become variables stored in the SavedModel's checkpoint.
+ *
+ * <p>
+ * Supported operators: {@link OperatorTranslators#standard()}; anything else is refused
+ * with an {@link OnnxImportException} naming the operator and the node.
+ */
+public final class OnnxImporter {
+
+	public static final String SIGNATURE = "serving_default";
+
+	public static final List<String> TOKEN_INPUTS = List.of("input_ids", "attention_mask", "token_type_ids");
+
+	private static final Logger logger = LoggerFactory.getLogger(OnnxImporter.class);
+
+	private static final Set<String> DEFAULT_DOMAINS = Set.of("", "ai.onnx");
+
+	public ImportReport importModel(Path onnxFile, Path exportDirectory, ClassifierHead head) throws IOException {
+		long started = System.nanoTime();
+		logger.info("Importing ONNX model {} ({} MiB)", onnxFile, Files.size(onnxFile) >> 20);
+		ModelProto model = ModelProto.parseFrom(Files.readAllBytes(onnxFile));
+		long opset = defaultOpset(model);
+		GraphProto onnxGraph = model.getGraph();
+		checkOperators(onnxGraph);
+		try (Graph graph = new Graph()) {
+			Ops tf = Ops.create(graph);
+			TranslationContext context = new TranslationContext(tf.withSubScope("encoder"));
+			Map<String, Operand<TInt64>> inputs = defineInputs(tf, onnxGraph, context);
+			List<WeightAssignment> assignments = new ArrayList<>();
+			long parameters = defineInitializers(onnxGraph, context, assignments);
+			Map<String, Integer> operatorCounts = translateNodes(onnxGraph, opset, context);
+			Operand<TFloat32> hiddenStates = tf.withName("last_hidden_state")
+				.identity(OperatorTranslators.typed(context.graphOutput(hiddenStateOutput(onnxGraph))));
+
+			Signature.Builder signature = Signature.builder().key(SIGNATURE);
+			inputs.forEach(signature::input);
+			signature.output("last_hidden_state", hiddenStates);
+			Operand<TFloat32> embedding = tf.withName("sentence_embedding")
+				.identity(EncoderOutputs.sentenceEmbedding(tf.withSubScope("pooling"), hiddenStates,
+						inputs.get("attention_mask")));
+			signature.output("sentence_embedding", embedding);
+			if (head != null) {
+				checkHead(head, embedding);
+				Operand<TFloat32> logits = tf.withName("logits")
+					.identity(EncoderOutputs.logits(tf, embedding, head, assignments));
+				signature.output("logits", logits);
+				signature.output("probabilities", tf.withName("probabilities").nn.softmax(logits));
+			}
+			Signature built = signature.build();
+			export(graph, built, assignments, exportDirectory);
+			ImportReport report = new ImportReport(exportDirectory, opset, operatorCounts, parameters,
+					List.copyOf(built.outputNames()), Duration.ofNanos(System.nanoTime() - started));
+			logger.info("Imported {} ONNX nodes of {} operator types, {} parameters, into {} in {} ms",
+					report.nodeCount(), operatorCounts.size(), parameters, exportDirectory,
+					report.elapsed().toMillis());
+			return report;
+		}
+	}
+
+	private static long defaultOpset(ModelProto model) {
+		return model.getOpsetImportList()
+			.stream()
+			.filter((opset) -> DEFAULT_DOMAINS.contains(opset.getDomain()))
+			.mapToLong(OperatorSetIdProto::getVersion)
+			.findFirst()
+			.orElseThrow(() -> new OnnxImportException("The ONNX model imports no default-domain opset"));
+	}
+
+	private static void checkOperators(GraphProto graph) {
+		Map<String, String> unsupported = new TreeMap<>();
+		for (NodeProto node : graph.getNodeList()) {
+			boolean known = OperatorTranslators.standard().containsKey(node.getOpType())
+					&& DEFAULT_DOMAINS.contains(node.getDomain());
+			if (!known) {
+				unsupported.putIfAbsent(node.getOpType(), node.getName());
+			}
+		}
+		if (!unsupported.isEmpty()) {
+			String list = unsupported.entrySet()
+				.stream()
+				.map((e) -> e.getKey() + " (first at node '" + e.getValue() + "')")
+				.collect(Collectors.joining(", "));
+			throw new OnnxImportException("Unsupported ONNX operator(s): " + list + ". Supported: "
+					+ String.join(", ", OperatorTranslators.standard().keySet()));
+		}
+	}
+
+	private static Map<String, Operand<TInt64>> defineInputs(Ops tf, GraphProto graph, TranslationContext context) {
+		Set<String> initializers = graph.getInitializerList()
+			.stream()
+			.map(TensorProto::getName)
+			.collect(Collectors.toSet());
+		Map<String, Operand<TInt64>> inputs = new LinkedHashMap<>();
+		for (String name : TOKEN_INPUTS) {
+			inputs.put(name, EncoderOutputs.tokenInput(tf, name));
+		}
+		for (ValueInfoProto input : graph.getInputList()) {
+			if (initializers.contains(input.getName())) {
+				continue;
+			}
+			Operand<TInt64> placeholder = inputs.get(input.getName());
+			if (placeholder == null) {
+				throw new OnnxImportException("ONNX input '" + input.getName()
+						+ "' is not one of the token inputs of a BERT-family encoder " + TOKEN_INPUTS);
+			}
+			DataType type = DataType.forNumber(input.getType().getTensorType().getElemType());
+			context.define(input.getName(), (type == DataType.INT64) ? placeholder
+					: context.tf().dtypes.cast(placeholder, OnnxTypes.tensorFlowType(type, input.getName())));
+		}
+		if (!graph.getInputList().stream().anyMatch((input) -> input.getName().equals("input_ids"))) {
+			throw new OnnxImportException("The ONNX model has no 'input_ids' input");
+		}
+		return inputs;
+	}
+
+	private static long defineInitializers(GraphProto graph, TranslationContext context,
+			List<WeightAssignment> assignments) {
+		long parameters = 0;
+		Set<String> variableNames = new java.util.HashSet<>();
+		for (TensorProto initializer : graph.getInitializerList()) {
+			OnnxTensor value = OnnxTensor.of(initializer);
+			if (value.isFloatingPoint()) {
+				String name = uniqueName(variableNames, initializer.getName());
+				context.define(initializer.getName(),
+						WeightAssignment.variable(context.tf(), name, value, assignments));
+				parameters += OnnxTensor.elementCount(value.dims());
+			}
+			else {
+				context.defineConstant(value);
+			}
+		}
+		return parameters;
+	}
+
+	/** A valid, unique TensorFlow op name for an ONNX initializer name. */
+	private static String uniqueName(Set<String> taken, String onnxName) {
+		String base = onnxName.replaceAll("[^A-Za-z0-9_.\\-/]", "_").replaceAll("^[^A-Za-z0-9.]+", "");
+		base = base.isEmpty() ? "weight" : base;
+		String name = base;
+		for (int i = 1; !taken.add(name); i++) {
+			name = base + "_" + i;
+		}
+		return name;
+	}
+
+	private static Map<String, Integer> translateNodes(GraphProto graph, long opset, TranslationContext context) {
+		Map<String, Integer> counts = new TreeMap<>();
+		for (NodeProto proto : graph.getNodeList()) {
+			OnnxNode node = new OnnxNode(proto, (int) opset);
+			OperatorTranslator translator = OperatorTranslators.standard().get(node.opType());
+			Operand<?> output;
+			try {
+				output = translator.translate(context, node);
+			}
+			catch (OnnxImportException ex) {
+				throw ex;
+			}
+			catch (RuntimeException ex) {
+				throw new OnnxImportException(node.describe() + " could not be translated: " + ex.getMessage(), ex);
+			}
+			context.define(node.output(), output);
+			counts.merge(node.opType(), 1, Integer::sum);
+		}
+		return counts;
+	}
+
+	private static String hiddenStateOutput(GraphProto graph) {
+		return graph.getOutputList()
+			.stream()
+			.map(ValueInfoProto::getName)
+			.filter("last_hidden_state"::equals)
+			.findFirst()
+			.or(() -> graph.getOutputList().stream().map(ValueInfoProto::getName).findFirst())
+			.orElseThrow(() -> new OnnxImportException("The ONNX model declares no output"));
+	}
+
+	private static void checkHead(ClassifierHead head, Operand<TFloat32> embedding) {
+		long size = embedding.shape().size(1);
+		if (size != head.embeddingSize()) {
+			throw new OnnxImportException("The classifier head expects embeddings of " + head.embeddingSize()
+					+ " values but the encoder produces " + size);
+		}
+	}
+
+	private static void export(Graph graph, Signature signature, List<WeightAssignment> assignments,
+			Path exportDirectory) throws IOException {
+		Files.createDirectories(exportDirectory);
+		try (Session session = new Session(graph)) {
+			WeightAssignment.runAll(session, assignments);
+			SavedModelBundle.exporter(exportDirectory.toString()).withFunction(session.function(signature)).export();
+		}
+	}
+
+}
