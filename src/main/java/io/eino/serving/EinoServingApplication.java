@@ -1,15 +1,30 @@
 package io.eino.serving;
 
+import java.util.Arrays;
+
+import io.eino.serving.importer.ImportOnnxCommand;
+import io.eino.serving.sentiment.TrainSentimentHeadCommand;
+
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 
+/**
+ * Starts the service, or runs one of the offline commands given as the first argument:
+ * {@code import-onnx} or {@code train-sentiment-head}.
+ */
 @SpringBootApplication
 @ConfigurationPropertiesScan
 public class EinoServingApplication {
 
-	public static void main(String[] args) {
-		SpringApplication.run(EinoServingApplication.class, args);
+	public static void main(String[] args) throws Exception {
+		String command = (args.length > 0) ? args[0] : "";
+		String[] rest = (args.length > 0) ? Arrays.copyOfRange(args, 1, args.length) : args;
+		switch (command) {
+			case "import-onnx" -> ImportOnnxCommand.main(rest);
+			case "train-sentiment-head" -> TrainSentimentHeadCommand.main(rest);
+			default -> SpringApplication.run(EinoServingApplication.class, args);
+		}
 	}
 
 }

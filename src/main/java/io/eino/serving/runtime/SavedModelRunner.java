@@ -1,0 +1,195 @@
+package io.eino.serving.runtime;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.exceptions.TensorFlowException;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.proto.TensorShapeProto;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * One loaded SavedModel and its TensorFlow session.
+ *
+ * <p>
+ * Thread safe: TensorFlow sessions accept concurrent runs. Every native tensor and
+ * {@link Result} created by {@link #run} is closed before it returns, on every path;
+ * callers exchange only {@link HostTensor}s. {@link #close()} frees the session and
+ * graph; it must not overlap a run (the model registry drains a version before closing
+ * it).
+ */
+public final class SavedModelRunner implements AutoCloseable {
+
+	public static final String SERVE_TAG = "serve";
+
+	private final Path directory;
+
+	private final SavedModelBundle bundle;
+
+	private final Map<String, SignatureSpec> signatures;
+
+	private final Map<String, SignatureDef> signatureDefs;
+
+	private SavedModelRunner(Path directory, SavedModelBundle bundle) {
+		this.directory = directory;
+		this.bundle = bundle;
+		this.signatureDefs = new TreeMap<>(bundle.metaGraphDef().getSignatureDefMap());
+		Map<String, SignatureSpec> specs = new LinkedHashMap<>();
+		this.signatureDefs.forEach((key, definition) -> specs.put(key, describe(key, definition)));
+		this.signatures = Map.copyOf(specs);
+	}
+
+	/**
+	 * Loads the SavedModel in {@code directory} (tag {@value #SERVE_TAG}).
+	 * @throws ModelRuntimeException if TensorFlow cannot load it
+	 */
+	public static SavedModelRunner load(Path directory, SessionSettings settings) {
+		if (!Files.isRegularFile(directory.resolve("saved_model.pb"))) {
+			throw new ModelRuntimeException("No saved_model.pb in " + directory);
+		}
+		try {
+			SavedModelBundle bundle = SavedModelBundle.loader(directory.toString())
+				.withTags(SERVE_TAG)
+				.withConfigProto(settings.toConfigProto())
+				.load();
+			return new SavedModelRunner(directory, bundle);
+		}
+		catch (TensorFlowException ex) {
+			throw new ModelRuntimeException("TensorFlow could not load " + directory + ": " + ex.getMessage(), ex);
+		}
+	}
+
+	public Path directory() {
+		return this.directory;
+	}
+
+	public Map<String, SignatureSpec> signatures() {
+		return this.signatures;
+	}
+
+	/**
+	 * Runs {@code signature} on {@code inputs} (by signature input name), fetching
+	 * {@code outputs} (by signature output name).
+	 * @throws IllegalArgumentException if a name is not part of the signature
+	 * @throws ModelRuntimeException if TensorFlow fails
+	 */
+	public Map<String, HostTensor> run(String signature, Map<String, HostTensor> inputs, Collection<String> outputs) {
+		SignatureDef definition = this.signatureDefs.get(signature);
+		if (definition == null) {
+			throw new IllegalArgumentException("Unknown signature '" + signature + "'");
+		}
+		List<Tensor> fed = new ArrayList<>(inputs.size());
+		try {
+			Session.Runner runner = this.bundle.session().runner();
+			for (Map.Entry<String, HostTensor> input : inputs.entrySet()) {
+				TensorInfo info = definition.getInputsMap().get(input.getKey());
+				if (info == null) {
+					throw new IllegalArgumentException(
+							"Signature '" + signature + "' has no input '" + input.getKey() + "'");
+				}
+				Tensor tensor = toTensor(input.getValue());
+				fed.add(tensor);
+				runner.feed(info.getName(), tensor);
+			}
+			List<String> fetched = List.copyOf(outputs);
+			for (String output : fetched) {
+				TensorInfo info = definition.getOutputsMap().get(output);
+				if (info == null) {
+					throw new IllegalArgumentException("Signature '" + signature + "' has no output '" + output + "'");
+				}
+				runner.fetch(info.getName());
+			}
+			try (Result result = runner.run()) {
+				Map<String, HostTensor> values = new LinkedHashMap<>();
+				for (int i = 0; i < fetched.size(); i++) {
+					values.put(fetched.get(i), fromTensor(result.get(i), fetched.get(i)));
+				}
+				return values;
+			}
+		}
+		catch (TensorFlowException ex) {
+			throw new ModelRuntimeException("TensorFlow failed running " + this.directory + ": " + ex.getMessage(), ex);
+		}
+		finally {
+			fed.forEach(Tensor::close);
+		}
+	}
+
+	private static Tensor toTensor(HostTensor value) {
+		Shape shape = Shape.of(value.shape());
+		if (value instanceof HostTensor.Int64 int64) {
+			return TInt64.tensorOf(shape, DataBuffers.of(int64.values(), true, false));
+		}
+		return TFloat32.tensorOf(shape, DataBuffers.of(((HostTensor.Float32) value).values(), true, false));
+
+	}
+
+	private static HostTensor fromTensor(Tensor tensor, String name) {
+		long[] shape = tensor.shape().asArray();
+		if (tensor instanceof TFloat32 floats) {
+			float[] values = new float[(int) floats.size()];
+			floats.asRawTensor().data().asFloats().read(values);
+			return new HostTensor.Float32(shape, values);
+		}
+		if (tensor instanceof TInt64 longs) {
+			long[] values = new long[(int) longs.size()];
+			longs.asRawTensor().data().asLongs().read(values);
+			return new HostTensor.Int64(shape, values);
+		}
+		throw new ModelRuntimeException(
+				"Output '" + name + "' has type " + tensor.dataType() + "; only float32 and int64 outputs are served");
+	}
+
+	private static SignatureSpec describe(String key, SignatureDef definition) {
+		return new SignatureSpec(key, definition.getMethodName(), describe(definition.getInputsMap()),
+				describe(definition.getOutputsMap()));
+	}
+
+	private static List<TensorSpec> describe(Map<String, TensorInfo> tensors) {
+		return new TreeMap<>(tensors).entrySet().stream().map((entry) -> {
+			TensorInfo info = entry.getValue();
+			long[] shape = info.getTensorShape()
+				.getDimList()
+				.stream()
+				.mapToLong(TensorShapeProto.Dim::getSize)
+				.toArray();
+			return new TensorSpec(entry.getKey(), datatype(info.getDtype()), info.getDtype().name(), shape,
+					info.getName());
+		}).toList();
+	}
+
+	private static String datatype(DataType type) {
+		return switch (type) {
+			case DT_FLOAT -> "FP32";
+			case DT_DOUBLE -> "FP64";
+			case DT_HALF -> "FP16";
+			case DT_BFLOAT16 -> "BF16";
+			case DT_INT64 -> "INT64";
+			case DT_INT32 -> "INT32";
+			case DT_BOOL -> "BOOL";
+			case DT_STRING -> "BYTES";
+			default -> type.name();
+		};
+	}
+
+	@Override
+	public void close() {
+		this.bundle.close();
+	}
+
+}
