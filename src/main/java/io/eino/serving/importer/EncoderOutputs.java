@@ -48,9 +48,9 @@ final class EncoderOutputs {
 				transposed[i * labels + label] = head.weights()[label][i];
 			}
 		}
-		Operand<TFloat32> weights = WeightAssignment.variable(tf, "head/weights", Shape.of(size, labels), transposed,
+		Operand<TFloat32> weights = WeightAssignment.variable(tf, "head_weights", Shape.of(size, labels), transposed,
 				assignments);
-		Operand<TFloat32> bias = WeightAssignment.variable(tf, "head/bias", Shape.of(labels), head.bias(), assignments);
+		Operand<TFloat32> bias = WeightAssignment.variable(tf, "head_bias", Shape.of(labels), head.bias(), assignments);
 		return tf.math.add(tf.linalg.matMul(embedding, weights), bias);
 	}
 

@@ -175,7 +175,7 @@ public final class OnnxImporter {
 
 	/** A valid, unique TensorFlow op name for an ONNX initializer name. */
 	private static String uniqueName(Set<String> taken, String onnxName) {
-		String base = onnxName.replaceAll("[^A-Za-z0-9_.\\-/]", "_").replaceAll("^[^A-Za-z0-9.]+", "");
+		String base = onnxName.replaceAll("[^A-Za-z0-9_.\\-]", "_").replaceAll("^[^A-Za-z0-9.]+", "");
 		base = base.isEmpty() ? "weight" : base;
 		String name = base;
 		for (int i = 1; !taken.add(name); i++) {

@@ -1,0 +1,274 @@
+package io.eino.serving.api;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.eino.serving.inference.InferenceService;
+import io.eino.serving.inference.InvalidInputException;
+import io.eino.serving.inference.TextPrediction;
+import io.eino.serving.inference.TextResult;
+import io.eino.serving.model.ModelRegistry;
+import io.eino.serving.model.ModelVersion;
+import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.SignatureSpec;
+import io.eino.serving.runtime.TensorSpec;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.JsonNode;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * The Open Inference Protocol (KServe v2) REST API. Text goes in as a {@code BYTES}
+ * input; {@code INT64}/{@code FP32} inputs call the signature directly.
+ */
+@RestController
+class OpenInferenceController {
+
+	private static final String PLATFORM = "tensorflow_savedmodel";
+
+	private final InferenceService inference;
+
+	private final ModelRegistry registry;
+
+	OpenInferenceController(InferenceService inference, ModelRegistry registry) {
+		this.inference = inference;
+		this.registry = registry;
+	}
+
+	@GetMapping("/v2/health/live")
+	Map<String, Object> live() {
+		return Map.of("live", true);
+	}
+
+	@GetMapping("/v2/health/ready")
+	ResponseEntity<Map<String, Object>> ready() {
+		boolean ready = this.registry.allReady();
+		return ResponseEntity.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
+			.body(Map.of("ready", ready));
+	}
+
+	@GetMapping({ "/v2/models/{model}/ready", "/v2/models/{model}/versions/{version}/ready" })
+	ResponseEntity<Map<String, Object>> modelReady(@PathVariable String model,
+			@PathVariable(required = false) Long version) {
+		this.registry.status(model);
+		boolean ready = this.registry.isReady(model)
+				&& (version == null || this.registry.serving(model, null).version() == version);
+		return ResponseEntity.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
+			.body(Map.of("name", model, "ready", ready));
+	}
+
+	@GetMapping({ "/v2/models/{model}", "/v2/models/{model}/versions/{version}" })
+	Map<String, Object> metadata(@PathVariable String model, @PathVariable(required = false) Long version) {
+		ModelVersion serving = this.registry.serving(model, version);
+		SignatureSpec signature = serving.signature(serving.descriptor().signature());
+		List<Object> inputs = new ArrayList<>();
+		inputs.add(tensorMetadata("text", "BYTES", new long[] { -1 }));
+		signature.inputs().forEach((input) -> inputs.add(tensorMetadata(input)));
+		List<Object> outputs = new ArrayList<>();
+		textOutputs(serving)
+			.forEach((name, datatype) -> outputs.add(tensorMetadata(name, datatype, new long[] { -1 })));
+		signature.outputs().forEach((output) -> outputs.add(tensorMetadata(output)));
+		Map<String, Object> json = new LinkedHashMap<>();
+		json.put("name", model);
+		json.put("versions", List.of(Long.toString(serving.version())));
+		json.put("platform", PLATFORM);
+		json.put("inputs", inputs);
+		json.put("outputs", outputs);
+		return json;
+	}
+
+	@PostMapping(path = { "/v2/models/{model}/infer", "/v2/models/{model}/versions/{version}/infer" },
+			consumes = MediaType.APPLICATION_JSON_VALUE)
+	Mono<ResponseEntity<Map<String, Object>>> infer(@PathVariable String model,
+			@PathVariable(required = false) Long version, @RequestBody JsonNode body) {
+		return Mono.defer(() -> {
+			Predictions.requireObject(body);
+			JsonNode inputs = body.get("inputs");
+			if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
+				throw new InvalidInputException("request-shape", "'inputs' must be a non-empty array of tensors");
+			}
+			String id = body.hasNonNull("id") ? body.get("id").asString() : null;
+			List<String> requested = requestedOutputs(body);
+			JsonNode text = textInput(inputs);
+			if (text != null) {
+				List<String> texts = Predictions.texts(text.get("data"));
+				if (texts == null) {
+					throw new InvalidInputException("input-datatype", "A BYTES input's 'data' must hold strings");
+				}
+				return this.inference.predictText(model, version, texts)
+					.map((result) -> respond(result.version(), model, id, textOutputs(result, requested)));
+			}
+			SignatureSpec signature = this.registry.serving(model, version).signature(Predictions.DEFAULT_SIGNATURE);
+			Map<String, HostTensor> tensors = new LinkedHashMap<>();
+			for (JsonNode input : inputs) {
+				String name = requiredString(input, "name");
+				TensorSpec spec = Predictions.inputSpec(signature, name);
+				String datatype = requiredString(input, "datatype");
+				if (!datatype.equals(spec.datatype())) {
+					throw new InvalidInputException("input-datatype",
+							"Input '" + name + "' must be " + spec.datatype() + ", got " + datatype);
+				}
+				tensors.put(name, JsonTensors.fromFlat(name, required(input, "data"), shape(input), datatype));
+			}
+			return this.inference.predictTensors(model, version, Predictions.DEFAULT_SIGNATURE, tensors, requested)
+				.map((result) -> {
+					List<Object> outputs = new ArrayList<>();
+					result.outputs()
+						.forEach((name, tensor) -> outputs
+							.add(tensor(name, tensor.datatype(), tensor.shape(), JsonTensors.flatData(tensor))));
+					return respond(result.version(), model, id, outputs);
+				});
+		});
+	}
+
+	private static JsonNode textInput(JsonNode inputs) {
+		JsonNode text = null;
+		for (JsonNode input : inputs) {
+			if ("BYTES".equals(input.path("datatype").asString(""))) {
+				if (inputs.size() > 1) {
+					throw new InvalidInputException("request-shape",
+							"A text request carries exactly one BYTES input and no other input");
+				}
+				text = input;
+			}
+		}
+		return text;
+	}
+
+	private static List<String> requestedOutputs(JsonNode body) {
+		JsonNode outputs = body.get("outputs");
+		if (outputs == null || outputs.isNull()) {
+			return List.of();
+		}
+		if (!outputs.isArray()) {
+			throw new InvalidInputException("request-shape", "'outputs' must be an array of {\"name\": …}");
+		}
+		return outputs.valueStream().map((output) -> requiredString(output, "name")).toList();
+	}
+
+	private static List<Object> textOutputs(TextResult result, List<String> requested) {
+		int count = result.predictions().size();
+		List<Object> outputs = new ArrayList<>();
+		if (result.predictions().get(0) instanceof TextPrediction.Classification first) {
+			int labels = first.scores().size();
+			String[] names = new String[count];
+			float[] scores = new float[count];
+			float[] probabilities = new float[count * labels];
+			for (int i = 0; i < count; i++) {
+				TextPrediction.Classification prediction = (TextPrediction.Classification) result.predictions().get(i);
+				names[i] = prediction.label();
+				scores[i] = (float) prediction.score();
+				int j = 0;
+				for (double probability : prediction.scores().values()) {
+					probabilities[i * labels + j++] = (float) probability;
+				}
+			}
+			addIfRequested(outputs, requested, tensor("label", "BYTES", new long[] { count }, names));
+			addIfRequested(outputs, requested, tensor("score", "FP32", new long[] { count }, scores));
+			addIfRequested(outputs, requested,
+					tensor("probabilities", "FP32", new long[] { count, labels }, probabilities));
+		}
+		else {
+			int size = ((TextPrediction.Embedding) result.predictions().get(0)).vector().length;
+			float[] vectors = new float[count * size];
+			for (int i = 0; i < count; i++) {
+				System.arraycopy(((TextPrediction.Embedding) result.predictions().get(i)).vector(), 0, vectors,
+						i * size, size);
+			}
+			addIfRequested(outputs, requested,
+					tensor("sentence_embedding", "FP32", new long[] { count, size }, vectors));
+		}
+		if (outputs.isEmpty()) {
+			throw new InvalidInputException("unknown-output", "None of the requested outputs " + requested
+					+ " is produced for text; available: label, score, probabilities (or sentence_embedding)");
+		}
+		return outputs;
+	}
+
+	private static Map<String, String> textOutputs(ModelVersion version) {
+		return switch (version.descriptor().task()) {
+			case CLASSIFICATION -> Map.of("label", "BYTES", "score", "FP32", "probabilities", "FP32");
+			case EMBEDDING -> Map.of("sentence_embedding", "FP32");
+		};
+	}
+
+	private static void addIfRequested(List<Object> outputs, List<String> requested, Map<String, Object> tensor) {
+		if (requested.isEmpty() || requested.contains((String) tensor.get("name"))) {
+			outputs.add(tensor);
+		}
+	}
+
+	private static Map<String, Object> tensor(String name, String datatype, long[] shape, Object data) {
+		Map<String, Object> json = new LinkedHashMap<>();
+		json.put("name", name);
+		json.put("datatype", datatype);
+		json.put("shape", shape);
+		json.put("data", data);
+		return json;
+	}
+
+	private static Map<String, Object> tensorMetadata(TensorSpec spec) {
+		return tensorMetadata(spec.name(), spec.datatype(), spec.shape());
+	}
+
+	private static Map<String, Object> tensorMetadata(String name, String datatype, long[] shape) {
+		Map<String, Object> json = new LinkedHashMap<>();
+		json.put("name", name);
+		json.put("datatype", datatype);
+		json.put("shape", shape);
+		return json;
+	}
+
+	private static ResponseEntity<Map<String, Object>> respond(long version, String model, String id,
+			List<Object> outputs) {
+		Map<String, Object> json = new LinkedHashMap<>();
+		json.put("model_name", model);
+		json.put("model_version", Long.toString(version));
+		if (id != null) {
+			json.put("id", id);
+		}
+		json.put("outputs", outputs);
+		return ResponseEntity.ok().header(ApiHeaders.MODEL_VERSION, Long.toString(version)).body(json);
+	}
+
+	private static JsonNode required(JsonNode node, String field) {
+		JsonNode value = node.get(field);
+		if (value == null || value.isNull()) {
+			throw new InvalidInputException("request-shape", "Every input needs '" + field + "'");
+		}
+		return value;
+	}
+
+	private static String requiredString(JsonNode node, String field) {
+		JsonNode value = node.isObject() ? node.get(field) : null;
+		if (value == null || !value.isString()) {
+			throw new InvalidInputException("request-shape", "Every tensor needs a string '" + field + "'");
+		}
+		return value.stringValue();
+	}
+
+	private static long[] shape(JsonNode input) {
+		JsonNode shape = required(input, "shape");
+		if (!shape.isArray()) {
+			throw new InvalidInputException("input-shape", "'shape' must be an array of integers");
+		}
+		long[] dims = new long[shape.size()];
+		for (int i = 0; i < dims.length; i++) {
+			if (!shape.get(i).isIntegralNumber() || !shape.get(i).canConvertToLong() || shape.get(i).longValue() < 0) {
+				throw new InvalidInputException("input-shape", "'shape' must be an array of non-negative integers");
+			}
+			dims[i] = shape.get(i).longValue();
+		}
+		return dims;
+	}
+
+}

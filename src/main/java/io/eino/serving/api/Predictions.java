@@ -1,0 +1,69 @@
+package io.eino.serving.api;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.eino.serving.inference.InvalidInputException;
+import io.eino.serving.inference.TextPrediction;
+import io.eino.serving.runtime.SignatureSpec;
+import io.eino.serving.runtime.TensorSpec;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Request parsing and prediction rendering shared by the two protocols.
+ */
+final class Predictions {
+
+	static final String DEFAULT_SIGNATURE = "serving_default";
+
+	private Predictions() {
+	}
+
+	/** The texts of a JSON string or array of strings; null when it is neither. */
+	static List<String> texts(JsonNode node) {
+		if (node.isString()) {
+			return List.of(node.stringValue());
+		}
+		if (!node.isArray() || node.isEmpty()) {
+			return null;
+		}
+		for (JsonNode element : node) {
+			if (!element.isString()) {
+				return null;
+			}
+		}
+		return node.valueStream().map(JsonNode::stringValue).toList();
+	}
+
+	static TensorSpec inputSpec(SignatureSpec signature, String name) {
+		return signature.inputs()
+			.stream()
+			.filter((spec) -> spec.name().equals(name))
+			.findFirst()
+			.orElseThrow(() -> new InvalidInputException("unknown-input",
+					"Signature '" + signature.key() + "' has no input '" + name + "'"));
+	}
+
+	/**
+	 * A text prediction as JSON: an object for classifications, an array for embeddings.
+	 */
+	static Object render(TextPrediction prediction) {
+		if (prediction instanceof TextPrediction.Classification classification) {
+			Map<String, Object> json = new LinkedHashMap<>();
+			json.put("label", classification.label());
+			json.put("score", classification.score());
+			json.put("scores", classification.scores());
+			return json;
+		}
+		return ((TextPrediction.Embedding) prediction).vector();
+	}
+
+	static JsonNode requireObject(JsonNode body) {
+		if (body == null || !body.isObject()) {
+			throw new InvalidInputException("request-shape", "The request body must be a JSON object");
+		}
+		return body;
+	}
+
+}

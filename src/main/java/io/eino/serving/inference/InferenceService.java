@@ -1,0 +1,159 @@
+package io.eino.serving.inference;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+import io.eino.serving.model.ModelRegistry;
+import io.eino.serving.model.ModelVersion;
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.ModelRuntimeException;
+import io.eino.serving.runtime.SignatureSpec;
+import io.eino.serving.runtime.TensorSpec;
+import io.eino.serving.text.TokenizedBatch;
+import org.tensorflow.exceptions.TFInvalidArgumentException;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * One inference per request: checks the request against the model, tokenizes, runs the
+ * signature on a runner thread (never the event loop) and turns outputs into predictions.
+ */
+public class InferenceService {
+
+	private final ModelRegistry registry;
+
+	private final Scheduler runners;
+
+	public InferenceService(ModelRegistry registry, Scheduler runners) {
+		this.registry = registry;
+		this.runners = runners;
+	}
+
+	/**
+	 * Predicts for each text with the model's text pipeline.
+	 * @param version a specific version, or null for the serving one
+	 */
+	public Mono<TextResult> predictText(String model, Long version, List<String> texts) {
+		if (texts.isEmpty()) {
+			return Mono.error(new InvalidInputException("empty-instances", "The request holds no text to predict"));
+		}
+		return onRunner(model, version, (leased) -> {
+			ModelDescriptor descriptor = leased.descriptor();
+			TokenizedBatch batch = leased.tokenizer().encode(texts);
+			HostTensor.Float32 output = (HostTensor.Float32) run(leased, descriptor.signature(), batch.asInputs(),
+					List.of(descriptor.output()))
+				.get(descriptor.output());
+			List<TextPrediction> predictions = new ArrayList<>(texts.size());
+			for (int i = 0; i < texts.size(); i++) {
+				predictions.add(toPrediction(descriptor, output.row(i)));
+			}
+			return new TextResult(model, leased.version(), predictions);
+		});
+	}
+
+	/**
+	 * Runs a signature on caller-supplied tensors.
+	 * @param outputs the outputs wanted; empty for all of them
+	 */
+	public Mono<TensorResult> predictTensors(String model, Long version, String signatureKey,
+			Map<String, HostTensor> inputs, List<String> outputs) {
+		return onRunner(model, version, (leased) -> {
+			SignatureSpec signature = leased.signature(signatureKey);
+			if (signature == null) {
+				throw new InvalidInputException("unknown-signature", "Model '" + model + "' has no signature '"
+						+ signatureKey + "' (has " + leased.runner().signatures().keySet() + ")");
+			}
+			checkInputs(signature, inputs);
+			List<String> wanted = outputs.isEmpty() ? signature.outputs().stream().map(TensorSpec::name).toList()
+					: outputs;
+			for (String output : wanted) {
+				if (!signature.hasOutput(output)) {
+					throw new InvalidInputException("unknown-output",
+							"Signature '" + signatureKey + "' has no output '" + output + "'");
+				}
+			}
+			return new TensorResult(model, leased.version(), run(leased, signatureKey, inputs, wanted));
+		});
+	}
+
+	private <T> Mono<T> onRunner(String model, Long version, Function<ModelVersion, T> work) {
+		return Mono.fromCallable(() -> {
+			ModelVersion leased = this.registry.lease(model, version);
+			try {
+				return work.apply(leased);
+			}
+			finally {
+				leased.release();
+			}
+		}).subscribeOn(this.runners);
+	}
+
+	private static Map<String, HostTensor> run(ModelVersion version, String signature, Map<String, HostTensor> inputs,
+			List<String> outputs) {
+		try {
+			return version.runner().run(signature, inputs, outputs);
+		}
+		catch (ModelRuntimeException ex) {
+			if (ex.getCause() instanceof TFInvalidArgumentException) {
+				throw new InvalidInputException("invalid-tensor",
+						"The model rejected the input tensors: " + firstLine(ex.getCause().getMessage()), true);
+			}
+			throw ex;
+		}
+	}
+
+	private static void checkInputs(SignatureSpec signature, Map<String, HostTensor> inputs) {
+		for (TensorSpec spec : signature.inputs()) {
+			HostTensor value = inputs.get(spec.name());
+			if (value == null) {
+				throw new InvalidInputException("missing-input",
+						"Signature '" + signature.key() + "' needs input '" + spec.name() + "'");
+			}
+			if (!value.datatype().equals(spec.datatype())) {
+				throw new InvalidInputException("input-datatype",
+						"Input '" + spec.name() + "' must be " + spec.datatype() + ", got " + value.datatype());
+			}
+			if (spec.shape().length != value.shape().length) {
+				throw new InvalidInputException("input-shape", "Input '" + spec.name() + "' must have rank "
+						+ spec.shape().length + ", got " + value.shape().length);
+			}
+			if (value.size() == 0) {
+				throw new InvalidInputException("input-shape", "Input '" + spec.name() + "' is empty");
+			}
+		}
+		for (String name : inputs.keySet()) {
+			if (!signature.hasInput(name)) {
+				throw new InvalidInputException("unknown-input",
+						"Signature '" + signature.key() + "' has no input '" + name + "'");
+			}
+		}
+	}
+
+	private static TextPrediction toPrediction(ModelDescriptor descriptor, float[] row) {
+		if (descriptor.task() == ModelDescriptor.Task.EMBEDDING) {
+			return new TextPrediction.Embedding(row);
+		}
+		Map<String, Double> scores = new LinkedHashMap<>();
+		int best = 0;
+		for (int i = 0; i < row.length; i++) {
+			scores.put(descriptor.labels().get(i), (double) row[i]);
+			if (row[i] > row[best]) {
+				best = i;
+			}
+		}
+		return new TextPrediction.Classification(descriptor.labels().get(best), row[best], scores);
+	}
+
+	private static String firstLine(String message) {
+		if (message == null) {
+			return "";
+		}
+		int newline = message.indexOf('\n');
+		return (newline < 0) ? message : message.substring(0, newline);
+	}
+
+}

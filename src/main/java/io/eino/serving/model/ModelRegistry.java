@@ -1,0 +1,167 @@
+package io.eino.serving.model;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The models this process serves, each with the version that takes its traffic.
+ *
+ * <p>
+ * Publishing a version swaps it in atomically; the version it replaces stops taking new
+ * work, drains what it has in flight, and is closed. Callers {@link #lease lease} a
+ * version for the length of one piece of work and release it afterwards. Thread safe.
+ */
+public final class ModelRegistry implements AutoCloseable {
+
+	private static final Logger logger = LoggerFactory.getLogger(ModelRegistry.class);
+
+	private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+	private final Map<String, Slot> slots = new ConcurrentHashMap<>();
+
+	private static final class Slot {
+
+		private final AtomicReference<ModelVersion> serving = new AtomicReference<>();
+
+		private final NavigableMap<Long, VersionStatus> statuses = new ConcurrentSkipListMap<>();
+
+	}
+
+	/** Declares a configured model; it serves once a version is published. */
+	public void register(String model) {
+		this.slots.putIfAbsent(model, new Slot());
+	}
+
+	public Set<String> models() {
+		return new TreeSet<>(this.slots.keySet());
+	}
+
+	public boolean contains(String model) {
+		return this.slots.containsKey(model);
+	}
+
+	public void loading(String model, long version) {
+		slot(model).statuses.put(version, new VersionStatus(version, ModelState.LOADING, ""));
+	}
+
+	public void failed(String model, long version, String error) {
+		slot(model).statuses.put(version, new VersionStatus(version, ModelState.END, error));
+	}
+
+	/** Swaps {@code version} in; the replaced version is drained and closed. */
+	public void publish(ModelVersion version) {
+		Slot slot = slot(version.model());
+		ModelVersion previous = slot.serving.getAndSet(version);
+		slot.statuses.put(version.version(), new VersionStatus(version.version(), ModelState.AVAILABLE, ""));
+		logger.info("Model '{}' version {} is serving", version.model(), version.version());
+		if (previous != null && previous != version) {
+			slot.statuses.remove(previous.version());
+			retire(previous);
+		}
+	}
+
+	/**
+	 * The version for one piece of work, acquired: the caller must
+	 * {@link ModelVersion#release()} it.
+	 * @param model the model name
+	 * @param version a specific version, or null for the serving one
+	 * @throws ModelNotFoundException if the model is not configured, or the version is
+	 * not loaded
+	 * @throws ModelUnavailableException if no version serves yet
+	 */
+	public ModelVersion lease(String model, Long version) {
+		Slot slot = this.slots.get(model);
+		if (slot == null) {
+			throw new ModelNotFoundException("Model '" + model + "' is not served here");
+		}
+		while (true) {
+			ModelVersion serving = slot.serving.get();
+			if (serving == null) {
+				throw new ModelUnavailableException("Model '" + model + "' has no version ready to serve");
+			}
+			if (version != null && serving.version() != version) {
+				throw new ModelNotFoundException("Version " + version + " of model '" + model + "' is not loaded");
+			}
+			serving.acquire();
+			if (slot.serving.get() == serving) {
+				return serving;
+			}
+			// Swapped between the read and the acquire: let the old version drain and
+			// retry.
+			serving.release();
+		}
+	}
+
+	/** The serving version, without acquiring it (for metadata). */
+	public ModelVersion serving(String model, Long version) {
+		ModelVersion leased = lease(model, version);
+		leased.release();
+		return leased;
+	}
+
+	public List<VersionStatus> status(String model) {
+		Slot slot = this.slots.get(model);
+		if (slot == null) {
+			throw new ModelNotFoundException("Model '" + model + "' is not served here");
+		}
+		return List.copyOf(slot.statuses.descendingMap().values());
+	}
+
+	public boolean isReady(String model) {
+		Slot slot = this.slots.get(model);
+		return slot != null && slot.serving.get() != null;
+	}
+
+	public boolean allReady() {
+		return !this.slots.isEmpty() && this.slots.keySet().stream().allMatch(this::isReady);
+	}
+
+	private Slot slot(String model) {
+		Slot slot = this.slots.get(model);
+		if (slot == null) {
+			throw new ModelNotFoundException("Model '" + model + "' is not served here");
+		}
+		return slot;
+	}
+
+	private static void retire(ModelVersion version) {
+		long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+		while (version.inFlight() > 0 && System.nanoTime() < deadline) {
+			Thread.onSpinWait();
+			try {
+				Thread.sleep(5);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				break;
+			}
+		}
+		if (version.inFlight() > 0) {
+			logger.warn("Model '{}' version {} still had {} requests in flight after {}; closing it", version.model(),
+					version.version(), version.inFlight(), DRAIN_TIMEOUT);
+		}
+		version.close();
+		logger.info("Model '{}' version {} retired", version.model(), version.version());
+	}
+
+	@Override
+	public void close() {
+		for (Slot slot : this.slots.values()) {
+			ModelVersion serving = slot.serving.getAndSet(null);
+			if (serving != null) {
+				retire(serving);
+			}
+		}
+	}
+
+}

@@ -1,0 +1,30 @@
+package io.eino.serving.model;
+
+import java.util.List;
+
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+
+/**
+ * {@code models}: up when every configured model has a version serving (part of the
+ * readiness group).
+ */
+final class ModelsHealthIndicator implements HealthIndicator {
+
+	private final ModelRegistry registry;
+
+	ModelsHealthIndicator(ModelRegistry registry) {
+		this.registry = registry;
+	}
+
+	@Override
+	public Health health() {
+		Health.Builder health = this.registry.allReady() ? Health.up() : Health.outOfService();
+		for (String model : this.registry.models()) {
+			List<VersionStatus> statuses = this.registry.status(model);
+			health.withDetail(model, statuses.isEmpty() ? "not loaded" : statuses);
+		}
+		return health.build();
+	}
+
+}
