@@ -67,6 +67,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			HttpStatusCode status, ServerWebExchange exchange) {
 		ProblemDetail problem = (body instanceof ProblemDetail detail) ? detail : ProblemDetail.forStatus(status);
 		problem.setType(URI.create(TYPE_PREFIX + frameworkRule(status)));
+		if (problem.getDetail() == null) {
+			problem.setDetail(frameworkDetail(status));
+		}
 		decorate(problem, status.is5xxServerError() ? ErrorTier.SYSTEM : ErrorTier.INPUT, exchange);
 		return Mono.just(ResponseEntity.status(status).headers(headers).body(problem));
 	}
@@ -80,6 +83,14 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			case 413 -> "body-too-large";
 			case 415 -> "unsupported-media-type";
 			default -> "http-" + status.value();
+		};
+	}
+
+	private static String frameworkDetail(HttpStatusCode status) {
+		return switch (status.value()) {
+			case 400 -> "The request could not be read: the body must be well-formed JSON of the documented shape";
+			case 415 -> "Send the request body as application/json";
+			default -> "The request was refused with HTTP status " + status.value();
 		};
 	}
 

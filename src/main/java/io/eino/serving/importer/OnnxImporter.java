@@ -50,6 +50,9 @@ public final class OnnxImporter {
 
 	public static final String SIGNATURE = "serving_default";
 
+	/** The SignatureDef method name of TF Serving's Predict API. */
+	public static final String PREDICT_METHOD = "tensorflow/serving/predict";
+
 	public static final List<String> TOKEN_INPUTS = List.of("input_ids", "attention_mask", "token_type_ids");
 
 	private static final Logger logger = LoggerFactory.getLogger(OnnxImporter.class);
@@ -73,7 +76,7 @@ public final class OnnxImporter {
 			Operand<TFloat32> hiddenStates = tf.withName("last_hidden_state")
 				.identity(OperatorTranslators.typed(context.graphOutput(hiddenStateOutput(onnxGraph))));
 
-			Signature.Builder signature = Signature.builder().key(SIGNATURE);
+			Signature.Builder signature = Signature.builder().key(SIGNATURE).methodName(PREDICT_METHOD);
 			inputs.forEach(signature::input);
 			signature.output("last_hidden_state", hiddenStates);
 			Operand<TFloat32> embedding = tf.withName("sentence_embedding")

@@ -97,10 +97,14 @@ public class InferenceService {
 		try {
 			return version.runner().run(signature, inputs, outputs);
 		}
+		catch (TFInvalidArgumentException ex) {
+			throw new InvalidInputException("invalid-tensor",
+					"The model rejected the input tensors: " + firstLine(ex.getMessage()), true);
+		}
 		catch (ModelRuntimeException ex) {
-			if (ex.getCause() instanceof TFInvalidArgumentException) {
+			if (ex.getCause() instanceof TFInvalidArgumentException invalid) {
 				throw new InvalidInputException("invalid-tensor",
-						"The model rejected the input tensors: " + firstLine(ex.getCause().getMessage()), true);
+						"The model rejected the input tensors: " + firstLine(invalid.getMessage()), true);
 			}
 			throw ex;
 		}

@@ -1,0 +1,60 @@
+package io.eino.serving;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.eino.serving.repository.DefaultModelInstaller;
+
+/**
+ * Test fixtures: the default model prepared once per build in
+ * {@code target/test-repository}, and the project's sentiment evaluation set.
+ */
+public final class TestModels {
+
+	public static final Path REPOSITORY = Path.of("target", "test-repository").toAbsolutePath();
+
+	private TestModels() {
+	}
+
+	/** The repository with the default model in it (prepared on first use). */
+	public static synchronized Path repository() {
+		try {
+			new DefaultModelInstaller().installIfMissing(REPOSITORY);
+			return REPOSITORY;
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	/**
+	 * A labelled sentence.
+	 *
+	 * @param label positive or negative
+	 * @param text the sentence
+	 */
+	public record LabelledText(String label, String text) {
+	}
+
+	public static List<LabelledText> evaluationSet() {
+		try {
+			List<LabelledText> set = new ArrayList<>();
+			Path file = Path.of("src/test/resources/sentiment/evaluation-set.tsv");
+			for (String line : Files.readAllLines(file)) {
+				if (!line.isBlank() && !line.startsWith("#")) {
+					String[] columns = line.split("\t", 2);
+					set.add(new LabelledText(columns[0], columns[1]));
+				}
+			}
+			return set;
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+}

@@ -1,0 +1,387 @@
+package io.eino.serving.api;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import io.eino.serving.TestModels;
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.text.Overflow;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The whole service over HTTP with the real TensorFlow model: the default sentiment model
+ * and an embedding model served side by side from one repository.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@AutoConfigureWebTestClient
+class ServingApiIntegrationTest {
+
+	@Autowired
+	private WebTestClient client;
+
+	@LocalManagementPort
+	private int managementPort;
+
+	@DynamicPropertySource
+	static void repository(DynamicPropertyRegistry registry) throws IOException {
+		Path repository = TestModels.repository();
+		addEmbeddingModel(repository);
+		registry.add("eino.repository.path", repository::toString);
+		registry.add("eino.models.embeddings.enabled", () -> "true");
+	}
+
+	/**
+	 * A second model on the same SavedModel, read through its sentence_embedding output.
+	 */
+	private static void addEmbeddingModel(Path repository) throws IOException {
+		Path version = repository.resolve("embeddings/1");
+		if (!Files.exists(version)) {
+			Path source = repository.resolve("sentiment/1");
+			Path staging = repository.resolve("embeddings/.staging");
+			try (Stream<Path> files = Files.walk(source)) {
+				for (Path file : files.toList()) {
+					Path target = staging.resolve(source.relativize(file).toString());
+					if (Files.isDirectory(file)) {
+						Files.createDirectories(target);
+					}
+					else {
+						Files.createLink(target, file);
+					}
+				}
+			}
+			Files.move(staging, version);
+		}
+		new ModelDescriptor(ModelDescriptor.Task.EMBEDDING, "serving_default", "tokenizer.json", 256, Overflow.TRUNCATE,
+				List.of(), "sentence_embedding")
+			.write(repository.resolve("embeddings").resolve(ModelDescriptor.FILE_NAME));
+	}
+
+	@Test
+	void predictsSentimentInRowFormat() {
+		Map<String, Object> body = predict("sentiment", "{\"instances\":[\"What a wonderful film\"]}");
+		List<Map<String, Object>> predictions = rows(body.get("predictions"));
+		assertThat(predictions).hasSize(1);
+		assertThat(predictions.get(0)).containsEntry("label", "positive");
+		assertThat((Double) predictions.get(0).get("score")).isGreaterThan(0.9);
+		Map<String, Double> scores = map(predictions.get(0).get("scores"));
+		assertThat(scores).containsOnlyKeys("negative", "positive");
+		assertThat(scores.get("negative") + scores.get("positive")).isCloseTo(1.0,
+				org.assertj.core.data.Offset.offset(1e-5));
+	}
+
+	@Test
+	void returnsPredictionsInRequestOrder() {
+		Map<String, Object> body = predict("sentiment",
+				"{\"instances\":[\"I hated every minute of it.\",\"Absolutely delightful!\",\"The food was cold and the staff rude.\"]}");
+		assertThat(rows(body.get("predictions"))).extracting((prediction) -> prediction.get("label"))
+			.containsExactly("negative", "positive", "negative");
+	}
+
+	@Test
+	void acceptsColumnarTextAndVersionPinnedRequests() {
+		Map<String, Object> body = this.client.post()
+			.uri("/v1/models/sentiment/versions/1:predict")
+			.contentType(MediaType.APPLICATION_JSON)
+			.bodyValue("{\"inputs\":[\"great\",\"terrible\"]}")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.valueEquals(ApiHeaders.MODEL_VERSION, "1")
+			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
+			})
+			.returnResult()
+			.getResponseBody();
+		assertThat(rows(body.get("outputs"))).extracting((prediction) -> prediction.get("label"))
+			.containsExactly("positive", "negative");
+		problem(post("/v1/models/sentiment/versions/7:predict", "{\"instances\":[\"x\"]}"), 404, "unknown-model");
+	}
+
+	@Test
+	void runsTheSignatureOnRawTokenTensors() {
+		String tokens = "\"input_ids\":[101,2307,102],\"attention_mask\":[1,1,1],\"token_type_ids\":[0,0,0]";
+		Map<String, Object> rows = predict("sentiment",
+				"{\"signature_name\":\"serving_default\",\"instances\":[{" + tokens + "}]}");
+		Map<String, Object> first = rows(rows.get("predictions")).get(0);
+		assertThat(first).containsKeys("last_hidden_state", "sentence_embedding", "logits", "probabilities");
+		List<Double> probabilities = list(first.get("probabilities"));
+		assertThat(probabilities.get(1)).isGreaterThan(0.9);
+
+		Map<String, Object> columns = predict("sentiment",
+				"{\"inputs\":{\"input_ids\":[[101,2307,102]],\"attention_mask\":[[1,1,1]],\"token_type_ids\":[[0,0,0]]}}");
+		List<List<Double>> columnProbabilities = list(map(columns.get("outputs")).get("probabilities"));
+		assertThat(columnProbabilities.get(0).get(1)).isCloseTo(probabilities.get(1),
+				org.assertj.core.data.Offset.offset(1e-6));
+	}
+
+	@Test
+	void servesASecondModelSideBySide() {
+		Map<String, Object> body = predict("embeddings", "{\"instances\":[\"a sentence to embed\"]}");
+		List<List<Double>> vectors = list(body.get("predictions"));
+		assertThat(vectors.get(0)).hasSize(384);
+		double norm = Math.sqrt(vectors.get(0).stream().mapToDouble((v) -> v * v).sum());
+		assertThat(norm).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+	}
+
+	@Test
+	void reportsModelStatusAndMetadataInTensorFlowServingShapes() {
+		Map<String, Object> status = get("/v1/models/sentiment");
+		Map<String, Object> version = rows(status.get("model_version_status")).get(0);
+		assertThat(version).containsEntry("version", "1").containsEntry("state", "AVAILABLE");
+		assertThat(map(version.get("status"))).containsEntry("error_code", "OK");
+
+		Map<String, Object> metadata = get("/v1/models/sentiment/metadata");
+		assertThat(map(metadata.get("model_spec"))).containsEntry("name", "sentiment").containsEntry("version", "1");
+		Map<String, Object> signature = map(
+				map(map(map(metadata.get("metadata")).get("signature_def")).get("signature_def"))
+					.get("serving_default"));
+		assertThat(signature).containsEntry("method_name", "tensorflow/serving/predict");
+		Map<String, Object> inputIds = map(map(signature.get("inputs")).get("input_ids"));
+		assertThat(inputIds).containsEntry("dtype", "DT_INT64");
+		assertThat(map(signature.get("outputs"))).containsKeys("last_hidden_state", "sentence_embedding", "logits",
+				"probabilities");
+	}
+
+	@Test
+	void answersOpenInferenceProtocolHealthAndMetadata() {
+		assertThat(get("/v2/health/live")).containsEntry("live", true);
+		assertThat(get("/v2/health/ready")).containsEntry("ready", true);
+		assertThat(get("/v2/models/sentiment/ready")).containsEntry("ready", true).containsEntry("name", "sentiment");
+		Map<String, Object> metadata = get("/v2/models/sentiment");
+		assertThat(metadata).containsEntry("name", "sentiment").containsEntry("platform", "tensorflow_savedmodel");
+		assertThat(list(metadata.get("versions"))).containsExactly("1");
+		assertThat(rows(metadata.get("inputs"))).extracting((input) -> input.get("name"))
+			.contains("text", "input_ids", "attention_mask", "token_type_ids");
+	}
+
+	@Test
+	void infersTextAndTensorsOverOpenInferenceProtocol() {
+		Map<String, Object> text = this.client.post()
+			.uri("/v2/models/sentiment/infer")
+			.contentType(MediaType.APPLICATION_JSON)
+			.bodyValue("{\"id\":\"r1\",\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[2],"
+					+ "\"data\":[\"I love it\",\"I hate it\"]}]}")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.valueEquals(ApiHeaders.MODEL_VERSION, "1")
+			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
+			})
+			.returnResult()
+			.getResponseBody();
+		assertThat(text).containsEntry("model_name", "sentiment").containsEntry("id", "r1");
+		Map<String, Object> label = rows(text.get("outputs")).get(0);
+		assertThat(label).containsEntry("name", "label").containsEntry("datatype", "BYTES");
+		assertThat(list(label.get("data"))).containsExactly("positive", "negative");
+
+		Map<String, Object> tensors = this.client.post()
+			.uri("/v2/models/sentiment/versions/1/infer")
+			.contentType(MediaType.APPLICATION_JSON)
+			.bodyValue("{\"inputs\":["
+					+ "{\"name\":\"input_ids\",\"datatype\":\"INT64\",\"shape\":[1,3],\"data\":[101,2307,102]},"
+					+ "{\"name\":\"attention_mask\",\"datatype\":\"INT64\",\"shape\":[1,3],\"data\":[1,1,1]},"
+					+ "{\"name\":\"token_type_ids\",\"datatype\":\"INT64\",\"shape\":[1,3],\"data\":[0,0,0]}],"
+					+ "\"outputs\":[{\"name\":\"probabilities\"}]}")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
+			})
+			.returnResult()
+			.getResponseBody();
+		Map<String, Object> probabilities = rows(tensors.get("outputs")).get(0);
+		assertThat(probabilities).containsEntry("name", "probabilities").containsEntry("datatype", "FP32");
+		assertThat(list(probabilities.get("shape"))).containsExactly(1, 2);
+	}
+
+	@Test
+	void readinessOnTheManagementPortIncludesTheModels() {
+		Map<String, Object> readiness = WebTestClient.bindToServer()
+			.baseUrl("http://localhost:" + this.managementPort)
+			.build()
+			.get()
+			.uri("/actuator/health/readiness")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
+			})
+			.returnResult()
+			.getResponseBody();
+		assertThat(readiness).containsEntry("status", "UP");
+		assertThat(map(readiness.get("components"))).containsKeys("models", "readinessState");
+	}
+
+	@Test
+	void classifiesTheEvaluationSetAboveEightyEightPercent() {
+		List<TestModels.LabelledText> set = TestModels.evaluationSet();
+		assertThat(set).hasSizeGreaterThanOrEqualTo(200);
+		int correct = 0;
+		for (int start = 0; start < set.size(); start += 32) {
+			List<TestModels.LabelledText> slice = set.subList(start, Math.min(set.size(), start + 32));
+			List<String> texts = slice.stream().map(TestModels.LabelledText::text).toList();
+			Map<String, Object> body = this.client.post()
+				.uri("/v1/models/sentiment:predict")
+				.contentType(MediaType.APPLICATION_JSON)
+				.bodyValue(Map.of("instances", texts))
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
+				})
+				.returnResult()
+				.getResponseBody();
+			List<Map<String, Object>> predictions = rows(body.get("predictions"));
+			for (int i = 0; i < slice.size(); i++) {
+				if (slice.get(i).label().equals(predictions.get(i).get("label"))) {
+					correct++;
+				}
+			}
+		}
+		double accuracy = (double) correct / set.size();
+		System.out.printf("evaluation set: %d/%d correct, accuracy %.4f%n", correct, set.size(), accuracy);
+		assertThat(accuracy).isGreaterThanOrEqualTo(0.88);
+	}
+
+	static Stream<Arguments> badRequests() {
+		return Stream.of(
+				Arguments.of("malformed JSON", "/v1/models/sentiment:predict", "{\"instances\":[", 400,
+						"malformed-request"),
+				Arguments.of("unknown model", "/v1/models/nope:predict", "{\"instances\":[\"x\"]}", 404,
+						"unknown-model"),
+				Arguments.of("empty instances", "/v1/models/sentiment:predict", "{\"instances\":[]}", 400,
+						"empty-instances"),
+				Arguments.of("neither instances nor inputs", "/v1/models/sentiment:predict", "{}", 400,
+						"request-shape"),
+				Arguments.of("both instances and inputs", "/v1/models/sentiment:predict",
+						"{\"instances\":[\"a\"],\"inputs\":[\"b\"]}", 400, "request-shape"),
+				Arguments.of("numbers as instances", "/v1/models/sentiment:predict", "{\"instances\":[1,2]}", 400,
+						"instance-type"),
+				Arguments.of("null instance", "/v1/models/sentiment:predict", "{\"instances\":[null]}", 400,
+						"instance-type"),
+				Arguments.of("body not an object", "/v1/models/sentiment:predict", "[\"x\"]", 400, "request-shape"),
+				Arguments.of("ragged tensor", "/v1/models/sentiment:predict",
+						"{\"inputs\":{\"input_ids\":[[101,102],[101]],\"attention_mask\":[[1,1],[1]],\"token_type_ids\":[[0,0],[0]]}}",
+						400, "input-shape"),
+				Arguments.of("float token ids", "/v1/models/sentiment:predict",
+						"{\"inputs\":{\"input_ids\":[[1.5]],\"attention_mask\":[[1]],\"token_type_ids\":[[0]]}}", 400,
+						"input-datatype"),
+				Arguments.of("missing token input", "/v1/models/sentiment:predict",
+						"{\"inputs\":{\"input_ids\":[[101,102]]}}", 400, "missing-input"),
+				Arguments.of("unknown signature", "/v1/models/sentiment:predict",
+						"{\"signature_name\":\"nope\",\"inputs\":{\"input_ids\":[[101]]}}", 400, "unknown-signature"),
+				Arguments.of("token id out of vocabulary", "/v1/models/sentiment:predict",
+						"{\"inputs\":{\"input_ids\":[[101,99999999,102]],\"attention_mask\":[[1,1,1]],\"token_type_ids\":[[0,0,0]]}}",
+						422, "invalid-tensor"),
+				Arguments.of("v2 without inputs", "/v2/models/sentiment/infer", "{\"id\":\"x\"}", 400, "request-shape"),
+				Arguments.of("v2 shape mismatch", "/v2/models/sentiment/infer",
+						"{\"inputs\":[{\"name\":\"input_ids\",\"datatype\":\"INT64\",\"shape\":[1,5],\"data\":[101,102]}]}",
+						400, "input-shape"),
+				Arguments.of("v2 unknown model", "/v2/models/nope/infer",
+						"{\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\"x\"]}]}", 404,
+						"unknown-model"));
+	}
+
+	@ParameterizedTest(name = "{0}")
+	@MethodSource("badRequests")
+	void answersBadRequestsWithProblems(String name, String uri, String body, int status, String rule) {
+		problem(post(uri, body), status, rule);
+		assertThat(predict("sentiment", "{\"instances\":[\"still serving\"]}")).containsKey("predictions");
+	}
+
+	@Test
+	void refusesOtherMediaTypesWithAProblem() {
+		WebTestClient.ResponseSpec response = this.client.post()
+			.uri("/v1/models/sentiment:predict")
+			.contentType(MediaType.TEXT_PLAIN)
+			.bodyValue("What a wonderful film")
+			.exchange();
+		problem(response, 415, "unsupported-media-type");
+	}
+
+	private WebTestClient.ResponseSpec post(String uri, String body) {
+		return this.client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).bodyValue(body).exchange();
+	}
+
+	private static void problem(WebTestClient.ResponseSpec response, int status, String rule) {
+		Map<String, Object> problem = response.expectStatus()
+			.isEqualTo(status)
+			.expectHeader()
+			.contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
+			})
+			.returnResult()
+			.getResponseBody();
+		assertThat(problem).containsEntry("type", ProblemHandler.TYPE_PREFIX + rule)
+			.containsEntry("status", status)
+			.containsEntry("tier", "input")
+			.containsKeys("title", "detail", "traceId");
+		assertThat(problem.toString()).doesNotContain("Exception").doesNotContain("\tat ");
+	}
+
+	private Map<String, Object> predict(String model, String body) {
+		return this.client.post()
+			.uri("/v1/models/" + model + ":predict")
+			.contentType(MediaType.APPLICATION_JSON)
+			.bodyValue(body)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.valueEquals(ApiHeaders.MODEL_VERSION, "1")
+			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
+			})
+			.returnResult()
+			.getResponseBody();
+	}
+
+	private Map<String, Object> get(String uri) {
+		return this.client.get()
+			.uri(uri)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
+			})
+			.returnResult()
+			.getResponseBody();
+	}
+
+	@SuppressWarnings("unchecked")
+	private static List<Map<String, Object>> rows(Object value) {
+		return (List<Map<String, Object>>) value;
+	}
+
+	@SuppressWarnings("unchecked")
+	private static <T> List<T> list(Object value) {
+		return new ArrayList<>((List<T>) value);
+	}
+
+	@SuppressWarnings("unchecked")
+	private static <V> Map<String, V> map(Object value) {
+		return (Map<String, V>) value;
+	}
+
+}
