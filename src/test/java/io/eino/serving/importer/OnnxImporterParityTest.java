@@ -108,8 +108,8 @@ class OnnxImporterParityTest {
 			}
 		}
 		System.out.printf(
-				"parity over %d sentences (%d to %d tokens): last_hidden_state %.3g, sentence_embedding %.3g%n",
-				sentences.size(), shortest, longest, worstHidden, worstEmbedding);
+				"parity over %d sentences (%d to %d tokens): last_hidden_state %.3g (padding positions %.3g), sentence_embedding %.3g%n",
+				sentences.size(), shortest, longest, worstHidden, worstPadding, worstEmbedding);
 		assertThat(shortest).isLessThanOrEqualTo(3);
 		assertThat(longest).isEqualTo(256);
 		assertThat(worstHidden).isLessThan(TOLERANCE);
