@@ -100,19 +100,8 @@ class ServingApiIntegrationTest {
 
 	@Test
 	void acceptsColumnarTextAndVersionPinnedRequests() {
-		Map<String, Object> body = this.client.post()
-			.uri("/v1/models/sentiment/versions/1:predict")
-			.contentType(MediaType.APPLICATION_JSON)
-			.bodyValue("{\"inputs\":[\"great\",\"terrible\"]}")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectHeader()
-			.valueEquals(ApiHeaders.MODEL_VERSION, "1")
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+		Map<String, Object> body = postOk("/v1/models/sentiment/versions/1:predict",
+				"{\"inputs\":[\"great\",\"terrible\"]}");
 		assertThat(rows(body.get("outputs"))).extracting((prediction) -> prediction.get("label"))
 			.containsExactly("positive", "negative");
 		problem(post("/v1/models/sentiment/versions/7:predict", "{\"instances\":[\"x\"]}"), 404, "unknown-model");
@@ -177,40 +166,20 @@ class ServingApiIntegrationTest {
 
 	@Test
 	void infersTextAndTensorsOverOpenInferenceProtocol() {
-		Map<String, Object> text = this.client.post()
-			.uri("/v2/models/sentiment/infer")
-			.contentType(MediaType.APPLICATION_JSON)
-			.bodyValue("{\"id\":\"r1\",\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[2],"
-					+ "\"data\":[\"I love it\",\"I hate it\"]}]}")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectHeader()
-			.valueEquals(ApiHeaders.MODEL_VERSION, "1")
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+		Map<String, Object> text = postOk("/v2/models/sentiment/infer",
+				"{\"id\":\"r1\",\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[2],"
+						+ "\"data\":[\"I love it\",\"I hate it\"]}]}");
 		assertThat(text).containsEntry("model_name", "sentiment").containsEntry("id", "r1");
 		Map<String, Object> label = rows(text.get("outputs")).get(0);
 		assertThat(label).containsEntry("name", "label").containsEntry("datatype", "BYTES");
 		assertThat(list(label.get("data"))).containsExactly("positive", "negative");
 
-		Map<String, Object> tensors = this.client.post()
-			.uri("/v2/models/sentiment/versions/1/infer")
-			.contentType(MediaType.APPLICATION_JSON)
-			.bodyValue("{\"inputs\":["
-					+ "{\"name\":\"input_ids\",\"datatype\":\"INT64\",\"shape\":[1,3],\"data\":[101,2307,102]},"
-					+ "{\"name\":\"attention_mask\",\"datatype\":\"INT64\",\"shape\":[1,3],\"data\":[1,1,1]},"
-					+ "{\"name\":\"token_type_ids\",\"datatype\":\"INT64\",\"shape\":[1,3],\"data\":[0,0,0]}],"
-					+ "\"outputs\":[{\"name\":\"probabilities\"}]}")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+		Map<String, Object> tensors = postOk("/v2/models/sentiment/versions/1/infer",
+				"{\"inputs\":["
+						+ "{\"name\":\"input_ids\",\"datatype\":\"INT64\",\"shape\":[1,3],\"data\":[101,2307,102]},"
+						+ "{\"name\":\"attention_mask\",\"datatype\":\"INT64\",\"shape\":[1,3],\"data\":[1,1,1]},"
+						+ "{\"name\":\"token_type_ids\",\"datatype\":\"INT64\",\"shape\":[1,3],\"data\":[0,0,0]}],"
+						+ "\"outputs\":[{\"name\":\"probabilities\"}]}");
 		Map<String, Object> probabilities = rows(tensors.get("outputs")).get(0);
 		assertThat(probabilities).containsEntry("name", "probabilities").containsEntry("datatype", "FP32");
 		assertThat(list(probabilities.get("shape"))).containsExactly(1, 2);
@@ -242,17 +211,7 @@ class ServingApiIntegrationTest {
 		for (int start = 0; start < set.size(); start += 32) {
 			List<TestModels.LabelledText> slice = set.subList(start, Math.min(set.size(), start + 32));
 			List<String> texts = slice.stream().map(TestModels.LabelledText::text).toList();
-			Map<String, Object> body = this.client.post()
-				.uri("/v1/models/sentiment:predict")
-				.contentType(MediaType.APPLICATION_JSON)
-				.bodyValue(Map.of("instances", texts))
-				.exchange()
-				.expectStatus()
-				.isOk()
-				.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-				})
-				.returnResult()
-				.getResponseBody();
+			Map<String, Object> body = postOk("/v1/models/sentiment:predict", Map.of("instances", texts));
 			List<Map<String, Object>> predictions = rows(body.get("predictions"));
 			for (int i = 0; i < slice.size(); i++) {
 				if (slice.get(i).label().equals(predictions.get(i).get("label"))) {
@@ -342,8 +301,13 @@ class ServingApiIntegrationTest {
 	}
 
 	private Map<String, Object> predict(String model, String body) {
+		return postOk("/v1/models/" + model + ":predict", body);
+	}
+
+	/** A successful inference: 200 with the model version header. */
+	private Map<String, Object> postOk(String uri, Object body) {
 		return this.client.post()
-			.uri("/v1/models/" + model + ":predict")
+			.uri(uri)
 			.contentType(MediaType.APPLICATION_JSON)
 			.bodyValue(body)
 			.exchange()
