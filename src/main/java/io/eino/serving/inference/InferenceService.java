@@ -10,7 +10,6 @@ import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ModelVersion;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.HostTensor;
-import io.eino.serving.runtime.ModelRuntimeException;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
 import io.eino.serving.text.TokenizedBatch;
@@ -100,13 +99,6 @@ public class InferenceService {
 		catch (TFInvalidArgumentException ex) {
 			throw new InvalidInputException("invalid-tensor",
 					"The model rejected the input tensors: " + firstLine(ex.getMessage()), true);
-		}
-		catch (ModelRuntimeException ex) {
-			if (ex.getCause() instanceof TFInvalidArgumentException invalid) {
-				throw new InvalidInputException("invalid-tensor",
-						"The model rejected the input tensors: " + firstLine(invalid.getMessage()), true);
-			}
-			throw ex;
 		}
 	}
 

@@ -137,7 +137,6 @@ public final class ModelRegistry implements AutoCloseable {
 	private static void retire(ModelVersion version) {
 		long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
 		while (version.inFlight() > 0 && System.nanoTime() < deadline) {
-			Thread.onSpinWait();
 			try {
 				Thread.sleep(5);
 			}
