@@ -1,0 +1,64 @@
+package io.eino.serving.batching;
+
+import java.util.List;
+
+/**
+ * Tasks closed into one run, and the length they are padded to. The processor owns it
+ * once dispatched and must finish every task, by {@link #complete} or {@link #fail}.
+ *
+ * @param <I> the input type
+ * @param <O> the result type
+ */
+public final class Batch<I, O> {
+
+	private final List<BatchTask<I, O>> tasks;
+
+	private final int paddedLength;
+
+	private final long closedNanos;
+
+	Batch(List<BatchTask<I, O>> tasks, int paddedLength, long closedNanos) {
+		this.tasks = List.copyOf(tasks);
+		this.paddedLength = paddedLength;
+		this.closedNanos = closedNanos;
+	}
+
+	public List<BatchTask<I, O>> tasks() {
+		return this.tasks;
+	}
+
+	public List<I> inputs() {
+		return this.tasks.stream().map(BatchTask::input).toList();
+	}
+
+	public int size() {
+		return this.tasks.size();
+	}
+
+	/** Every task fits in it: at least the longest task's length. */
+	public int paddedLength() {
+		return this.paddedLength;
+	}
+
+	/** When the scheduler closed it, on the scheduler's clock. */
+	public long closedNanos() {
+		return this.closedNanos;
+	}
+
+	/** Completes each task with its result, in task order. */
+	public void complete(List<O> results) {
+		if (results.size() != this.tasks.size()) {
+			fail(new IllegalStateException(
+					"A batch of " + this.tasks.size() + " tasks produced " + results.size() + " results"));
+			return;
+		}
+		for (int i = 0; i < results.size(); i++) {
+			this.tasks.get(i).result().complete(results.get(i));
+		}
+	}
+
+	public void fail(Throwable failure) {
+		this.tasks.forEach((task) -> task.result().completeExceptionally(failure));
+	}
+
+}

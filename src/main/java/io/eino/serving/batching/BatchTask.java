@@ -1,0 +1,86 @@
+package io.eino.serving.batching;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One unit of work for a batch: an opaque input (the scheduler never looks inside), its
+ * length along the padded dimension, a deadline and a priority, and the future its result
+ * completes.
+ *
+ * <p>
+ * Cancelling the future (the client went away) makes the scheduler drop the task before
+ * it runs. Thread safe.
+ *
+ * @param <I> the input type
+ * @param <O> the result type
+ */
+public final class BatchTask<I, O> {
+
+	/** The priority of ordinary work; higher runs first, equal priorities in order. */
+	public static final int NORMAL_PRIORITY = 0;
+
+	private final I input;
+
+	private final int length;
+
+	private final long deadlineNanos;
+
+	private final int priority;
+
+	private final CompletableFuture<O> result = new CompletableFuture<>();
+
+	long sequence;
+
+	long enqueuedNanos;
+
+	/**
+	 * @param input what the processor will run
+	 * @param length the task's length along the padded dimension (tokens)
+	 * @param deadlineNanos the clock reading after which it must not start
+	 * @param priority higher first
+	 */
+	public BatchTask(I input, int length, long deadlineNanos, int priority) {
+		if (length < 1) {
+			throw new IllegalArgumentException("A task's length must be at least 1, got " + length);
+		}
+		this.input = input;
+		this.length = length;
+		this.deadlineNanos = deadlineNanos;
+		this.priority = priority;
+	}
+
+	public I input() {
+		return this.input;
+	}
+
+	public int length() {
+		return this.length;
+	}
+
+	public long deadlineNanos() {
+		return this.deadlineNanos;
+	}
+
+	public int priority() {
+		return this.priority;
+	}
+
+	/** When the queue admitted it, on the scheduler's clock. */
+	public long enqueuedNanos() {
+		return this.enqueuedNanos;
+	}
+
+	public CompletableFuture<O> result() {
+		return this.result;
+	}
+
+	/** Gives up on the task; if it has not started it never will. */
+	public void cancel() {
+		this.result.cancel(false);
+	}
+
+	boolean isFinished() {
+		return this.result.isDone();
+	}
+
+}
