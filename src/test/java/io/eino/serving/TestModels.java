@@ -43,7 +43,7 @@ public final class TestModels {
 	public static List<LabelledText> evaluationSet() {
 		try {
 			List<LabelledText> set = new ArrayList<>();
-			Path file = Path.of("src/test/resources/sentiment/evaluation-set.tsv");
+			Path file = Path.of("src/main/resources/datasets/evaluation/sentiment-evaluation.tsv");
 			for (String line : Files.readAllLines(file)) {
 				if (!line.isBlank() && !line.startsWith("#")) {
 					String[] columns = line.split("\t", 2);

@@ -17,6 +17,7 @@ import io.eino.serving.runtime.TensorSpec;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -24,6 +25,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
@@ -89,7 +91,8 @@ class OpenInferenceController {
 	@PostMapping(path = { "/v2/models/{model}/infer", "/v2/models/{model}/versions/{version}/infer" },
 			consumes = MediaType.APPLICATION_JSON_VALUE)
 	Mono<ResponseEntity<Map<String, Object>>> infer(@PathVariable String model,
-			@PathVariable(required = false) Long version, @RequestBody JsonNode body) {
+			@PathVariable(required = false) Long version, @RequestBody JsonNode body,
+			@RequestHeader HttpHeaders headers) {
 		return Mono.defer(() -> {
 			Predictions.requireObject(body);
 			JsonNode inputs = body.get("inputs");
@@ -104,7 +107,7 @@ class OpenInferenceController {
 				if (texts == null) {
 					throw new InvalidInputException("input-datatype", "A BYTES input's 'data' must hold strings");
 				}
-				return this.inference.predictText(model, version, texts)
+				return this.inference.predictText(model, version, texts, ApiHeaders.requestOptions(headers))
 					.map((result) -> respond(result.version(), model, id, textOutputs(result, requested)));
 			}
 			SignatureSpec signature = this.registry.serving(model, version).signature(Predictions.DEFAULT_SIGNATURE);

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.Locale;
 
 import io.eino.serving.ErrorTier;
+import io.eino.serving.batching.BatchingException;
 import io.eino.serving.inference.InvalidInputException;
 import io.eino.serving.model.ModelNotFoundException;
 import io.eino.serving.model.ModelUnavailableException;
@@ -33,6 +34,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
 	static final String TYPE_PREFIX = "urn:eino:problem:";
 
+	/** When a request refused for capacity may be retried. */
+	private static final String RETRY_AFTER_SECONDS = "1";
+
 	@ExceptionHandler
 	Mono<ResponseEntity<Object>> invalidInput(InvalidInputException ex, ServerWebExchange exchange) {
 		HttpStatus status = ex.unprocessable() ? HttpStatus.UNPROCESSABLE_CONTENT : HttpStatus.BAD_REQUEST;
@@ -52,6 +56,22 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	@ExceptionHandler
 	Mono<ResponseEntity<Object>> modelUnavailable(ModelUnavailableException ex, ServerWebExchange exchange) {
 		return problem(HttpStatus.SERVICE_UNAVAILABLE, "model-unavailable", ex.getMessage(), ErrorTier.MODEL, exchange);
+	}
+
+	@ExceptionHandler
+	Mono<ResponseEntity<Object>> overCapacity(BatchingException ex, ServerWebExchange exchange) {
+		String rule = "queue-closed";
+		if (ex instanceof BatchingException.QueueFull) {
+			rule = "queue-full";
+		}
+		else if (ex instanceof BatchingException.DeadlineExceeded) {
+			rule = "deadline-exceeded";
+		}
+
+		return problem(HttpStatus.SERVICE_UNAVAILABLE, rule, ex.getMessage(), ErrorTier.CAPACITY, exchange)
+			.map((response) -> ResponseEntity.status(response.getStatusCode())
+				.header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS)
+				.body(response.getBody()));
 	}
 
 	@ExceptionHandler

@@ -5,12 +5,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.InvalidInputException;
 import io.eino.serving.inference.TensorResult;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ModelState;
 import io.eino.serving.model.ModelVersion;
+import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.model.VersionStatus;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
@@ -19,12 +21,14 @@ import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
@@ -44,14 +48,15 @@ class TfServingController {
 	}
 
 	@PostMapping(path = "/v1/models/{model}:predict", consumes = MediaType.APPLICATION_JSON_VALUE)
-	Mono<ResponseEntity<Map<String, Object>>> predict(@PathVariable String model, @RequestBody JsonNode body) {
-		return predict(model, null, body);
+	Mono<ResponseEntity<Map<String, Object>>> predict(@PathVariable String model, @RequestBody JsonNode body,
+			@RequestHeader HttpHeaders headers) {
+		return predict(model, null, body, headers);
 	}
 
 	@PostMapping(path = "/v1/models/{model}/versions/{version}:predict", consumes = MediaType.APPLICATION_JSON_VALUE)
 	Mono<ResponseEntity<Map<String, Object>>> predict(@PathVariable String model, @PathVariable long version,
-			@RequestBody JsonNode body) {
-		return predict(model, Long.valueOf(version), body);
+			@RequestBody JsonNode body, @RequestHeader HttpHeaders headers) {
+		return predict(model, Long.valueOf(version), body, headers);
 	}
 
 	@GetMapping("/v1/models/{model}")
@@ -82,7 +87,8 @@ class TfServingController {
 		return metadataOf(this.registry.serving(model, version));
 	}
 
-	private Mono<ResponseEntity<Map<String, Object>>> predict(String model, Long version, JsonNode body) {
+	private Mono<ResponseEntity<Map<String, Object>>> predict(String model, Long version, JsonNode body,
+			HttpHeaders headers) {
 		return Mono.defer(() -> {
 			Predictions.requireObject(body);
 			JsonNode instances = body.get("instances");
@@ -99,10 +105,11 @@ class TfServingController {
 			}
 			List<String> texts = Predictions.texts(payload);
 			if (texts != null) {
-				return this.inference.predictText(model, version, texts).map((result) -> {
-					List<Object> predictions = result.predictions().stream().map(Predictions::render).toList();
-					return withVersion(result.version(), Map.of(rows ? "predictions" : "outputs", predictions));
-				});
+				return this.inference.predictText(model, version, texts, ApiHeaders.requestOptions(headers))
+					.map((result) -> {
+						List<Object> predictions = result.predictions().stream().map(Predictions::render).toList();
+						return withVersion(result.version(), Map.of(rows ? "predictions" : "outputs", predictions));
+					});
 			}
 			SignatureSpec spec = signatureSpec(model, version, signature);
 			Map<String, HostTensor> tensors = rows ? rowTensors(spec, payload) : columnTensors(spec, payload);
@@ -203,6 +210,41 @@ class TfServingController {
 		return Map.of("model_version_status", versions);
 	}
 
+	/** What the startup optimisation step applied and measured, and how batching runs. */
+	private static Map<String, Object> runtimeOf(ModelVersion version) {
+		OptimizationReport report = version.optimization();
+		List<Object> steps = new ArrayList<>();
+		for (OptimizationReport.Step step : report.steps()) {
+			Map<String, Object> json = new LinkedHashMap<>();
+			json.put("name", step.name());
+			json.put("applied", step.applied());
+			json.put("reference_batch_ms", Double.isNaN(step.millis()) ? null : round(step.millis()));
+			json.put("speedup", Double.isNaN(step.speedup()) ? null : round(step.speedup()));
+			json.put("note", step.note());
+			steps.add(json);
+		}
+		BatchingOptions options = version.queue().options();
+		Map<String, Object> batching = new LinkedHashMap<>();
+		batching.put("max_batch_size", options.maxBatchSize());
+		batching.put("max_queue_delay_ms", options.maxQueueDelay().toNanos() / 1e6);
+		batching.put("queue_capacity", options.queueCapacity());
+		batching.put("allowed_lengths", options.allowedLengths());
+		batching.put("run_overhead_ms", round(report.overheadMillis()));
+		batching.put("run_us_per_padded_token", round(report.microsPerToken()));
+		Map<String, Object> runtime = new LinkedHashMap<>();
+		runtime.put("instances", version.runners().size());
+		runtime.put("precision", report.precision());
+		runtime.put("precision_reason", report.precisionReason());
+		runtime.put("optimization_steps", steps);
+		runtime.put("warmup_shapes", report.warmupShapes());
+		runtime.put("batching", batching);
+		return runtime;
+	}
+
+	private static double round(double value) {
+		return Math.round(value * 1000) / 1000.0;
+	}
+
 	private static Map<String, Object> metadataOf(ModelVersion version) {
 		Map<String, Object> signatures = new LinkedHashMap<>();
 		for (SignatureSpec signature : version.signatures()) {
@@ -225,7 +267,7 @@ class TfServingController {
 		pipeline.put("overflow", version.descriptor().overflow().name().toLowerCase(java.util.Locale.ROOT));
 		Map<String, Object> metadata = new LinkedHashMap<>();
 		metadata.put("signature_def", Map.of("signature_def", signatures));
-		metadata.put("eino", Map.of("text_pipeline", pipeline));
+		metadata.put("eino", Map.of("text_pipeline", pipeline, "runtime", runtimeOf(version)));
 		return Map.of("model_spec", spec, "metadata", metadata);
 	}
 

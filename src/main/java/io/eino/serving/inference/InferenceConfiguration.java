@@ -9,23 +9,24 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The inference service and its runner threads ({@code eino-runner-N}).
+ * The inference service and the threads raw-tensor requests run on
+ * ({@code eino-tensor-N}); text requests run on each version's runners.
  */
 @Configuration(proxyBeanMethods = false)
 class InferenceConfiguration {
 
-	/** Session runs waiting for a runner thread before new ones are refused. */
-	private static final int RUNNER_QUEUE_CAPACITY = 10_000;
+	/** Raw-tensor runs waiting for a thread before new ones are refused. */
+	private static final int TENSOR_QUEUE_CAPACITY = 1_000;
 
 	@Bean(destroyMethod = "dispose")
-	Scheduler runnerScheduler(EinoProperties properties) {
-		return Schedulers.newBoundedElastic(properties.runtime().effectiveRunnerThreads(), RUNNER_QUEUE_CAPACITY,
-				"eino-runner");
+	Scheduler tensorScheduler(EinoProperties properties) {
+		return Schedulers.newBoundedElastic(properties.runtime().effectiveInstances(), TENSOR_QUEUE_CAPACITY,
+				"eino-tensor");
 	}
 
 	@Bean
-	InferenceService inferenceService(ModelRegistry registry, Scheduler runnerScheduler) {
-		return new InferenceService(registry, runnerScheduler);
+	InferenceService inferenceService(ModelRegistry registry, Scheduler tensorScheduler, EinoProperties properties) {
+		return new InferenceService(registry, tensorScheduler, properties.batching().requestTimeout());
 	}
 
 }

@@ -1,57 +1,94 @@
 package io.eino.serving.inference;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
+import io.eino.serving.batching.BatchTask;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ModelVersion;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
-import io.eino.serving.text.TokenizedBatch;
+import io.eino.serving.runtime.TokenSequence;
 import org.tensorflow.exceptions.TFInvalidArgumentException;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * One inference per request: checks the request against the model, tokenizes, runs the
- * signature on a runner thread (never the event loop) and turns outputs into predictions.
+ * One inference per request. Text requests are tokenized and batched with other requests
+ * onto the version's runners; raw-tensor requests run as they are on a bounded pool of
+ * tensor threads. Session runs never happen on the event loop.
  */
 public class InferenceService {
 
 	private final ModelRegistry registry;
 
-	private final Scheduler runners;
+	private final Scheduler tensorRunners;
 
-	public InferenceService(ModelRegistry registry, Scheduler runners) {
+	private final Duration defaultTimeout;
+
+	/**
+	 * @param tensorRunners where raw-tensor requests (not batched) run
+	 * @param defaultTimeout a text request's deadline unless it names its own
+	 */
+	public InferenceService(ModelRegistry registry, Scheduler tensorRunners, Duration defaultTimeout) {
 		this.registry = registry;
-		this.runners = runners;
+		this.tensorRunners = tensorRunners;
+		this.defaultTimeout = defaultTimeout;
 	}
 
 	/**
-	 * Predicts for each text with the model's text pipeline.
+	 * Predicts for each text with the model's text pipeline: tokenizes here, then hands
+	 * one task per text to the version's batch queue and completes when all are done.
+	 * Admission never blocks: a full queue fails at once. Cancelling the returned Mono
+	 * (the client went away) drops the texts that have not started.
 	 * @param version a specific version, or null for the serving one
 	 */
-	public Mono<TextResult> predictText(String model, Long version, List<String> texts) {
+	public Mono<TextResult> predictText(String model, Long version, List<String> texts, RequestOptions options) {
 		if (texts.isEmpty()) {
 			return Mono.error(new InvalidInputException("empty-instances", "The request holds no text to predict"));
 		}
-		return onRunner(model, version, (leased) -> {
-			ModelDescriptor descriptor = leased.descriptor();
-			TokenizedBatch batch = leased.tokenizer().encode(texts);
-			HostTensor.Float32 output = (HostTensor.Float32) run(leased, descriptor.signature(), batch.asInputs(),
-					List.of(descriptor.output()))
-				.get(descriptor.output());
-			List<TextPrediction> predictions = new ArrayList<>(texts.size());
-			for (int i = 0; i < texts.size(); i++) {
-				predictions.add(toPrediction(descriptor, output.row(i)));
+		return Mono.defer(() -> {
+			ModelVersion leased = this.registry.lease(model, version);
+			List<BatchTask<TokenSequence, float[]>> tasks;
+			try {
+				Duration timeout = (options.timeout() != null) ? options.timeout() : this.defaultTimeout;
+				long deadline = System.nanoTime() + timeout.toNanos();
+				tasks = leased.tokenizer()
+					.encodeEach(texts)
+					.stream()
+					.map((tokens) -> new BatchTask<TokenSequence, float[]>(tokens, tokens.length(), deadline,
+							options.priority()))
+					.toList();
+				leased.queue().submit(tasks);
 			}
-			return new TextResult(model, leased.version(), predictions);
+			catch (RuntimeException ex) {
+				leased.release();
+				return Mono.error(ex);
+			}
+			CompletableFuture<?>[] results = tasks.stream().map(BatchTask::result).toArray(CompletableFuture[]::new);
+			return Mono.fromFuture(CompletableFuture.allOf(results), true)
+				.onErrorMap(CompletionException.class, (ex) -> (ex.getCause() != null) ? ex.getCause() : ex)
+				.then(Mono.fromCallable(() -> textResult(leased, tasks)))
+				.doOnError((ex) -> tasks.forEach(BatchTask::cancel))
+				.doOnCancel(() -> tasks.forEach(BatchTask::cancel))
+				.doFinally((signal) -> leased.release());
 		});
+	}
+
+	private static TextResult textResult(ModelVersion version, List<BatchTask<TokenSequence, float[]>> tasks) {
+		List<TextPrediction> predictions = new ArrayList<>(tasks.size());
+		for (BatchTask<TokenSequence, float[]> task : tasks) {
+			predictions.add(toPrediction(version.descriptor(), task.result().join()));
+		}
+		return new TextResult(version.model(), version.version(), predictions);
 	}
 
 	/**
@@ -88,7 +125,7 @@ public class InferenceService {
 			finally {
 				leased.release();
 			}
-		}).subscribeOn(this.runners);
+		}).subscribeOn(this.tensorRunners);
 	}
 
 	private static Map<String, HostTensor> run(ModelVersion version, String signature, Map<String, HostTensor> inputs,

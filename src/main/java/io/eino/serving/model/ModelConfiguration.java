@@ -1,18 +1,29 @@
 package io.eino.serving.model;
 
 import io.eino.serving.EinoProperties;
-import io.eino.serving.runtime.SessionSettings;
+import io.eino.serving.batching.BatchScheduler;
+import io.micrometer.core.instrument.MeterRegistry;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.DependsOn;
 
 /**
- * The model registry, filled at startup from the repository.
+ * The model registry, filled at startup from the repository, and the batch scheduler
+ * feeding every version's runners.
  */
 @Configuration(proxyBeanMethods = false)
 class ModelConfiguration {
 
+	/** One batching thread for every model version's queue. */
 	@Bean(destroyMethod = "close")
+	BatchScheduler batchScheduler() {
+		return BatchScheduler.start("eino-batcher");
+	}
+
+	/** Closed before the scheduler, so that closing versions can drain their queues. */
+	@Bean(destroyMethod = "close")
+	@DependsOn("batchScheduler")
 	ModelRegistry modelRegistry(EinoProperties properties) {
 		ModelRegistry registry = new ModelRegistry();
 		properties.models().forEach((name, model) -> {
@@ -24,9 +35,8 @@ class ModelConfiguration {
 	}
 
 	@Bean
-	ModelLoader modelLoader(EinoProperties properties) {
-		EinoProperties.Runtime runtime = properties.runtime();
-		return new ModelLoader(new SessionSettings(runtime.intraOpThreads(), runtime.interOpThreads()));
+	ModelLoader modelLoader(EinoProperties properties, BatchScheduler batchScheduler, MeterRegistry meterRegistry) {
+		return new ModelLoader(properties, batchScheduler, meterRegistry);
 	}
 
 	@Bean

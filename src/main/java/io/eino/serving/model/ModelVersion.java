@@ -1,23 +1,33 @@
 package io.eino.serving.model;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.eino.serving.batching.BatchQueue;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SignatureSpec;
+import io.eino.serving.runtime.TokenSequence;
 import io.eino.serving.text.TextTokenizer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One loaded, servable version of a model: its TensorFlow session, tokenizer and pipeline
- * description.
+ * One loaded, servable version of a model: its runners (TensorFlow sessions), batch
+ * queue, tokenizer, pipeline description and what the startup optimisation step did.
  *
  * <p>
  * Work on a version is bracketed by {@link #acquire()} and {@link #release()}, so that a
- * version being replaced can drain its in-flight work before {@link #close()} frees the
- * session.
+ * version being replaced can drain its in-flight work before {@link #close()} closes its
+ * queue, lets its runners finish and frees the sessions.
  */
 public final class ModelVersion implements AutoCloseable {
+
+	private static final Logger logger = LoggerFactory.getLogger(ModelVersion.class);
+
+	private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
 
 	private final String model;
 
@@ -25,19 +35,25 @@ public final class ModelVersion implements AutoCloseable {
 
 	private final ModelDescriptor descriptor;
 
-	private final SavedModelRunner runner;
+	private final RunnerPool runners;
+
+	private final BatchQueue<TokenSequence, float[]> queue;
 
 	private final TextTokenizer tokenizer;
 
+	private final OptimizationReport optimization;
+
 	private final AtomicInteger inFlight = new AtomicInteger();
 
-	ModelVersion(String model, long version, ModelDescriptor descriptor, SavedModelRunner runner,
-			TextTokenizer tokenizer) {
+	ModelVersion(String model, long version, ModelDescriptor descriptor, RunnerPool runners,
+			BatchQueue<TokenSequence, float[]> queue, TextTokenizer tokenizer, OptimizationReport optimization) {
 		this.model = model;
 		this.version = version;
 		this.descriptor = descriptor;
-		this.runner = runner;
+		this.runners = runners;
+		this.queue = queue;
 		this.tokenizer = tokenizer;
+		this.optimization = optimization;
 	}
 
 	public String model() {
@@ -52,20 +68,33 @@ public final class ModelVersion implements AutoCloseable {
 		return this.descriptor;
 	}
 
+	/** The first runner's session, for raw-tensor requests, which are not batched. */
 	public SavedModelRunner runner() {
-		return this.runner;
+		return this.runners.sessions().get(0);
+	}
+
+	public RunnerPool runners() {
+		return this.runners;
+	}
+
+	public BatchQueue<TokenSequence, float[]> queue() {
+		return this.queue;
 	}
 
 	public TextTokenizer tokenizer() {
 		return this.tokenizer;
 	}
 
+	public OptimizationReport optimization() {
+		return this.optimization;
+	}
+
 	public SignatureSpec signature(String key) {
-		return this.runner.signatures().get(key);
+		return runner().signatures().get(key);
 	}
 
 	public List<SignatureSpec> signatures() {
-		return List.copyOf(this.runner.signatures().values());
+		return List.copyOf(runner().signatures().values());
 	}
 
 	public void acquire() {
@@ -80,10 +109,29 @@ public final class ModelVersion implements AutoCloseable {
 		return this.inFlight.get();
 	}
 
+	/**
+	 * Closes the queue, waits (up to 30 s) for admitted work to be dispatched and for the
+	 * runners to finish it, then frees the sessions and the tokenizer.
+	 */
 	@Override
 	public void close() {
+		this.queue.close();
+		long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+		while ((!this.queue.isDrained() || this.runners.outstanding() > 0) && System.nanoTime() < deadline) {
+			try {
+				Thread.sleep(5);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				break;
+			}
+		}
+		if (!this.queue.isDrained() || this.runners.outstanding() > 0) {
+			logger.warn("Model '{}' version {} still had queued or running batches after {}; closing it", this.model,
+					this.version, DRAIN_TIMEOUT);
+		}
+		this.runners.close();
 		this.tokenizer.close();
-		this.runner.close();
 	}
 
 }

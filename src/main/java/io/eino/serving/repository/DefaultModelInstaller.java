@@ -33,7 +33,8 @@ public final class DefaultModelInstaller {
 		Path modelDirectory = repository.resolve(DefaultModel.NAME);
 		Path versionDirectory = modelDirectory.resolve(Long.toString(DefaultModel.VERSION));
 		if (Files.isRegularFile(versionDirectory.resolve("saved_model.pb"))
-				&& Files.isRegularFile(modelDirectory.resolve(ModelDescriptor.FILE_NAME))) {
+				&& Files.isRegularFile(modelDirectory.resolve(ModelDescriptor.FILE_NAME))
+				&& Files.isRegularFile(versionDirectory.resolve(DefaultModel.EVALUATION_FILE))) {
 			logger.info("Default model '{}' found in {}", DefaultModel.NAME, modelDirectory);
 			return false;
 		}
@@ -49,8 +50,9 @@ public final class DefaultModelInstaller {
 			logger.info("[2/4] Importing the ONNX graph into a TensorFlow SavedModel with the sentiment head");
 			ClassifierHead head = DefaultModel.head();
 			ImportReport report = this.importer.importModel(onnx, version, head);
-			logger.info("[3/4] Adding tokenizer.json and model.yaml");
+			logger.info("[3/4] Adding tokenizer.json, evaluation.tsv and model.yaml");
 			DefaultModel.extractTokenizer(version);
+			DefaultModel.extractEvaluation(version);
 			head.write(version.resolve("head.json"));
 			DefaultModel.descriptor().write(modelDirectory.resolve(ModelDescriptor.FILE_NAME));
 			logger.info("[4/4] Publishing version {} ({} nodes translated)", DefaultModel.VERSION, report.nodeCount());

@@ -27,6 +27,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * overflow: truncate            # truncate | reject
  * labels: [negative, positive]  # classification only, in output order
  * output: probabilities         # the signature output the prediction is read from
+ * evaluation: evaluation.tsv    # optional: texts (label TAB text) for the precision check
  * </pre>
  *
  * @param task what a prediction is
@@ -36,9 +37,12 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * @param overflow what happens to longer texts
  * @param labels class labels (classification)
  * @param output the output read
+ * @param evaluation a file of texts the startup step checks reduced precision on (like
+ * the tokenizer, looked up in the version directory, then the model directory); null when
+ * the model has none
  */
 public record ModelDescriptor(Task task, String signature, String tokenizer, int maxTokens, Overflow overflow,
-		List<String> labels, String output) {
+		List<String> labels, String output, String evaluation) {
 
 	public static final String FILE_NAME = "model.yaml";
 
@@ -67,6 +71,11 @@ public record ModelDescriptor(Task task, String signature, String tokenizer, int
 		}
 	}
 
+	public ModelDescriptor withLimits(int maxTokens, Overflow overflow) {
+		return new ModelDescriptor(this.task, this.signature, this.tokenizer, maxTokens, overflow, this.labels,
+				this.output, this.evaluation);
+	}
+
 	public static ModelDescriptor read(Path file) {
 		try {
 			Map<String, Object> raw = YAML.readValue(file.toFile(), Map.class);
@@ -75,7 +84,8 @@ public record ModelDescriptor(Task task, String signature, String tokenizer, int
 					String.valueOf(raw.getOrDefault("tokenizer", "tokenizer.json")),
 					((Number) raw.getOrDefault("max-tokens", 256)).intValue(),
 					enumValue(Overflow.class, raw.getOrDefault("overflow", "truncate")), stringList(raw.get("labels")),
-					String.valueOf(raw.getOrDefault("output", "probabilities")));
+					String.valueOf(raw.getOrDefault("output", "probabilities")),
+					(raw.get("evaluation") != null) ? String.valueOf(raw.get("evaluation")) : null);
 		}
 		catch (JacksonException | ClassCastException | IllegalArgumentException ex) {
 			throw new IllegalArgumentException("Invalid " + file + ": " + ex.getMessage(), ex);
@@ -94,6 +104,9 @@ public record ModelDescriptor(Task task, String signature, String tokenizer, int
 			raw.put("labels", this.labels);
 		}
 		raw.put("output", this.output);
+		if (this.evaluation != null) {
+			raw.put("evaluation", this.evaluation);
+		}
 		try {
 			Path temporary = file.resolveSibling("." + file.getFileName() + ".tmp");
 			YAML.writeValue(temporary.toFile(), raw);

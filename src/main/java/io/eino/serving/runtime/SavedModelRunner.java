@@ -2,7 +2,6 @@ package io.eino.serving.runtime;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,22 +88,39 @@ public final class SavedModelRunner implements AutoCloseable {
 	 * @throws ModelRuntimeException if TensorFlow fails
 	 */
 	public Map<String, HostTensor> run(String signature, Map<String, HostTensor> inputs, Collection<String> outputs) {
+		Map<String, Tensor> fed = new LinkedHashMap<>();
+		try {
+			for (Map.Entry<String, HostTensor> input : inputs.entrySet()) {
+				fed.put(input.getKey(), toTensor(input.getValue()));
+			}
+			return runTensors(signature, fed, outputs);
+		}
+		finally {
+			fed.values().forEach(Tensor::close);
+		}
+	}
+
+	/**
+	 * Runs {@code signature} on native tensors the caller owns (and closes, or reuses
+	 * once this returns): the runners' path, fed from a {@link TensorPool}.
+	 * @throws IllegalArgumentException if a name is not part of the signature
+	 * @throws ModelRuntimeException if TensorFlow fails
+	 */
+	public Map<String, HostTensor> runTensors(String signature, Map<String, ? extends Tensor> inputs,
+			Collection<String> outputs) {
 		SignatureDef definition = this.signatureDefs.get(signature);
 		if (definition == null) {
 			throw new IllegalArgumentException("Unknown signature '" + signature + "'");
 		}
-		List<Tensor> fed = new ArrayList<>(inputs.size());
 		try {
 			Session.Runner runner = this.bundle.session().runner();
-			for (Map.Entry<String, HostTensor> input : inputs.entrySet()) {
+			for (Map.Entry<String, ? extends Tensor> input : inputs.entrySet()) {
 				TensorInfo info = definition.getInputsMap().get(input.getKey());
 				if (info == null) {
 					throw new IllegalArgumentException(
 							"Signature '" + signature + "' has no input '" + input.getKey() + "'");
 				}
-				Tensor tensor = toTensor(input.getValue());
-				fed.add(tensor);
-				runner.feed(info.getName(), tensor);
+				runner.feed(info.getName(), input.getValue());
 			}
 			List<String> fetched = List.copyOf(outputs);
 			for (String output : fetched) {
@@ -124,9 +140,6 @@ public final class SavedModelRunner implements AutoCloseable {
 		}
 		catch (TensorFlowException ex) {
 			throw new ModelRuntimeException("TensorFlow failed running " + this.directory + ": " + ex.getMessage(), ex);
-		}
-		finally {
-			fed.forEach(Tensor::close);
 		}
 	}
 

@@ -1,24 +1,89 @@
 package io.eino.serving.runtime;
 
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.GPUOptions;
+import org.tensorflow.proto.GraphOptions;
+import org.tensorflow.proto.OptimizerOptions;
+import org.tensorflow.proto.RewriterConfig;
+import org.tensorflow.proto.RewriterConfig.Toggle;
 
 /**
- * TensorFlow session configuration for one loaded model version.
+ * TensorFlow session configuration for one runner of a model version.
  *
  * @param intraOpThreads threads one operation may use (0: TensorFlow's choice, the core
  * count)
  * @param interOpThreads operations run in parallel (0: TensorFlow's choice)
+ * @param optimization the Grappler / XLA level
+ * @param bfloat16 whether oneDNN's automatic bfloat16 rewrite is on
+ * @param gpu GPU placement, used when a GPU build of TensorFlow finds one
  */
-public record SessionSettings(int intraOpThreads, int interOpThreads) {
+public record SessionSettings(int intraOpThreads, int interOpThreads, GraphOptimization optimization, boolean bfloat16,
+		Gpu gpu) {
 
-	public static final SessionSettings DEFAULT = new SessionSettings(0, 0);
+	public static final SessionSettings DEFAULT = new SessionSettings(0, 0, GraphOptimization.DEFAULT, false,
+			Gpu.DEFAULT);
+
+	/**
+	 * GPU options (ignored by the CPU build).
+	 *
+	 * @param allowGrowth allocate GPU memory as needed instead of all of it at start
+	 * @param memoryFraction the share of each GPU's memory to take (0: TensorFlow's
+	 * default)
+	 * @param visibleDevices comma-separated GPU ids this process may use (empty: all)
+	 */
+	public record Gpu(boolean allowGrowth, double memoryFraction, String visibleDevices) {
+
+		public static final Gpu DEFAULT = new Gpu(true, 0, "");
+
+	}
+
+	public SessionSettings withOptimization(GraphOptimization optimization, boolean bfloat16) {
+		return new SessionSettings(this.intraOpThreads, this.interOpThreads, optimization, bfloat16, this.gpu);
+	}
 
 	ConfigProto toConfigProto() {
+		GPUOptions.Builder gpuOptions = GPUOptions.newBuilder().setAllowGrowth(this.gpu.allowGrowth());
+		if (this.gpu.memoryFraction() > 0) {
+			gpuOptions.setPerProcessGpuMemoryFraction(this.gpu.memoryFraction());
+		}
+		if (!this.gpu.visibleDevices().isBlank()) {
+			gpuOptions.setVisibleDeviceList(this.gpu.visibleDevices());
+		}
 		return ConfigProto.newBuilder()
 			.setIntraOpParallelismThreads(this.intraOpThreads)
 			.setInterOpParallelismThreads(this.interOpThreads)
 			.setAllowSoftPlacement(true)
+			.setGpuOptions(gpuOptions)
+			.setGraphOptions(graphOptions())
 			.build();
+	}
+
+	private GraphOptions graphOptions() {
+		if (this.optimization == GraphOptimization.NONE) {
+			return GraphOptions.newBuilder()
+				.setOptimizerOptions(OptimizerOptions.newBuilder()
+					.setOptLevel(OptimizerOptions.Level.L0)
+					.setDoConstantFolding(false)
+					.setDoCommonSubexpressionElimination(false)
+					.setDoFunctionInlining(false))
+				.setRewriteOptions(RewriterConfig.newBuilder().setDisableMetaOptimizer(true))
+				.build();
+		}
+		RewriterConfig.Builder rewrites = RewriterConfig.newBuilder()
+			.setConstantFolding(Toggle.ON)
+			.setArithmeticOptimization(Toggle.ON)
+			.setRemapping(Toggle.ON)
+			.setLayoutOptimizer(Toggle.ON)
+			.setShapeOptimization(Toggle.ON)
+			.setDependencyOptimization(Toggle.ON)
+			.setCommonSubgraphElimination(Toggle.ON)
+			.setMetaOptimizerIterations(RewriterConfig.NumIterationsType.TWO)
+			.setAutoMixedPrecisionOnednnBfloat16(this.bfloat16 ? Toggle.ON : Toggle.OFF);
+		OptimizerOptions.Builder optimizer = OptimizerOptions.newBuilder().setOptLevel(OptimizerOptions.Level.L1);
+		if (this.optimization == GraphOptimization.FULL) {
+			optimizer.setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1);
+		}
+		return GraphOptions.newBuilder().setOptimizerOptions(optimizer).setRewriteOptions(rewrites).build();
 	}
 
 }

@@ -3,11 +3,13 @@ package io.eino.serving.text;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.TokenSequence;
 
 /**
  * A model's tokenizer: Hugging Face's own {@code tokenizers} library (through DJL's
@@ -58,6 +60,27 @@ public final class TextTokenizer implements AutoCloseable {
 	/** The tokens of one text, as the tokenizer splits it (for inspection and tests). */
 	public List<String> tokens(String text) {
 		return List.of(this.tokenizer.encode(text).getTokens());
+	}
+
+	/**
+	 * Tokenizes each text on its own, unpadded: the batch scheduler pads rows to the
+	 * length of the batch they join.
+	 * @throws TextTooLongException if a text overflows the window and overflow is
+	 * {@link Overflow#REJECT}
+	 */
+	public List<TokenSequence> encodeEach(List<String> texts) {
+		Encoding[] encodings = this.tokenizer.batchEncode(texts);
+		List<TokenSequence> sequences = new ArrayList<>(encodings.length);
+		for (int i = 0; i < encodings.length; i++) {
+			Encoding encoding = encodings[i];
+			boolean truncated = encoding.exceedMaxLength();
+			if (truncated && this.overflow == Overflow.REJECT) {
+				throw new TextTooLongException(i, this.maxTokens);
+			}
+			sequences.add(new TokenSequence(encoding.getIds(), encoding.getAttentionMask(), encoding.getTypeIds(),
+					truncated));
+		}
+		return sequences;
 	}
 
 	/**

@@ -73,7 +73,7 @@ class ServingApiIntegrationTest {
 			Files.move(staging, version);
 		}
 		new ModelDescriptor(ModelDescriptor.Task.EMBEDDING, "serving_default", "tokenizer.json", 256, Overflow.TRUNCATE,
-				List.of(), "sentence_embedding")
+				List.of(), "sentence_embedding", null)
 			.write(repository.resolve("embeddings").resolve(ModelDescriptor.FILE_NAME));
 	}
 

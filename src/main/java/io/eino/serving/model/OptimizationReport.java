@@ -1,0 +1,32 @@
+package io.eino.serving.model;
+
+import java.util.List;
+
+/**
+ * What the startup optimisation step did to one model version, for the metadata endpoint
+ * and the log.
+ *
+ * @param steps each step measured, in order
+ * @param precision the precision serving uses ({@code fp32} or {@code bf16})
+ * @param precisionReason why that precision was chosen
+ * @param warmupShapes the {@code [rows, length]} shapes run before the version took
+ * traffic
+ * @param overheadMillis measured fixed cost of one session run
+ * @param microsPerToken measured cost per padded token
+ */
+public record OptimizationReport(List<Step> steps, String precision, String precisionReason, List<String> warmupShapes,
+		double overheadMillis, double microsPerToken) {
+
+	/**
+	 * One measured step.
+	 *
+	 * @param name what the step is
+	 * @param applied whether serving uses it
+	 * @param millis median time of the reference batch with it (and the steps before)
+	 * @param speedup time without it over time with it
+	 * @param note what was checked or why it was left out
+	 */
+	public record Step(String name, boolean applied, double millis, double speedup, String note) {
+	}
+
+}
