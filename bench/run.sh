@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The benchmark: one command, one run, one machine (README, "Benchmark").
+#   bench/run.sh                      # 20 s per point at 32, 64 and 128 clients
+#   bench/run.sh --duration=30 --soak=100000
+# Installs wrk from Debian's packages when missing, builds the service jar, then runs
+# io.eino.serving.bench.Benchmark (src/test/java), which starts the service twice on
+# loopback (tuned, traditional), drives it with wrk, runs ONNX Runtime in-process and
+# measures the matmul peak. Results: target/bench/results.{json,md} and benchmark.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v wrk >/dev/null; then
+  echo "Installing wrk (Debian package) ..."
+  if [ "$(id -u)" -eq 0 ]; then apt-get install -y -q wrk; else sudo apt-get install -y -q wrk; fi
+fi
+
+./mvnw -B -q -ntp -DskipTests package
+./mvnw -B -q -ntp dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench/classpath.txt
+java -Xmx4g -cp "target/test-classes:target/classes:$(cat target/bench/classpath.txt)" \
+  io.eino.serving.bench.Benchmark "$@"

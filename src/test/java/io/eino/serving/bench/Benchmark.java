@@ -1,0 +1,285 @@
+package io.eino.serving.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import io.eino.serving.repository.DefaultModel;
+import io.eino.serving.repository.DefaultModelInstaller;
+import io.eino.serving.text.Overflow;
+import io.eino.serving.text.TextTokenizer;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The benchmark behind {@code bench/run.sh}: one run, one machine, side by side.
+ *
+ * <ol>
+ * <li>eino, tuned (the defaults: batching, length buckets, startup optimisation);
+ * <li>eino in the "traditional" configuration: no batching, every request padded to 256,
+ * no graph optimisation, fp32;
+ * <li>ONNX Runtime in-process on the same ONNX file, single request and batch 32;
+ * <li>the roofline: model FLOPs per request against this machine's measured matmul peak.
+ * </ol>
+ * Both services are driven over HTTP by wrk at each concurrency with the corpus
+ * ({@code bench/corpus.txt}). Writes {@code target/bench/results.json},
+ * {@code results.md} and {@code benchmark.png}. Optional soak: {@code --soak=N} sends N
+ * requests to the tuned service and reports resident memory along the way.
+ */
+public final class Benchmark {
+
+	private static final int BASE_PORT = 18080;
+
+	private Benchmark() {
+	}
+
+	public static void main(String[] args) throws Exception {
+		Map<String, String> options = options(args);
+		Duration duration = Duration.ofSeconds(Long.parseLong(options.getOrDefault("duration", "20")));
+		List<Integer> concurrencies = List.of(options.getOrDefault("concurrency", "32,64,128").split(","))
+			.stream()
+			.map(Integer::parseInt)
+			.toList();
+		long soakRequests = Long.parseLong(options.getOrDefault("soak", "0"));
+		Path out = Path.of("target", "bench");
+		Path jar = Path.of("target", "eino-serving.jar");
+		Path repository = out.resolve("repository").toAbsolutePath();
+		Files.createDirectories(out);
+		new DefaultModelInstaller().installIfMissing(repository);
+		List<String> corpus = Files.readAllLines(Path.of("bench", "corpus.txt"))
+			.stream()
+			.filter((line) -> !line.isBlank())
+			.toList();
+		Path bodies = out.resolve("bodies.txt");
+		JsonMapper json = JsonMapper.builder().build();
+		List<String> lines = new ArrayList<>();
+		for (String sentence : corpus) {
+			lines.add(json.writeValueAsString(Map.of("instances", List.of(sentence))));
+		}
+		Files.write(bodies, lines);
+		Path script = Path.of("bench", "wrk-corpus.lua");
+
+		Map<String, Object> report = new LinkedHashMap<>();
+		report.put("date", Instant.now().toString());
+		report.put("cores", Runtime.getRuntime().availableProcessors());
+		report.put("cpu", cpuModel());
+		report.put("seconds_per_point", duration.toSeconds());
+
+		System.out.println("Measuring the fp32 matmul peak ...");
+		double peak = MatmulPeak.measure();
+		double flopsPerRequest;
+		double meanTokens;
+		try (TextTokenizer tokenizer = TextTokenizer.load(DefaultModel.extractTokenizer(out.resolve("tokenizer")),
+				DefaultModel.MAX_TOKENS, Overflow.TRUNCATE)) {
+			flopsPerRequest = ModelFlops.meanPerRequest(corpus, tokenizer);
+			meanTokens = ModelFlops.meanTokens(corpus, tokenizer);
+		}
+		double roofline = peak / flopsPerRequest;
+		report.put("matmul_peak_gflops", peak / 1e9);
+		report.put("corpus_sentences", corpus.size());
+		report.put("corpus_mean_tokens", meanTokens);
+		report.put("model_mflops_per_request", flopsPerRequest / 1e6);
+		report.put("roofline_requests_per_second", roofline);
+
+		Map<String, List<Wrk.Result>> services = new LinkedHashMap<>();
+		Map<String, Object> serviceReports = new LinkedHashMap<>();
+		List<String> common = List.of("eino.repository.path=" + repository,
+				"eino.repository.install-default-model=true");
+		Map<String, List<String>> configurations = new LinkedHashMap<>();
+		configurations.put("eino tuned", common);
+		List<String> traditional = new ArrayList<>(common);
+		traditional.addAll(List.of("eino.batching.enabled=false", "eino.models.sentiment.pad-to=256",
+				"eino.runtime.graph-optimization=none", "eino.runtime.precision=fp32"));
+		configurations.put("eino traditional", traditional);
+		for (Map.Entry<String, List<String>> configuration : configurations.entrySet()) {
+			String name = configuration.getKey();
+			System.out.println("Starting " + name + " ...");
+			try (ServiceProcess service = ServiceProcess.start(jar, out.resolve(name.replace(' ', '-') + ".log"),
+					BASE_PORT, configuration.getValue())) {
+				String url = "http://127.0.0.1:" + service.port() + "/v1/models/sentiment:predict";
+				Wrk.run(url, script, bodies, concurrencies.get(0), Duration.ofSeconds(5));
+				List<Wrk.Result> results = new ArrayList<>();
+				for (int concurrency : concurrencies) {
+					Wrk.Result result = Wrk.run(url, script, bodies, concurrency, duration);
+					System.out.println(row(name, result.concurrency() + "", result.throughput(), result.p50Millis(),
+							result.p95Millis(), result.p99Millis()));
+					results.add(result);
+				}
+				services.put(name, results);
+				Map<String, Object> details = new LinkedHashMap<>();
+				details.put("properties", configuration.getValue());
+				details.put("points", results);
+				details.put("batch_size_mean", meanBatchSize(service));
+				details.put("runtime_metadata", json.readTree(service.get("/actuator/health/models")));
+				serviceReports.put(name, details);
+			}
+		}
+		System.out.println("Running ONNX Runtime in-process ...");
+		List<OnnxRuntimeBaseline.Result> onnx = OnnxRuntimeBaseline.run(corpus, duration, out.resolve("onnx"));
+		Map<String, Object> onnxReport = new LinkedHashMap<>();
+		for (OnnxRuntimeBaseline.Result result : onnx) {
+			double[] latencies = result.latencies().clone();
+			java.util.Arrays.sort(latencies);
+			onnxReport.put(result.name(),
+					Map.of("batch_size", result.batchSize(), "requests", result.requests(), "seconds", result.seconds(),
+							"requests_per_second", result.throughput(), "call_p50_ms", percentile(latencies, 50),
+							"call_p95_ms", percentile(latencies, 95), "call_p99_ms", percentile(latencies, 99)));
+		}
+		report.put("services", serviceReports);
+		report.put("onnxruntime", onnxReport);
+
+		if (soakRequests > 0) {
+			report.put("soak", soak(jar, out, common, script, bodies, soakRequests));
+		}
+
+		String table = table(services, onnx, roofline, peak, flopsPerRequest, meanTokens);
+		report.put("targets", targets(services, onnx));
+		Files.writeString(out.resolve("results.md"), table);
+		json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("results.json").toFile(), report);
+		Map<String, Double> flat = new LinkedHashMap<>();
+		onnx.forEach((result) -> flat.put(result.name(), result.throughput()));
+		flat.put("roofline", roofline);
+		BenchChart.write(services, flat, out.resolve("benchmark.png"));
+		System.out.println();
+		System.out.println(table);
+		System.out.println("Wrote " + out.resolve("results.json") + ", results.md and benchmark.png");
+	}
+
+	private static Map<String, Object> soak(Path jar, Path out, List<String> properties, Path script, Path bodies,
+			long requests) throws Exception {
+		System.out.println("Soak: " + requests + " requests to eino tuned ...");
+		try (ServiceProcess service = ServiceProcess.start(jar, out.resolve("soak.log"), BASE_PORT, properties)) {
+			String url = "http://127.0.0.1:" + service.port() + "/v1/models/sentiment:predict";
+			Wrk.Result warm = Wrk.run(url, script, bodies, 64, Duration.ofSeconds(20));
+			long startRss = service.residentKilobytes();
+			List<Long> samples = new ArrayList<>(List.of(startRss));
+			long sent = 0;
+			long errors = 0;
+			while (sent < requests) {
+				Wrk.Result chunk = Wrk.run(url, script, bodies, 64, Duration.ofSeconds(30));
+				sent += chunk.requests();
+				errors += chunk.errors();
+				samples.add(service.residentKilobytes());
+				System.out.printf(Locale.ROOT, "  %d requests, RSS %d MiB%n", sent,
+						samples.get(samples.size() - 1) / 1024);
+			}
+			Map<String, Object> soak = new LinkedHashMap<>();
+			soak.put("warmup_requests", warm.requests());
+			soak.put("requests", sent);
+			soak.put("errors", errors);
+			soak.put("rss_start_mib", startRss / 1024.0);
+			soak.put("rss_end_mib", samples.get(samples.size() - 1) / 1024.0);
+			soak.put("rss_samples_mib", samples.stream().map((kib) -> kib / 1024.0).toList());
+			return soak;
+		}
+	}
+
+	private static Map<String, Object> targets(Map<String, List<Wrk.Result>> services,
+			List<OnnxRuntimeBaseline.Result> onnx) {
+		List<Wrk.Result> tuned = services.get("eino tuned");
+		List<Wrk.Result> traditional = services.get("eino traditional");
+		Map<String, Object> targets = new LinkedHashMap<>();
+		for (int i = 0; i < tuned.size(); i++) {
+			int clients = tuned.get(i).concurrency();
+			targets.put("throughput_ratio_at_" + clients, tuned.get(i).throughput() / traditional.get(i).throughput());
+			targets.put("p99_ratio_at_" + clients, tuned.get(i).p99Millis() / traditional.get(i).p99Millis());
+		}
+		double best = tuned.stream().mapToDouble(Wrk.Result::throughput).max().orElseThrow();
+		targets.put("best_throughput_over_onnxruntime_single", best / onnx.get(0).throughput());
+		return targets;
+	}
+
+	private static String table(Map<String, List<Wrk.Result>> services, List<OnnxRuntimeBaseline.Result> onnx,
+			double roofline, double peak, double flopsPerRequest, double meanTokens) {
+		StringBuilder table = new StringBuilder();
+		table.append("| configuration | clients | requests/s | p50 ms | p95 ms | p99 ms |\n");
+		table.append("|---|---|---|---|---|---|\n");
+		services.forEach((name, results) -> results.forEach(
+				(result) -> table
+					.append(row(name, Integer.toString(result.concurrency()), result.throughput(), result.p50Millis(),
+							result.p95Millis(), result.p99Millis()))
+					.append('\n')));
+		for (OnnxRuntimeBaseline.Result result : onnx) {
+			double[] latencies = result.latencies().clone();
+			java.util.Arrays.sort(latencies);
+			table
+				.append(row(result.name() + " (in-process, per call)", "1 caller", result.throughput(),
+						percentile(latencies, 50), percentile(latencies, 95), percentile(latencies, 99)))
+				.append('\n');
+		}
+		table.append(String.format(Locale.ROOT,
+				"| roofline (%.0f GFLOP/s fp32 matmul peak ÷ %.0f MFLOP per request) " + "| – | %.0f | – | – | – |%n",
+				peak / 1e9, flopsPerRequest / 1e6, roofline));
+		List<Wrk.Result> tuned = services.get("eino tuned");
+		List<Wrk.Result> traditional = services.get("eino traditional");
+		if (tuned != null && traditional != null) {
+			table.append("\nRatios (tuned ÷ traditional): ");
+			for (int i = 0; i < tuned.size(); i++) {
+				table.append(String.format(Locale.ROOT, "%d clients: throughput %.1f×, p99 %.3f×; ",
+						tuned.get(i).concurrency(), tuned.get(i).throughput() / traditional.get(i).throughput(),
+						tuned.get(i).p99Millis() / traditional.get(i).p99Millis()));
+			}
+			double best = tuned.stream().mapToDouble(Wrk.Result::throughput).max().orElseThrow();
+			table.append(String.format(Locale.ROOT,
+					"%nBest tuned throughput over ONNX Runtime single request: %.2f×; share of the roofline: %.0f %%."
+							+ " Corpus: mean %.1f tokens per request.%n",
+					best / onnx.get(0).throughput(), 100 * best / roofline, meanTokens));
+		}
+		return table.toString();
+	}
+
+	private static String row(String name, String clients, double throughput, double p50, double p95, double p99) {
+		return String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f | %.1f | %.1f |", name, clients, throughput, p50,
+				p95, p99);
+	}
+
+	private static double percentile(double[] sorted, double percent) {
+		int index = (int) Math.ceil(percent / 100 * sorted.length) - 1;
+		return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+	}
+
+	private static double meanBatchSize(ServiceProcess service) throws Exception {
+		double sum = 0;
+		double count = 0;
+		for (String line : service.get("/actuator/prometheus").lines().toList()) {
+			if (line.startsWith("eino_batch_size_sum{")) {
+				sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+			}
+			else if (line.startsWith("eino_batch_size_count{")) {
+				count += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+			}
+		}
+		return (count > 0) ? sum / count : Double.NaN;
+	}
+
+	private static String cpuModel() {
+		try {
+			return Files.readAllLines(Path.of("/proc/cpuinfo"))
+				.stream()
+				.filter((line) -> line.startsWith("model name"))
+				.map((line) -> line.substring(line.indexOf(':') + 1).trim())
+				.findFirst()
+				.orElse("unknown");
+		}
+		catch (java.io.IOException ex) {
+			return "unknown";
+		}
+	}
+
+	private static Map<String, String> options(String[] args) {
+		Map<String, String> options = new LinkedHashMap<>();
+		for (String arg : args) {
+			if (!arg.startsWith("--") || !arg.contains("=")) {
+				throw new IllegalArgumentException("Options are --name=value, got " + arg);
+			}
+			options.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
+		}
+		return options;
+	}
+
+}

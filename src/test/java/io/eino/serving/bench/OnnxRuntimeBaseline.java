@@ -1,0 +1,156 @@
+package io.eino.serving.bench;
+
+import java.io.InputStream;
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import io.eino.serving.importer.ClassifierHead;
+import io.eino.serving.repository.DefaultModel;
+import io.eino.serving.text.Overflow;
+import io.eino.serving.text.TextTokenizer;
+import io.eino.serving.text.TokenizedBatch;
+
+/**
+ * The engine a Java user would otherwise pick: ONNX Runtime in-process on the same ONNX
+ * file, with the same tokenizer and the same sentiment head (mean pooling, L2
+ * normalisation, linear layer and softmax, in Java), intra-op threads = cores, graph
+ * optimisation on. Called from one thread, one request (or one batch) after another.
+ */
+final class OnnxRuntimeBaseline {
+
+	private OnnxRuntimeBaseline() {
+	}
+
+	/**
+	 * @param name what was measured
+	 * @param batchSize sentences per call
+	 * @param requests sentences predicted
+	 * @param seconds time taken
+	 * @param latencies per call, in milliseconds
+	 */
+	record Result(String name, int batchSize, long requests, double seconds, double[] latencies) {
+
+		double throughput() {
+			return this.requests / this.seconds;
+		}
+
+	}
+
+	static List<Result> run(List<String> corpus, Duration duration, Path work) throws Exception {
+		OrtEnvironment environment = OrtEnvironment.getEnvironment();
+		byte[] model;
+		try (InputStream in = OnnxRuntimeBaseline.class.getResourceAsStream(DefaultModel.ONNX_RESOURCE)) {
+			model = in.readAllBytes();
+		}
+		Files.createDirectories(work);
+		ClassifierHead head = DefaultModel.head();
+		try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+			options.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
+			options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+			try (OrtSession session = environment.createSession(model, options);
+					TextTokenizer tokenizer = TextTokenizer.load(DefaultModel.extractTokenizer(work),
+							DefaultModel.MAX_TOKENS, Overflow.TRUNCATE)) {
+				List<Result> results = new ArrayList<>();
+				for (int batch : List.of(1, 32)) {
+					measure(environment, session, tokenizer, head, corpus, batch, Duration.ofSeconds(3));
+					results.add(measure(environment, session, tokenizer, head, corpus, batch, duration));
+				}
+				return results;
+			}
+		}
+	}
+
+	private static Result measure(OrtEnvironment environment, OrtSession session, TextTokenizer tokenizer,
+			ClassifierHead head, List<String> corpus, int batch, Duration duration) throws Exception {
+		List<Double> latencies = new ArrayList<>();
+		long requests = 0;
+		int next = 0;
+		long started = System.nanoTime();
+		long end = started + duration.toNanos();
+		while (System.nanoTime() < end) {
+			List<String> texts = new ArrayList<>(batch);
+			for (int i = 0; i < batch; i++) {
+				texts.add(corpus.get(next));
+				next = (next + 1) % corpus.size();
+			}
+			long call = System.nanoTime();
+			predict(environment, session, tokenizer, head, texts);
+			latencies.add((System.nanoTime() - call) / 1e6);
+			requests += batch;
+		}
+		double seconds = (System.nanoTime() - started) / 1e9;
+		return new Result((batch == 1) ? "onnxruntime, single request" : "onnxruntime, batch " + batch, batch, requests,
+				seconds, latencies.stream().mapToDouble(Double::doubleValue).toArray());
+	}
+
+	/** Tokenize, run, pool, classify: what the service does for each request. */
+	static float[][] predict(OrtEnvironment environment, OrtSession session, TextTokenizer tokenizer,
+			ClassifierHead head, List<String> texts) throws Exception {
+		TokenizedBatch batch = tokenizer.encode(texts);
+		long[] shape = batch.inputIds().shape();
+		try (OnnxTensor ids = OnnxTensor.createTensor(environment, LongBuffer.wrap(batch.inputIds().values()), shape);
+				OnnxTensor mask = OnnxTensor.createTensor(environment, LongBuffer.wrap(batch.attentionMask().values()),
+						shape);
+				OnnxTensor types = OnnxTensor.createTensor(environment, LongBuffer.wrap(batch.tokenTypeIds().values()),
+						shape);
+				OrtSession.Result result = session
+					.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
+			float[][][] hidden = (float[][][]) result.get(0).getValue();
+			float[][] probabilities = new float[texts.size()][];
+			for (int row = 0; row < texts.size(); row++) {
+				probabilities[row] = classify(head, hidden[row], batch.attentionMask().values(), row * (int) shape[1]);
+			}
+			return probabilities;
+		}
+	}
+
+	private static float[] classify(ClassifierHead head, float[][] hidden, long[] mask, int offset) {
+		int size = hidden[0].length;
+		double[] pooled = new double[size];
+		double count = 0;
+		for (int t = 0; t < hidden.length; t++) {
+			if (mask[offset + t] == 1) {
+				count++;
+				for (int d = 0; d < size; d++) {
+					pooled[d] += hidden[t][d];
+				}
+			}
+		}
+		double norm = 0;
+		for (int d = 0; d < size; d++) {
+			pooled[d] /= Math.max(count, 1e-9);
+			norm += pooled[d] * pooled[d];
+		}
+		norm = Math.max(Math.sqrt(norm), 1e-12);
+		int labels = head.labels().size();
+		double[] logits = new double[labels];
+		double max = Double.NEGATIVE_INFINITY;
+		for (int label = 0; label < labels; label++) {
+			double logit = head.bias()[label];
+			for (int d = 0; d < size; d++) {
+				logit += head.weights()[label][d] * pooled[d] / norm;
+			}
+			logits[label] = logit;
+			max = Math.max(max, logit);
+		}
+		double sum = 0;
+		for (int label = 0; label < labels; label++) {
+			logits[label] = Math.exp(logits[label] - max);
+			sum += logits[label];
+		}
+		float[] probabilities = new float[labels];
+		for (int label = 0; label < labels; label++) {
+			probabilities[label] = (float) (logits[label] / sum);
+		}
+		return probabilities;
+	}
+
+}
