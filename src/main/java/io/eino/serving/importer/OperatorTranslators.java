@@ -217,6 +217,18 @@ final class OperatorTranslators {
 		if (rankA == 2 && rankB == 2) {
 			return tf.linalg.matMul(a, b);
 		}
+		if (rankA >= 3 && rankB == 2 && b.shape().size(0) > 0 && b.shape().size(1) > 0) {
+			// Activations [..., K] times a weight matrix [K, N]: one GEMM over every row
+			// instead of BatchMatMul's one small product per leading index (about twice
+			// as fast on CPU for BERT-sized layers), then the leading dimensions back.
+			Operand<TInt64> leading = tf.slice(tf.shape(a, TInt64.class), tf.constant(new long[] { 0 }),
+					tf.constant(new long[] { rankA - 1 }));
+			Operand<TType> rows = tf.reshape(a, tf.constant(new long[] { -1, b.shape().size(0) }));
+			Operand<TType> product = tf.linalg.matMul(rows, b);
+			Operand<TInt64> shape = tf.concat(List.of(leading, tf.constant(new long[] { b.shape().size(1) })),
+					tf.constant(0));
+			return tf.reshape(product, shape);
+		}
 		// NumPy matmul semantics: a vector operand gains a dimension that is removed
 		// afterwards.
 		Operand<TType> left = (rankA == 1) ? tf.expandDims(a, tf.constant(0)) : a;

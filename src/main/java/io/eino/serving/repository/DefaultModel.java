@@ -22,7 +22,11 @@ public final class DefaultModel {
 
 	public static final String NAME = "sentiment";
 
-	public static final long VERSION = 1;
+	/**
+	 * 2: weight products as single GEMMs (importer change, same weights); 1 (first
+	 * release) used one batched product per sequence.
+	 */
+	public static final long VERSION = 2;
 
 	public static final String ONNX_RESOURCE = "/all-minilm-l6-v2.onnx";
 

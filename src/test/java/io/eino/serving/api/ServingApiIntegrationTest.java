@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import io.eino.serving.TestModels;
+import io.eino.serving.repository.DefaultModel;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.text.Overflow;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @AutoConfigureWebTestClient
 class ServingApiIntegrationTest {
 
+	/** The default model's version; the embedding model is given the same number. */
+	private static final String V = Long.toString(DefaultModel.VERSION);
+
 	@Autowired
 	private WebTestClient client;
 
@@ -55,9 +59,9 @@ class ServingApiIntegrationTest {
 	 * A second model on the same SavedModel, read through its sentence_embedding output.
 	 */
 	private static void addEmbeddingModel(Path repository) throws IOException {
-		Path version = repository.resolve("embeddings/1");
+		Path version = repository.resolve("embeddings/" + V);
 		if (!Files.exists(version)) {
-			Path source = repository.resolve("sentiment/1");
+			Path source = repository.resolve("sentiment/" + V);
 			Path staging = repository.resolve("embeddings/.staging");
 			try (Stream<Path> files = Files.walk(source)) {
 				for (Path file : files.toList()) {
@@ -100,7 +104,7 @@ class ServingApiIntegrationTest {
 
 	@Test
 	void acceptsColumnarTextAndVersionPinnedRequests() {
-		Map<String, Object> body = postOk("/v1/models/sentiment/versions/1:predict",
+		Map<String, Object> body = postOk("/v1/models/sentiment/versions/" + V + ":predict",
 				"{\"inputs\":[\"great\",\"terrible\"]}");
 		assertThat(rows(body.get("outputs"))).extracting((prediction) -> prediction.get("label"))
 			.containsExactly("positive", "negative");
@@ -137,11 +141,11 @@ class ServingApiIntegrationTest {
 	void reportsModelStatusAndMetadataInTensorFlowServingShapes() {
 		Map<String, Object> status = get("/v1/models/sentiment");
 		Map<String, Object> version = rows(status.get("model_version_status")).get(0);
-		assertThat(version).containsEntry("version", "1").containsEntry("state", "AVAILABLE");
+		assertThat(version).containsEntry("version", V).containsEntry("state", "AVAILABLE");
 		assertThat(map(version.get("status"))).containsEntry("error_code", "OK");
 
 		Map<String, Object> metadata = get("/v1/models/sentiment/metadata");
-		assertThat(map(metadata.get("model_spec"))).containsEntry("name", "sentiment").containsEntry("version", "1");
+		assertThat(map(metadata.get("model_spec"))).containsEntry("name", "sentiment").containsEntry("version", V);
 		Map<String, Object> signature = map(
 				map(map(map(metadata.get("metadata")).get("signature_def")).get("signature_def"))
 					.get("serving_default"));
@@ -159,7 +163,7 @@ class ServingApiIntegrationTest {
 		assertThat(get("/v2/models/sentiment/ready")).containsEntry("ready", true).containsEntry("name", "sentiment");
 		Map<String, Object> metadata = get("/v2/models/sentiment");
 		assertThat(metadata).containsEntry("name", "sentiment").containsEntry("platform", "tensorflow_savedmodel");
-		assertThat(list(metadata.get("versions"))).containsExactly("1");
+		assertThat(list(metadata.get("versions"))).containsExactly(V);
 		assertThat(rows(metadata.get("inputs"))).extracting((input) -> input.get("name"))
 			.contains("text", "input_ids", "attention_mask", "token_type_ids");
 	}
@@ -174,7 +178,7 @@ class ServingApiIntegrationTest {
 		assertThat(label).containsEntry("name", "label").containsEntry("datatype", "BYTES");
 		assertThat(list(label.get("data"))).containsExactly("positive", "negative");
 
-		Map<String, Object> tensors = postOk("/v2/models/sentiment/versions/1/infer",
+		Map<String, Object> tensors = postOk("/v2/models/sentiment/versions/" + V + "/infer",
 				"{\"inputs\":["
 						+ "{\"name\":\"input_ids\",\"datatype\":\"INT64\",\"shape\":[1,3],\"data\":[101,2307,102]},"
 						+ "{\"name\":\"attention_mask\",\"datatype\":\"INT64\",\"shape\":[1,3],\"data\":[1,1,1]},"
@@ -314,7 +318,7 @@ class ServingApiIntegrationTest {
 			.expectStatus()
 			.isOk()
 			.expectHeader()
-			.valueEquals(ApiHeaders.MODEL_VERSION, "1")
+			.valueEquals(ApiHeaders.MODEL_VERSION, V)
 			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
 			})
 			.returnResult()
