@@ -1,7 +1,6 @@
 package io.eino.serving.bench;
 
 import java.io.InputStream;
-import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,9 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import io.eino.serving.OnnxRuntimeOracle;
 import io.eino.serving.importer.ClassifierHead;
 import io.eino.serving.repository.DefaultModel;
 import io.eino.serving.text.Overflow;
@@ -95,48 +94,23 @@ final class OnnxRuntimeBaseline {
 	static float[][] predict(OrtEnvironment environment, OrtSession session, TextTokenizer tokenizer,
 			ClassifierHead head, List<String> texts) throws Exception {
 		TokenizedBatch batch = tokenizer.encode(texts);
-		long[] shape = batch.inputIds().shape();
-		try (OnnxTensor ids = OnnxTensor.createTensor(environment, LongBuffer.wrap(batch.inputIds().values()), shape);
-				OnnxTensor mask = OnnxTensor.createTensor(environment, LongBuffer.wrap(batch.attentionMask().values()),
-						shape);
-				OnnxTensor types = OnnxTensor.createTensor(environment, LongBuffer.wrap(batch.tokenTypeIds().values()),
-						shape);
-				OrtSession.Result result = session
-					.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
-			float[][][] hidden = (float[][][]) result.get(0).getValue();
-			float[][] probabilities = new float[texts.size()][];
-			for (int row = 0; row < texts.size(); row++) {
-				probabilities[row] = classify(head, hidden[row], batch.attentionMask().values(), row * (int) shape[1]);
-			}
-			return probabilities;
+		float[][][] hidden = OnnxRuntimeOracle.hiddenStates(environment, session, batch);
+		float[][] probabilities = new float[texts.size()][];
+		for (int row = 0; row < texts.size(); row++) {
+			probabilities[row] = classify(head, OnnxRuntimeOracle.meanPoolAndNormalise(hidden[row],
+					batch.attentionMask().values(), row * batch.sequenceLength()));
 		}
+		return probabilities;
 	}
 
-	private static float[] classify(ClassifierHead head, float[][] hidden, long[] mask, int offset) {
-		int size = hidden[0].length;
-		double[] pooled = new double[size];
-		double count = 0;
-		for (int t = 0; t < hidden.length; t++) {
-			if (mask[offset + t] == 1) {
-				count++;
-				for (int d = 0; d < size; d++) {
-					pooled[d] += hidden[t][d];
-				}
-			}
-		}
-		double norm = 0;
-		for (int d = 0; d < size; d++) {
-			pooled[d] /= Math.max(count, 1e-9);
-			norm += pooled[d] * pooled[d];
-		}
-		norm = Math.max(Math.sqrt(norm), 1e-12);
+	private static float[] classify(ClassifierHead head, double[] embedding) {
 		int labels = head.labels().size();
 		double[] logits = new double[labels];
 		double max = Double.NEGATIVE_INFINITY;
 		for (int label = 0; label < labels; label++) {
 			double logit = head.bias()[label];
-			for (int d = 0; d < size; d++) {
-				logit += head.weights()[label][d] * pooled[d] / norm;
+			for (int d = 0; d < embedding.length; d++) {
+				logit += head.weights()[label][d] * embedding[d];
 			}
 			logits[label] = logit;
 			max = Math.max(max, logit);

@@ -10,6 +10,7 @@ import ai.onnx.proto.OnnxMl;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import io.eino.serving.OnnxRuntimeOracle;
 import io.eino.serving.TestModels;
 import io.eino.serving.repository.DefaultModel;
 import io.eino.serving.runtime.HostTensor;
@@ -85,7 +86,7 @@ class OnnxImporterParityTest {
 					List.of("last_hidden_state", "sentence_embedding"));
 			float[] hidden = ((HostTensor.Float32) outputs.get("last_hidden_state")).values();
 			float[] embedding = ((HostTensor.Float32) outputs.get("sentence_embedding")).values();
-			float[][][] expected = onnxRuntimeHiddenStates(batch);
+			float[][][] expected = OnnxRuntimeOracle.hiddenStates(environment, onnxRuntime, batch);
 			long[] mask = batch.attentionMask().values();
 			int index = 0;
 			for (int i = 0; i < expected.length; i++) {
@@ -101,7 +102,7 @@ class OnnxImporterParityTest {
 				}
 			}
 			for (int i = 0; i < batch.size(); i++) {
-				double[] pooled = meanPoolAndNormalise(expected[i], mask, i * batch.sequenceLength());
+				double[] pooled = OnnxRuntimeOracle.meanPoolAndNormalise(expected[i], mask, i * batch.sequenceLength());
 				for (int d = 0; d < pooled.length; d++) {
 					worstEmbedding = Math.max(worstEmbedding, Math.abs(pooled[d] - embedding[i * pooled.length + d]));
 				}
@@ -133,43 +134,6 @@ class OnnxImporterParityTest {
 			java.nio.file.Files.write(file, model.toByteArray());
 			new OnnxImporter().importModel(file, work.resolve("lstm"), null);
 		}).isInstanceOf(OnnxImportException.class).hasMessageContaining("LSTM").hasMessageContaining("encoder/lstm_1");
-	}
-
-	private static float[][][] onnxRuntimeHiddenStates(TokenizedBatch batch) throws Exception {
-		long[] shape = batch.inputIds().shape();
-		try (OnnxTensor ids = OnnxTensor.createTensor(environment, LongBuffer.wrap(batch.inputIds().values()), shape);
-				OnnxTensor mask = OnnxTensor.createTensor(environment, LongBuffer.wrap(batch.attentionMask().values()),
-						shape);
-				OnnxTensor types = OnnxTensor.createTensor(environment, LongBuffer.wrap(batch.tokenTypeIds().values()),
-						shape);
-				OrtSession.Result result = onnxRuntime
-					.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
-			return (float[][][]) result.get(0).getValue();
-		}
-	}
-
-	/** sentence-transformers' mean pooling and L2 normalisation, in double precision. */
-	private static double[] meanPoolAndNormalise(float[][] hidden, long[] mask, int offset) {
-		double[] sum = new double[hidden[0].length];
-		double count = 0;
-		for (int t = 0; t < hidden.length; t++) {
-			if (mask[offset + t] == 1) {
-				count++;
-				for (int d = 0; d < sum.length; d++) {
-					sum[d] += hidden[t][d];
-				}
-			}
-		}
-		double norm = 0;
-		for (int d = 0; d < sum.length; d++) {
-			sum[d] /= Math.max(count, 1e-9);
-			norm += sum[d] * sum[d];
-		}
-		norm = Math.max(Math.sqrt(norm), 1e-12);
-		for (int d = 0; d < sum.length; d++) {
-			sum[d] /= norm;
-		}
-		return sum;
 	}
 
 	/**
