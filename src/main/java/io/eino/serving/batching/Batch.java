@@ -15,12 +15,9 @@ public final class Batch<I, O> {
 
 	private final int paddedLength;
 
-	private final long closedNanos;
-
-	Batch(List<BatchTask<I, O>> tasks, int paddedLength, long closedNanos) {
+	Batch(List<BatchTask<I, O>> tasks, int paddedLength) {
 		this.tasks = List.copyOf(tasks);
 		this.paddedLength = paddedLength;
-		this.closedNanos = closedNanos;
 	}
 
 	public List<BatchTask<I, O>> tasks() {
@@ -38,11 +35,6 @@ public final class Batch<I, O> {
 	/** Every task fits in it: at least the longest task's length. */
 	public int paddedLength() {
 		return this.paddedLength;
-	}
-
-	/** When the scheduler closed it, on the scheduler's clock. */
-	public long closedNanos() {
-		return this.closedNanos;
 	}
 
 	/** Completes each task with its result, in task order. */

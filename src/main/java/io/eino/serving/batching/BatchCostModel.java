@@ -21,11 +21,6 @@ public record BatchCostModel(double overheadNanos, double nanosPerPaddedToken) {
 		}
 	}
 
-	/** The estimated time of one run. */
-	public double nanos(int rows, int paddedLength) {
-		return this.overheadNanos + this.nanosPerPaddedToken * rows * (double) paddedLength;
-	}
-
 	/**
 	 * Whether adding {@code extraTokens} padded positions costs less than one run saved.
 	 */

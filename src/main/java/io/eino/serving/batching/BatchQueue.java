@@ -115,10 +115,6 @@ public final class BatchQueue<I, O> {
 		this.costModel = costModel;
 	}
 
-	public BatchCostModel costModel() {
-		return this.costModel;
-	}
-
 	/** Refuses new tasks; those admitted still run. */
 	public void close() {
 		this.closed = true;
@@ -223,7 +219,7 @@ public final class BatchQueue<I, O> {
 			padded = join(taken, base + distance, padded, cost);
 		}
 		taken.sort(ORDER);
-		return new Batch<>(taken, padded, now);
+		return new Batch<>(taken, padded);
 	}
 
 	/**

@@ -38,8 +38,6 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 
 	private final LongSupplier clock;
 
-	private final AtomicLong batchesRun = new AtomicLong();
-
 	private volatile Runnable wakeUp = () -> {
 	};
 
@@ -78,10 +76,6 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 	/** Batches waiting for or on a runner. */
 	public int outstanding() {
 		return this.runners.stream().mapToInt((runner) -> runner.outstanding.get()).sum();
-	}
-
-	public long batchesRun() {
-		return this.batchesRun.get();
 	}
 
 	@Override
@@ -158,7 +152,6 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 		finally {
 			runner.busyNanos.addAndGet(this.clock.getAsLong() - started);
 			runner.outstanding.decrementAndGet();
-			this.batchesRun.incrementAndGet();
 			this.wakeUp.run();
 		}
 	}

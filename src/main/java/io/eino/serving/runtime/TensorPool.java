@@ -23,15 +23,12 @@ public final class TensorPool implements AutoCloseable {
 
 	private final Map<Long, Deque<TInt64>> free = new HashMap<>();
 
-	private int allocated;
-
 	/** A {@code [rows, length]} tensor, reused when one is free. */
 	public TInt64 take(int rows, int length) {
 		Deque<TInt64> tensors = this.free.get(key(rows, length));
 		TInt64 tensor = (tensors != null) ? tensors.pollFirst() : null;
 		if (tensor == null) {
 			tensor = TInt64.tensorOf(Shape.of(rows, length));
-			this.allocated++;
 		}
 		return tensor;
 	}
@@ -40,11 +37,6 @@ public final class TensorPool implements AutoCloseable {
 	public void give(TInt64 tensor) {
 		long[] shape = tensor.shape().asArray();
 		this.free.computeIfAbsent(key((int) shape[0], (int) shape[1]), (key) -> new ArrayDeque<>()).addFirst(tensor);
-	}
-
-	/** Tensors created so far (they are reused, so this stops growing after warm-up). */
-	public int allocated() {
-		return this.allocated;
 	}
 
 	private static long key(int rows, int length) {
