@@ -18,6 +18,7 @@ import jakarta.validation.constraints.NotNull;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
 
 /**
@@ -26,13 +27,19 @@ import org.springframework.validation.annotation.Validated;
  * @param repository where models live on disk
  * @param runtime TensorFlow sessions, runners and the startup optimisation step
  * @param batching how requests are gathered into batches
+ * @param validation input limits for every model (each model may override them)
+ * @param rateLimit rate limiting beyond Resilience4j's own properties
+ * @param errors how the error tiers react
  * @param models the models to serve, by name, with per-model overrides of their
  * {@code model.yaml}
  */
 @Validated
 @ConfigurationProperties("eino")
 public record EinoProperties(@Valid @DefaultValue Repository repository, @Valid @DefaultValue Runtime runtime,
-		@Valid @DefaultValue Batching batching, Map<String, @Valid Model> models) {
+		@Valid @DefaultValue Batching batching, @Valid @DefaultValue Validation validation,
+		@Valid @DefaultValue RateLimit rateLimit, @Valid @DefaultValue Errors errors,
+		@Valid @DefaultValue Plugins plugins, @Valid @DefaultValue Operators operators,
+		Map<String, @Valid Model> models) {
 
 	public EinoProperties {
 		models = (models != null) ? Map.copyOf(models) : Map.of();
@@ -123,6 +130,151 @@ public record EinoProperties(@Valid @DefaultValue Repository repository, @Valid 
 	}
 
 	/**
+	 * Input limits, checked before anything reaches a model.
+	 *
+	 * @param maxBodySize larger request bodies are refused with 413
+	 * @param maxInstances texts (or tensor rows) per request
+	 * @param maxCharacters characters (Unicode code points, after NFC normalisation) per
+	 * text
+	 * @param denyPatterns RE2 regular expressions; a text containing a match is refused
+	 * @param requireLetters refuse texts without a letter in any script
+	 * @param maxRepeatedCharacters the longest run of one non-space character allowed
+	 * @param maxUnknownTokenRatio the largest share of a text's tokens that may be
+	 * unknown to the tokenizer's vocabulary (1 = no check)
+	 */
+	public record Validation(@NotNull @DefaultValue("1MB") DataSize maxBodySize,
+			@Min(1) @DefaultValue("64") int maxInstances, @Min(1) @DefaultValue("1024") int maxCharacters,
+			@NotNull @DefaultValue( {
+					"[<>]" }) List<String> denyPatterns,
+			@DefaultValue("true") boolean requireLetters, @Min(1) @DefaultValue("32") int maxRepeatedCharacters,
+			@DecimalMin("0.0") @DecimalMax("1.0") @DefaultValue("0.5") double maxUnknownTokenRatio){
+
+		public Validation {
+			denyPatterns = List.copyOf(denyPatterns);
+		}
+
+		/** These limits with a model's overrides applied. */
+		public Validation with(ValidationOverrides overrides) {
+			if (overrides == null) {
+				return this;
+			}
+			return new Validation(orElse(overrides.maxBodySize(), this.maxBodySize),
+					orElse(overrides.maxInstances(), this.maxInstances),
+					orElse(overrides.maxCharacters(), this.maxCharacters),
+					orElse(overrides.denyPatterns(), this.denyPatterns),
+					orElse(overrides.requireLetters(), this.requireLetters),
+					orElse(overrides.maxRepeatedCharacters(), this.maxRepeatedCharacters),
+					orElse(overrides.maxUnknownTokenRatio(), this.maxUnknownTokenRatio));
+		}
+
+		private static <T> T orElse(T override, T value) {
+			return (override != null) ? override : value;
+		}
+
+	}
+
+	/**
+	 * One model's overrides of {@link Validation}; what is left out keeps the default.
+	 *
+	 * @param maxBodySize see {@link Validation#maxBodySize()}
+	 * @param maxInstances see {@link Validation#maxInstances()}
+	 * @param maxCharacters see {@link Validation#maxCharacters()}
+	 * @param denyPatterns see {@link Validation#denyPatterns()}
+	 * @param requireLetters see {@link Validation#requireLetters()}
+	 * @param maxRepeatedCharacters see {@link Validation#maxRepeatedCharacters()}
+	 * @param maxUnknownTokenRatio see {@link Validation#maxUnknownTokenRatio()}
+	 */
+	public record ValidationOverrides(DataSize maxBodySize, @Min(1) Integer maxInstances, @Min(1) Integer maxCharacters,
+			List<String> denyPatterns, Boolean requireLetters, @Min(1) Integer maxRepeatedCharacters,
+			@DecimalMin("0.0") @DecimalMax("1.0") Double maxUnknownTokenRatio) {
+	}
+
+	/**
+	 * Rate limiting. The limits themselves are Resilience4j's properties:
+	 * {@code resilience4j.ratelimiter.configs.default} and
+	 * {@code resilience4j.ratelimiter.instances.<model>}; each client of a model gets its
+	 * own limiter with the model's settings.
+	 *
+	 * @param enabled whether requests are rate limited
+	 * @param maxTrackedClients clients remembered per model; the least recently seen is
+	 * forgotten beyond that
+	 * @param adaptive shrinking the limit while the model is saturated
+	 */
+	public record RateLimit(@DefaultValue("true") boolean enabled, @Min(1) @DefaultValue("10000") int maxTrackedClients,
+			@Valid @DefaultValue Adaptive adaptive) {
+	}
+
+	/**
+	 * The adaptive limit: every {@code interval}, when the mean queue wait of the texts
+	 * that started was above {@code targetQueueWait}, each client's limit is multiplied
+	 * by {@code decreaseFactor} (down to {@code minFraction} of the configured limit);
+	 * when it was below half the target, the limit grows back by {@code increaseStep} of
+	 * the configured limit.
+	 *
+	 * @param enabled whether the limit adapts
+	 * @param targetQueueWait the queue wait the limit steers below
+	 * @param interval how often the limit is adjusted
+	 * @param decreaseFactor multiplier applied while saturated
+	 * @param increaseStep share of the configured limit added back per calm interval
+	 * @param minFraction the limit never falls below this share of the configured limit
+	 */
+	public record Adaptive(@DefaultValue("true") boolean enabled,
+			@NotNull @DefaultValue("100ms") Duration targetQueueWait, @NotNull @DefaultValue("1s") Duration interval,
+			@DecimalMin("0.05") @DecimalMax("0.95") @DefaultValue("0.7") double decreaseFactor,
+			@DecimalMin("0.01") @DecimalMax("1.0") @DefaultValue("0.1") double increaseStep,
+			@DecimalMin("0.01") @DecimalMax("1.0") @DefaultValue("0.1") double minFraction) {
+	}
+
+	/**
+	 * The error tiers.
+	 *
+	 * @param systemErrorThreshold this many system-tier errors within
+	 * {@code systemErrorWindow} take readiness down until the window has fewer
+	 * @param systemErrorWindow see {@code systemErrorThreshold}
+	 */
+	public record Errors(@Min(1) @DefaultValue("5") int systemErrorThreshold,
+			@NotNull @DefaultValue("60s") Duration systemErrorWindow) {
+	}
+
+	/**
+	 * The plugins that ship with the service.
+	 *
+	 * @param audit one JSON line per request
+	 * @param piiMasking masks personal data before inference
+	 */
+	public record Plugins(@Valid @DefaultValue Audit audit, @Valid @DefaultValue PiiMasking piiMasking) {
+	}
+
+	/**
+	 * The audit log: one JSON line per request on the {@code eino.audit} logger.
+	 *
+	 * @param enabled whether it is written
+	 * @param includeText whether the (validated, masked) texts are written too
+	 */
+	public record Audit(@DefaultValue("false") boolean enabled, @DefaultValue("false") boolean includeText) {
+	}
+
+	/**
+	 * Masking of personal data in texts before inference.
+	 *
+	 * @param enabled whether texts are masked
+	 * @param kinds what is masked
+	 */
+	public record PiiMasking(@DefaultValue("false") boolean enabled, @NotNull @DefaultValue( {
+			"email", "phone", "card" }) List<String> kinds){
+	}
+
+	/**
+	 * Operators.
+	 *
+	 * @param customOpLibraries TensorFlow custom-op libraries ({@code .so}) loaded before
+	 * any model
+	 */
+	public record Operators(@NotNull @DefaultValue( {
+		}) List<Path> customOpLibraries){
+	}
+
+	/**
 	 * One served model.
 	 *
 	 * @param enabled whether it is served
@@ -130,9 +282,54 @@ public record EinoProperties(@Valid @DefaultValue Repository repository, @Valid 
 	 * @param overflow overrides {@code overflow} of its {@code model.yaml}
 	 * @param padTo pad every batch to this one length instead of length buckets (the
 	 * "traditional" configuration); at least the model's max tokens
+	 * @param validation overrides of the input limits
+	 * @param fallback what is answered while the model is failing and no other version
+	 * can answer
+	 * @param versionPolicy which of its versions are loaded
 	 */
 	public record Model(@DefaultValue("true") boolean enabled, @Min(2) Integer maxTokens, Overflow overflow,
-			@Min(1) Integer padTo) {
+			@Min(1) Integer padTo, @Valid ValidationOverrides validation, @Valid Fallback fallback,
+			@Valid @DefaultValue VersionPolicy versionPolicy) {
+	}
+
+	/**
+	 * Which versions of a model are loaded (TensorFlow Serving's model version policy).
+	 * The highest loaded version takes the traffic that names no version.
+	 *
+	 * @param kind latest (the {@code count} highest), all, or specific ({@code versions})
+	 * @param count how many of the highest versions {@code latest} loads
+	 * @param versions the versions {@code specific} loads
+	 */
+	public record VersionPolicy(@NotNull @DefaultValue("latest") Kind kind, @Min(1) @DefaultValue("1") int count,
+			@NotNull @DefaultValue( {
+			}) List<Long> versions){
+
+		/** The kinds of version policy. */
+		public enum Kind {
+
+			LATEST, ALL, SPECIFIC
+
+		}
+
+		/** The versions to load out of those present, in ascending order. */
+		public List<Long> select(List<Long> present) {
+			List<Long> sorted = present.stream().sorted().toList();
+			return switch (this.kind) {
+				case ALL -> sorted;
+				case LATEST -> sorted.subList(Math.max(0, sorted.size() - this.count), sorted.size());
+				case SPECIFIC -> sorted.stream().filter(this.versions::contains).toList();
+			};
+		}
+
+	}
+
+	/**
+	 * A configured fallback answer, given for every text while a model is failing.
+	 *
+	 * @param label the label answered
+	 * @param score its score
+	 */
+	public record Fallback(@NotEmpty String label, @DecimalMin("0.0") @DecimalMax("1.0") double score) {
 	}
 
 }

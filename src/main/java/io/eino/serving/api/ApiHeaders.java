@@ -1,12 +1,18 @@
 package io.eino.serving.api;
 
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 
 import io.eino.serving.batching.BatchTask;
-import io.eino.serving.inference.InvalidInputException;
 import io.eino.serving.inference.RequestOptions;
+import io.eino.serving.validation.InvalidInputException;
 
 import org.springframework.http.HttpHeaders;
+import org.springframework.web.server.ServerWebExchange;
 
 /**
  * Headers of the public API.
@@ -32,7 +38,19 @@ final class ApiHeaders {
 	private ApiHeaders() {
 	}
 
-	static RequestOptions requestOptions(HttpHeaders headers) {
+	/** Who a client is, for rate limits and plugins, when it sends no API key. */
+	static final String API_KEY = "X-Api-Key";
+
+	/** Set on a degraded answer: {@code previous-version} or {@code fallback-answer}. */
+	static final String DEGRADED = "Eino-Degraded";
+
+	/**
+	 * What a request asks of scheduling, and who sent it: {@code key:} and a hash of its
+	 * {@code X-Api-Key} (the key itself is never kept), else {@code addr:} and its remote
+	 * address.
+	 */
+	static RequestOptions requestOptions(ServerWebExchange exchange) {
+		HttpHeaders headers = exchange.getRequest().getHeaders();
 		Duration timeout = null;
 		String timeoutValue = headers.getFirst(TIMEOUT_MILLIS);
 		if (timeoutValue != null) {
@@ -44,7 +62,23 @@ final class ApiHeaders {
 		if (priorityValue != null) {
 			priority = (int) parse(PRIORITY, priorityValue, -MAX_PRIORITY, MAX_PRIORITY);
 		}
-		return new RequestOptions(timeout, priority);
+		return new RequestOptions(timeout, priority, client(exchange), TraceIds.of(exchange));
+	}
+
+	static String client(ServerWebExchange exchange) {
+		String key = exchange.getRequest().getHeaders().getFirst(API_KEY);
+		if (key != null && !key.isBlank()) {
+			try {
+				byte[] hash = MessageDigest.getInstance("SHA-256").digest(key.strip().getBytes(StandardCharsets.UTF_8));
+				return "key:" + HexFormat.of().formatHex(hash, 0, 8);
+			}
+			catch (NoSuchAlgorithmException ex) {
+				throw new IllegalStateException("SHA-256 is part of every Java runtime", ex);
+			}
+		}
+		InetSocketAddress remote = exchange.getRequest().getRemoteAddress();
+		return "addr:"
+				+ ((remote != null && remote.getAddress() != null) ? remote.getAddress().getHostAddress() : "unknown");
 	}
 
 	private static long parse(String header, String value, long min, long max) {

@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import io.eino.serving.inference.InvalidInputException;
 import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.validation.InvalidInputException;
 import tools.jackson.databind.JsonNode;
 
 /**

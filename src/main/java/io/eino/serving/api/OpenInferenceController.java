@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.inference.InferenceService;
-import io.eino.serving.inference.InvalidInputException;
+import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TextPrediction;
 import io.eino.serving.inference.TextResult;
 import io.eino.serving.model.ModelRegistry;
@@ -14,19 +14,19 @@ import io.eino.serving.model.ModelVersion;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
+import io.eino.serving.validation.InputPolicies;
+import io.eino.serving.validation.InvalidInputException;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ServerWebExchange;
 
 /**
  * The Open Inference Protocol (KServe v2) REST API. Text goes in as a {@code BYTES}
@@ -41,9 +41,12 @@ class OpenInferenceController {
 
 	private final ModelRegistry registry;
 
-	OpenInferenceController(InferenceService inference, ModelRegistry registry) {
+	private final InputPolicies policies;
+
+	OpenInferenceController(InferenceService inference, ModelRegistry registry, InputPolicies policies) {
 		this.inference = inference;
 		this.registry = registry;
+		this.policies = policies;
 	}
 
 	@GetMapping("/v2/health/live")
@@ -91,8 +94,13 @@ class OpenInferenceController {
 	@PostMapping(path = { "/v2/models/{model}/infer", "/v2/models/{model}/versions/{version}/infer" },
 			consumes = MediaType.APPLICATION_JSON_VALUE)
 	Mono<ResponseEntity<Map<String, Object>>> infer(@PathVariable String model,
-			@PathVariable(required = false) Long version, @RequestBody JsonNode body,
-			@RequestHeader HttpHeaders headers) {
+			@PathVariable(required = false) Long version, ServerWebExchange exchange) {
+		return RequestBodies.json(exchange.getRequest(), this.policies.forModel(model).limits().maxBodySize())
+			.flatMap((body) -> infer(model, version, body, ApiHeaders.requestOptions(exchange)));
+	}
+
+	private Mono<ResponseEntity<Map<String, Object>>> infer(String model, Long version, JsonNode body,
+			RequestOptions options) {
 		return Mono.defer(() -> {
 			Predictions.requireObject(body);
 			JsonNode inputs = body.get("inputs");
@@ -107,8 +115,9 @@ class OpenInferenceController {
 				if (texts == null) {
 					throw new InvalidInputException("input-datatype", "A BYTES input's 'data' must hold strings");
 				}
-				return this.inference.predictText(model, version, texts, ApiHeaders.requestOptions(headers))
-					.map((result) -> respond(result.version(), model, id, textOutputs(result, requested)));
+				return this.inference.predictText(model, version, texts, options)
+					.map((result) -> Predictions.respond(result,
+							body(result.version(), model, id, textOutputs(result, requested))));
 			}
 			SignatureSpec signature = this.registry.serving(model, version).signature(Predictions.DEFAULT_SIGNATURE);
 			Map<String, HostTensor> tensors = new LinkedHashMap<>();
@@ -122,7 +131,8 @@ class OpenInferenceController {
 				}
 				tensors.put(name, JsonTensors.fromFlat(name, required(input, "data"), shape(input), datatype));
 			}
-			return this.inference.predictTensors(model, version, Predictions.DEFAULT_SIGNATURE, tensors, requested)
+			return this.inference
+				.predictTensors(model, version, Predictions.DEFAULT_SIGNATURE, tensors, requested, options)
 				.map((result) -> {
 					List<Object> outputs = new ArrayList<>();
 					result.outputs()
@@ -233,6 +243,12 @@ class OpenInferenceController {
 
 	private static ResponseEntity<Map<String, Object>> respond(long version, String model, String id,
 			List<Object> outputs) {
+		return ResponseEntity.ok()
+			.header(ApiHeaders.MODEL_VERSION, Long.toString(version))
+			.body(body(version, model, id, outputs));
+	}
+
+	private static Map<String, Object> body(long version, String model, String id, List<Object> outputs) {
 		Map<String, Object> json = new LinkedHashMap<>();
 		json.put("model_name", model);
 		json.put("model_version", Long.toString(version));
@@ -240,7 +256,7 @@ class OpenInferenceController {
 			json.put("id", id);
 		}
 		json.put("outputs", outputs);
-		return ResponseEntity.ok().header(ApiHeaders.MODEL_VERSION, Long.toString(version)).body(json);
+		return json;
 	}
 
 	private static JsonNode required(JsonNode node, String field) {

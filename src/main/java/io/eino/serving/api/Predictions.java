@@ -4,11 +4,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.eino.serving.inference.InvalidInputException;
 import io.eino.serving.inference.TextPrediction;
+import io.eino.serving.inference.TextResult;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
+import io.eino.serving.validation.InvalidInputException;
 import tools.jackson.databind.JsonNode;
+
+import org.springframework.http.ResponseEntity;
 
 /**
  * Request parsing and prediction rendering shared by the two protocols.
@@ -57,6 +60,19 @@ final class Predictions {
 			return json;
 		}
 		return ((TextPrediction.Embedding) prediction).vector();
+	}
+
+	/**
+	 * A text response: the version that answered in {@code Eino-Model-Version}, and how
+	 * it degraded, if it did, in {@code Eino-Degraded}.
+	 */
+	static ResponseEntity<Map<String, Object>> respond(TextResult result, Map<String, Object> body) {
+		ResponseEntity.BodyBuilder response = ResponseEntity.ok()
+			.header(ApiHeaders.MODEL_VERSION, Long.toString(result.version()));
+		if (result.degradation() != null) {
+			response.header(ApiHeaders.DEGRADED, result.degradation());
+		}
+		return response.body(body);
 	}
 
 	static JsonNode requireObject(JsonNode body) {

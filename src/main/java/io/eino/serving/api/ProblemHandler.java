@@ -3,12 +3,11 @@ package io.eino.serving.api;
 import java.net.URI;
 import java.util.Locale;
 
-import io.eino.serving.ErrorTier;
-import io.eino.serving.batching.BatchingException;
-import io.eino.serving.inference.InvalidInputException;
-import io.eino.serving.model.ModelNotFoundException;
-import io.eino.serving.model.ModelUnavailableException;
-import io.eino.serving.text.TextTooLongException;
+import io.eino.serving.error.ErrorMetrics;
+import io.eino.serving.error.ErrorTier;
+import io.eino.serving.error.Failure;
+import io.eino.serving.error.SystemErrorMonitor;
+import io.eino.serving.ratelimit.RateLimitedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -37,48 +36,42 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	/** When a request refused for capacity may be retried. */
 	private static final String RETRY_AFTER_SECONDS = "1";
 
-	@ExceptionHandler
-	Mono<ResponseEntity<Object>> invalidInput(InvalidInputException ex, ServerWebExchange exchange) {
-		HttpStatus status = ex.unprocessable() ? HttpStatus.UNPROCESSABLE_CONTENT : HttpStatus.BAD_REQUEST;
-		return problem(status, ex.rule(), ex.getMessage(), ErrorTier.INPUT, exchange);
+	private final ErrorMetrics errors;
+
+	private final SystemErrorMonitor systemErrors;
+
+	ProblemHandler(ErrorMetrics errors, SystemErrorMonitor systemErrors) {
+		this.errors = errors;
+		this.systemErrors = systemErrors;
 	}
 
+	/** Every failure of the service's own stages, classified by {@link Failure#of}. */
 	@ExceptionHandler
-	Mono<ResponseEntity<Object>> textTooLong(TextTooLongException ex, ServerWebExchange exchange) {
-		return problem(HttpStatus.UNPROCESSABLE_CONTENT, "token-budget", ex.getMessage(), ErrorTier.INPUT, exchange);
-	}
-
-	@ExceptionHandler
-	Mono<ResponseEntity<Object>> modelNotFound(ModelNotFoundException ex, ServerWebExchange exchange) {
-		return problem(HttpStatus.NOT_FOUND, "unknown-model", ex.getMessage(), ErrorTier.INPUT, exchange);
-	}
-
-	@ExceptionHandler
-	Mono<ResponseEntity<Object>> modelUnavailable(ModelUnavailableException ex, ServerWebExchange exchange) {
-		return problem(HttpStatus.SERVICE_UNAVAILABLE, "model-unavailable", ex.getMessage(), ErrorTier.MODEL, exchange);
-	}
-
-	@ExceptionHandler
-	Mono<ResponseEntity<Object>> overCapacity(BatchingException ex, ServerWebExchange exchange) {
-		String rule = "queue-closed";
-		if (ex instanceof BatchingException.QueueFull) {
-			rule = "queue-full";
+	Mono<ResponseEntity<Object>> failure(Exception ex, ServerWebExchange exchange) {
+		Failure failure = Failure.of(ex);
+		this.errors.count(failure);
+		if (failure.tier() == ErrorTier.SYSTEM) {
+			this.systemErrors.record();
+			logger.error("Request {} {} failed (tier=system)", exchange.getRequest().getMethod(),
+					exchange.getRequest().getPath(), ex);
 		}
-		else if (ex instanceof BatchingException.DeadlineExceeded) {
-			rule = "deadline-exceeded";
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.valueOf(failure.status()),
+				failure.detail());
+		problem.setType(URI.create(TYPE_PREFIX + failure.rule()));
+		decorate(problem, failure.tier(), exchange);
+		ResponseEntity.BodyBuilder response = ResponseEntity.status(failure.status());
+		if (ex instanceof RateLimitedException limited) {
+			long resetSeconds = Math.max(1, (limited.retryAfter().toMillis() + 999) / 1000);
+			response.header(HttpHeaders.RETRY_AFTER, Long.toString(resetSeconds))
+				.header("RateLimit-Limit", Integer.toString(limited.limit()))
+				.header("RateLimit-Remaining", "0")
+				.header("RateLimit-Reset", Long.toString(resetSeconds))
+				.header("RateLimit-Policy", limited.limit() + ";w=" + Math.max(1, limited.period().toSeconds()));
 		}
-
-		return problem(HttpStatus.SERVICE_UNAVAILABLE, rule, ex.getMessage(), ErrorTier.CAPACITY, exchange)
-			.map((response) -> ResponseEntity.status(response.getStatusCode())
-				.header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS)
-				.body(response.getBody()));
-	}
-
-	@ExceptionHandler
-	Mono<ResponseEntity<Object>> unexpected(Exception ex, ServerWebExchange exchange) {
-		logger.error("Request {} {} failed", exchange.getRequest().getMethod(), exchange.getRequest().getPath(), ex);
-		return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error",
-				"The service failed to process the request; it has been logged", ErrorTier.SYSTEM, exchange);
+		else if (failure.tier() == ErrorTier.CAPACITY || failure.status() == 503) {
+			response.header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
+		}
+		return Mono.just(response.body(problem));
 	}
 
 	/** Framework-detected errors (malformed JSON, media type, method): input tier. */
@@ -90,7 +83,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		if (problem.getDetail() == null) {
 			problem.setDetail(frameworkDetail(status));
 		}
-		decorate(problem, status.is5xxServerError() ? ErrorTier.SYSTEM : ErrorTier.INPUT, exchange);
+		ErrorTier tier = status.is5xxServerError() ? ErrorTier.SYSTEM : ErrorTier.INPUT;
+		this.errors.count(new Failure(tier, frameworkRule(status), status.value(), problem.getDetail()));
+		decorate(problem, tier, exchange);
 		return Mono.just(ResponseEntity.status(status).headers(headers).body(problem));
 	}
 
@@ -112,14 +107,6 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			case 415 -> "Send the request body as application/json";
 			default -> "The request was refused with HTTP status " + status.value();
 		};
-	}
-
-	private static Mono<ResponseEntity<Object>> problem(HttpStatus status, String rule, String detail, ErrorTier tier,
-			ServerWebExchange exchange) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
-		problem.setType(URI.create(TYPE_PREFIX + rule));
-		decorate(problem, tier, exchange);
-		return Mono.just(ResponseEntity.status(status).body(problem));
 	}
 
 	private static void decorate(ProblemDetail problem, ErrorTier tier, ServerWebExchange exchange) {

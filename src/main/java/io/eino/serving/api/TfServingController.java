@@ -7,7 +7,7 @@ import java.util.Map;
 
 import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.inference.InferenceService;
-import io.eino.serving.inference.InvalidInputException;
+import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TensorResult;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ModelState;
@@ -17,19 +17,19 @@ import io.eino.serving.model.VersionStatus;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
+import io.eino.serving.validation.InputPolicies;
+import io.eino.serving.validation.InvalidInputException;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ServerWebExchange;
 
 /**
  * TensorFlow Serving's REST API: predict (row and columnar formats), model status and
@@ -42,21 +42,23 @@ class TfServingController {
 
 	private final ModelRegistry registry;
 
-	TfServingController(InferenceService inference, ModelRegistry registry) {
+	private final InputPolicies policies;
+
+	TfServingController(InferenceService inference, ModelRegistry registry, InputPolicies policies) {
 		this.inference = inference;
 		this.registry = registry;
+		this.policies = policies;
 	}
 
 	@PostMapping(path = "/v1/models/{model}:predict", consumes = MediaType.APPLICATION_JSON_VALUE)
-	Mono<ResponseEntity<Map<String, Object>>> predict(@PathVariable String model, @RequestBody JsonNode body,
-			@RequestHeader HttpHeaders headers) {
-		return predict(model, null, body, headers);
+	Mono<ResponseEntity<Map<String, Object>>> predict(@PathVariable String model, ServerWebExchange exchange) {
+		return predict(model, null, exchange);
 	}
 
 	@PostMapping(path = "/v1/models/{model}/versions/{version}:predict", consumes = MediaType.APPLICATION_JSON_VALUE)
 	Mono<ResponseEntity<Map<String, Object>>> predict(@PathVariable String model, @PathVariable long version,
-			@RequestBody JsonNode body, @RequestHeader HttpHeaders headers) {
-		return predict(model, Long.valueOf(version), body, headers);
+			ServerWebExchange exchange) {
+		return predict(model, Long.valueOf(version), exchange);
 	}
 
 	@GetMapping("/v1/models/{model}")
@@ -87,8 +89,13 @@ class TfServingController {
 		return metadataOf(this.registry.serving(model, version));
 	}
 
+	private Mono<ResponseEntity<Map<String, Object>>> predict(String model, Long version, ServerWebExchange exchange) {
+		return RequestBodies.json(exchange.getRequest(), this.policies.forModel(model).limits().maxBodySize())
+			.flatMap((body) -> predict(model, version, body, ApiHeaders.requestOptions(exchange)));
+	}
+
 	private Mono<ResponseEntity<Map<String, Object>>> predict(String model, Long version, JsonNode body,
-			HttpHeaders headers) {
+			RequestOptions options) {
 		return Mono.defer(() -> {
 			Predictions.requireObject(body);
 			JsonNode instances = body.get("instances");
@@ -105,15 +112,14 @@ class TfServingController {
 			}
 			List<String> texts = Predictions.texts(payload);
 			if (texts != null) {
-				return this.inference.predictText(model, version, texts, ApiHeaders.requestOptions(headers))
-					.map((result) -> {
-						List<Object> predictions = result.predictions().stream().map(Predictions::render).toList();
-						return withVersion(result.version(), Map.of(rows ? "predictions" : "outputs", predictions));
-					});
+				return this.inference.predictText(model, version, texts, options).map((result) -> {
+					List<Object> predictions = result.predictions().stream().map(Predictions::render).toList();
+					return Predictions.respond(result, Map.of(rows ? "predictions" : "outputs", predictions));
+				});
 			}
 			SignatureSpec spec = signatureSpec(model, version, signature);
 			Map<String, HostTensor> tensors = rows ? rowTensors(spec, payload) : columnTensors(spec, payload);
-			return this.inference.predictTensors(model, version, signature, tensors, List.of())
+			return this.inference.predictTensors(model, version, signature, tensors, List.of(), options)
 				.map((result) -> withVersion(result.version(), rows ? rowOutputs(result) : columnOutputs(result)));
 		});
 	}

@@ -1,16 +1,25 @@
 package io.eino.serving.inference;
 
+import java.util.HashMap;
+import java.util.Map;
+
 import io.eino.serving.EinoProperties;
 import io.eino.serving.model.ModelRegistry;
+import io.eino.serving.plugin.Plugins;
+import io.eino.serving.ratelimit.ClientRateLimiters;
+import io.eino.serving.validation.InputPolicies;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The inference service and the threads raw-tensor requests run on
- * ({@code eino-tensor-N}); text requests run on each version's runners.
+ * The inference service, each model's input validator, and the threads raw-tensor
+ * requests run on ({@code eino-tensor-N}); text requests run on each version's runners.
  */
 @Configuration(proxyBeanMethods = false)
 class InferenceConfiguration {
@@ -25,8 +34,23 @@ class InferenceConfiguration {
 	}
 
 	@Bean
-	InferenceService inferenceService(ModelRegistry registry, Scheduler tensorScheduler, EinoProperties properties) {
-		return new InferenceService(registry, tensorScheduler, properties.batching().requestTimeout());
+	InputPolicies inputPolicies(EinoProperties properties) {
+		return new InputPolicies(properties);
+	}
+
+	@Bean
+	InferenceService inferenceService(ModelRegistry registry, Scheduler tensorScheduler, EinoProperties properties,
+			InputPolicies inputPolicies, Plugins plugins, ClientRateLimiters rateLimiters,
+			ObjectProvider<CircuitBreakerRegistry> circuitBreakers, MeterRegistry meters) {
+		Map<String, EinoProperties.Fallback> fallbacks = new HashMap<>();
+		properties.models().forEach((name, model) -> {
+			if (model.fallback() != null) {
+				fallbacks.put(name, model.fallback());
+			}
+		});
+		return new InferenceService(registry, tensorScheduler, properties.batching().requestTimeout(), inputPolicies,
+				plugins, rateLimiters, circuitBreakers.getIfAvailable(CircuitBreakerRegistry::ofDefaults), fallbacks,
+				meters);
 	}
 
 }

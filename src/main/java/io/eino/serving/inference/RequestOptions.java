@@ -5,14 +5,16 @@ import java.time.Duration;
 import io.eino.serving.batching.BatchTask;
 
 /**
- * What one request asks of scheduling.
+ * What one request asks of scheduling, and who sent it.
  *
  * @param timeout how long it may wait before it must have started; null for the
  * configured default
  * @param priority higher runs first; equal priorities in arrival order
+ * @param client who sent it, as rate limits and plugins see it
+ * @param traceId the request's trace id
  */
-public record RequestOptions(Duration timeout, int priority) {
+public record RequestOptions(Duration timeout, int priority, String client, String traceId) {
 
-	public static final RequestOptions DEFAULT = new RequestOptions(null, BatchTask.NORMAL_PRIORITY);
+	public static final RequestOptions DEFAULT = new RequestOptions(null, BatchTask.NORMAL_PRIORITY, "local", "");
 
 }

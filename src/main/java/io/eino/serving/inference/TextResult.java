@@ -8,6 +8,14 @@ import java.util.List;
  * @param model the model name
  * @param version the version that computed them
  * @param predictions one per text
+ * @param degradation null normally; {@code previous-version} when an older version
+ * answered because the serving one failed, {@code fallback-answer} when the configured
+ * fallback answered
  */
-public record TextResult(String model, long version, List<TextPrediction> predictions) {
+public record TextResult(String model, long version, List<TextPrediction> predictions, String degradation) {
+
+	public static final String PREVIOUS_VERSION = "previous-version";
+
+	public static final String FALLBACK_ANSWER = "fallback-answer";
+
 }

@@ -2,6 +2,7 @@ package io.eino.serving.model;
 
 import io.eino.serving.EinoProperties;
 import io.eino.serving.batching.BatchScheduler;
+import io.eino.serving.operator.OperatorRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import org.springframework.context.annotation.Bean;
@@ -35,8 +36,9 @@ class ModelConfiguration {
 	}
 
 	@Bean
-	ModelLoader modelLoader(EinoProperties properties, BatchScheduler batchScheduler, MeterRegistry meterRegistry) {
-		return new ModelLoader(properties, batchScheduler, meterRegistry);
+	ModelLoader modelLoader(EinoProperties properties, BatchScheduler batchScheduler, MeterRegistry meterRegistry,
+			OperatorRegistry operatorRegistry) {
+		return new ModelLoader(properties, batchScheduler, meterRegistry, operatorRegistry);
 	}
 
 	@Bean

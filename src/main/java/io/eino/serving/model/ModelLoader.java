@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
@@ -19,6 +18,8 @@ import io.eino.serving.batching.BatchQueue;
 import io.eino.serving.batching.BatchScheduler;
 import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.importer.OnnxImporter;
+import io.eino.serving.operator.OperatorRegistry;
+import io.eino.serving.operator.Pipeline;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.BatchMetrics;
 import io.eino.serving.runtime.RunnerPool;
@@ -52,28 +53,33 @@ public final class ModelLoader {
 
 	private final StartupOptimizer optimizer;
 
-	public ModelLoader(EinoProperties properties, BatchScheduler scheduler, MeterRegistry meters) {
+	private final OperatorRegistry operators;
+
+	public ModelLoader(EinoProperties properties, BatchScheduler scheduler, MeterRegistry meters,
+			OperatorRegistry operators) {
 		this.properties = properties;
 		this.scheduler = scheduler;
 		this.meters = meters;
+		this.operators = operators;
 		this.optimizer = new StartupOptimizer(properties.runtime().graphOptimization(),
 				properties.runtime().precision(), StartupOptimizer.cpuHasBfloat16());
 	}
 
 	/**
-	 * The highest numbered version directory that holds a {@code saved_model.pb}.
+	 * The numbered version directories that hold a {@code saved_model.pb}, ascending.
 	 * Directories whose names are not numbers (such as staging directories, which start
 	 * with a dot) are never versions.
 	 */
-	public static OptionalLong latestVersion(Path modelDirectory) {
+	public static List<Long> versions(Path modelDirectory) {
 		if (!Files.isDirectory(modelDirectory)) {
-			return OptionalLong.empty();
+			return List.of();
 		}
 		try (Stream<Path> children = Files.list(modelDirectory)) {
 			return children.filter((path) -> path.getFileName().toString().matches("[0-9]{1,18}"))
 				.filter((path) -> Files.isRegularFile(path.resolve("saved_model.pb")))
-				.mapToLong((path) -> Long.parseLong(path.getFileName().toString()))
-				.max();
+				.map((path) -> Long.parseLong(path.getFileName().toString()))
+				.sorted()
+				.toList();
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
@@ -90,6 +96,7 @@ public final class ModelLoader {
 		Path tokenizerFile = firstExisting(versionDirectory.resolve(descriptor.tokenizer()),
 				modelDirectory.resolve(descriptor.tokenizer()));
 		BatchingOptions options = batchingOptions(descriptor, overrides);
+		Pipeline pipeline = pipeline(descriptor);
 		TextTokenizer tokenizer = TextTokenizer.load(tokenizerFile, descriptor.maxTokens(), descriptor.overflow());
 		List<SavedModelRunner> sessions = new ArrayList<>();
 		try {
@@ -116,12 +123,22 @@ public final class ModelLoader {
 					choice.precisionReason(), warmup.shapes(), warmup.costModel().overheadNanos() / 1e6,
 					warmup.costModel().nanosPerPaddedToken() / 1e3);
 			log(model, version, instances, choice, report, options);
-			return new ModelVersion(model, version, descriptor, runners, queue, tokenizer, report);
+			return new ModelVersion(model, version, descriptor, pipeline, runners, queue, tokenizer, report);
 		}
 		catch (RuntimeException ex) {
 			sessions.forEach(SavedModelRunner::close);
 			tokenizer.close();
 			throw ex;
+		}
+	}
+
+	private Pipeline pipeline(ModelDescriptor descriptor) {
+		try {
+			return this.operators.compile(descriptor.preprocess(), descriptor.postprocess());
+		}
+		catch (IllegalArgumentException ex) {
+			throw new IllegalArgumentException(
+					"The pipeline of " + ModelDescriptor.FILE_NAME + " is invalid: " + ex.getMessage(), ex);
 		}
 	}
 

@@ -14,11 +14,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The models this process serves, each with the version that takes its traffic.
+ * The models this process serves, each with its loaded versions; the highest loaded
+ * version takes the traffic that names no version, and the others answer version-pinned
+ * requests and stand by as fallbacks.
  *
  * <p>
- * Publishing a version swaps it in atomically; the version it replaces stops taking new
- * work, drains what it has in flight, and is closed. Callers {@link #lease lease} a
+ * Publishing a version adds it atomically; {@link #unload unloading} one stops its new
+ * work, drains what it has in flight, and closes it. Callers {@link #lease lease} a
  * version for the length of one piece of work and release it afterwards. Thread safe.
  */
 public final class ModelRegistry implements AutoCloseable {
@@ -32,6 +34,8 @@ public final class ModelRegistry implements AutoCloseable {
 	private static final class Slot {
 
 		private final AtomicReference<ModelVersion> serving = new AtomicReference<>();
+
+		private final NavigableMap<Long, ModelVersion> loaded = new ConcurrentSkipListMap<>();
 
 		private final NavigableMap<Long, VersionStatus> statuses = new ConcurrentSkipListMap<>();
 
@@ -58,16 +62,41 @@ public final class ModelRegistry implements AutoCloseable {
 		slot(model).statuses.put(version, new VersionStatus(version, ModelState.END, error));
 	}
 
-	/** Swaps {@code version} in; the replaced version is drained and closed. */
-	public void publish(ModelVersion version) {
+	/**
+	 * Adds a loaded version; it takes the model's unpinned traffic when it is the highest
+	 * loaded. A version of the same number that was loaded before is drained and closed.
+	 */
+	public synchronized void publish(ModelVersion version) {
 		Slot slot = slot(version.model());
-		ModelVersion previous = slot.serving.getAndSet(version);
+		ModelVersion replaced = slot.loaded.put(version.version(), version);
+		slot.serving.set(slot.loaded.lastEntry().getValue());
 		slot.statuses.put(version.version(), new VersionStatus(version.version(), ModelState.AVAILABLE, ""));
-		logger.info("Model '{}' version {} is serving", version.model(), version.version());
-		if (previous != null && previous != version) {
-			slot.statuses.remove(previous.version());
-			retire(previous);
+		logger.info("Model '{}' version {} is loaded; version {} takes unpinned traffic", version.model(),
+				version.version(), slot.serving.get().version());
+		if (replaced != null && replaced != version) {
+			retire(replaced);
 		}
+	}
+
+	/** Stops routing to a version, drains its in-flight work and closes it. */
+	public synchronized void unload(String model, long version) {
+		Slot slot = slot(model);
+		ModelVersion removed = slot.loaded.remove(version);
+		if (removed == null) {
+			throw new ModelNotFoundException("Version " + version + " of model '" + model + "' is not loaded");
+		}
+		Map.Entry<Long, ModelVersion> highest = slot.loaded.lastEntry();
+		slot.serving.set((highest != null) ? highest.getValue() : null);
+		slot.statuses.remove(version);
+		retire(removed);
+	}
+
+	/**
+	 * The loaded versions of a model below {@code version}, highest first: the candidates
+	 * to fall back to when it fails.
+	 */
+	public List<Long> versionsBelow(String model, long version) {
+		return List.copyOf(slot(model).loaded.headMap(version, false).descendingKeySet());
 	}
 
 	/**
@@ -85,15 +114,16 @@ public final class ModelRegistry implements AutoCloseable {
 			throw new ModelNotFoundException("Model '" + model + "' is not served here");
 		}
 		while (true) {
-			ModelVersion serving = slot.serving.get();
-			if (serving == null) {
+			ModelVersion serving = (version != null) ? slot.loaded.get(version) : slot.serving.get();
+			if (serving == null && version == null) {
 				throw new ModelUnavailableException("Model '" + model + "' has no version ready to serve");
 			}
-			if (version != null && serving.version() != version) {
+			if (serving == null) {
 				throw new ModelNotFoundException("Version " + version + " of model '" + model + "' is not loaded");
 			}
 			serving.acquire();
-			if (slot.serving.get() == serving) {
+			ModelVersion current = (version != null) ? slot.loaded.get(version) : slot.serving.get();
+			if (current == serving) {
 				return serving;
 			}
 			// Swapped between the read and the acquire: let the old version drain and
@@ -154,12 +184,13 @@ public final class ModelRegistry implements AutoCloseable {
 	}
 
 	@Override
-	public void close() {
+	public synchronized void close() {
 		for (Slot slot : this.slots.values()) {
-			ModelVersion serving = slot.serving.getAndSet(null);
-			if (serving != null) {
-				retire(serving);
+			slot.serving.set(null);
+			for (ModelVersion version : slot.loaded.values()) {
+				retire(version);
 			}
+			slot.loaded.clear();
 		}
 	}
 

@@ -2,8 +2,8 @@ package io.eino.serving.model;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 
 import io.eino.serving.EinoProperties;
 import io.eino.serving.repository.DefaultModel;
@@ -15,10 +15,10 @@ import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
 
 /**
- * Loads every enabled model's latest version once the server is up (readiness stays down
- * until they serve), preparing the bundled default model first when the repository lacks
- * it. A model that fails to load is reported in its status and logged; the others still
- * serve.
+ * Loads the versions every enabled model's version policy selects (the latest by default)
+ * once the server is up (readiness stays down until they serve), preparing the bundled
+ * default model first when the repository lacks it. A model that fails to load is
+ * reported in its status and logged; the others still serve.
  */
 final class ModelStartup implements ApplicationRunner {
 
@@ -52,13 +52,19 @@ final class ModelStartup implements ApplicationRunner {
 
 	private void load(Path repository, String name, EinoProperties.Model overrides) {
 		Path modelDirectory = repository.resolve(name);
-		OptionalLong latest = ModelLoader.latestVersion(modelDirectory);
-		if (latest.isEmpty()) {
-			logger.error("Model '{}' has no version directory with a saved_model.pb in {}", name, modelDirectory);
+		List<Long> versions = overrides.versionPolicy().select(ModelLoader.versions(modelDirectory));
+		if (versions.isEmpty()) {
+			logger.error("Model '{}' has no version directory with a saved_model.pb in {} that its version policy {}"
+					+ " selects", name, modelDirectory, overrides.versionPolicy());
 			this.registry.failed(name, 0, "no version found in " + modelDirectory);
 			return;
 		}
-		long version = latest.getAsLong();
+		for (long version : versions) {
+			load(name, modelDirectory, version, overrides);
+		}
+	}
+
+	private void load(String name, Path modelDirectory, long version, EinoProperties.Model overrides) {
 		this.registry.loading(name, version);
 		long started = System.nanoTime();
 		try {

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.eino.serving.batching.BatchQueue;
+import io.eino.serving.operator.Pipeline;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
@@ -35,6 +36,8 @@ public final class ModelVersion implements AutoCloseable {
 
 	private final ModelDescriptor descriptor;
 
+	private final Pipeline pipeline;
+
 	private final RunnerPool runners;
 
 	private final BatchQueue<TokenSequence, float[]> queue;
@@ -45,11 +48,12 @@ public final class ModelVersion implements AutoCloseable {
 
 	private final AtomicInteger inFlight = new AtomicInteger();
 
-	ModelVersion(String model, long version, ModelDescriptor descriptor, RunnerPool runners,
+	ModelVersion(String model, long version, ModelDescriptor descriptor, Pipeline pipeline, RunnerPool runners,
 			BatchQueue<TokenSequence, float[]> queue, TextTokenizer tokenizer, OptimizationReport optimization) {
 		this.model = model;
 		this.version = version;
 		this.descriptor = descriptor;
+		this.pipeline = pipeline;
 		this.runners = runners;
 		this.queue = queue;
 		this.tokenizer = tokenizer;
@@ -66,6 +70,11 @@ public final class ModelVersion implements AutoCloseable {
 
 	public ModelDescriptor descriptor() {
 		return this.descriptor;
+	}
+
+	/** The pre- and post-processing operators of its {@code model.yaml}. */
+	public Pipeline pipeline() {
+		return this.pipeline;
 	}
 
 	/** The first runner's session, for raw-tensor requests, which are not batched. */

@@ -47,7 +47,7 @@ public final class DefaultModel {
 
 	public static ModelDescriptor descriptor() {
 		return new ModelDescriptor(ModelDescriptor.Task.CLASSIFICATION, "serving_default", "tokenizer.json", MAX_TOKENS,
-				Overflow.TRUNCATE, SentimentHeadTrainer.LABELS, "probabilities", EVALUATION_FILE);
+				Overflow.TRUNCATE, SentimentHeadTrainer.LABELS, "probabilities", EVALUATION_FILE, List.of(), List.of());
 	}
 
 	/** Copies the ONNX file out of the jar; returns its path. */

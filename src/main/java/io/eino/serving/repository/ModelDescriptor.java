@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import io.eino.serving.operator.OperatorSpec;
 import io.eino.serving.text.Overflow;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.PropertyNamingStrategies;
@@ -28,6 +29,10 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * labels: [negative, positive]  # classification only, in output order
  * output: probabilities         # the signature output the prediction is read from
  * evaluation: evaluation.tsv    # optional: texts (label TAB text) for the precision check
+ * preprocess: [lowercase]       # optional: text operators, in order
+ * postprocess:                  # optional: operators on each text's output values
+ *   - relu
+ *   - {name: labels, names: [negative, positive]}
  * </pre>
  *
  * @param task what a prediction is
@@ -40,9 +45,12 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * @param evaluation a file of texts the startup step checks reduced precision on (like
  * the tokenizer, looked up in the version directory, then the model directory); null when
  * the model has none
+ * @param preprocess text operators applied before tokenization
+ * @param postprocess operators applied to each text's output values
  */
 public record ModelDescriptor(Task task, String signature, String tokenizer, int maxTokens, Overflow overflow,
-		List<String> labels, String output, String evaluation) {
+		List<String> labels, String output, String evaluation, List<OperatorSpec> preprocess,
+		List<OperatorSpec> postprocess) {
 
 	public static final String FILE_NAME = "model.yaml";
 
@@ -63,6 +71,8 @@ public record ModelDescriptor(Task task, String signature, String tokenizer, int
 
 	public ModelDescriptor {
 		labels = (labels != null) ? List.copyOf(labels) : List.of();
+		preprocess = (preprocess != null) ? List.copyOf(preprocess) : List.of();
+		postprocess = (postprocess != null) ? List.copyOf(postprocess) : List.of();
 		if (task == Task.CLASSIFICATION && labels.isEmpty()) {
 			throw new IllegalArgumentException("A classification model needs labels");
 		}
@@ -73,7 +83,13 @@ public record ModelDescriptor(Task task, String signature, String tokenizer, int
 
 	public ModelDescriptor withLimits(int maxTokens, Overflow overflow) {
 		return new ModelDescriptor(this.task, this.signature, this.tokenizer, maxTokens, overflow, this.labels,
-				this.output, this.evaluation);
+				this.output, this.evaluation, this.preprocess, this.postprocess);
+	}
+
+	/** This descriptor with other pipelines. */
+	public ModelDescriptor withPipeline(List<OperatorSpec> preprocess, List<OperatorSpec> postprocess) {
+		return new ModelDescriptor(this.task, this.signature, this.tokenizer, this.maxTokens, this.overflow,
+				this.labels, this.output, this.evaluation, preprocess, postprocess);
 	}
 
 	public static ModelDescriptor read(Path file) {
@@ -85,7 +101,8 @@ public record ModelDescriptor(Task task, String signature, String tokenizer, int
 					((Number) raw.getOrDefault("max-tokens", 256)).intValue(),
 					enumValue(Overflow.class, raw.getOrDefault("overflow", "truncate")), stringList(raw.get("labels")),
 					String.valueOf(raw.getOrDefault("output", "probabilities")),
-					(raw.get("evaluation") != null) ? String.valueOf(raw.get("evaluation")) : null);
+					(raw.get("evaluation") != null) ? String.valueOf(raw.get("evaluation")) : null,
+					OperatorSpec.parse(raw.get("preprocess")), OperatorSpec.parse(raw.get("postprocess")));
 		}
 		catch (JacksonException | ClassCastException | IllegalArgumentException ex) {
 			throw new IllegalArgumentException("Invalid " + file + ": " + ex.getMessage(), ex);
@@ -106,6 +123,12 @@ public record ModelDescriptor(Task task, String signature, String tokenizer, int
 		raw.put("output", this.output);
 		if (this.evaluation != null) {
 			raw.put("evaluation", this.evaluation);
+		}
+		if (!this.preprocess.isEmpty()) {
+			raw.put("preprocess", this.preprocess.stream().map(OperatorSpec::toYaml).toList());
+		}
+		if (!this.postprocess.isEmpty()) {
+			raw.put("postprocess", this.postprocess.stream().map(OperatorSpec::toYaml).toList());
 		}
 		try {
 			Path temporary = file.resolveSibling("." + file.getFileName() + ".tmp");

@@ -103,6 +103,11 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 		runner.thread.execute(() -> run(runner, batch));
 	}
 
+	/** What the runners report (queue wait, compute, batch sizes). */
+	public BatchMetrics metrics() {
+		return this.metrics;
+	}
+
 	/**
 	 * Runs {@code rows} padded to {@code length} on runner {@code index}, outside any
 	 * queue: warm-up and measurement. Not to be called while the pool takes batches.

@@ -5,11 +5,17 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.TokenSequence;
+import io.eino.serving.validation.InputRule;
+import io.eino.serving.validation.InvalidInputException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A model's tokenizer: Hugging Face's own {@code tokenizers} library (through DJL's
@@ -27,10 +33,14 @@ public final class TextTokenizer implements AutoCloseable {
 
 	private final Overflow overflow;
 
-	private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxTokens, Overflow overflow) {
+	/** The vocabulary's unknown token ({@code [UNK]}); null when the model has none. */
+	private final String unknownToken;
+
+	private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxTokens, Overflow overflow, String unknownToken) {
 		this.tokenizer = tokenizer;
 		this.maxTokens = maxTokens;
 		this.overflow = overflow;
+		this.unknownToken = unknownToken;
 	}
 
 	public static TextTokenizer load(Path tokenizerJson, int maxTokens, Overflow overflow) {
@@ -42,11 +52,19 @@ public final class TextTokenizer implements AutoCloseable {
 				.optTruncation(true)
 				.optPadding(false)
 				.build();
-			return new TextTokenizer(tokenizer, maxTokens, overflow);
+			return new TextTokenizer(tokenizer, maxTokens, overflow, unknownToken(tokenizerJson));
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException("Cannot read tokenizer " + tokenizerJson, ex);
 		}
+		catch (JacksonException ex) {
+			throw new IllegalArgumentException("Cannot read tokenizer " + tokenizerJson + ": " + ex.getMessage(), ex);
+		}
+	}
+
+	private static String unknownToken(Path tokenizerJson) {
+		JsonNode unknown = JsonMapper.shared().readTree(tokenizerJson.toFile()).path("model").path("unk_token");
+		return unknown.isString() ? unknown.stringValue() : null;
 	}
 
 	public int maxTokens() {
@@ -65,17 +83,27 @@ public final class TextTokenizer implements AutoCloseable {
 	/**
 	 * Tokenizes each text on its own, unpadded: the batch scheduler pads rows to the
 	 * length of the batch they join.
-	 * @throws TextTooLongException if a text overflows the window and overflow is
-	 * {@link Overflow#REJECT}
+	 * @param maxUnknownTokenRatio the largest share of a text's tokens (special tokens
+	 * aside) that may be the unknown token; 1 for no limit
+	 * @throws InvalidInputException (token-budget) if a text overflows the window and
+	 * overflow is {@link Overflow#REJECT}; (unknown-tokens) if too many of a text's
+	 * tokens are unknown
 	 */
-	public List<TokenSequence> encodeEach(List<String> texts) {
+	public List<TokenSequence> encodeEach(List<String> texts, double maxUnknownTokenRatio) {
 		Encoding[] encodings = this.tokenizer.batchEncode(texts);
 		List<TokenSequence> sequences = new ArrayList<>(encodings.length);
 		for (int i = 0; i < encodings.length; i++) {
 			Encoding encoding = encodings[i];
 			boolean truncated = encoding.exceedMaxLength();
 			if (truncated && this.overflow == Overflow.REJECT) {
-				throw new TextTooLongException(i, this.maxTokens);
+				throw tooLong(i);
+			}
+			double unknown = unknownRatio(encoding);
+			if (unknown > maxUnknownTokenRatio) {
+				throw new InvalidInputException(InputRule.UNKNOWN_TOKENS, String.format(Locale.ROOT,
+						"%.0f%% of text #%d's tokens are unknown to the model's vocabulary; at most %.0f%% may be"
+								+ " (max-unknown-token-ratio)",
+						unknown * 100, i, maxUnknownTokenRatio * 100));
 			}
 			sequences.add(new TokenSequence(encoding.getIds(), encoding.getAttentionMask(), encoding.getTypeIds(),
 					truncated));
@@ -83,10 +111,34 @@ public final class TextTokenizer implements AutoCloseable {
 		return sequences;
 	}
 
+	private double unknownRatio(Encoding encoding) {
+		if (this.unknownToken == null) {
+			return 0;
+		}
+		String[] tokens = encoding.getTokens();
+		long[] special = encoding.getSpecialTokenMask();
+		int words = 0;
+		int unknown = 0;
+		for (int i = 0; i < tokens.length; i++) {
+			if (special[i] == 0) {
+				words++;
+				if (this.unknownToken.equals(tokens[i])) {
+					unknown++;
+				}
+			}
+		}
+		return (words == 0) ? 0 : (double) unknown / words;
+	}
+
+	private InvalidInputException tooLong(int index) {
+		return new InvalidInputException(InputRule.TOKEN_BUDGET, "Text #" + index
+				+ " is longer than the model's window of " + this.maxTokens + " tokens (max-tokens, overflow=reject)");
+	}
+
 	/**
 	 * Tokenizes {@code texts} into one padded batch.
-	 * @throws TextTooLongException if a text overflows the window and overflow is
-	 * {@link Overflow#REJECT}
+	 * @throws InvalidInputException (token-budget) if a text overflows the window and
+	 * overflow is {@link Overflow#REJECT}
 	 */
 	public TokenizedBatch encode(List<String> texts) {
 		Encoding[] encodings = this.tokenizer.batchEncode(texts);
@@ -95,7 +147,7 @@ public final class TextTokenizer implements AutoCloseable {
 		for (int i = 0; i < encodings.length; i++) {
 			truncated[i] = encodings[i].exceedMaxLength();
 			if (truncated[i] && this.overflow == Overflow.REJECT) {
-				throw new TextTooLongException(i, this.maxTokens);
+				throw tooLong(i);
 			}
 			longest = Math.max(longest, encodings[i].getIds().length);
 		}

@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.core.ParameterizedTypeReference;
@@ -77,7 +77,7 @@ class ServingApiIntegrationTest {
 			Files.move(staging, version);
 		}
 		new ModelDescriptor(ModelDescriptor.Task.EMBEDDING, "serving_default", "tokenizer.json", 256, Overflow.TRUNCATE,
-				List.of(), "sentence_embedding", null)
+				List.of(), "sentence_embedding", null, List.of(), List.of())
 			.write(repository.resolve("embeddings").resolve(ModelDescriptor.FILE_NAME));
 	}
 

@@ -31,7 +31,7 @@ final class ModelFlops {
 
 	/** The mean over the corpus, each text at its own (unpadded) length. */
 	static double meanPerRequest(List<String> corpus, TextTokenizer tokenizer) {
-		return tokenizer.encodeEach(corpus)
+		return tokenizer.encodeEach(corpus, 1.0)
 			.stream()
 			.map(TokenSequence::length)
 			.mapToDouble(ModelFlops::forTokens)
@@ -40,7 +40,7 @@ final class ModelFlops {
 	}
 
 	static double meanTokens(List<String> corpus, TextTokenizer tokenizer) {
-		return tokenizer.encodeEach(corpus).stream().mapToInt(TokenSequence::length).average().orElseThrow();
+		return tokenizer.encodeEach(corpus, 1.0).stream().mapToInt(TokenSequence::length).average().orElseThrow();
 	}
 
 }

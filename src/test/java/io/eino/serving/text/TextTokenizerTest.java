@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import io.eino.serving.repository.DefaultModel;
+import io.eino.serving.validation.InvalidInputException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -80,10 +81,22 @@ class TextTokenizerTest {
 		try (TextTokenizer rejecting = TextTokenizer.load(tokenizerFile, 16, Overflow.REJECT)) {
 			assertThat(rejecting.encode(List.of("short enough")).size()).isEqualTo(1);
 			assertThatThrownBy(() -> rejecting.encode(List.of("fine", "word ".repeat(20))))
-				.isInstanceOf(TextTooLongException.class)
+				.isInstanceOfSatisfying(InvalidInputException.class,
+						(ex) -> assertThat(ex.rule()).isEqualTo("token-budget"))
 				.hasMessageContaining("#1")
 				.hasMessageContaining("16 tokens");
 		}
+	}
+
+	@Test
+	void measuresTheShareOfUnknownTokensWithoutTheSpecialTokens() {
+		// Emoji are not in the uncased BERT vocabulary: each becomes [UNK].
+		assertThat(truncating.tokens("great \uD83D\uDE00")).contains("[UNK]");
+		assertThat(truncating.encodeEach(List.of("great \uD83D\uDE00"), 0.5)).hasSize(1);
+		assertThatThrownBy(() -> truncating.encodeEach(List.of("fine", "a \uD83D\uDE00 \uD83D\uDE01"), 0.5))
+			.isInstanceOfSatisfying(InvalidInputException.class,
+					(ex) -> assertThat(ex.rule()).isEqualTo("unknown-tokens"))
+			.hasMessageContaining("67% of text #1");
 	}
 
 }

@@ -1,4 +1,4 @@
-package io.eino.serving;
+package io.eino.serving.error;
 
 /**
  * The four kinds of failure (ARCHITECTURE.md, error tiers), each handled its own way.

@@ -1,0 +1,122 @@
+package io.eino.serving.api;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+import io.eino.serving.validation.InputRule;
+import io.eino.serving.validation.InvalidInputException;
+import reactor.core.publisher.Mono;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.core.exc.StreamConstraintsException;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Reads a request body under the first validation layers: its size (a declared
+ * {@code Content-Length} over the limit is refused before a byte is read; a streamed body
+ * is cut off at the limit), strict UTF-8 (malformed sequences and encoded surrogates are
+ * refused, never replaced), then JSON under parser limits (nesting depth, number length,
+ * duplicate keys, trailing content). Nothing here blocks: the body is gathered as it
+ * arrives.
+ */
+final class RequestBodies {
+
+	/** Deepest JSON nesting accepted: far more than any tensor of rank 8 needs. */
+	static final int MAX_NESTING_DEPTH = 32;
+
+	/** Longest number literal accepted, in characters. */
+	static final int MAX_NUMBER_LENGTH = 64;
+
+	private static final JsonMapper JSON = JsonMapper
+		.builder(JsonFactory.builder()
+			.streamReadConstraints(StreamReadConstraints.builder()
+				.maxNestingDepth(MAX_NESTING_DEPTH)
+				.maxNumberLength(MAX_NUMBER_LENGTH)
+				.build())
+			.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+			.build())
+		.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+		.build();
+
+	private RequestBodies() {
+	}
+
+	/** The body as a JSON tree, or a typed input-tier error naming the rule it broke. */
+	static Mono<JsonNode> json(ServerHttpRequest request, DataSize limit) {
+		long maxBytes = limit.toBytes();
+		long declared = request.getHeaders().getContentLength();
+		if (declared > maxBytes) {
+			return Mono.error(tooLarge(declared + " bytes", maxBytes));
+		}
+		return DataBufferUtils.join(request.getBody(), (int) Math.min(Integer.MAX_VALUE, maxBytes))
+			.onErrorMap(DataBufferLimitException.class, (ex) -> tooLarge("more than " + maxBytes + " bytes", maxBytes))
+			.map(RequestBodies::bytes)
+			.switchIfEmpty(Mono.error(() -> new InvalidInputException(InputRule.MALFORMED_JSON,
+					"The request body is empty; send a JSON object")))
+			.map(RequestBodies::parse);
+	}
+
+	private static InvalidInputException tooLarge(String size, long maxBytes) {
+		return new InvalidInputException(InputRule.BODY_SIZE,
+				"The request body has " + size + "; at most " + maxBytes + " bytes are allowed (max-body-size)");
+	}
+
+	private static byte[] bytes(DataBuffer buffer) {
+		try {
+			byte[] bytes = new byte[buffer.readableByteCount()];
+			buffer.read(bytes);
+			return bytes;
+		}
+		finally {
+			DataBufferUtils.release(buffer);
+		}
+	}
+
+	static JsonNode parse(byte[] body) {
+		String text = decodeUtf8(body);
+		try {
+			return JSON.readTree(text);
+		}
+		catch (StreamConstraintsException ex) {
+			throw new InvalidInputException(InputRule.MALFORMED_JSON,
+					"The request body exceeds the JSON parser's limits (nesting depth " + MAX_NESTING_DEPTH
+							+ ", numbers of " + MAX_NUMBER_LENGTH + " characters): " + ex.getOriginalMessage());
+		}
+		catch (JacksonException ex) {
+			// The parser's own message may quote the input; only its position is echoed.
+			String where = (ex.getLocation() != null)
+					? " (line " + ex.getLocation().getLineNr() + ", column " + ex.getLocation().getColumnNr() + ")"
+					: "";
+			throw new InvalidInputException(InputRule.MALFORMED_JSON,
+					"The request body is not well-formed JSON" + where);
+		}
+	}
+
+	private static String decodeUtf8(byte[] body) {
+		CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+			.onMalformedInput(CodingErrorAction.REPORT)
+			.onUnmappableCharacter(CodingErrorAction.REPORT);
+		ByteBuffer bytes = ByteBuffer.wrap(body);
+		try {
+			return decoder.decode(bytes).toString();
+		}
+		catch (CharacterCodingException ex) {
+			throw new InvalidInputException(InputRule.MALFORMED_UTF8,
+					"The request body is not valid UTF-8 (at or near byte " + bytes.position() + ")");
+		}
+	}
+
+}

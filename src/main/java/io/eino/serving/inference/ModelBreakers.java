@@ -1,0 +1,36 @@
+package io.eino.serving.inference;
+
+import io.eino.serving.model.ModelFailureException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+
+/**
+ * One Resilience4j circuit breaker per model version, named {@code <model>@<version>}, on
+ * the model's settings: {@code resilience4j.circuitbreaker.instances.<model>}, else
+ * {@code resilience4j.circuitbreaker.configs.default}. Only model-tier failures
+ * ({@link ModelFailureException}) count; input and capacity errors are ignored, so a
+ * flood of bad requests never opens a breaker. Thread safe.
+ */
+final class ModelBreakers {
+
+	private final CircuitBreakerRegistry registry;
+
+	ModelBreakers(CircuitBreakerRegistry registry) {
+		this.registry = registry;
+	}
+
+	CircuitBreaker of(String model, long version) {
+		return this.registry.circuitBreaker(model + "@" + version,
+				() -> CircuitBreakerConfig.from(this.registry.circuitBreaker(model).getCircuitBreakerConfig())
+					.ignoreException((failure) -> !(failure instanceof ModelFailureException))
+					.build());
+	}
+
+	/** Whether a version's breaker lets calls through (closed or half open). */
+	boolean admits(String model, long version) {
+		CircuitBreaker.State state = of(model, version).getState();
+		return state != CircuitBreaker.State.OPEN && state != CircuitBreaker.State.FORCED_OPEN;
+	}
+
+}

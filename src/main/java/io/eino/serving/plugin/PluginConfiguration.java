@@ -1,0 +1,34 @@
+package io.eino.serving.plugin;
+
+import io.eino.serving.EinoProperties;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The plugins: the two that ship ({@code eino.plugins.audit.enabled},
+ * {@code eino.plugins.pii-masking.enabled}) and every other {@link InferencePlugin} bean.
+ */
+@Configuration(proxyBeanMethods = false)
+class PluginConfiguration {
+
+	@Bean
+	@ConditionalOnBooleanProperty("eino.plugins.audit.enabled")
+	AuditLogPlugin auditLogPlugin(EinoProperties properties) {
+		return new AuditLogPlugin(properties.plugins().audit().includeText());
+	}
+
+	@Bean
+	@ConditionalOnBooleanProperty("eino.plugins.pii-masking.enabled")
+	PiiMaskingPlugin piiMaskingPlugin(EinoProperties properties) {
+		return PiiMaskingPlugin.of(properties.plugins().piiMasking().kinds());
+	}
+
+	@Bean
+	Plugins plugins(ObjectProvider<InferencePlugin> plugins) {
+		return new Plugins(plugins.orderedStream().toList());
+	}
+
+}
