@@ -55,6 +55,9 @@ class BatchingIntegrationTest {
 		registry.add("eino.repository.path", () -> TestModels.repository().toString());
 		registry.add("eino.batching.queue-capacity", () -> Integer.toString(QUEUE_CAPACITY));
 		registry.add("eino.runtime.precision", () -> "fp32");
+		// Past the input limits, so that these requests reach the queue.
+		registry.add("eino.validation.max-instances", () -> Integer.toString(QUEUE_CAPACITY + 1));
+		registry.add("eino.validation.max-characters", () -> "4096");
 	}
 
 	@Test

@@ -231,7 +231,7 @@ class ServingApiIntegrationTest {
 	static Stream<Arguments> badRequests() {
 		return Stream.of(
 				Arguments.of("malformed JSON", "/v1/models/sentiment:predict", "{\"instances\":[", 400,
-						"malformed-request"),
+						"malformed-json"),
 				Arguments.of("unknown model", "/v1/models/nope:predict", "{\"instances\":[\"x\"]}", 404,
 						"unknown-model"),
 				Arguments.of("empty instances", "/v1/models/sentiment:predict", "{\"instances\":[]}", 400,
