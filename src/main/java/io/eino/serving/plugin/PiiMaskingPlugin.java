@@ -31,9 +31,10 @@ public final class PiiMaskingPlugin implements InferencePlugin {
 	private static final Pattern EMAIL = Pattern
 		.compile("[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){0,8}\\.[A-Za-z]{2,24}");
 
-	private static final Pattern CARD = Pattern.compile("(?<![\\w+])\\d(?:[ -]?\\d){12,18}(?!\\w)");
+	private static final Pattern CARD = Pattern.compile("(?<![\\w+])\\d(?:[ -]?\\d){12,18}(?![\\w]|[ -]\\d)");
 
-	private static final Pattern PHONE = Pattern.compile("(?<![\\w+])\\+?\\(?\\d(?:[ ().-]{0,2}\\d){7,14}(?!\\w)");
+	private static final Pattern PHONE = Pattern
+		.compile("(?<![\\w+])\\+?\\(?\\d(?:[ ().-]{0,2}\\d){7,14}(?![\\w]|[ ().-]{1,2}\\d)");
 
 	private final Set<Kind> kinds;
 
@@ -45,7 +46,13 @@ public final class PiiMaskingPlugin implements InferencePlugin {
 	public static PiiMaskingPlugin of(List<String> kinds) {
 		List<Kind> parsed = new ArrayList<>();
 		for (String kind : kinds) {
-			parsed.add(Kind.valueOf(kind.trim().toUpperCase(Locale.ROOT)));
+			try {
+				parsed.add(Kind.valueOf(kind.trim().toUpperCase(Locale.ROOT)));
+			}
+			catch (IllegalArgumentException ex) {
+				throw new IllegalArgumentException("Unknown kind of personal data '" + kind
+						+ "' in eino.plugins.pii-masking.kinds; known: email, phone, card", ex);
+			}
 		}
 		return new PiiMaskingPlugin(Set.copyOf(parsed));
 	}
