@@ -35,7 +35,8 @@ final class ServiceProcess implements AutoCloseable {
 				List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g", "-jar",
 						jar.toString(), "--server.port=" + port, "--server.address=127.0.0.1",
 						"--management.server.port=" + (port + 1), "--management.server.address=127.0.0.1",
-						// Every request comes from one loopback client: rate limits would turn
+						// Every request comes from one loopback client: rate limits would
+						// turn
 						// saturation into 429s instead of measuring the engine.
 						"--eino.rate-limit.enabled=false"));
 		properties.forEach((property) -> command.add("--" + property));
