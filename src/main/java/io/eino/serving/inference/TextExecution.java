@@ -1,0 +1,209 @@
+package io.eino.serving.inference;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+import io.eino.serving.EinoProperties;
+import io.eino.serving.batching.BatchTask;
+import io.eino.serving.batching.BatchingException;
+import io.eino.serving.model.ModelFailureException;
+import io.eino.serving.model.ModelRegistry;
+import io.eino.serving.model.ModelUnavailableException;
+import io.eino.serving.model.ModelVersion;
+import io.eino.serving.operator.Scores;
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.TokenSequence;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tensorflow.exceptions.TFResourceExhaustedException;
+import reactor.core.publisher.Mono;
+
+/**
+ * Runs validated texts on a model: preprocess operators, tokenization, the version's
+ * batch queue, postprocess operators, and the model tier's degradation. Each try on a
+ * version goes through that version's circuit breaker; a request that names no version
+ * falls back, when the serving version fails or its breaker is open, to the highest older
+ * loaded version whose breaker admits calls, else to the model's configured fallback
+ * answer. Nothing here blocks. Thread safe.
+ */
+final class TextExecution {
+
+	private static final Logger logger = LoggerFactory.getLogger(TextExecution.class);
+
+	private final ModelRegistry registry;
+
+	private final Duration defaultTimeout;
+
+	private final ModelBreakers breakers;
+
+	private final Map<String, EinoProperties.Fallback> fallbacks;
+
+	private final MeterRegistry meters;
+
+	TextExecution(ModelRegistry registry, Duration defaultTimeout, ModelBreakers breakers,
+			Map<String, EinoProperties.Fallback> fallbacks, MeterRegistry meters) {
+		this.registry = registry;
+		this.defaultTimeout = defaultTimeout;
+		this.breakers = breakers;
+		this.fallbacks = Map.copyOf(fallbacks);
+		this.meters = meters;
+	}
+
+	/** Runs on the pinned version, or on the serving one with degradation. */
+	Mono<TextResult> execute(String model, Long version, List<String> texts, RequestOptions options,
+			double maxUnknownTokenRatio) {
+		if (version != null) {
+			return attempt(model, version, texts, options, maxUnknownTokenRatio)
+				.onErrorMap(CallNotPermittedException.class, (ex) -> new ModelUnavailableException(
+						"Version " + version + " of model '" + model + "' is failing; its circuit breaker is open"));
+		}
+		long serving = this.registry.serving(model, null).version();
+		return attempt(model, serving, texts, options, maxUnknownTokenRatio).onErrorResume(TextExecution::degradable,
+				(ex) -> degrade(model, serving, texts, options, maxUnknownTokenRatio, ex));
+	}
+
+	private static boolean degradable(Throwable failure) {
+		return failure instanceof ModelFailureException || failure instanceof CallNotPermittedException;
+	}
+
+	/**
+	 * After {@code failed} failed: the highest older loaded version whose breaker admits
+	 * calls, else the configured fallback answer, else the failure.
+	 */
+	private Mono<TextResult> degrade(String model, long failed, List<String> texts, RequestOptions options,
+			double maxUnknownTokenRatio, Throwable cause) {
+		if (cause instanceof ModelFailureException failure) {
+			this.meters.counter("eino.model.failures", "model", model, "rule", failure.rule()).increment();
+			logger.warn("Model '{}' version {} failed: {}", model, failed, failure.getMessage());
+		}
+		for (long older : this.registry.versionsBelow(model, failed)) {
+			if (this.breakers.admits(model, older)) {
+				return attempt(model, older, texts, options, maxUnknownTokenRatio)
+					.map((result) -> degraded(result, TextResult.PREVIOUS_VERSION))
+					.onErrorResume(TextExecution::degradable, (ex) -> answer(model, failed, texts.size(), ex));
+			}
+		}
+		return answer(model, failed, texts.size(), cause);
+	}
+
+	private Mono<TextResult> answer(String model, long failed, int texts, Throwable cause) {
+		EinoProperties.Fallback fallback = this.fallbacks.get(model);
+		if (fallback != null) {
+			TextPrediction prediction = new TextPrediction.Classification(fallback.label(), fallback.score(),
+					Map.of(fallback.label(), fallback.score()));
+			return Mono.just(degraded(new TextResult(model, failed, Collections.nCopies(texts, prediction), null),
+					TextResult.FALLBACK_ANSWER));
+		}
+		if (cause instanceof CallNotPermittedException) {
+			return Mono.error(new ModelUnavailableException("Model '" + model + "' version " + failed
+					+ " is failing (its circuit breaker is open) and no other version can answer"));
+		}
+		return Mono.error(cause);
+	}
+
+	private TextResult degraded(TextResult result, String degradation) {
+		this.meters.counter("eino.degraded", "model", result.model(), "kind", degradation).increment();
+		return new TextResult(result.model(), result.version(), result.predictions(), degradation);
+	}
+
+	/** One try on one version, through its circuit breaker. */
+	private Mono<TextResult> attempt(String model, long version, List<String> texts, RequestOptions options,
+			double maxUnknownTokenRatio) {
+		return Mono.defer(() -> run(model, version, texts, options, maxUnknownTokenRatio))
+			.transformDeferred(CircuitBreakerOperator.of(this.breakers.of(model, version)));
+	}
+
+	/**
+	 * Tokenizes here, then hands one task per text to the version's batch queue and
+	 * completes when all are done.
+	 */
+	private Mono<TextResult> run(String model, long version, List<String> texts, RequestOptions options,
+			double maxUnknownTokenRatio) {
+		ModelVersion leased = this.registry.lease(model, version);
+		List<BatchTask<TokenSequence, float[]>> tasks;
+		try {
+			Duration timeout = (options.timeout() != null) ? options.timeout() : this.defaultTimeout;
+			long deadline = System.nanoTime() + timeout.toNanos();
+			List<String> prepared = texts.stream().map(leased.pipeline()::preprocess).toList();
+			tasks = leased.tokenizer()
+				.encodeEach(prepared, maxUnknownTokenRatio)
+				.stream()
+				.map((tokens) -> new BatchTask<TokenSequence, float[]>(tokens, tokens.length(), deadline,
+						options.priority()))
+				.toList();
+			leased.queue().submit(tasks);
+		}
+		catch (RuntimeException ex) {
+			leased.release();
+			return Mono.error(ex);
+		}
+		CompletableFuture<?>[] results = tasks.stream().map(BatchTask::result).toArray(CompletableFuture[]::new);
+		return Mono.fromFuture(CompletableFuture.allOf(results), true)
+			.onErrorMap(CompletionException.class, (ex) -> (ex.getCause() != null) ? ex.getCause() : ex)
+			.onErrorMap(TextExecution::runFailure,
+					(ex) -> new ModelFailureException(ModelFailureException.EXECUTION,
+							"Model '" + model + "' version " + version + " failed to run the batch: "
+									+ InferenceService.firstLine(ex.getMessage()),
+							ex))
+			.then(Mono.fromCallable(() -> textResult(leased, tasks)))
+			.doOnError((ex) -> tasks.forEach(BatchTask::cancel))
+			.doOnCancel(() -> tasks.forEach(BatchTask::cancel))
+			.doFinally((signal) -> leased.release());
+	}
+
+	/**
+	 * Whether a failure of a batch run is the model's (tier "model"): anything but
+	 * scheduling outcomes and the system's own failures (out of memory, native resources
+	 * exhausted), which stay system-tier.
+	 */
+	private static boolean runFailure(Throwable failure) {
+		return failure instanceof RuntimeException && !(failure instanceof BatchingException)
+				&& !(failure instanceof TFResourceExhaustedException);
+	}
+
+	private static TextResult textResult(ModelVersion version, List<BatchTask<TokenSequence, float[]>> tasks) {
+		List<TextPrediction> predictions = new ArrayList<>(tasks.size());
+		for (BatchTask<TokenSequence, float[]> task : tasks) {
+			predictions.add(toPrediction(version, task.result().join()));
+		}
+		return new TextResult(version.model(), version.version(), predictions, null);
+	}
+
+	/**
+	 * A row of the model's output through its post-processing operators.
+	 * @throws ModelFailureException if a value is NaN or infinite
+	 */
+	private static TextPrediction toPrediction(ModelVersion version, float[] row) {
+		ModelDescriptor descriptor = version.descriptor();
+		boolean classification = descriptor.task() == ModelDescriptor.Task.CLASSIFICATION;
+		Scores scores = version.pipeline()
+			.postprocess(new Scores(row, classification ? descriptor.labels() : List.of()));
+		for (float value : scores.values()) {
+			if (!Float.isFinite(value)) {
+				throw new ModelFailureException(ModelFailureException.OUTPUT, "Model '" + version.model() + "' version "
+						+ version.version() + " answered with a value that is not finite (" + value + ")", null);
+			}
+		}
+		if (!classification) {
+			return new TextPrediction.Embedding(scores.values());
+		}
+		Map<String, Double> byLabel = new LinkedHashMap<>();
+		for (int i = 0; i < scores.values().length; i++) {
+			String label = scores.labels().isEmpty() ? Integer.toString(i) : scores.labels().get(i);
+			byLabel.put(label, (double) scores.values()[i]);
+		}
+		int best = scores.best();
+		String label = scores.labels().isEmpty() ? Integer.toString(best) : scores.labels().get(best);
+		return new TextPrediction.Classification(label, scores.values()[best], byLabel);
+	}
+
+}
