@@ -6,8 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 import io.eino.serving.repository.DefaultModelInstaller;
+import io.eino.serving.repository.ModelDescriptor;
 
 /**
  * Test fixtures: the default model prepared once per build in
@@ -25,6 +27,34 @@ public final class TestModels {
 		try {
 			new DefaultModelInstaller().installIfMissing(REPOSITORY);
 			return REPOSITORY;
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	/**
+	 * Makes {@code target} a version directory of hard links to the files of
+	 * {@code source} (a version's own {@code model.yaml} left out, so the target model's
+	 * descriptor applies), staged beside it and renamed into place; nothing when it
+	 * exists.
+	 */
+	public static void linkVersion(Path source, Path target) {
+		if (Files.exists(target)) {
+			return;
+		}
+		Path staging = target.resolveSibling(".staging-" + target.getFileName());
+		try (Stream<Path> files = Files.walk(source)) {
+			for (Path file : files.toList()) {
+				Path link = staging.resolve(source.relativize(file).toString());
+				if (Files.isDirectory(file)) {
+					Files.createDirectories(link);
+				}
+				else if (!file.getFileName().toString().equals(ModelDescriptor.FILE_NAME)) {
+					Files.createLink(link, file);
+				}
+			}
+			Files.move(staging, target);
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);

@@ -13,8 +13,8 @@ import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
@@ -155,18 +155,8 @@ class BatchingIntegrationTest {
 
 	/** COUNT and TOTAL of eino.batch.size for the sentiment model, from Actuator. */
 	private double[] batchSizeCountAndTotal() {
-		Map<String, Object> metric = WebTestClient.bindToServer()
-			.baseUrl("http://localhost:" + this.managementPort)
-			.build()
-			.get()
-			.uri("/actuator/metrics/eino.batch.size?tag=model:sentiment")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+		Map<String, Object> metric = ApiTests.management(this.managementPort,
+				"/actuator/metrics/eino.batch.size?tag=model:sentiment");
 		double count = 0;
 		double total = 0;
 		for (Object measurement : (List<?>) metric.get("measurements")) {

@@ -13,8 +13,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
@@ -224,21 +224,7 @@ class HostileInputIntegrationTest {
 		if (!hostile.headers().isEmpty()) {
 			request.header(hostile.headers().get(0), hostile.headers().get(1));
 		}
-		Map<String, Object> problem = request.bodyValue(hostile.body())
-			.exchange()
-			.expectStatus()
-			.isEqualTo(status)
-			.expectHeader()
-			.contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
-		assertThat(problem).containsEntry("type", ProblemHandler.TYPE_PREFIX + rule)
-			.containsEntry("status", status)
-			.containsEntry("tier", "input")
-			.containsKey("traceId");
-		assertThat((String) problem.get("detail")).isNotBlank().doesNotContain("Exception").doesNotContain("\tat ");
+		ApiTests.problem(request.bodyValue(hostile.body()).exchange(), status, rule, "input");
 		assertThat(predictLabel("What a wonderful film")).isEqualTo("positive");
 	}
 

@@ -1,11 +1,9 @@
 package io.eino.serving.api;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import io.eino.serving.TestModels;
 import io.eino.serving.error.ErrorMetrics;
@@ -28,8 +26,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -130,25 +128,8 @@ class ServiceLayerIntegrationTest {
 	 */
 	private static void addGuardedModel(Path repository) throws IOException {
 		Path source = repository.resolve("sentiment/" + DefaultModel.VERSION);
-		for (String version : List.of("1", "2")) {
-			Path target = repository.resolve("guarded/" + version);
-			if (Files.exists(target)) {
-				continue;
-			}
-			Path staging = repository.resolve("guarded/.staging-" + version);
-			try (Stream<Path> files = Files.walk(source)) {
-				for (Path file : files.toList()) {
-					Path copy = staging.resolve(source.relativize(file).toString());
-					if (Files.isDirectory(file)) {
-						Files.createDirectories(copy);
-					}
-					else if (!file.getFileName().toString().equals(ModelDescriptor.FILE_NAME)) {
-						Files.createLink(copy, file);
-					}
-				}
-			}
-			Files.move(staging, target);
-		}
+		TestModels.linkVersion(source, repository.resolve("guarded/1"));
+		TestModels.linkVersion(source, repository.resolve("guarded/2"));
 		new ModelDescriptor(ModelDescriptor.Task.CLASSIFICATION, "serving_default", "tokenizer.json", 256,
 				Overflow.TRUNCATE, SentimentHeadTrainer.LABELS, "probabilities", null, List.of(),
 				io.eino.serving.operator.OperatorSpec
@@ -162,22 +143,15 @@ class ServiceLayerIntegrationTest {
 		for (int i = 0; i < 3; i++) {
 			predict("alice", "A fine film").expectStatus().isOk();
 		}
-		Map<String, Object> problem = predict("alice", "A fine film").expectStatus()
-			.isEqualTo(429)
-			.expectHeader()
+		WebTestClient.ResponseSpec limited = predict("alice", "A fine film").expectHeader()
 			.valueMatches("Retry-After", "[1-9][0-9]*")
 			.expectHeader()
 			.valueEquals("RateLimit-Limit", "3")
 			.expectHeader()
 			.valueEquals("RateLimit-Remaining", "0")
 			.expectHeader()
-			.valueMatches("RateLimit-Reset", "[1-9][0-9]*")
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
-		assertThat(problem).containsEntry("type", ProblemHandler.TYPE_PREFIX + "rate-limit")
-			.containsEntry("tier", "capacity");
+			.valueMatches("RateLimit-Reset", "[1-9][0-9]*");
+		ApiTests.problem(limited, 429, "rate-limit", "capacity");
 		predict("bob", "A fine film").expectStatus().isOk();
 		assertThat(this.errors.count(ErrorTier.CAPACITY, "rate-limit")).isGreaterThanOrEqualTo(1);
 	}
@@ -232,18 +206,7 @@ class ServiceLayerIntegrationTest {
 	}
 
 	private Map<String, Object> management(String uri) {
-		return WebTestClient.bindToServer()
-			.baseUrl("http://localhost:" + this.managementPort)
-			.build()
-			.get()
-			.uri(uri)
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+		return ApiTests.management(this.managementPort, uri);
 	}
 
 	@Test
@@ -270,20 +233,12 @@ class ServiceLayerIntegrationTest {
 		}
 		assertThat(failures()).isEqualTo(3);
 		// A request pinned to the failing version is not degraded: 503, model tier.
-		Map<String, Object> problem = this.client.post()
+		ApiTests.problem(this.client.post()
 			.uri("/v1/models/guarded/versions/2:predict")
 			.contentType(MediaType.APPLICATION_JSON)
 			.header(ApiHeaders.API_KEY, "breaker-pinned")
 			.bodyValue(Map.of("instances", List.of("A wonderful film")))
-			.exchange()
-			.expectStatus()
-			.isEqualTo(503)
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
-		assertThat(problem).containsEntry("type", ProblemHandler.TYPE_PREFIX + "model-unavailable")
-			.containsEntry("tier", "model");
+			.exchange(), 503, "model-unavailable", "model");
 		// Without version 1, the configured fallback answers.
 		this.registry.unload("guarded", 1);
 		Map<String, Object> fallback = predict("breaker-last", "A wonderful film").expectStatus()

@@ -1,7 +1,6 @@
 package io.eino.serving.api;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,23 +58,7 @@ class ServingApiIntegrationTest {
 	 * A second model on the same SavedModel, read through its sentence_embedding output.
 	 */
 	private static void addEmbeddingModel(Path repository) throws IOException {
-		Path version = repository.resolve("embeddings/" + V);
-		if (!Files.exists(version)) {
-			Path source = repository.resolve("sentiment/" + V);
-			Path staging = repository.resolve("embeddings/.staging");
-			try (Stream<Path> files = Files.walk(source)) {
-				for (Path file : files.toList()) {
-					Path target = staging.resolve(source.relativize(file).toString());
-					if (Files.isDirectory(file)) {
-						Files.createDirectories(target);
-					}
-					else {
-						Files.createLink(target, file);
-					}
-				}
-			}
-			Files.move(staging, version);
-		}
+		TestModels.linkVersion(repository.resolve("sentiment/" + V), repository.resolve("embeddings/" + V));
 		new ModelDescriptor(ModelDescriptor.Task.EMBEDDING, "serving_default", "tokenizer.json", 256, Overflow.TRUNCATE,
 				List.of(), "sentence_embedding", null, List.of(), List.of())
 			.write(repository.resolve("embeddings").resolve(ModelDescriptor.FILE_NAME));
@@ -191,18 +174,7 @@ class ServingApiIntegrationTest {
 
 	@Test
 	void readinessOnTheManagementPortIncludesTheModels() {
-		Map<String, Object> readiness = WebTestClient.bindToServer()
-			.baseUrl("http://localhost:" + this.managementPort)
-			.build()
-			.get()
-			.uri("/actuator/health/readiness")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+		Map<String, Object> readiness = ApiTests.management(this.managementPort, "/actuator/health/readiness");
 		assertThat(readiness).containsEntry("status", "UP");
 		assertThat(map(readiness.get("components"))).containsKeys("models", "readinessState");
 	}
@@ -289,19 +261,7 @@ class ServingApiIntegrationTest {
 	}
 
 	private static void problem(WebTestClient.ResponseSpec response, int status, String rule) {
-		Map<String, Object> problem = response.expectStatus()
-			.isEqualTo(status)
-			.expectHeader()
-			.contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
-		assertThat(problem).containsEntry("type", ProblemHandler.TYPE_PREFIX + rule)
-			.containsEntry("status", status)
-			.containsEntry("tier", "input")
-			.containsKeys("title", "detail", "traceId");
-		assertThat(problem.toString()).doesNotContain("Exception").doesNotContain("\tat ");
+		ApiTests.problem(response, status, rule, "input");
 	}
 
 	private Map<String, Object> predict(String model, String body) {

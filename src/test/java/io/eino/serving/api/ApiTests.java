@@ -1,0 +1,57 @@
+package io.eino.serving.api;
+
+import java.util.Map;
+
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Assertions and requests the HTTP tests share.
+ */
+final class ApiTests {
+
+	private ApiTests() {
+	}
+
+	/**
+	 * Asserts that a response is the problem of {@code rule} in {@code tier}, with the
+	 * fields every problem carries and no exception text.
+	 */
+	static Map<String, Object> problem(WebTestClient.ResponseSpec response, int status, String rule, String tier) {
+		Map<String, Object> problem = response.expectStatus()
+			.isEqualTo(status)
+			.expectHeader()
+			.contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
+			})
+			.returnResult()
+			.getResponseBody();
+		assertThat(problem).containsEntry("type", ProblemHandler.TYPE_PREFIX + rule)
+			.containsEntry("status", status)
+			.containsEntry("tier", tier)
+			.containsKeys("title", "detail", "traceId");
+		assertThat((String) problem.get("detail")).isNotBlank();
+		assertThat(problem.toString()).doesNotContain("Exception").doesNotContain("\tat ");
+		return problem;
+	}
+
+	/** A JSON GET on the management port. */
+	static Map<String, Object> management(int port, String uri) {
+		return WebTestClient.bindToServer()
+			.baseUrl("http://localhost:" + port)
+			.build()
+			.get()
+			.uri(uri)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
+			})
+			.returnResult()
+			.getResponseBody();
+	}
+
+}
