@@ -40,18 +40,14 @@ final class ApiTests {
 
 	/** A JSON GET on the management port. */
 	static Map<String, Object> management(int port, String uri) {
-		return WebTestClient.bindToServer()
-			.baseUrl("http://localhost:" + port)
-			.build()
-			.get()
-			.uri(uri)
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+		return okJson(
+				WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build().get().uri(uri).exchange());
+	}
+
+	/** Asserts a 200 and returns its JSON object. */
+	static Map<String, Object> okJson(WebTestClient.ResponseSpec response) {
+		return response.expectStatus().isOk().expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
+		}).returnResult().getResponseBody();
 	}
 
 }

@@ -138,19 +138,7 @@ class BatchingIntegrationTest {
 	}
 
 	private static void capacityProblem(WebTestClient.ResponseSpec response, String rule) {
-		Map<String, Object> problem = response.expectStatus()
-			.isEqualTo(503)
-			.expectHeader()
-			.valueEquals(HttpHeaders.RETRY_AFTER, "1")
-			.expectHeader()
-			.contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
-		assertThat(problem).containsEntry("type", ProblemHandler.TYPE_PREFIX + rule)
-			.containsEntry("tier", "capacity")
-			.containsKeys("detail", "traceId");
+		ApiTests.problem(response.expectHeader().valueEquals(HttpHeaders.RETRY_AFTER, "1"), 503, rule, "capacity");
 	}
 
 	/** COUNT and TOTAL of eino.batch.size for the sentiment model, from Actuator. */

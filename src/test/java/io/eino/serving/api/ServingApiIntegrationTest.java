@@ -21,7 +21,6 @@ import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
-import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -270,31 +269,17 @@ class ServingApiIntegrationTest {
 
 	/** A successful inference: 200 with the model version header. */
 	private Map<String, Object> postOk(String uri, Object body) {
-		return this.client.post()
+		return ApiTests.okJson(this.client.post()
 			.uri(uri)
 			.contentType(MediaType.APPLICATION_JSON)
 			.bodyValue(body)
 			.exchange()
-			.expectStatus()
-			.isOk()
 			.expectHeader()
-			.valueEquals(ApiHeaders.MODEL_VERSION, V)
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+			.valueEquals(ApiHeaders.MODEL_VERSION, V));
 	}
 
 	private Map<String, Object> get(String uri) {
-		return this.client.get()
-			.uri(uri)
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+		return ApiTests.okJson(this.client.get().uri(uri).exchange());
 	}
 
 	@SuppressWarnings("unchecked")
