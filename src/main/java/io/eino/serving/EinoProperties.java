@@ -30,6 +30,9 @@ import org.springframework.validation.annotation.Validated;
  * @param validation input limits for every model (each model may override them)
  * @param rateLimit rate limiting beyond Resilience4j's own properties
  * @param errors how the error tiers react
+ * @param plugins the plugins that ship with the service
+ * @param operators custom operators
+ * @param encryption keys and the plaintext directory of encrypted models
  * @param models the models to serve, by name, with per-model overrides of their
  * {@code model.yaml}
  */
@@ -39,20 +42,67 @@ public record EinoProperties(@Valid @DefaultValue Repository repository, @Valid 
 		@Valid @DefaultValue Batching batching, @Valid @DefaultValue Validation validation,
 		@Valid @DefaultValue RateLimit rateLimit, @Valid @DefaultValue Errors errors,
 		@Valid @DefaultValue Plugins plugins, @Valid @DefaultValue Operators operators,
-		Map<String, @Valid Model> models) {
+		@Valid @DefaultValue Encryption encryption, Map<String, @Valid Model> models) {
 
 	public EinoProperties {
 		models = (models != null) ? Map.copyOf(models) : Map.of();
 	}
 
 	/**
-	 * The model repository.
+	 * The model repository and how versions come and go (README, "Model repository").
 	 *
 	 * @param path the directory holding {@code <model>/<version>/}; created when missing
 	 * @param installDefaultModel whether the bundled default model is prepared there on
 	 * first start
+	 * @param pollInterval how often the repository is scanned for new, changed and
+	 * removed versions; 0 = only at start and on explicit control requests
+	 * @param requireReadyMarker load a version directory only once it holds the
+	 * {@value #READY_MARKER} file, written last (off: any numbered directory with a
+	 * SavedModel or package, as TensorFlow Serving does)
+	 * @param healthCheck the check a new version passes before it takes traffic
+	 * @param drainTimeout how long a replaced version may finish its in-flight work
+	 * before it is closed anyway
 	 */
-	public record Repository(@NotNull Path path, @DefaultValue("true") boolean installDefaultModel) {
+	public record Repository(@NotNull Path path, @DefaultValue("true") boolean installDefaultModel,
+			@NotNull @DefaultValue("300s") Duration pollInterval, @DefaultValue("true") boolean requireReadyMarker,
+			@Valid @DefaultValue HealthCheck healthCheck, @NotNull @DefaultValue("30s") Duration drainTimeout) {
+
+		/** The file that marks a version directory complete. */
+		public static final String READY_MARKER = "READY";
+
+	}
+
+	/**
+	 * The health check of a freshly built version: one probe text through its batch queue
+	 * and runners, whose output must be finite, within the timeout.
+	 *
+	 * @param timeout the limit of one attempt
+	 * @param retries attempts after a failed first one before the version is refused
+	 */
+	public record HealthCheck(@NotNull @DefaultValue("10s") Duration timeout, @Min(0) @DefaultValue("3") int retries) {
+	}
+
+	/**
+	 * Encrypted model packages ({@code model.eino}, sealed with {@code eino-model seal}).
+	 *
+	 * @param keys AES-256 keys by key id, base64; where Spring Cloud Vault's import puts
+	 * the entries of the Vault secret (the {@code EINO_MODEL_KEY} environment variable
+	 * adds to them)
+	 * @param plaintextDirectory a memory-backed directory (tmpfs) for the seconds
+	 * TensorFlow reads a decrypted version; empty = {@code /dev/shm}, else
+	 * {@code $XDG_RUNTIME_DIR}
+	 */
+	public record Encryption(Map<String, String> keys, Path plaintextDirectory) {
+
+		public Encryption {
+			keys = (keys != null) ? Map.copyOf(keys) : Map.of();
+		}
+
+		@Override
+		public String toString() {
+			return "Encryption[keys=" + this.keys.keySet() + ", plaintextDirectory=" + this.plaintextDirectory + "]";
+		}
+
 	}
 
 	/**

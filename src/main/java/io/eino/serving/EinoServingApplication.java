@@ -3,6 +3,7 @@ package io.eino.serving;
 import java.util.Arrays;
 
 import io.eino.serving.importer.ImportOnnxCommand;
+import io.eino.serving.security.ModelPackageCommand;
 import io.eino.serving.sentiment.TrainSentimentHeadCommand;
 
 import org.springframework.boot.SpringApplication;
@@ -11,7 +12,8 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 
 /**
  * Starts the service, or runs one of the offline commands given as the first argument:
- * {@code import-onnx} or {@code train-sentiment-head}.
+ * {@code import-onnx}, {@code train-sentiment-head} or {@code eino-model}
+ * ({@code seal | open | inspect} of encrypted model packages).
  */
 @SpringBootApplication
 @ConfigurationPropertiesScan
@@ -23,6 +25,7 @@ public class EinoServingApplication {
 		switch (command) {
 			case "import-onnx" -> ImportOnnxCommand.main(rest);
 			case "train-sentiment-head" -> TrainSentimentHeadCommand.main(rest);
+			case "eino-model" -> ModelPackageCommand.main(rest);
 			default -> SpringApplication.run(EinoServingApplication.class, args);
 		}
 	}

@@ -36,8 +36,8 @@ public final class TestModels {
 	/**
 	 * Makes {@code target} a version directory of hard links to the files of
 	 * {@code source} (a version's own {@code model.yaml} left out, so the target model's
-	 * descriptor applies), staged beside it and renamed into place; nothing when it
-	 * exists.
+	 * descriptor applies) and the ready marker, staged beside it and renamed into place;
+	 * nothing when it exists.
 	 */
 	public static void linkVersion(Path source, Path target) {
 		if (Files.exists(target)) {
@@ -50,10 +50,12 @@ public final class TestModels {
 				if (Files.isDirectory(file)) {
 					Files.createDirectories(link);
 				}
-				else if (!file.getFileName().toString().equals(ModelDescriptor.FILE_NAME)) {
+				else if (!file.getFileName().toString().equals(ModelDescriptor.FILE_NAME)
+						&& !file.getFileName().toString().equals(EinoProperties.Repository.READY_MARKER)) {
 					Files.createLink(link, file);
 				}
 			}
+			Files.createFile(staging.resolve(EinoProperties.Repository.READY_MARKER));
 			Files.move(staging, target);
 		}
 		catch (IOException ex) {

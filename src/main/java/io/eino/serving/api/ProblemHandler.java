@@ -55,10 +55,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			logger.error("Request {} {} failed (tier=system)", exchange.getRequest().getMethod(),
 					exchange.getRequest().getPath(), ex);
 		}
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.valueOf(failure.status()),
-				failure.detail());
-		problem.setType(URI.create(TYPE_PREFIX + failure.rule()));
-		decorate(problem, failure.tier(), exchange);
+		ProblemDetail problem = problemOf(failure, exchange);
 		ResponseEntity.BodyBuilder response = ResponseEntity.status(failure.status());
 		if (ex instanceof RateLimitedException limited) {
 			long resetSeconds = Math.max(1, (limited.retryAfter().toMillis() + 999) / 1000);
@@ -107,6 +104,15 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			case 415 -> "Send the request body as application/json";
 			default -> "The request was refused with HTTP status " + status.value();
 		};
+	}
+
+	/** The problem of a classified failure (the caller counts it). */
+	static ProblemDetail problemOf(Failure failure, ServerWebExchange exchange) {
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.valueOf(failure.status()),
+				failure.detail());
+		problem.setType(URI.create(TYPE_PREFIX + failure.rule()));
+		decorate(problem, failure.tier(), exchange);
+		return problem;
 	}
 
 	private static void decorate(ProblemDetail problem, ErrorTier tier, ServerWebExchange exchange) {

@@ -21,8 +21,8 @@ public final class ErrorMetrics {
 	private static final List<String> CAPACITY_RULES = List.of("rate-limit", "queue-full", "deadline-exceeded",
 			"queue-closed");
 
-	private static final List<String> MODEL_RULES = List.of("model-unavailable", ModelFailureException.EXECUTION,
-			ModelFailureException.OUTPUT);
+	private static final List<String> MODEL_RULES = List.of("model-unavailable", "model-load",
+			ModelFailureException.EXECUTION, ModelFailureException.OUTPUT);
 
 	private final MeterRegistry registry;
 
@@ -36,6 +36,7 @@ public final class ErrorMetrics {
 		CAPACITY_RULES.forEach((rule) -> counter(ErrorTier.CAPACITY, rule));
 		MODEL_RULES.forEach((rule) -> counter(ErrorTier.MODEL, rule));
 		counter(ErrorTier.SYSTEM, Failure.INTERNAL);
+		counter(ErrorTier.SYSTEM, Failure.DECRYPTION);
 	}
 
 	public void count(Failure failure) {

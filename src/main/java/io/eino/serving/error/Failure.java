@@ -2,6 +2,7 @@ package io.eino.serving.error;
 
 import io.eino.serving.batching.BatchingException;
 import io.eino.serving.model.ModelFailureException;
+import io.eino.serving.model.ModelLoadException;
 import io.eino.serving.model.ModelNotFoundException;
 import io.eino.serving.model.ModelUnavailableException;
 import io.eino.serving.ratelimit.RateLimitedException;
@@ -21,6 +22,9 @@ public record Failure(ErrorTier tier, String rule, int status, String detail) {
 
 	/** The rule of every failure the service did not expect. */
 	public static final String INTERNAL = "internal-error";
+
+	/** The rule of a model package that could not be decrypted. */
+	public static final String DECRYPTION = "model-decryption";
 
 	/** Classifies a failure of any stage. */
 	public static Failure of(Throwable failure) {
@@ -43,6 +47,12 @@ public record Failure(ErrorTier tier, String rule, int status, String detail) {
 		}
 		if (failure instanceof ModelUnavailableException) {
 			return new Failure(ErrorTier.MODEL, "model-unavailable", 503, failure.getMessage());
+		}
+		if (failure instanceof ModelLoadException load) {
+			if (load.step() == ModelLoadException.Step.DECRYPT) {
+				return new Failure(ErrorTier.SYSTEM, DECRYPTION, 500, failure.getMessage());
+			}
+			return new Failure(ErrorTier.MODEL, "model-load", 503, failure.getMessage());
 		}
 		if (failure instanceof ModelFailureException model) {
 			return new Failure(ErrorTier.MODEL, model.rule(), 502, failure.getMessage());

@@ -66,7 +66,9 @@ public class InferenceService {
 		this.policies = policies;
 		this.plugins = plugins;
 		this.rateLimiters = rateLimiters;
-		this.execution = new TextExecution(registry, defaultTimeout, new ModelBreakers(breakers), fallbacks, meters);
+		ModelBreakers modelBreakers = new ModelBreakers(breakers);
+		registry.onRetired(modelBreakers::forget);
+		this.execution = new TextExecution(registry, defaultTimeout, modelBreakers, fallbacks, meters);
 	}
 
 	/**

@@ -27,6 +27,15 @@ final class ModelBreakers {
 					.build());
 	}
 
+	/**
+	 * Removes the breaker of a version that is no longer loaded (and its meters with it),
+	 * so that retired versions leave nothing behind; a later build of that number starts
+	 * closed.
+	 */
+	void forget(String model, long version) {
+		this.registry.remove(model + "@" + version);
+	}
+
 	/** Whether a version's breaker lets calls through (closed or half open). */
 	boolean admits(String model, long version) {
 		CircuitBreaker.State state = of(model, version).getState();

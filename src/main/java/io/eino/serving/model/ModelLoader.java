@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.stream.Stream;
+import java.util.function.Supplier;
 
 import io.eino.serving.EinoProperties;
 import io.eino.serving.batching.BatchCostModel;
@@ -26,17 +26,20 @@ import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TokenSequence;
+import io.eino.serving.security.ModelKeys;
+import io.eino.serving.security.ModelPackage;
+import io.eino.serving.security.PlaintextWorkspace;
 import io.eino.serving.text.TextTokenizer;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads one version directory of the repository ({@code <repository>/<model>/<version>/})
- * into a {@link ModelVersion}: checks that its {@code model.yaml} fits its signature,
- * runs the startup optimisation step, opens one session per runner, warms every bucket
- * shape up and measures the batch cost model, and gives it a batch queue.
+ * Builds one version directory of the repository
+ * ({@code <repository>/<model>/<version>/}) into a {@link ModelVersion}: decrypts a
+ * sealed package, checks that its {@code model.yaml} fits its signature, runs the startup
+ * optimisation step, opens one session per runner, warms every bucket shape up and
+ * measures the batch cost model, gives it a batch queue and health-checks it.
  */
 public final class ModelLoader {
 
@@ -49,86 +52,151 @@ public final class ModelLoader {
 
 	private final BatchScheduler scheduler;
 
-	private final MeterRegistry meters;
+	private final VersionMeters meters;
+
+	private final ModelKeys keys;
+
+	private final HealthCheck healthCheck;
 
 	private final StartupOptimizer optimizer;
 
 	private final OperatorRegistry operators;
 
 	public ModelLoader(EinoProperties properties, BatchScheduler scheduler, MeterRegistry meters,
-			OperatorRegistry operators) {
+			OperatorRegistry operators, ModelKeys keys) {
 		this.properties = properties;
 		this.scheduler = scheduler;
-		this.meters = meters;
+		this.meters = new VersionMeters(meters);
 		this.operators = operators;
+		this.keys = keys;
+		this.healthCheck = new HealthCheck(properties.repository().healthCheck());
 		this.optimizer = new StartupOptimizer(properties.runtime().graphOptimization(),
 				properties.runtime().precision(), StartupOptimizer.cpuHasBfloat16());
 	}
 
 	/**
-	 * The numbered version directories that hold a {@code saved_model.pb}, ascending.
-	 * Directories whose names are not numbers (such as staging directories, which start
-	 * with a dot) are never versions.
+	 * Builds one version completely: decrypts it when it is a sealed package (into a
+	 * private memory-backed directory, removed as soon as its sessions are open), loads
+	 * it, runs the startup optimisation step, warms every bucket shape up and
+	 * health-checks it through its own batch queue. It is ready for traffic when this
+	 * returns.
+	 * @throws ModelLoadException naming the step that failed; nothing of the version is
+	 * left open
 	 */
-	public static List<Long> versions(Path modelDirectory) {
-		if (!Files.isDirectory(modelDirectory)) {
-			return List.of();
+	public ModelVersion load(String model, Path modelDirectory, long version, EinoProperties.Model overrides) {
+		Path stored = modelDirectory.resolve(Long.toString(version));
+		Path packageFile = stored.resolve(ModelPackage.FILE_NAME);
+		if (!Files.isRegularFile(packageFile)) {
+			return build(model, modelDirectory, stored, version, overrides);
 		}
-		try (Stream<Path> children = Files.list(modelDirectory)) {
-			return children.filter((path) -> path.getFileName().toString().matches("[0-9]{1,18}"))
-				.filter((path) -> Files.isRegularFile(path.resolve("saved_model.pb")))
-				.map((path) -> Long.parseLong(path.getFileName().toString()))
-				.sorted()
-				.toList();
+		PlaintextWorkspace workspace = step(model, version, ModelLoadException.Step.DECRYPT,
+				() -> decrypt(packageFile));
+		try {
+			return build(model, modelDirectory, workspace.path(), version, overrides);
+		}
+		finally {
+			workspace.close();
+			logger.info("Model '{}' version {}: decrypted files removed from {}", model, version, workspace.path());
+		}
+	}
+
+	private PlaintextWorkspace decrypt(Path packageFile) {
+		long size;
+		try {
+			size = Files.size(packageFile);
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
+		ModelPackage.inspect(packageFile);
+		PlaintextWorkspace workspace = PlaintextWorkspace.create(this.properties.encryption().plaintextDirectory(),
+				size);
+		try {
+			ModelPackage.Header header = ModelPackage.open(packageFile, this.keys, workspace.path());
+			logger.info("Decrypted {} (key '{}') into {}", packageFile, header.keyId(), workspace.path());
+			return workspace;
+		}
+		catch (RuntimeException ex) {
+			workspace.close();
+			throw ex;
+		}
 	}
 
-	/**
-	 * Loads, optimises and warms up one version; it is ready for traffic when this
-	 * returns.
-	 */
-	public ModelVersion load(String model, Path modelDirectory, long version, EinoProperties.Model overrides) {
-		Path versionDirectory = modelDirectory.resolve(Long.toString(version));
-		ModelDescriptor descriptor = withOverrides(readDescriptor(modelDirectory, versionDirectory), overrides);
-		Path tokenizerFile = firstExisting(versionDirectory.resolve(descriptor.tokenizer()),
-				modelDirectory.resolve(descriptor.tokenizer()));
-		BatchingOptions options = batchingOptions(descriptor, overrides);
-		Pipeline pipeline = pipeline(descriptor);
-		TextTokenizer tokenizer = TextTokenizer.load(tokenizerFile, descriptor.maxTokens(), descriptor.overflow());
+	private ModelVersion build(String model, Path modelDirectory, Path versionDirectory, long version,
+			EinoProperties.Model overrides) {
+		ModelDescriptor descriptor = step(model, version, ModelLoadException.Step.READ,
+				() -> withOverrides(readDescriptor(modelDirectory, versionDirectory), overrides));
+		BatchingOptions options = step(model, version, ModelLoadException.Step.READ,
+				() -> batchingOptions(descriptor, overrides));
+		Pipeline pipeline = step(model, version, ModelLoadException.Step.READ, () -> pipeline(descriptor));
+		TextTokenizer tokenizer = step(model, version, ModelLoadException.Step.READ,
+				() -> TextTokenizer.load(
+						firstExisting(versionDirectory.resolve(descriptor.tokenizer()),
+								modelDirectory.resolve(descriptor.tokenizer())),
+						descriptor.maxTokens(), descriptor.overflow()));
 		List<SavedModelRunner> sessions = new ArrayList<>();
+		VersionMeters.Lease meters = null;
+		BatchQueue<TokenSequence, float[]> queue = null;
+		RunnerPool runners = null;
 		try {
-			StartupOptimizer.Choice choice = this.optimizer.choose(versionDirectory, modelDirectory, descriptor,
-					tokenizer, this.properties.runtime().sessionSettings());
+			StartupOptimizer.Choice choice = step(model, version, ModelLoadException.Step.OPTIMISE,
+					() -> this.optimizer.choose(versionDirectory, modelDirectory, descriptor, tokenizer,
+							this.properties.runtime().sessionSettings()));
 			int instances = this.properties.runtime().effectiveInstances();
-			for (int i = 0; i < instances; i++) {
-				sessions.add(SavedModelRunner.load(versionDirectory, choice.settings()));
-			}
-			check(descriptor, sessions.get(0));
-			RunnerPool runners = new RunnerPool(sessions, descriptor.signature(), descriptor.output(),
-					"eino-" + model + "-v" + version + "-runner", new BatchMetrics(this.meters, model, version),
-					System::nanoTime);
-			Warmup warmup = warmUp(runners, options, tokenizer);
-			BatchQueue<TokenSequence, float[]> queue = this.scheduler.addQueue(model + " version " + version, options,
-					runners);
+			step(model, version, ModelLoadException.Step.LOAD, () -> {
+				for (int i = 0; i < instances; i++) {
+					sessions.add(SavedModelRunner.load(versionDirectory, choice.settings()));
+				}
+				check(descriptor, sessions.get(0));
+				return null;
+			});
+			meters = this.meters.acquire(model, version);
+			runners = new RunnerPool(sessions, descriptor.signature(), descriptor.output(),
+					"eino-" + model + "-v" + version + "-runner", meters.metrics(), System::nanoTime);
+			RunnerPool pool = runners;
+			Warmup warmup = step(model, version, ModelLoadException.Step.WARM_UP,
+					() -> warmUp(pool, options, tokenizer));
+			queue = this.scheduler.addQueue(model + " version " + version, options, runners);
 			queue.costModel(warmup.costModel());
 			runners.onBatchDone(this.scheduler::wakeUp);
-			Gauge.builder("eino.queue.depth", queue, BatchQueue::depth)
-				.description("Texts admitted and waiting for a batch")
-				.tags("model", model, "version", Long.toString(version))
-				.register(this.meters);
+			meters.track(queue);
+			BatchQueue<TokenSequence, float[]> checked = queue;
+			step(model, version, ModelLoadException.Step.HEALTH_CHECK,
+					() -> this.healthCheck.check(model, version, pipeline, tokenizer, checked));
 			OptimizationReport report = new OptimizationReport(choice.steps(), choice.precision(),
 					choice.precisionReason(), warmup.shapes(), warmup.costModel().overheadNanos() / 1e6,
 					warmup.costModel().nanosPerPaddedToken() / 1e3);
 			log(model, version, instances, choice, report, options);
-			return new ModelVersion(model, version, descriptor, pipeline, runners, queue, tokenizer, report);
+			return new ModelVersion(model, version, descriptor, pipeline, runners, queue, tokenizer, report, meters,
+					this.properties.repository().drainTimeout());
 		}
 		catch (RuntimeException ex) {
-			sessions.forEach(SavedModelRunner::close);
+			if (queue != null) {
+				queue.close();
+			}
+			if (runners != null) {
+				runners.close();
+			}
+			else {
+				sessions.forEach(SavedModelRunner::close);
+			}
+			if (meters != null) {
+				meters.close();
+			}
 			tokenizer.close();
 			throw ex;
+		}
+	}
+
+	private static <T> T step(String model, long version, ModelLoadException.Step step, Supplier<T> work) {
+		try {
+			return work.get();
+		}
+		catch (ModelLoadException ex) {
+			throw ex;
+		}
+		catch (RuntimeException ex) {
+			throw new ModelLoadException(model, version, step, ex);
 		}
 	}
 

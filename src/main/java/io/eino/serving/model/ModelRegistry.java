@@ -1,6 +1,5 @@
 package io.eino.serving.model;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -8,7 +7,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,17 +20,18 @@ import org.slf4j.LoggerFactory;
  * requests and stand by as fallbacks.
  *
  * <p>
- * Publishing a version adds it atomically; {@link #unload unloading} one stops its new
- * work, drains what it has in flight, and closes it. Callers {@link #lease lease} a
- * version for the length of one piece of work and release it afterwards. Thread safe.
+ * Publishing a version adds it atomically (the double-buffered swap: the new build is
+ * complete before it is published); {@link #unload unloading} one stops its new work,
+ * drains what it has in flight, and closes it. Callers {@link #lease lease} a version for
+ * the length of one piece of work and release it afterwards. Thread safe.
  */
 public final class ModelRegistry implements AutoCloseable {
 
 	private static final Logger logger = LoggerFactory.getLogger(ModelRegistry.class);
 
-	private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
-
 	private final Map<String, Slot> slots = new ConcurrentHashMap<>();
+
+	private final List<BiConsumer<String, Long>> retiredListeners = new CopyOnWriteArrayList<>();
 
 	private static final class Slot {
 
@@ -46,6 +48,14 @@ public final class ModelRegistry implements AutoCloseable {
 		this.slots.putIfAbsent(model, new Slot());
 	}
 
+	/** Forgets a model that has no version loaded any more (unloaded on request). */
+	public synchronized void deregister(String model) {
+		Slot slot = this.slots.get(model);
+		if (slot != null && slot.loaded.isEmpty()) {
+			this.slots.remove(model);
+		}
+	}
+
 	public Set<String> models() {
 		return new TreeSet<>(this.slots.keySet());
 	}
@@ -54,41 +64,89 @@ public final class ModelRegistry implements AutoCloseable {
 		return this.slots.containsKey(model);
 	}
 
-	public void loading(String model, long version) {
-		slot(model).statuses.put(version, new VersionStatus(version, ModelState.LOADING, ""));
+	/**
+	 * Calls {@code listener} with the model and version number once the last build of a
+	 * version has been retired (closed with no build of that number left loaded).
+	 */
+	public void onRetired(BiConsumer<String, Long> listener) {
+		this.retiredListeners.add(listener);
 	}
 
-	public void failed(String model, long version, String error) {
-		slot(model).statuses.put(version, new VersionStatus(version, ModelState.END, error));
+	/** Marks a version as being built; a loaded build of that number keeps its status. */
+	public void loading(String model, long version) {
+		Slot slot = slot(model);
+		if (!slot.loaded.containsKey(version)) {
+			slot.statuses.put(version, new VersionStatus(version, ModelState.LOADING, ""));
+		}
 	}
 
 	/**
-	 * Adds a loaded version; it takes the model's unpinned traffic when it is the highest
-	 * loaded. A version of the same number that was loaded before is drained and closed.
+	 * Records why a build failed. When a build of that number is loaded, it keeps serving
+	 * and its status carries the error; otherwise the version is {@code END}.
 	 */
-	public synchronized void publish(ModelVersion version) {
-		Slot slot = slot(version.model());
-		ModelVersion replaced = slot.loaded.put(version.version(), version);
-		slot.serving.set(slot.loaded.lastEntry().getValue());
-		slot.statuses.put(version.version(), new VersionStatus(version.version(), ModelState.AVAILABLE, ""));
-		logger.info("Model '{}' version {} is loaded; version {} takes unpinned traffic", version.model(),
-				version.version(), slot.serving.get().version());
-		if (replaced != null && replaced != version) {
-			retire(replaced);
+	public void failed(String model, long version, String error) {
+		Slot slot = slot(model);
+		ModelState state = slot.loaded.containsKey(version) ? ModelState.AVAILABLE : ModelState.END;
+		String detail = (state == ModelState.AVAILABLE) ? "a new build failed; the loaded one serves on: " + error
+				: error;
+		slot.statuses.put(version, new VersionStatus(version, state, detail));
+	}
+
+	/** Forgets the status of a version that is not loaded (its directory is gone). */
+	public void forget(String model, long version) {
+		Slot slot = slot(model);
+		if (!slot.loaded.containsKey(version)) {
+			slot.statuses.remove(version);
 		}
 	}
 
-	/** Stops routing to a version, drains its in-flight work and closes it. */
-	public synchronized void unload(String model, long version) {
-		Slot slot = slot(model);
-		ModelVersion removed = slot.loaded.remove(version);
-		if (removed == null) {
-			throw new ModelNotFoundException("Version " + version + " of model '" + model + "' is not loaded");
+	/** The version numbers loaded now, ascending. */
+	public List<Long> loadedVersions(String model) {
+		return List.copyOf(slot(model).loaded.keySet());
+	}
+
+	/**
+	 * Adds a loaded version in one atomic step; it takes the model's unpinned traffic
+	 * when it is the highest loaded. A build of the same number that was loaded before
+	 * stops taking new work at once, then drains its in-flight work and is closed.
+	 */
+	public void publish(ModelVersion version) {
+		ModelVersion replaced;
+		synchronized (this) {
+			Slot slot = slot(version.model());
+			replaced = slot.loaded.put(version.version(), version);
+			slot.serving.set(slot.loaded.lastEntry().getValue());
+			slot.statuses.put(version.version(), new VersionStatus(version.version(), ModelState.AVAILABLE, ""));
+			logger.info("Model '{}' version {} is loaded; version {} takes unpinned traffic", version.model(),
+					version.version(), slot.serving.get().version());
 		}
-		Map.Entry<Long, ModelVersion> highest = slot.loaded.lastEntry();
-		slot.serving.set((highest != null) ? highest.getValue() : null);
-		slot.statuses.remove(version);
-		retire(removed);
+		if (replaced != null && replaced != version) {
+			retire(replaced, false);
+		}
+	}
+
+	/**
+	 * Stops routing to a version at once, then drains its in-flight work and closes it
+	 * (the caller waits for that).
+	 */
+	public void unload(String model, long version) {
+		ModelVersion removed;
+		Slot slot = slot(model);
+		synchronized (this) {
+			removed = slot.loaded.remove(version);
+			if (removed == null) {
+				throw new ModelNotFoundException("Version " + version + " of model '" + model + "' is not loaded");
+			}
+			Map.Entry<Long, ModelVersion> highest = slot.loaded.lastEntry();
+			slot.serving.set((highest != null) ? highest.getValue() : null);
+			slot.statuses.put(version, new VersionStatus(version, ModelState.UNLOADING, ""));
+		}
+		retire(removed, true);
+		synchronized (this) {
+			if (!slot.loaded.containsKey(version)) {
+				slot.statuses.remove(version);
+			}
+		}
 	}
 
 	/**
@@ -164,8 +222,8 @@ public final class ModelRegistry implements AutoCloseable {
 		return slot;
 	}
 
-	private static void retire(ModelVersion version) {
-		long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+	private void retire(ModelVersion version, boolean last) {
+		long deadline = System.nanoTime() + version.drainTimeout().toNanos();
 		while (version.inFlight() > 0 && System.nanoTime() < deadline) {
 			try {
 				Thread.sleep(5);
@@ -177,10 +235,13 @@ public final class ModelRegistry implements AutoCloseable {
 		}
 		if (version.inFlight() > 0) {
 			logger.warn("Model '{}' version {} still had {} requests in flight after {}; closing it", version.model(),
-					version.version(), version.inFlight(), DRAIN_TIMEOUT);
+					version.version(), version.inFlight(), version.drainTimeout());
 		}
 		version.close();
 		logger.info("Model '{}' version {} retired", version.model(), version.version());
+		if (last) {
+			this.retiredListeners.forEach((listener) -> listener.accept(version.model(), version.version()));
+		}
 	}
 
 	@Override
@@ -188,7 +249,7 @@ public final class ModelRegistry implements AutoCloseable {
 		for (Slot slot : this.slots.values()) {
 			slot.serving.set(null);
 			for (ModelVersion version : slot.loaded.values()) {
-				retire(version);
+				retire(version, false);
 			}
 			slot.loaded.clear();
 		}

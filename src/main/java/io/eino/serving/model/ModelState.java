@@ -11,6 +11,9 @@ public enum ModelState {
 	/** Serving. */
 	AVAILABLE,
 
+	/** Replaced or removed: finishing its in-flight work before it is closed. */
+	UNLOADING,
+
 	/** Failed to load; never served. */
 	END
 

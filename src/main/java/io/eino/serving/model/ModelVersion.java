@@ -28,8 +28,6 @@ public final class ModelVersion implements AutoCloseable {
 
 	private static final Logger logger = LoggerFactory.getLogger(ModelVersion.class);
 
-	private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
-
 	private final String model;
 
 	private final long version;
@@ -46,10 +44,15 @@ public final class ModelVersion implements AutoCloseable {
 
 	private final OptimizationReport optimization;
 
+	private final VersionMeters.Lease meters;
+
+	private final Duration drainTimeout;
+
 	private final AtomicInteger inFlight = new AtomicInteger();
 
 	ModelVersion(String model, long version, ModelDescriptor descriptor, Pipeline pipeline, RunnerPool runners,
-			BatchQueue<TokenSequence, float[]> queue, TextTokenizer tokenizer, OptimizationReport optimization) {
+			BatchQueue<TokenSequence, float[]> queue, TextTokenizer tokenizer, OptimizationReport optimization,
+			VersionMeters.Lease meters, Duration drainTimeout) {
 		this.model = model;
 		this.version = version;
 		this.descriptor = descriptor;
@@ -58,6 +61,13 @@ public final class ModelVersion implements AutoCloseable {
 		this.queue = queue;
 		this.tokenizer = tokenizer;
 		this.optimization = optimization;
+		this.meters = meters;
+		this.drainTimeout = drainTimeout;
+	}
+
+	/** How long it may take to finish in-flight work once it is replaced. */
+	public Duration drainTimeout() {
+		return this.drainTimeout;
 	}
 
 	public String model() {
@@ -119,13 +129,14 @@ public final class ModelVersion implements AutoCloseable {
 	}
 
 	/**
-	 * Closes the queue, waits (up to 30 s) for admitted work to be dispatched and for the
-	 * runners to finish it, then frees the sessions and the tokenizer.
+	 * Closes the queue, waits (up to the drain timeout) for admitted work to be
+	 * dispatched and for the runners to finish it, then frees the sessions, their tensors
+	 * and the tokenizer, and gives up its meters.
 	 */
 	@Override
 	public void close() {
 		this.queue.close();
-		long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+		long deadline = System.nanoTime() + this.drainTimeout.toNanos();
 		while ((!this.queue.isDrained() || this.runners.outstanding() > 0) && System.nanoTime() < deadline) {
 			try {
 				Thread.sleep(5);
@@ -137,10 +148,11 @@ public final class ModelVersion implements AutoCloseable {
 		}
 		if (!this.queue.isDrained() || this.runners.outstanding() > 0) {
 			logger.warn("Model '{}' version {} still had queued or running batches after {}; closing it", this.model,
-					this.version, DRAIN_TIMEOUT);
+					this.version, this.drainTimeout);
 		}
 		this.runners.close();
 		this.tokenizer.close();
+		this.meters.close();
 	}
 
 }

@@ -7,6 +7,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
+import io.eino.serving.EinoProperties;
 import io.eino.serving.importer.ClassifierHead;
 import io.eino.serving.importer.ImportReport;
 import io.eino.serving.importer.OnnxImporter;
@@ -19,8 +20,10 @@ import org.slf4j.LoggerFactory;
  * tokenizer and {@code model.yaml}. Later starts find it and do nothing.
  *
  * <p>
- * The version is built in a hidden sibling directory and renamed into place in one atomic
- * move, so a crash mid-way never leaves a half-written version that looks complete.
+ * The version is built in a hidden sibling directory, with its
+ * {@value EinoProperties.Repository#READY_MARKER} marker, and renamed into place in one
+ * atomic move, so a crash mid-way never leaves a half-written version that looks
+ * complete.
  */
 public final class DefaultModelInstaller {
 
@@ -32,9 +35,15 @@ public final class DefaultModelInstaller {
 	public boolean installIfMissing(Path repository) throws IOException {
 		Path modelDirectory = repository.resolve(DefaultModel.NAME);
 		Path versionDirectory = modelDirectory.resolve(Long.toString(DefaultModel.VERSION));
+		Path marker = versionDirectory.resolve(EinoProperties.Repository.READY_MARKER);
 		if (Files.isRegularFile(versionDirectory.resolve("saved_model.pb"))
 				&& Files.isRegularFile(modelDirectory.resolve(ModelDescriptor.FILE_NAME))
 				&& Files.isRegularFile(versionDirectory.resolve(DefaultModel.EVALUATION_FILE))) {
+			if (!Files.exists(marker)) {
+				// Installed by a build that predates the marker; it was published
+				// atomically.
+				Files.createFile(marker);
+			}
 			logger.info("Default model '{}' found in {}", DefaultModel.NAME, modelDirectory);
 			return false;
 		}
@@ -54,6 +63,7 @@ public final class DefaultModelInstaller {
 			DefaultModel.extractTokenizer(version);
 			DefaultModel.extractEvaluation(version);
 			head.write(version.resolve("head.json"));
+			Files.createFile(version.resolve(EinoProperties.Repository.READY_MARKER));
 			DefaultModel.descriptor().write(modelDirectory.resolve(ModelDescriptor.FILE_NAME));
 			logger.info("[4/4] Publishing version {} ({} nodes translated)", DefaultModel.VERSION, report.nodeCount());
 			if (Files.exists(versionDirectory)) {

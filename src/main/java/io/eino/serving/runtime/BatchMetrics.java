@@ -1,10 +1,12 @@
 package io.eino.serving.runtime;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -59,6 +61,11 @@ public final class BatchMetrics {
 			.publishPercentileHistogram()
 			.register(registry);
 		this.tokens = Counter.builder("eino.batch.tokens").description("Real tokens run").tags(tags).register(registry);
+	}
+
+	/** Its meters, for removal when the version is retired. */
+	public List<Meter> meters() {
+		return List.of(this.batchSize, this.paddedLength, this.fill, this.queueWait, this.compute, this.tokens);
 	}
 
 	void queued(long waitNanos) {

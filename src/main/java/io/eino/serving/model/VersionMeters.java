@@ -1,0 +1,119 @@
+package io.eino.serving.model;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.eino.serving.batching.BatchQueue;
+import io.eino.serving.runtime.BatchMetrics;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The meters of each model version, shared by every build of that version that is alive
+ * at once (a reload builds the same version number again while the old build still
+ * serves), and removed from the registry when the last one closes, so that retired
+ * versions leave no meters behind. {@code eino.queue.depth} sums the queues of the live
+ * builds.
+ */
+final class VersionMeters {
+
+	private final MeterRegistry registry;
+
+	private final Map<String, Entry> entries = new HashMap<>();
+
+	VersionMeters(MeterRegistry registry) {
+		this.registry = registry;
+	}
+
+	private static final class Entry {
+
+		private final BatchMetrics metrics;
+
+		private final Set<BatchQueue<?, ?>> queues;
+
+		private final Meter depth;
+
+		private int references;
+
+		private Entry(BatchMetrics metrics, Set<BatchQueue<?, ?>> queues, Meter depth) {
+			this.metrics = metrics;
+			this.queues = queues;
+			this.depth = depth;
+		}
+
+	}
+
+	/** Takes a reference to a version's meters, creating them for its first build. */
+	synchronized Lease acquire(String model, long version) {
+		String key = model + "@" + version;
+		Entry entry = this.entries.get(key);
+		if (entry == null) {
+			Set<BatchQueue<?, ?>> queues = ConcurrentHashMap.newKeySet();
+			Gauge depth = Gauge.builder("eino.queue.depth", queues, VersionMeters::depth)
+				.description("Texts admitted and waiting for a batch")
+				.tags("model", model, "version", Long.toString(version))
+				.register(this.registry);
+			entry = new Entry(new BatchMetrics(this.registry, model, version), queues, depth);
+			this.entries.put(key, entry);
+		}
+		entry.references++;
+		return new Lease(key, entry);
+	}
+
+	private static double depth(Set<BatchQueue<?, ?>> queues) {
+		return queues.stream().mapToInt(BatchQueue::depth).sum();
+	}
+
+	private synchronized void release(String key, Entry entry) {
+		if (--entry.references == 0) {
+			this.entries.remove(key);
+			this.registry.remove(entry.depth);
+			entry.metrics.meters().forEach(this.registry::remove);
+		}
+	}
+
+	/** One build's reference to its version's meters. */
+	final class Lease implements AutoCloseable {
+
+		private final String key;
+
+		private final Entry entry;
+
+		private BatchQueue<?, ?> queue;
+
+		private boolean closed;
+
+		private Lease(String key, Entry entry) {
+			this.key = key;
+			this.entry = entry;
+		}
+
+		BatchMetrics metrics() {
+			return this.entry.metrics;
+		}
+
+		void track(BatchQueue<?, ?> queue) {
+			this.queue = queue;
+			this.entry.queues.add(queue);
+		}
+
+		@Override
+		public void close() {
+			synchronized (VersionMeters.this) {
+				if (this.closed) {
+					return;
+				}
+				this.closed = true;
+			}
+			if (this.queue != null) {
+				this.entry.queues.remove(this.queue);
+			}
+			release(this.key, this.entry);
+		}
+
+	}
+
+}
