@@ -4,6 +4,8 @@ import io.eino.serving.model.ModelLifecycle;
 import io.eino.serving.model.ModelRegistry;
 
 import org.springframework.context.annotation.Bean;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.ServerResponse;
 
 /**
  * The service's own endpoints on the management port (8081): listed in
@@ -14,8 +16,8 @@ import org.springframework.context.annotation.Bean;
 class ManagementApiConfiguration {
 
 	@Bean
-	RepositoryController repositoryController(ModelLifecycle lifecycle, ModelRegistry registry) {
-		return new RepositoryController(lifecycle, registry);
+	RouterFunction<ServerResponse> repositoryControl(ModelLifecycle lifecycle, ModelRegistry registry) {
+		return new RepositoryController(lifecycle, registry).routes();
 	}
 
 }

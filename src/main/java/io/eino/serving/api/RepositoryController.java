@@ -1,6 +1,7 @@
 package io.eino.serving.api;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,13 +17,12 @@ import io.eino.serving.model.VersionStatus;
 import io.eino.serving.repository.ModelRepository;
 import reactor.core.publisher.Mono;
 
-import org.springframework.http.ResponseEntity;
-import org.springframework.web.bind.annotation.PathVariable;
-import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestMapping;
-import org.springframework.web.bind.annotation.ResponseBody;
-import org.springframework.web.server.ServerWebExchange;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
 
 /**
  * Repository control on the management port, in the shape of Triton's model repository
@@ -31,12 +31,10 @@ import org.springframework.web.server.ServerWebExchange;
  * version again and swap it in) and {@code /v2/repository/poll} (scan now).
  *
  * <p>
- * Deliberately not a {@code @RestController}: component scanning would put it on the
- * public port. {@link ManagementApiConfiguration} registers it in the management context
- * only.
+ * Functional routes rather than a {@code @RestController}: component scanning would put a
+ * controller on the public port, while {@link ManagementApiConfiguration} registers these
+ * in the management context only.
  */
-@RequestMapping("/v2/repository")
-@ResponseBody
 class RepositoryController {
 
 	private final ModelLifecycle lifecycle;
@@ -48,14 +46,35 @@ class RepositoryController {
 		this.registry = registry;
 	}
 
+	RouterFunction<ServerResponse> routes() {
+		return RouterFunctions.route()
+			.POST("/v2/repository/index", this::index)
+			.POST("/v2/repository/poll",
+					(request) -> answer(request,
+							Mono.fromFuture(this.lifecycle.poll()).then(Mono.fromSupplier(() -> index(false)))))
+			.POST("/v2/repository/models/{model}/load",
+					(request) -> outcome(request, this.lifecycle.load(model(request))))
+			.POST("/v2/repository/models/{model}/reload",
+					(request) -> outcome(request, this.lifecycle.reload(model(request))))
+			.POST("/v2/repository/models/{model}/unload",
+					(request) -> answer(request,
+							Mono.fromFuture(this.lifecycle.unload(model(request)))
+								.then(Mono.fromSupplier(() -> entries(model(request))))))
+			.build();
+	}
+
 	/**
 	 * Every model of the repository and every version directory, with its state (READY,
 	 * LOADING, UNLOADING, UNAVAILABLE) and the reason when it is not ready; with
 	 * {@code {"ready": true}}, the ready ones only.
 	 */
-	@PostMapping("/index")
-	List<Map<String, Object>> index(@RequestBody(required = false) Map<String, Object> body) {
-		boolean readyOnly = body != null && Boolean.TRUE.equals(body.get("ready"));
+	private Mono<ServerResponse> index(ServerRequest request) {
+		Mono<Boolean> readyOnly = request.bodyToMono(new ParameterizedTypeReference<Map<String, Object>>() {
+		}).map((body) -> Boolean.TRUE.equals(body.get("ready"))).defaultIfEmpty(false);
+		return answer(request, readyOnly.map(this::index));
+	}
+
+	private List<Map<String, Object>> index(boolean readyOnly) {
 		List<Map<String, Object>> entries = new ArrayList<>();
 		for (String model : this.lifecycle.knownModels()) {
 			entries.addAll(entries(model));
@@ -63,43 +82,36 @@ class RepositoryController {
 		return readyOnly ? entries.stream().filter((entry) -> "READY".equals(entry.get("state"))).toList() : entries;
 	}
 
-	@PostMapping("/models/{model}/load")
-	Mono<ResponseEntity<Object>> load(@PathVariable String model, ServerWebExchange exchange) {
-		return outcome(model, this.lifecycle.load(model), exchange);
+	private static String model(ServerRequest request) {
+		return request.pathVariable("model");
 	}
 
-	@PostMapping("/models/{model}/reload")
-	Mono<ResponseEntity<Object>> reload(@PathVariable String model, ServerWebExchange exchange) {
-		return outcome(model, this.lifecycle.reload(model), exchange);
+	/** 200 with the JSON body, or the problem of the failure. */
+	private static Mono<ServerResponse> answer(ServerRequest request, Mono<?> body) {
+		return body.flatMap((value) -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(value))
+			.onErrorResume((ex) -> problem(request,
+					Failure.of((ex instanceof CompletionException && ex.getCause() != null) ? ex.getCause() : ex)));
 	}
 
-	@PostMapping("/models/{model}/unload")
-	Mono<ResponseEntity<Object>> unload(@PathVariable String model, ServerWebExchange exchange) {
-		return Mono.fromFuture(this.lifecycle.unload(model))
-			.onErrorMap(CompletionException.class, Throwable::getCause)
-			.then(Mono.fromSupplier(() -> ResponseEntity.ok((Object) entries(model))));
-	}
-
-	@PostMapping("/poll")
-	Mono<List<Map<String, Object>>> poll() {
-		return Mono.fromFuture(this.lifecycle.poll()).then(Mono.fromSupplier(() -> index(null)));
+	private static Mono<ServerResponse> problem(ServerRequest request, Failure failure) {
+		return ServerResponse.status(failure.status())
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.bodyValue(ProblemHandler.problemOf(failure, request.exchange()));
 	}
 
 	/**
 	 * The model's entries when a version serves; otherwise the problem of the build that
 	 * failed (already counted and logged by the lifecycle, so not counted again here).
 	 */
-	private Mono<ResponseEntity<Object>> outcome(String model, CompletableFuture<Boolean> result,
-			ServerWebExchange exchange) {
-		return Mono.fromFuture(result).onErrorMap(CompletionException.class, Throwable::getCause).map((serving) -> {
+	private Mono<ServerResponse> outcome(ServerRequest request, CompletableFuture<Boolean> result) {
+		String model = model(request);
+		return answer(request, Mono.fromFuture(result).map((serving) -> {
 			RuntimeException failure = this.lifecycle.lastFailure(model);
-			if (serving || failure == null) {
-				return ResponseEntity.ok((Object) entries(model));
+			if (!serving && failure != null) {
+				throw failure;
 			}
-			Failure classified = Failure.of(failure);
-			return ResponseEntity.status(classified.status())
-				.body((Object) ProblemHandler.problemOf(classified, exchange));
-		});
+			return entries(model);
+		}));
 	}
 
 	private List<Map<String, Object>> entries(String model) {
@@ -108,7 +120,7 @@ class RepositoryController {
 		Map<Long, VersionStatus> statuses = served ? this.registry.status(model)
 			.stream()
 			.collect(Collectors.toMap(VersionStatus::version, (status) -> status)) : Map.of();
-		Set<Long> listed = new java.util.HashSet<>();
+		Set<Long> listed = new HashSet<>();
 		for (ModelRepository.Version version : this.lifecycle.repository().versions(model)) {
 			listed.add(version.version());
 			VersionStatus status = statuses.get(version.version());

@@ -148,8 +148,20 @@ public final class ModelLifecycle implements AutoCloseable {
 			this.registry.register(model);
 			this.failures.remove(model);
 			reconcile(model, false);
-			return this.registry.isReady(model);
+			boolean ready = this.registry.isReady(model);
+			if (!ready && !configured(model)) {
+				// Nothing of it could be built: it is not served, and readiness is
+				// untouched.
+				this.served.remove(model);
+				this.registry.deregister(model);
+			}
+			return ready;
 		});
+	}
+
+	private boolean configured(String model) {
+		EinoProperties.Model settings = this.properties.models().get(model);
+		return settings != null && settings.enabled();
 	}
 
 	/**

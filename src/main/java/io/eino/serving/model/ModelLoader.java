@@ -87,14 +87,20 @@ public final class ModelLoader {
 		Path stored = modelDirectory.resolve(Long.toString(version));
 		Path packageFile = stored.resolve(ModelPackage.FILE_NAME);
 		if (!Files.isRegularFile(packageFile)) {
-			return build(model, modelDirectory, stored, version, overrides);
+			return build(model, modelDirectory, stored, version, overrides, null);
 		}
 		PlaintextWorkspace workspace = step(model, version, ModelLoadException.Step.DECRYPT,
 				() -> decrypt(packageFile));
 		try {
-			return build(model, modelDirectory, workspace.path(), version, overrides);
+			return build(model, modelDirectory, workspace.path(), version, overrides, workspace);
 		}
 		finally {
+			removePlaintext(model, version, workspace);
+		}
+	}
+
+	private static void removePlaintext(String model, long version, PlaintextWorkspace workspace) {
+		if (Files.exists(workspace.path())) {
 			workspace.close();
 			logger.info("Model '{}' version {}: decrypted files removed from {}", model, version, workspace.path());
 		}
@@ -122,8 +128,12 @@ public final class ModelLoader {
 		}
 	}
 
+	/**
+	 * @param workspace where a decrypted version lies, removed as soon as its sessions
+	 * are open; null for a plain version
+	 */
 	private ModelVersion build(String model, Path modelDirectory, Path versionDirectory, long version,
-			EinoProperties.Model overrides) {
+			EinoProperties.Model overrides, PlaintextWorkspace workspace) {
 		ModelDescriptor descriptor = step(model, version, ModelLoadException.Step.READ,
 				() -> withOverrides(readDescriptor(modelDirectory, versionDirectory), overrides));
 		BatchingOptions options = step(model, version, ModelLoadException.Step.READ,
@@ -150,6 +160,9 @@ public final class ModelLoader {
 				check(descriptor, sessions.get(0));
 				return null;
 			});
+			if (workspace != null) {
+				removePlaintext(model, version, workspace);
+			}
 			meters = this.meters.acquire(model, version);
 			runners = new RunnerPool(sessions, descriptor.signature(), descriptor.output(),
 					"eino-" + model + "-v" + version + "-runner", meters.metrics(), System::nanoTime);
