@@ -58,14 +58,24 @@ public final class ModelPackageCommand {
 				case "open" -> {
 					require(positional, 3);
 					Path target = Path.of(positional.get(2));
+					boolean created = !Files.exists(target);
 					Files.createDirectories(target);
 					try (var entries = Files.list(target)) {
-						if (entries.findAny().isPresent()) {
+						if (!created && entries.findAny().isPresent()) {
 							throw new IllegalArgumentException(target + " is not empty");
 						}
 					}
-					ModelPackage.Header header = ModelPackage.open(Path.of(positional.get(1)), keys, target);
-					System.out.printf("Opened %s into %s with key '%s'%n", positional.get(1), target, header.keyId());
+					try {
+						ModelPackage.Header header = ModelPackage.open(Path.of(positional.get(1)), keys, target);
+						System.out.printf("Opened %s into %s with key '%s'%n", positional.get(1), target,
+								header.keyId());
+					}
+					catch (RuntimeException ex) {
+						if (created) {
+							Files.deleteIfExists(target);
+						}
+						throw ex;
+					}
 				}
 				case "inspect" -> {
 					require(positional, 2);

@@ -194,9 +194,12 @@ class ModelPackageTest {
 		assertThat(ModelPackageCommand.run(new String[] { "open", sealed.toString(), opened.toString() }, environment))
 			.as("refuses to open into a non-empty directory")
 			.isEqualTo(1);
-		assertThat(ModelPackageCommand.run(new String[] { "open", sealed.toString(), "elsewhere" }, "prod:" + this.k2))
+		assertThat(ModelPackageCommand.run(
+				new String[] { "open", sealed.toString(), this.temp.resolve("elsewhere").toString() },
+				"prod:" + this.k2))
 			.as("wrong key")
 			.isEqualTo(1);
+		assertThat(this.temp.resolve("elsewhere")).as("nothing left behind by a failed open").doesNotExist();
 		assertThat(ModelPackageCommand.run(new String[] { "frobnicate" }, environment)).isEqualTo(2);
 	}
 
