@@ -252,15 +252,20 @@ public final class ModelLifecycle implements AutoCloseable {
 		forgetVanished(model, onDisk);
 		List<Long> desired;
 		while (true) {
+			List<Long> loadedNow = this.registry.loadedVersions(model);
+			// A failed build is out of the running, unless an earlier build of it serves.
 			List<Long> candidates = onDisk.values()
 				.stream()
 				.filter(ModelRepository.Version::ready)
 				.map(ModelRepository.Version::version)
-				.filter((version) -> !failed.containsKey(version))
+				.filter((version) -> !failed.containsKey(version) || loadedNow.contains(version))
 				.toList();
 			desired = settings.versionPolicy().select(candidates);
 			boolean buildFailed = false;
 			for (long version : desired) {
+				if (failed.containsKey(version)) {
+					continue;
+				}
 				ModelRepository.Version entry = onDisk.get(version);
 				boolean current = this.registry.loadedVersions(model).contains(version)
 						&& entry.fingerprint().equals(loaded.get(version));

@@ -21,8 +21,13 @@ final class ModelsHealthIndicator implements HealthIndicator {
 	public Health health() {
 		Health.Builder health = this.registry.allReady() ? Health.up() : Health.outOfService();
 		for (String model : this.registry.models()) {
-			List<VersionStatus> statuses = this.registry.status(model);
-			health.withDetail(model, statuses.isEmpty() ? "not loaded" : statuses);
+			try {
+				List<VersionStatus> statuses = this.registry.status(model);
+				health.withDetail(model, statuses.isEmpty() ? "not loaded" : statuses);
+			}
+			catch (ModelNotFoundException ex) {
+				// Unloaded on request since the list was taken.
+			}
 		}
 		return health.build();
 	}
