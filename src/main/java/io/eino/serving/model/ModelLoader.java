@@ -21,7 +21,6 @@ import io.eino.serving.importer.OnnxImporter;
 import io.eino.serving.operator.OperatorRegistry;
 import io.eino.serving.operator.Pipeline;
 import io.eino.serving.repository.ModelDescriptor;
-import io.eino.serving.runtime.BatchMetrics;
 import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SignatureSpec;

@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Assertions and requests the HTTP tests share.
  */
-final class ApiTests {
+public final class ApiTests {
 
 	private ApiTests() {
 	}
@@ -20,7 +20,8 @@ final class ApiTests {
 	 * Asserts that a response is the problem of {@code rule} in {@code tier}, with the
 	 * fields every problem carries and no exception text.
 	 */
-	static Map<String, Object> problem(WebTestClient.ResponseSpec response, int status, String rule, String tier) {
+	public static Map<String, Object> problem(WebTestClient.ResponseSpec response, int status, String rule,
+			String tier) {
 		Map<String, Object> problem = response.expectStatus()
 			.isEqualTo(status)
 			.expectHeader()
@@ -39,13 +40,13 @@ final class ApiTests {
 	}
 
 	/** A JSON GET on the management port. */
-	static Map<String, Object> management(int port, String uri) {
+	public static Map<String, Object> management(int port, String uri) {
 		return okJson(
 				WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build().get().uri(uri).exchange());
 	}
 
 	/** Asserts a 200 and returns its JSON object. */
-	static Map<String, Object> okJson(WebTestClient.ResponseSpec response) {
+	public static Map<String, Object> okJson(WebTestClient.ResponseSpec response) {
 		return response.expectStatus().isOk().expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
 		}).returnResult().getResponseBody();
 	}

@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 
 import io.eino.serving.EinoProperties;
 import io.eino.serving.TestModels;
+import io.eino.serving.api.ApiTests;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Failure;
@@ -225,8 +226,8 @@ class ModelLifecycleIntegrationTest {
 		Files.copy(REPOSITORY.resolve("sealed/" + ModelDescriptor.FILE_NAME),
 				REPOSITORY.resolve("locked/" + ModelDescriptor.FILE_NAME));
 		seal(source, REPOSITORY.resolve("locked/1"), KEY_ID, randomKey());
-		Map<String, Object> problem = controlProblem("/v2/repository/models/locked/load", 500);
-		assertThat(problem).containsEntry("type", "urn:eino:problem:model-decryption").containsEntry("tier", "system");
+		Map<String, Object> problem = controlProblem("/v2/repository/models/locked/load", 500, Failure.DECRYPTION,
+				"system");
 		assertThat((String) problem.get("detail")).contains("'locked'").contains("'" + KEY_ID + "'");
 		assertThat(get(this.managementPort, "/actuator/health/readiness")).containsEntry("status", "UP");
 
@@ -367,7 +368,7 @@ class ModelLifecycleIntegrationTest {
 		assertThat((String) entry(index, "sealed", "1").get("reason")).contains("not served");
 		control("/v2/repository/models/sealed/load", 200);
 		assertThat(predict("sealed", "A wonderful, moving film.", "c").statusCode()).isEqualTo(200);
-		assertThat(controlProblem("/v2/repository/models/nowhere/load", 404)).containsEntry("tier", "input");
+		controlProblem("/v2/repository/models/nowhere/load", 404, "unknown-model", "input");
 	}
 
 	/**
@@ -475,31 +476,13 @@ class ModelLifecycleIntegrationTest {
 			.getResponseBody();
 	}
 
-	private Map<String, Object> controlProblem(String path, int status) {
-		return managementClient().post()
-			.uri(path)
-			.exchange()
-			.expectStatus()
-			.isEqualTo(status)
-			.expectHeader()
-			.contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+	private Map<String, Object> controlProblem(String path, int status, String rule, String tier) {
+		return ApiTests.problem(managementClient().post().uri(path).exchange(), status, rule, tier);
 	}
 
 	private Map<String, Object> get(int port, String path) {
-		return WebTestClient.bindToServer()
-			.baseUrl("http://localhost:" + port)
-			.build()
-			.get()
-			.uri(path)
-			.exchange()
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+		return ApiTests.okJson(
+				WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build().get().uri(path).exchange());
 	}
 
 	private WebTestClient managementClient() {

@@ -66,12 +66,7 @@ class VaultContainerIntegrationTest {
 	static void properties(DynamicPropertyRegistry registry) throws IOException {
 		VaultTests.prepareRepository(REPOSITORY, "vaulted");
 		VaultTests.seal(REPOSITORY.resolve("vaulted/1"), "container-key", KEY);
-		registry.add("eino.repository.path", REPOSITORY::toString);
-		registry.add("eino.repository.install-default-model", () -> "false");
-		registry.add("eino.repository.poll-interval", () -> "0s");
-		registry.add("eino.runtime.precision", () -> "fp32");
-		registry.add("eino.models.sentiment.enabled", () -> "false");
-		registry.add("eino.models.vaulted.enabled", () -> "true");
+		VaultTests.serveOnlyVaulted(registry, REPOSITORY);
 	}
 
 	@Test

@@ -7,9 +7,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import io.eino.serving.TestModels;
-import io.eino.serving.repository.DefaultModel;
-import io.eino.serving.repository.ModelDescriptor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -70,12 +67,7 @@ class VaultKeysIntegrationTest {
 	static void properties(DynamicPropertyRegistry registry) throws IOException {
 		VaultTests.prepareRepository(REPOSITORY, "vaulted");
 		VaultTests.seal(REPOSITORY.resolve("vaulted/1"), "vault-1", FIRST_KEY);
-		registry.add("eino.repository.path", REPOSITORY::toString);
-		registry.add("eino.repository.install-default-model", () -> "false");
-		registry.add("eino.repository.poll-interval", () -> "0s");
-		registry.add("eino.runtime.precision", () -> "fp32");
-		registry.add("eino.models.sentiment.enabled", () -> "false");
-		registry.add("eino.models.vaulted.enabled", () -> "true");
+		VaultTests.serveOnlyVaulted(registry, REPOSITORY);
 	}
 
 	@AfterAll

@@ -16,6 +16,8 @@ import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.security.ModelKeys;
 import io.eino.serving.security.ModelPackage;
 
+import org.springframework.test.context.DynamicPropertyRegistry;
+
 /** Shared by the Vault tests: a repository with one model whose versions are sealed. */
 final class VaultTests {
 
@@ -40,6 +42,18 @@ final class VaultTests {
 		Files.createDirectories(repository.resolve(model));
 		Files.copy(TestModels.repository().resolve(DefaultModel.NAME + "/" + ModelDescriptor.FILE_NAME),
 				repository.resolve(model + "/" + ModelDescriptor.FILE_NAME));
+	}
+
+	/**
+	 * Serves only {@code vaulted} from {@code repository}, loaded at start, never polled.
+	 */
+	static void serveOnlyVaulted(DynamicPropertyRegistry registry, Path repository) {
+		registry.add("eino.repository.path", repository::toString);
+		registry.add("eino.repository.install-default-model", () -> "false");
+		registry.add("eino.repository.poll-interval", () -> "0s");
+		registry.add("eino.runtime.precision", () -> "fp32");
+		registry.add("eino.models.sentiment.enabled", () -> "false");
+		registry.add("eino.models.vaulted.enabled", () -> "true");
 	}
 
 	/**
