@@ -148,15 +148,23 @@ public final class ModelLoader {
 		BatchQueue<TokenSequence, float[]> queue = null;
 		RunnerPool runners = null;
 		try {
+			// Load once as stored, so that a broken SavedModel or signature fails as
+			// "load".
+			step(model, version, ModelLoadException.Step.LOAD, () -> {
+				try (SavedModelRunner probe = SavedModelRunner.load(versionDirectory,
+						this.properties.runtime().sessionSettings())) {
+					check(descriptor, probe);
+				}
+				return null;
+			});
 			StartupOptimizer.Choice choice = step(model, version, ModelLoadException.Step.OPTIMISE,
 					() -> this.optimizer.choose(versionDirectory, modelDirectory, descriptor, tokenizer,
 							this.properties.runtime().sessionSettings()));
 			int instances = this.properties.runtime().effectiveInstances();
-			step(model, version, ModelLoadException.Step.LOAD, () -> {
+			step(model, version, ModelLoadException.Step.OPTIMISE, () -> {
 				for (int i = 0; i < instances; i++) {
 					sessions.add(SavedModelRunner.load(versionDirectory, choice.settings()));
 				}
-				check(descriptor, sessions.get(0));
 				return null;
 			});
 			if (workspace != null) {

@@ -247,6 +247,8 @@ class ModelLifecycleIntegrationTest {
 	@Order(3)
 	void aCorruptVersionIsNeverServedAndAHalfCopiedOneNeverLoaded() throws Exception {
 		Path corrupt = Files.createDirectories(REPOSITORY.resolve("live/.staging-5/variables"));
+		Path source = TestModels.repository().resolve(DefaultModel.NAME + "/" + DefaultModel.VERSION);
+		Files.copy(source.resolve("tokenizer.json"), corrupt.resolveSibling("tokenizer.json"));
 		Files.writeString(corrupt.resolveSibling("saved_model.pb"), "this is not a protocol buffer");
 		Files.writeString(corrupt.resolve("variables.index"), "nor this");
 		Files.createFile(corrupt.resolveSibling(EinoProperties.Repository.READY_MARKER));
@@ -258,12 +260,15 @@ class ModelLifecycleIntegrationTest {
 
 		Map<String, Object> failed = entry(index, "live", "5");
 		assertThat(failed).containsEntry("state", "UNAVAILABLE");
-		assertThat((String) failed.get("reason")).contains("'live' version 5 failed at");
+		assertThat((String) failed.get("reason")).contains("'live' version 5 failed at load");
 		assertThat((String) entry(index, "live", "6").get("reason")).contains("READY");
 		assertThat(this.meters.find("eino.model.load.failures").tag("model", "live").counters())
 			.as("only the corrupt version was tried")
 			.hasSize(1)
-			.allSatisfy((counter) -> assertThat(counter.count()).isEqualTo(1));
+			.allSatisfy((counter) -> {
+				assertThat(counter.getId().getTag("step")).isEqualTo("load");
+				assertThat(counter.count()).isEqualTo(1);
+			});
 		assertThat(get(this.port, "/v1/models/live/versions/5").toString()).contains("END");
 		HttpResponse<String> answer = predict("live", "A wonderful, moving film.", "c");
 		assertThat(answer.statusCode()).isEqualTo(200);
