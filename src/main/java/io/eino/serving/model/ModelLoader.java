@@ -113,7 +113,6 @@ public final class ModelLoader {
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
-		ModelPackage.inspect(packageFile);
 		PlaintextWorkspace workspace = PlaintextWorkspace.create(this.properties.encryption().plaintextDirectory(),
 				size);
 		try {

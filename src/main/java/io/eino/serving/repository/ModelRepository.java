@@ -106,11 +106,6 @@ public final class ModelRepository {
 		return versions;
 	}
 
-	/** The numbers of the versions that may be loaded, ascending. */
-	public List<Long> readyVersions(String model) {
-		return versions(model).stream().filter(Version::ready).map(Version::version).toList();
-	}
-
 	private Version describe(long number, Path directory) {
 		Path savedModel = directory.resolve("saved_model.pb");
 		Path sealed = directory.resolve(ModelPackage.FILE_NAME);
