@@ -4,12 +4,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
+import io.eino.serving.repository.DefaultModel;
 import io.eino.serving.repository.DefaultModelInstaller;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.security.ModelKeys;
+import io.eino.serving.security.ModelPackage;
 
 /**
  * Test fixtures: the default model prepared once per build in
@@ -18,6 +24,8 @@ import io.eino.serving.repository.ModelDescriptor;
 public final class TestModels {
 
 	public static final Path REPOSITORY = Path.of("target", "test-repository").toAbsolutePath();
+
+	private static final SecureRandom RANDOM = new SecureRandom();
 
 	private TestModels() {
 	}
@@ -57,6 +65,47 @@ public final class TestModels {
 			}
 			Files.createFile(staging.resolve(EinoProperties.Repository.READY_MARKER));
 			Files.move(staging, target);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	/**
+	 * Seals the default model's version into {@code target/model.eino} with a key
+	 * ({@code eino-model seal}), staged beside it with the ready marker and renamed into
+	 * place.
+	 */
+	public static void sealVersion(Path target, String keyId, String key) {
+		try {
+			Path staging = Files.createDirectories(target.resolveSibling(".staging-" + target.getFileName()));
+			ModelPackage.seal(repository().resolve(DefaultModel.NAME + "/" + DefaultModel.VERSION),
+					staging.resolve(ModelPackage.FILE_NAME), keyId,
+					ModelKeys.fromEnvironment(keyId + ":" + key).key(keyId));
+			Files.createFile(staging.resolve(EinoProperties.Repository.READY_MARKER));
+			Files.move(staging, target);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	/** A fresh AES-256 key, base64. */
+	public static String randomKey() {
+		byte[] key = new byte[32];
+		RANDOM.nextBytes(key);
+		return Base64.getEncoder().encodeToString(key);
+	}
+
+	/** Deletes a directory and everything in it; nothing when it does not exist. */
+	public static void deleteRecursively(Path directory) {
+		if (!Files.exists(directory)) {
+			return;
+		}
+		try (Stream<Path> paths = Files.walk(directory)) {
+			for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+				Files.deleteIfExists(path);
+			}
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);

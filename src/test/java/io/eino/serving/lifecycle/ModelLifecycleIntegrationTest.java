@@ -10,7 +10,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,9 +25,7 @@ import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Failure;
 import io.eino.serving.repository.DefaultModel;
 import io.eino.serving.repository.ModelDescriptor;
-import io.eino.serving.security.ModelKeys;
 import io.eino.serving.security.ModelPackage;
-import io.eino.serving.security.PlaintextWorkspace;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
@@ -74,7 +71,7 @@ class ModelLifecycleIntegrationTest {
 
 	static final String KEY_ID = "test-2026-11";
 
-	static final String KEY = randomKey();
+	static final String KEY = TestModels.randomKey();
 
 	@LocalServerPort
 	private int port;
@@ -94,8 +91,8 @@ class ModelLifecycleIntegrationTest {
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) throws IOException {
 		Path source = TestModels.repository().resolve(DefaultModel.NAME);
-		deleteRecursively(REPOSITORY);
-		deleteRecursively(PLAINTEXT_ROOT);
+		TestModels.deleteRecursively(REPOSITORY);
+		TestModels.deleteRecursively(PLAINTEXT_ROOT);
 		Files.createDirectories(PLAINTEXT_ROOT,
 				PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
 		Files.createDirectories(REPOSITORY.resolve("live"));
@@ -104,7 +101,7 @@ class ModelLifecycleIntegrationTest {
 		Files.copy(source.resolve(ModelDescriptor.FILE_NAME),
 				REPOSITORY.resolve("sealed/" + ModelDescriptor.FILE_NAME));
 		TestModels.linkVersion(source.resolve(Long.toString(DefaultModel.VERSION)), REPOSITORY.resolve("live/1"));
-		seal(source.resolve(Long.toString(DefaultModel.VERSION)), REPOSITORY.resolve("sealed/1"), KEY_ID, KEY);
+		TestModels.sealVersion(REPOSITORY.resolve("sealed/1"), KEY_ID, KEY);
 		Files.writeString(REPORT, "# Model lifecycle measurements\n\n");
 		registry.add("eino.repository.path", REPOSITORY::toString);
 		registry.add("eino.repository.install-default-model", () -> "false");
@@ -121,7 +118,7 @@ class ModelLifecycleIntegrationTest {
 
 	@AfterAll
 	static void removePlaintextRoot() throws IOException {
-		deleteRecursively(PLAINTEXT_ROOT);
+		TestModels.deleteRecursively(PLAINTEXT_ROOT);
 	}
 
 	/**
@@ -190,8 +187,8 @@ class ModelLifecycleIntegrationTest {
 		Files.write(tampered.resolve(ModelPackage.FILE_NAME), bytes);
 		publish(tampered, REPOSITORY.resolve("sealed/2"));
 		Path source = TestModels.repository().resolve(DefaultModel.NAME + "/" + DefaultModel.VERSION);
-		seal(source, REPOSITORY.resolve("sealed/3"), KEY_ID, randomKey());
-		seal(source, REPOSITORY.resolve("sealed/4"), "retired-key", randomKey());
+		TestModels.sealVersion(REPOSITORY.resolve("sealed/3"), KEY_ID, TestModels.randomKey());
+		TestModels.sealVersion(REPOSITORY.resolve("sealed/4"), "retired-key", TestModels.randomKey());
 		double decryptionErrors = this.errors.count(ErrorTier.SYSTEM, Failure.DECRYPTION);
 
 		List<Map<String, Object>> entries = control("/v2/repository/models/sealed/load", 200);
@@ -225,16 +222,16 @@ class ModelLifecycleIntegrationTest {
 		Files.createDirectories(REPOSITORY.resolve("locked"));
 		Files.copy(REPOSITORY.resolve("sealed/" + ModelDescriptor.FILE_NAME),
 				REPOSITORY.resolve("locked/" + ModelDescriptor.FILE_NAME));
-		seal(source, REPOSITORY.resolve("locked/1"), KEY_ID, randomKey());
+		TestModels.sealVersion(REPOSITORY.resolve("locked/1"), KEY_ID, TestModels.randomKey());
 		Map<String, Object> problem = controlProblem("/v2/repository/models/locked/load", 500, Failure.DECRYPTION,
 				"system");
 		assertThat((String) problem.get("detail")).contains("'locked'").contains("'" + KEY_ID + "'");
 		assertThat(get(this.managementPort, "/actuator/health/readiness")).containsEntry("status", "UP");
 
 		for (String version : List.of("2", "3", "4")) {
-			deleteRecursively(REPOSITORY.resolve("sealed/" + version));
+			TestModels.deleteRecursively(REPOSITORY.resolve("sealed/" + version));
 		}
-		deleteRecursively(REPOSITORY.resolve("locked"));
+		TestModels.deleteRecursively(REPOSITORY.resolve("locked"));
 		control("/v2/repository/poll", 200);
 		assertThat(get(this.port, "/v1/models/sealed").toString()).doesNotContain("retired-key");
 	}
@@ -279,8 +276,8 @@ class ModelLifecycleIntegrationTest {
 		assertThat(this.meters.find("eino.model.load.failures").tag("model", "live").counter().count())
 			.as("a failed version is not retried until its files change")
 			.isEqualTo(1);
-		deleteRecursively(REPOSITORY.resolve("live/5"));
-		deleteRecursively(REPOSITORY.resolve("live/6"));
+		TestModels.deleteRecursively(REPOSITORY.resolve("live/5"));
+		TestModels.deleteRecursively(REPOSITORY.resolve("live/6"));
 		control("/v2/repository/poll", 200);
 	}
 
@@ -339,7 +336,7 @@ class ModelLifecycleIntegrationTest {
 		try (LoadClients clients = LoadClients.start(8, this.port, "live")) {
 			clients.steady(Duration.ofSeconds(2));
 			clients.swap(() -> {
-				deleteRecursively(REPOSITORY.resolve("live/3"));
+				TestModels.deleteRecursively(REPOSITORY.resolve("live/3"));
 				control("/v2/repository/poll", 200);
 			});
 			clients.steady(Duration.ofSeconds(2));
@@ -347,8 +344,8 @@ class ModelLifecycleIntegrationTest {
 			assertThat(result.failures()).as("failed requests").isEmpty();
 			assertThat(result.lastVersions()).as("every client ends on version 2").containsOnly(2L);
 		}
-		deleteRecursively(REPOSITORY.resolve("live/1"));
-		deleteRecursively(REPOSITORY.resolve("live/2"));
+		TestModels.deleteRecursively(REPOSITORY.resolve("live/1"));
+		TestModels.deleteRecursively(REPOSITORY.resolve("live/2"));
 		List<Map<String, Object>> index = control("/v2/repository/poll", 200);
 		assertThat(index).filteredOn((entry) -> entry.get("name").equals("live"))
 			.allSatisfy((entry) -> assertThat(entry.get("state")).isNotEqualTo("READY"));
@@ -425,7 +422,7 @@ class ModelLifecycleIntegrationTest {
 			for (Path child : children.toList()) {
 				seen.add("dir " + child.getFileName() + " "
 						+ PosixFilePermissions.toString(Files.getPosixFilePermissions(child)) + " "
-						+ PlaintextWorkspace.filesystemType(child));
+						+ Files.getFileStore(child).type());
 				try (Stream<Path> files = Files.walk(child)) {
 					files.forEach((file) -> seen.add("file " + child.relativize(file)));
 				}
@@ -508,15 +505,6 @@ class ModelLifecycleIntegrationTest {
 			.orElseThrow(() -> new AssertionError("no index entry for " + model + " " + version + " in " + entries));
 	}
 
-	/** Seals a version into {@code target/model.eino}, published with its marker. */
-	static void seal(Path source, Path target, String keyId, String key) throws IOException {
-		Path staging = Files.createDirectories(target.resolveSibling(".staging-" + target.getFileName()));
-		ModelPackage.seal(source, staging.resolve(ModelPackage.FILE_NAME), keyId,
-				ModelKeys.fromEnvironment(keyId + ":" + key).key(keyId));
-		Files.createFile(staging.resolve(EinoProperties.Repository.READY_MARKER));
-		Files.move(staging, target);
-	}
-
 	private static void publish(Path staging, Path target) throws IOException {
 		if (!Files.exists(staging.resolve(EinoProperties.Repository.READY_MARKER))) {
 			Files.createFile(staging.resolve(EinoProperties.Repository.READY_MARKER));
@@ -532,26 +520,6 @@ class ModelLifecycleIntegrationTest {
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
-	}
-
-	static void deleteRecursively(Path directory) {
-		if (!Files.exists(directory)) {
-			return;
-		}
-		try (Stream<Path> paths = Files.walk(directory)) {
-			for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-				Files.deleteIfExists(path);
-			}
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
-	}
-
-	static String randomKey() {
-		byte[] key = new byte[32];
-		new java.security.SecureRandom().nextBytes(key);
-		return java.util.Base64.getEncoder().encodeToString(key);
 	}
 
 }

@@ -7,12 +7,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Random;
 
 import javax.crypto.SecretKey;
+
+import io.eino.serving.TestModels;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,16 +28,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class ModelPackageTest {
 
-	private static final SecureRandom RANDOM = new SecureRandom();
-
 	@TempDir
 	Path temp;
 
 	private Path version;
 
-	private final String k1 = randomKey();
+	private final String k1 = TestModels.randomKey();
 
-	private final String k2 = randomKey();
+	private final String k2 = TestModels.randomKey();
 
 	@BeforeEach
 	void version() throws IOException {
@@ -247,12 +246,6 @@ class ModelPackageTest {
 
 	private static SecretKey key(String encoded) {
 		return keys(Map.of("any", encoded)).key("any");
-	}
-
-	static String randomKey() {
-		byte[] key = new byte[32];
-		RANDOM.nextBytes(key);
-		return Base64.getEncoder().encodeToString(key);
 	}
 
 }

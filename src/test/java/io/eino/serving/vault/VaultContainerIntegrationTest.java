@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 
+import io.eino.serving.TestModels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class VaultContainerIntegrationTest {
 
 	static final String TOKEN = "eino-test-root-token";
 
-	static final String KEY = VaultTests.randomKey();
+	static final String KEY = TestModels.randomKey();
 
 	@Container
 	static final VaultContainer<?> VAULT = new VaultContainer<>("hashicorp/vault:1.19").withVaultToken(TOKEN)
@@ -65,7 +66,7 @@ class VaultContainerIntegrationTest {
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) throws IOException {
 		VaultTests.prepareRepository(REPOSITORY, "vaulted");
-		VaultTests.seal(REPOSITORY.resolve("vaulted/1"), "container-key", KEY);
+		TestModels.sealVersion(REPOSITORY.resolve("vaulted/1"), "container-key", KEY);
 		VaultTests.serveOnlyVaulted(registry, REPOSITORY);
 	}
 

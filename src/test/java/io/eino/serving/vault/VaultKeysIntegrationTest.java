@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import io.eino.serving.TestModels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -46,9 +47,9 @@ class VaultKeysIntegrationTest {
 
 	static final FakeVault VAULT = new FakeVault();
 
-	static final String FIRST_KEY = VaultTests.randomKey();
+	static final String FIRST_KEY = TestModels.randomKey();
 
-	static final String SECOND_KEY = VaultTests.randomKey();
+	static final String SECOND_KEY = TestModels.randomKey();
 
 	static {
 		// Read while the environment is prepared, before any dynamic property exists.
@@ -66,7 +67,7 @@ class VaultKeysIntegrationTest {
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) throws IOException {
 		VaultTests.prepareRepository(REPOSITORY, "vaulted");
-		VaultTests.seal(REPOSITORY.resolve("vaulted/1"), "vault-1", FIRST_KEY);
+		TestModels.sealVersion(REPOSITORY.resolve("vaulted/1"), "vault-1", FIRST_KEY);
 		VaultTests.serveOnlyVaulted(registry, REPOSITORY);
 	}
 
@@ -89,7 +90,7 @@ class VaultKeysIntegrationTest {
 	@Test
 	@Order(2)
 	void aKeyAddedToVaultIsUsedAfterARefreshWithoutRestart() throws IOException {
-		VaultTests.seal(REPOSITORY.resolve("vaulted/2"), "vault-2", SECOND_KEY);
+		TestModels.sealVersion(REPOSITORY.resolve("vaulted/2"), "vault-2", SECOND_KEY);
 		List<?> refused = control("/v2/repository/poll");
 		assertThat(refused.toString()).contains("'vault-2'").contains("No key");
 
