@@ -27,6 +27,7 @@ import org.springframework.validation.annotation.Validated;
  * @param repository where models live on disk
  * @param runtime TensorFlow sessions, runners and the startup optimisation step
  * @param batching how requests are gathered into batches
+ * @param admission which requests a busy model version still takes
  * @param validation input limits for every model (each model may override them)
  * @param rateLimit rate limiting beyond Resilience4j's own properties
  * @param errors how the error tiers react
@@ -39,10 +40,11 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("eino")
 public record EinoProperties(@Valid @DefaultValue Repository repository, @Valid @DefaultValue Runtime runtime,
-		@Valid @DefaultValue Batching batching, @Valid @DefaultValue Validation validation,
-		@Valid @DefaultValue RateLimit rateLimit, @Valid @DefaultValue Errors errors,
-		@Valid @DefaultValue Plugins plugins, @Valid @DefaultValue Operators operators,
-		@Valid @DefaultValue Encryption encryption, Map<String, @Valid Model> models) {
+		@Valid @DefaultValue Batching batching, @Valid @DefaultValue Admission admission,
+		@Valid @DefaultValue Validation validation, @Valid @DefaultValue RateLimit rateLimit,
+		@Valid @DefaultValue Errors errors, @Valid @DefaultValue Plugins plugins,
+		@Valid @DefaultValue Operators operators, @Valid @DefaultValue Encryption encryption,
+		Map<String, @Valid Model> models) {
 
 	public EinoProperties {
 		models = (models != null) ? Map.copyOf(models) : Map.of();
@@ -180,6 +182,20 @@ public record EinoProperties(@Valid @DefaultValue Repository repository, @Valid 
 	}
 
 	/**
+	 * Admission to a model version's queue (docs/traffic.md, "Admission"): a request is
+	 * refused with 503 {@code overloaded} when the work queued ahead of it, counted
+	 * fairly between clients, is predicted to take longer than {@code maxQueueTime}.
+	 *
+	 * @param maxQueueTime the longest predicted wait admitted (0 = no bound by time; the
+	 * queue capacity still applies)
+	 * @param priorityLead how far ahead one step of a trusted {@code Eino-Priority} moves
+	 * a text, in predicted run time of its own client's work
+	 */
+	public record Admission(@NotNull @DefaultValue("1s") Duration maxQueueTime,
+			@NotNull @DefaultValue("10ms") Duration priorityLead) {
+	}
+
+	/**
 	 * Input limits, checked before anything reaches a model.
 	 *
 	 * @param maxBodySize larger request bodies are refused with 413
@@ -248,31 +264,9 @@ public record EinoProperties(@Valid @DefaultValue Repository repository, @Valid 
 	 * @param enabled whether requests are rate limited
 	 * @param maxTrackedClients clients remembered per model; the least recently seen is
 	 * forgotten beyond that
-	 * @param adaptive shrinking the limit while the model is saturated
 	 */
-	public record RateLimit(@DefaultValue("true") boolean enabled, @Min(1) @DefaultValue("10000") int maxTrackedClients,
-			@Valid @DefaultValue Adaptive adaptive) {
-	}
-
-	/**
-	 * The adaptive limit: every {@code interval}, when the mean queue wait of the texts
-	 * that started was above {@code targetQueueWait}, each client's limit is multiplied
-	 * by {@code decreaseFactor} (down to {@code minFraction} of the configured limit);
-	 * when it was below half the target, the limit grows back by {@code increaseStep} of
-	 * the configured limit.
-	 *
-	 * @param enabled whether the limit adapts
-	 * @param targetQueueWait the queue wait the limit steers below
-	 * @param interval how often the limit is adjusted
-	 * @param decreaseFactor multiplier applied while saturated
-	 * @param increaseStep share of the configured limit added back per calm interval
-	 * @param minFraction the limit never falls below this share of the configured limit
-	 */
-	public record Adaptive(@DefaultValue("true") boolean enabled,
-			@NotNull @DefaultValue("100ms") Duration targetQueueWait, @NotNull @DefaultValue("1s") Duration interval,
-			@DecimalMin("0.05") @DecimalMax("0.95") @DefaultValue("0.7") double decreaseFactor,
-			@DecimalMin("0.01") @DecimalMax("1.0") @DefaultValue("0.1") double increaseStep,
-			@DecimalMin("0.01") @DecimalMax("1.0") @DefaultValue("0.1") double minFraction) {
+	public record RateLimit(@DefaultValue("true") boolean enabled,
+			@Min(1) @DefaultValue("10000") int maxTrackedClients) {
 	}
 
 	/**

@@ -30,6 +30,21 @@ public final class TestModels {
 	private TestModels() {
 	}
 
+	/**
+	 * The SHA-256 of an API key, as {@code eino.security.api-keys.<id>.secret-sha256}
+	 * takes it.
+	 */
+	public static String sha256(String apiKey) {
+		try {
+			return java.util.HexFormat.of()
+				.formatHex(java.security.MessageDigest.getInstance("SHA-256")
+					.digest(apiKey.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+		}
+		catch (java.security.NoSuchAlgorithmException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
 	/** The repository with the default model in it (prepared on first use). */
 	public static synchronized Path repository() {
 		try {

@@ -1,13 +1,10 @@
 package io.eino.serving.api;
 
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 
 import io.eino.serving.batching.BatchTask;
+import io.eino.serving.client.Client;
+import io.eino.serving.client.ClientResolver;
 import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.validation.InvalidInputException;
 
@@ -28,29 +25,31 @@ final class ApiHeaders {
 	 */
 	static final String TIMEOUT_MILLIS = "Eino-Timeout-Ms";
 
-	/** A request's priority, -9 to 9 (default 0): higher runs first. */
+	/**
+	 * A request's priority (default 0), honoured only for API keys granted a range:
+	 * higher runs sooner, within a bounded lead.
+	 */
 	static final String PRIORITY = "Eino-Priority";
 
 	private static final long MAX_TIMEOUT_MILLIS = 600_000;
 
-	private static final int MAX_PRIORITY = 9;
-
 	private ApiHeaders() {
 	}
 
-	/** Who a client is, for rate limits and plugins, when it sends no API key. */
-	static final String API_KEY = "X-Api-Key";
+	/** The header of an API key. */
+	static final String API_KEY = ClientResolver.API_KEY;
 
 	/** Set on a degraded answer: {@code previous-version} or {@code fallback-answer}. */
 	static final String DEGRADED = "Eino-Degraded";
 
 	/**
-	 * What a request asks of scheduling, and who sent it: {@code key:} and a hash of its
-	 * {@code X-Api-Key} (the key itself is never kept), else {@code addr:} and its remote
-	 * address.
+	 * What a request asks of scheduling, and who sent it ({@link ClientResolver}). A
+	 * priority is honoured only from a client granted a priority range, and must lie in
+	 * it; from anyone else the header is ignored.
 	 */
-	static RequestOptions requestOptions(ServerWebExchange exchange) {
+	static RequestOptions requestOptions(ServerWebExchange exchange, ClientResolver clients) {
 		HttpHeaders headers = exchange.getRequest().getHeaders();
+		Client client = clients.resolve(exchange.getRequest().getRemoteAddress(), headers);
 		Duration timeout = null;
 		String timeoutValue = headers.getFirst(TIMEOUT_MILLIS);
 		if (timeoutValue != null) {
@@ -59,26 +58,10 @@ final class ApiHeaders {
 		}
 		int priority = BatchTask.NORMAL_PRIORITY;
 		String priorityValue = headers.getFirst(PRIORITY);
-		if (priorityValue != null) {
-			priority = (int) parse(PRIORITY, priorityValue, -MAX_PRIORITY, MAX_PRIORITY);
+		if (priorityValue != null && client.grantedPriorities()) {
+			priority = (int) parse(PRIORITY, priorityValue, client.minPriority(), client.maxPriority());
 		}
-		return new RequestOptions(timeout, priority, client(exchange), TraceIds.of(exchange));
-	}
-
-	static String client(ServerWebExchange exchange) {
-		String key = exchange.getRequest().getHeaders().getFirst(API_KEY);
-		if (key != null && !key.isBlank()) {
-			try {
-				byte[] hash = MessageDigest.getInstance("SHA-256").digest(key.strip().getBytes(StandardCharsets.UTF_8));
-				return "key:" + HexFormat.of().formatHex(hash, 0, 8);
-			}
-			catch (NoSuchAlgorithmException ex) {
-				throw new IllegalStateException("SHA-256 is part of every Java runtime", ex);
-			}
-		}
-		InetSocketAddress remote = exchange.getRequest().getRemoteAddress();
-		return "addr:"
-				+ ((remote != null && remote.getAddress() != null) ? remote.getAddress().getHostAddress() : "unknown");
+		return new RequestOptions(timeout, priority, client.id(), client.rateLimit(), TraceIds.of(exchange));
 	}
 
 	private static long parse(String header, String value, long min, long max) {

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.eino.serving.client.ClientResolver;
 import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TextPrediction;
@@ -14,6 +15,7 @@ import io.eino.serving.model.ModelVersion;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
+import io.eino.serving.server.Drain;
 import io.eino.serving.validation.InputPolicies;
 import io.eino.serving.validation.InvalidInputException;
 import reactor.core.publisher.Mono;
@@ -43,10 +45,17 @@ class OpenInferenceController {
 
 	private final InputPolicies policies;
 
-	OpenInferenceController(InferenceService inference, ModelRegistry registry, InputPolicies policies) {
+	private final ClientResolver clients;
+
+	private final Drain drain;
+
+	OpenInferenceController(InferenceService inference, ModelRegistry registry, InputPolicies policies,
+			ClientResolver clients, Drain drain) {
 		this.inference = inference;
 		this.registry = registry;
 		this.policies = policies;
+		this.clients = clients;
+		this.drain = drain;
 	}
 
 	@GetMapping("/v2/health/live")
@@ -54,9 +63,10 @@ class OpenInferenceController {
 		return Map.of("live", true);
 	}
 
+	/** Ready: every configured model serves, and the service is not shutting down. */
 	@GetMapping("/v2/health/ready")
 	ResponseEntity<Map<String, Object>> ready() {
-		boolean ready = this.registry.allReady();
+		boolean ready = this.drain.acceptsTraffic() && this.registry.allReady();
 		return ResponseEntity.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
 			.body(Map.of("ready", ready));
 	}
@@ -95,8 +105,10 @@ class OpenInferenceController {
 			consumes = MediaType.APPLICATION_JSON_VALUE)
 	Mono<ResponseEntity<Map<String, Object>>> infer(@PathVariable String model,
 			@PathVariable(required = false) Long version, ServerWebExchange exchange) {
-		return RequestBodies.json(exchange.getRequest(), this.policies.forModel(model).limits().maxBodySize())
-			.flatMap((body) -> infer(model, version, body, ApiHeaders.requestOptions(exchange)));
+		return Mono.fromCallable(() -> ApiHeaders.requestOptions(exchange, this.clients))
+			.flatMap((options) -> RequestBodies
+				.json(exchange.getRequest(), this.policies.forModel(model).limits().maxBodySize())
+				.flatMap((body) -> infer(model, version, body, options)));
 	}
 
 	private Mono<ResponseEntity<Map<String, Object>>> infer(String model, Long version, JsonNode body,

@@ -3,6 +3,7 @@ package io.eino.serving.api;
 import java.net.URI;
 import java.util.Locale;
 
+import io.eino.serving.batching.BatchingException;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Failure;
@@ -65,8 +66,14 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 				.header("RateLimit-Reset", Long.toString(resetSeconds))
 				.header("RateLimit-Policy", limited.limit() + ";w=" + Math.max(1, limited.period().toSeconds()));
 		}
+		else if (ex instanceof BatchingException.Overloaded overloaded) {
+			response.header(HttpHeaders.RETRY_AFTER, Long.toString(overloaded.retryAfter().toSeconds()));
+		}
 		else if (failure.tier() == ErrorTier.CAPACITY || failure.status() == 503) {
 			response.header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
+		}
+		if (failure.status() == 401) {
+			response.header(HttpHeaders.WWW_AUTHENTICATE, "ApiKey header=\"" + ApiHeaders.API_KEY + "\"");
 		}
 		return Mono.just(response.body(problem));
 	}

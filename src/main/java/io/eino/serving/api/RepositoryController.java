@@ -10,19 +10,26 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 
+import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Failure;
 import io.eino.serving.model.ModelLifecycle;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.VersionStatus;
 import io.eino.serving.repository.ModelRepository;
+import io.eino.serving.validation.InputRule;
+import io.eino.serving.validation.InvalidInputException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 
 import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.core.codec.CodecException;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
+import org.springframework.web.server.ServerWebInputException;
 
 /**
  * Repository control on the management port, in the shape of Triton's model repository
@@ -36,6 +43,8 @@ import org.springframework.web.reactive.function.server.ServerResponse;
  * in the management context only.
  */
 class RepositoryController {
+
+	private static final Logger logger = LoggerFactory.getLogger(RepositoryController.class);
 
 	private final ModelLifecycle lifecycle;
 
@@ -70,7 +79,12 @@ class RepositoryController {
 	 */
 	private Mono<ServerResponse> index(ServerRequest request) {
 		Mono<Boolean> readyOnly = request.bodyToMono(new ParameterizedTypeReference<Map<String, Object>>() {
-		}).map((body) -> Boolean.TRUE.equals(body.get("ready"))).defaultIfEmpty(false);
+		})
+			.onErrorMap((ex) -> ex instanceof CodecException || ex instanceof ServerWebInputException,
+					(ex) -> new InvalidInputException(InputRule.MALFORMED_JSON,
+							"The body of an index request is empty or a JSON object such as {\"ready\": true}"))
+			.map((body) -> Boolean.TRUE.equals(body.get("ready")))
+			.defaultIfEmpty(false);
 		return answer(request, readyOnly.map(this::index));
 	}
 
@@ -89,8 +103,17 @@ class RepositoryController {
 	/** 200 with the JSON body, or the problem of the failure. */
 	private static Mono<ServerResponse> answer(ServerRequest request, Mono<?> body) {
 		return body.flatMap((value) -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(value))
-			.onErrorResume((ex) -> problem(request,
-					Failure.of((ex instanceof CompletionException && ex.getCause() != null) ? ex.getCause() : ex)));
+			.onErrorResume((ex) -> {
+				Throwable cause = (ex instanceof CompletionException && ex.getCause() != null) ? ex.getCause() : ex;
+				return problem(request, Failure.of(cause), cause);
+			});
+	}
+
+	private static Mono<ServerResponse> problem(ServerRequest request, Failure failure, Throwable cause) {
+		if (failure.tier() == ErrorTier.SYSTEM) {
+			logger.error("Request {} {} failed (tier=system)", request.method(), request.path(), cause);
+		}
+		return problem(request, failure);
 	}
 
 	private static Mono<ServerResponse> problem(ServerRequest request, Failure failure) {

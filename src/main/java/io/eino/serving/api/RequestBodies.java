@@ -91,9 +91,10 @@ final class RequestBodies {
 			return JSON.readTree(text);
 		}
 		catch (StreamConstraintsException ex) {
+			// The parser's own message names its internals; ours names the limits.
 			throw new InvalidInputException(InputRule.MALFORMED_JSON,
-					"The request body exceeds the JSON parser's limits (nesting depth " + MAX_NESTING_DEPTH
-							+ ", numbers of " + MAX_NUMBER_LENGTH + " characters): " + ex.getOriginalMessage());
+					"The request body exceeds the JSON limits: nesting at most " + MAX_NESTING_DEPTH
+							+ " levels deep, numbers of at most " + MAX_NUMBER_LENGTH + " characters");
 		}
 		catch (JacksonException ex) {
 			// The parser's own message may quote the input; only its position is echoed.

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.batching.BatchingOptions;
+import io.eino.serving.client.ClientResolver;
 import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TensorResult;
@@ -44,10 +45,14 @@ class TfServingController {
 
 	private final InputPolicies policies;
 
-	TfServingController(InferenceService inference, ModelRegistry registry, InputPolicies policies) {
+	private final ClientResolver clients;
+
+	TfServingController(InferenceService inference, ModelRegistry registry, InputPolicies policies,
+			ClientResolver clients) {
 		this.inference = inference;
 		this.registry = registry;
 		this.policies = policies;
+		this.clients = clients;
 	}
 
 	@PostMapping(path = "/v1/models/{model}:predict", consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -90,8 +95,10 @@ class TfServingController {
 	}
 
 	private Mono<ResponseEntity<Map<String, Object>>> predict(String model, Long version, ServerWebExchange exchange) {
-		return RequestBodies.json(exchange.getRequest(), this.policies.forModel(model).limits().maxBodySize())
-			.flatMap((body) -> predict(model, version, body, ApiHeaders.requestOptions(exchange)));
+		return Mono.fromCallable(() -> ApiHeaders.requestOptions(exchange, this.clients))
+			.flatMap((options) -> RequestBodies
+				.json(exchange.getRequest(), this.policies.forModel(model).limits().maxBodySize())
+				.flatMap((body) -> predict(model, version, body, options)));
 	}
 
 	private Mono<ResponseEntity<Map<String, Object>>> predict(String model, Long version, JsonNode body,

@@ -15,9 +15,33 @@ public final class Batch<I, O> {
 
 	private final int paddedLength;
 
-	Batch(List<BatchTask<I, O>> tasks, int paddedLength) {
+	private final BatchQueue<I, O> queue;
+
+	private final long workNanos;
+
+	Batch(List<BatchTask<I, O>> tasks, int paddedLength, BatchQueue<I, O> queue, long workNanos) {
 		this.tasks = List.copyOf(tasks);
 		this.paddedLength = paddedLength;
+		this.queue = queue;
+		this.workNanos = workNanos;
+	}
+
+	/** The run time its queue predicted for it at admission. */
+	long workNanos() {
+		return this.workNanos;
+	}
+
+	/**
+	 * Reports the run, so that the queue's predictions follow the runners' real speed:
+	 * called once by the processor when the batch is over, whatever its outcome.
+	 * @param rowsRun the tasks that really ran (those cancelled before were left out); 0
+	 * if none did
+	 * @param nanos how long the run took
+	 */
+	public void finished(int rowsRun, long nanos) {
+		if (this.queue != null) {
+			this.queue.finished(this, rowsRun, nanos);
+		}
 	}
 
 	public List<BatchTask<I, O>> tasks() {

@@ -10,12 +10,18 @@ package io.eino.serving.batching;
  */
 public interface BatchProcessor<I, O> {
 
+	/** How many batches run side by side at most (runners). */
+	default int parallelism() {
+		return 1;
+	}
+
 	/** Whether a batch handed over now would start without waiting. */
 	boolean hasCapacity();
 
 	/**
 	 * Starts running {@code batch}, elsewhere: it must return without blocking, and
-	 * finish every task of the batch later, then call {@link BatchScheduler#wakeUp()} so
+	 * finish every task of the batch later, report the run with
+	 * {@link Batch#finished(int, long)}, then call {@link BatchScheduler#wakeUp()} so
 	 * that the next batch can close.
 	 */
 	void process(Batch<I, O> batch);

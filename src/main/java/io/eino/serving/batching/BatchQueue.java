@@ -1,9 +1,11 @@
 package io.eino.serving.batching;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,12 +22,31 @@ import java.util.function.LongSupplier;
  * confined to one thread.
  *
  * <p>
+ * <b>Admission by time.</b> Each task's run time is predicted from the
+ * {@link BatchCostModel} (its share of a full batch at its padded length), corrected by
+ * how fast the runners really ran the last batches. A request is refused at once
+ * ({@link BatchingException.Overloaded}) when the work queued ahead of it is predicted to
+ * take longer than {@link BatchingOptions#maxQueueTime()} or its own deadline, so that
+ * everything admitted starts in bounded time. The work ahead is counted fairly: of every
+ * other flow only as much as the request's own flow has queued (with the request), since
+ * flows are served in turn. A client far below its fair share is therefore admitted while
+ * others flood, and a flooding client is refused first.
+ *
+ * <p>
+ * <b>Order.</b> Flows (clients) share the runners by start-time fair queueing: a task's
+ * start tag is the later of the queue's virtual time (the start tag of the last task
+ * dispatched) and the end of its flow's previous task, so a client with nothing queued
+ * goes to the front and one with a backlog waits behind it. Tasks of one flow keep their
+ * order. A priority moves a task ahead by {@link BatchingOptions#priorityLead()} per
+ * step: a bounded lead, so that no priority starves the others.
+ *
+ * <p>
  * A batch closes when a bucket holds {@link BatchingOptions#maxBatchSize()} tasks or its
  * oldest task has waited {@link BatchingOptions#maxQueueDelay()}, and only when the
- * processor can start it. Its tasks come from the ready bucket whose best task (highest
- * priority, then oldest) is best; tasks of other buckets join it when the
- * {@link BatchCostModel} says the padding costs less than the run it saves. Tasks whose
- * deadline passed, or that were cancelled, are dropped before they run.
+ * processor can start it. Its tasks come from the ready bucket whose best task (lowest
+ * order key) is best; tasks of other buckets join it when the {@link BatchCostModel} says
+ * the padding costs less than the run it saves. Tasks whose deadline passed, or that were
+ * cancelled, are dropped before they run.
  *
  * @param <I> the input type
  * @param <O> the result type
@@ -33,8 +54,16 @@ import java.util.function.LongSupplier;
 public final class BatchQueue<I, O> {
 
 	private static final Comparator<BatchTask<?, ?>> ORDER = Comparator
-		.comparingInt((BatchTask<?, ?> task) -> -task.priority())
+		.comparingLong((BatchTask<?, ?> task) -> task.orderKey)
 		.thenComparingLong((task) -> task.sequence);
+
+	/** Bounds of the correction of the cost model by measured runs. */
+	private static final double MIN_CALIBRATION = 0.25;
+
+	private static final double MAX_CALIBRATION = 8;
+
+	/** Weight of the latest run in the correction (exponential moving average). */
+	private static final double CALIBRATION_WEIGHT = 0.2;
 
 	private final String name;
 
@@ -58,6 +87,20 @@ public final class BatchQueue<I, O> {
 
 	private volatile boolean closed;
 
+	/**
+	 * Flows with work queued, by flow; a flow leaves when its last task is dispatched.
+	 */
+	private final ConcurrentHashMap<String, Flow> flows = new ConcurrentHashMap<>();
+
+	/** Start tag of the latest task dispatched; written by the scheduler's thread. */
+	private volatile long virtualTime;
+
+	/** Predicted work of the batches handed to the processor and not yet finished. */
+	private final AtomicLong runningWork = new AtomicLong();
+
+	/** Measured over predicted run time of recent batches. Guarded by this. */
+	private double calibration = 1;
+
 	BatchQueue(String name, BatchingOptions options, BatchProcessor<I, O> processor, LongSupplier clock,
 			Runnable wakeUp) {
 		this.name = name;
@@ -79,13 +122,19 @@ public final class BatchQueue<I, O> {
 	}
 
 	/**
-	 * Admits all of {@code tasks} or none.
+	 * Admits all of {@code tasks} or none. The tasks of one call belong to one flow (that
+	 * of the first).
 	 * @throws BatchingException.QueueFull if they do not all fit
+	 * @throws BatchingException.Overloaded if they would wait longer than the queue's
+	 * bound by time or their deadline
 	 * @throws BatchingException.QueueClosed if the queue is closed
 	 */
 	public void submit(List<BatchTask<I, O>> tasks) {
 		if (this.closed) {
 			throw new BatchingException.QueueClosed(this.name);
+		}
+		if (tasks.isEmpty()) {
+			return;
 		}
 		int wanted = tasks.size();
 		int current;
@@ -97,12 +146,140 @@ public final class BatchQueue<I, O> {
 		}
 		while (!this.reserved.compareAndSet(current, current + wanted));
 		long now = this.clock.getAsLong();
+		try {
+			admit(tasks, now);
+		}
+		catch (RuntimeException ex) {
+			this.reserved.addAndGet(-wanted);
+			throw ex;
+		}
 		for (BatchTask<I, O> task : tasks) {
 			task.enqueuedNanos = now;
 			task.sequence = this.sequence.getAndIncrement();
 			this.inbox.add(task);
 		}
 		this.wakeUp.run();
+	}
+
+	/**
+	 * Predicts the tasks' wait, refuses them if it is too long, else tags them into their
+	 * flow. The check and the tagging are atomic per flow; flows are summed without a
+	 * lock, so concurrent requests of other flows may overshoot the bound by their own
+	 * work.
+	 */
+	private void admit(List<BatchTask<I, O>> tasks, long now) {
+		BatchCostModel cost = this.costModel;
+		double correction = calibration();
+		long own = 0;
+		long limit = (this.options.maxQueueTime().isZero()) ? Long.MAX_VALUE : this.options.maxQueueTime().toNanos();
+		for (BatchTask<I, O> task : tasks) {
+			task.workNanos = Math.round(correction * (cost.overheadNanos() / this.options.maxBatchSize()
+					+ cost.nanosPerPaddedToken() * this.options.paddedLength(task.length())));
+			own += task.workNanos;
+			limit = Math.min(limit, task.deadlineNanos() - now);
+		}
+		String key = tasks.get(0).flow();
+		while (true) {
+			Flow flow = this.flows.computeIfAbsent(key, (name) -> new Flow());
+			synchronized (flow) {
+				if (flow.gone) {
+					continue;
+				}
+				long predicted = predictWait(flow, flow.backlog + own);
+				if (predicted > limit) {
+					if (flow.backlog == 0) {
+						forget(key, flow);
+					}
+					throw overloaded(predicted, limit);
+				}
+				long tag = Math.max(this.virtualTime, flow.lastFinish);
+				long leadPerStep = this.options.priorityLead().toNanos();
+				for (BatchTask<I, O> task : tasks) {
+					task.startTag = tag;
+					task.orderKey = tag - leadPerStep * task.priority();
+					tag += task.workNanos;
+				}
+				flow.lastFinish = tag;
+				flow.backlog += own;
+				return;
+			}
+		}
+	}
+
+	/**
+	 * How long work at the end of {@code flow}'s queue would wait: its flow's own backlog
+	 * (with it), as much of every other flow's, and half of what is running, spread over
+	 * the runners.
+	 */
+	private long predictWait(Flow flow, long mine) {
+		long ahead = mine + this.runningWork.get() / 2;
+		for (Flow other : this.flows.values()) {
+			if (other != flow) {
+				ahead += Math.min(other.backlog, mine);
+			}
+		}
+		return ahead / Math.max(1, this.processor.parallelism());
+	}
+
+	private BatchingException.Overloaded overloaded(long predicted, long limit) {
+		long excessSeconds = Math.max(1, (predicted - limit + 999_999_999) / 1_000_000_000);
+		return new BatchingException.Overloaded(this.name, Duration.ofNanos(predicted), Duration.ofNanos(limit),
+				Duration.ofSeconds(excessSeconds));
+	}
+
+	/** A task left the queue (dispatched or dropped): its work leaves its flow. */
+	private void leave(BatchTask<I, O> task) {
+		Flow flow = this.flows.get(task.flow());
+		if (flow == null) {
+			return;
+		}
+		synchronized (flow) {
+			flow.backlog -= task.workNanos;
+			if (flow.backlog <= 0) {
+				forget(task.flow(), flow);
+			}
+		}
+	}
+
+	/** Under the flow's lock. */
+	private void forget(String key, Flow flow) {
+		flow.backlog = 0;
+		flow.gone = true;
+		this.flows.remove(key, flow);
+	}
+
+	/** Called by {@link Batch#finished}: the run is over. */
+	void finished(Batch<I, O> batch, int rowsRun, long nanos) {
+		this.runningWork.addAndGet(-batch.workNanos());
+		if (rowsRun > 0) {
+			BatchCostModel cost = this.costModel;
+			double predicted = cost.overheadNanos() + cost.nanosPerPaddedToken() * rowsRun * batch.paddedLength();
+			if (predicted > 0) {
+				calibrate(nanos / predicted);
+			}
+		}
+	}
+
+	private synchronized void calibrate(double ratio) {
+		double next = (1 - CALIBRATION_WEIGHT) * this.calibration + CALIBRATION_WEIGHT * ratio;
+		this.calibration = Math.max(MIN_CALIBRATION, Math.min(MAX_CALIBRATION, next));
+	}
+
+	/** Measured over predicted run time of recent batches (1 until a batch ran). */
+	public synchronized double calibration() {
+		return this.calibration;
+	}
+
+	/**
+	 * The wait a new request of one text at the longest allowed length from a client with
+	 * nothing queued would be predicted, now.
+	 */
+	public Duration predictedWait() {
+		BatchCostModel cost = this.costModel;
+		List<Integer> lengths = this.options.allowedLengths();
+		long one = Math.round(calibration() * (cost.overheadNanos() / this.options.maxBatchSize()
+				+ cost.nanosPerPaddedToken() * lengths.get(lengths.size() - 1)));
+		return Duration.ofNanos(predictWait(null, one));
 	}
 
 	/** Tasks admitted and not yet dispatched or dropped. */
@@ -147,6 +324,7 @@ public final class BatchQueue<I, O> {
 				break;
 			}
 			this.reserved.addAndGet(-batch.size());
+			this.runningWork.addAndGet(batch.workNanos());
 			this.processor.process(batch);
 		}
 		// Without capacity the processor wakes the scheduler when a runner frees.
@@ -163,9 +341,11 @@ public final class BatchQueue<I, O> {
 			int before = bucket.size();
 			bucket.removeIf((task) -> {
 				if (task.isFinished()) {
+					leave(task);
 					return true;
 				}
 				if (now - task.deadlineNanos() >= 0) {
+					leave(task);
 					task.result()
 						.completeExceptionally(new BatchingException.DeadlineExceeded(this.name,
 								(now - task.enqueuedNanos) / 1_000_000));
@@ -219,7 +399,15 @@ public final class BatchQueue<I, O> {
 			padded = join(taken, base + distance, padded, cost);
 		}
 		taken.sort(ORDER);
-		return new Batch<>(taken, padded);
+		long work = 0;
+		long latestStart = this.virtualTime;
+		for (BatchTask<I, O> task : taken) {
+			leave(task);
+			work += task.workNanos;
+			latestStart = Math.max(latestStart, task.startTag);
+		}
+		this.virtualTime = latestStart;
+		return new Batch<>(taken, padded, this, work);
 	}
 
 	/**
@@ -252,6 +440,21 @@ public final class BatchQueue<I, O> {
 	private boolean isReady(PriorityQueue<BatchTask<I, O>> bucket, long now) {
 		return bucket.size() >= this.options.maxBatchSize()
 				|| now - oldest(bucket) >= this.options.maxQueueDelay().toNanos();
+	}
+
+	/**
+	 * A flow's queued work and where its next task's start tag begins. Guarded by itself.
+	 */
+	private static final class Flow {
+
+		/** Predicted work of its tasks admitted and not yet dispatched or dropped. */
+		volatile long backlog;
+
+		long lastFinish;
+
+		/** Removed from the map: a submitter holding it must look again. */
+		boolean gone;
+
 	}
 
 	private static long oldest(PriorityQueue<? extends BatchTask<?, ?>> bucket) {

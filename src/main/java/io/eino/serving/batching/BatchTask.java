@@ -4,8 +4,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One unit of work for a batch: an opaque input (the scheduler never looks inside), its
- * length along the padded dimension, a deadline and a priority, and the future its result
- * completes.
+ * length along the padded dimension, a deadline, a priority, the flow it belongs to (the
+ * client it is for: flows share a queue fairly), and the future its result completes.
  *
  * <p>
  * Cancelling the future (the client went away) makes the scheduler drop the task before
@@ -19,6 +19,9 @@ public final class BatchTask<I, O> {
 	/** The priority of ordinary work; higher runs first, equal priorities in order. */
 	public static final int NORMAL_PRIORITY = 0;
 
+	/** The flow of tasks that name none. */
+	public static final String ANONYMOUS_FLOW = "";
+
 	private final I input;
 
 	private final int length;
@@ -27,11 +30,22 @@ public final class BatchTask<I, O> {
 
 	private final int priority;
 
+	private final String flow;
+
 	private final CompletableFuture<O> result = new CompletableFuture<>();
 
 	long sequence;
 
 	long enqueuedNanos;
+
+	/** Predicted run time of this task (its share of a full batch), set at admission. */
+	long workNanos;
+
+	/** Its start tag in the queue's virtual time (start-time fair queueing). */
+	long startTag;
+
+	/** What orders it in its bucket: the start tag less its priority's lead. */
+	long orderKey;
 
 	/**
 	 * @param input what the processor will run
@@ -40,6 +54,18 @@ public final class BatchTask<I, O> {
 	 * @param priority higher first
 	 */
 	public BatchTask(I input, int length, long deadlineNanos, int priority) {
+		this(input, length, deadlineNanos, priority, ANONYMOUS_FLOW);
+	}
+
+	/**
+	 * @param input what the processor will run
+	 * @param length the task's length along the padded dimension (tokens)
+	 * @param deadlineNanos the clock reading after which it must not start
+	 * @param priority higher first, within a bounded lead
+	 * @param flow who the task is for; tasks of one flow keep their order, flows share
+	 * the runners fairly
+	 */
+	public BatchTask(I input, int length, long deadlineNanos, int priority, String flow) {
 		if (length < 1) {
 			throw new IllegalArgumentException("A task's length must be at least 1, got " + length);
 		}
@@ -47,6 +73,7 @@ public final class BatchTask<I, O> {
 		this.length = length;
 		this.deadlineNanos = deadlineNanos;
 		this.priority = priority;
+		this.flow = flow;
 	}
 
 	public I input() {
@@ -63,6 +90,10 @@ public final class BatchTask<I, O> {
 
 	public int priority() {
 		return this.priority;
+	}
+
+	public String flow() {
+		return this.flow;
 	}
 
 	/** When the queue admitted it, on the scheduler's clock. */

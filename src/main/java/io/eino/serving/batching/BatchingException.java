@@ -1,5 +1,7 @@
 package io.eino.serving.batching;
 
+import java.time.Duration;
+
 /**
  * Work the batching layer did not run: the queue was full or closed, or the task's
  * deadline passed while it waited. Capacity failures: the caller should retry later.
@@ -15,6 +17,29 @@ public abstract class BatchingException extends RuntimeException {
 
 		public QueueFull(String queue, int capacity) {
 			super("The queue of " + queue + " is full (" + capacity + " waiting)");
+		}
+
+	}
+
+	/**
+	 * The request would wait longer than the queue's bound by time (or its own deadline):
+	 * the work queued ahead of it, counted fairly, is predicted to take {@code predicted}
+	 * on the version's runners. Nothing was admitted.
+	 */
+	public static final class Overloaded extends BatchingException {
+
+		private final Duration retryAfter;
+
+		public Overloaded(String queue, Duration predicted, Duration limit, Duration retryAfter) {
+			super("The model is busy: this request would wait about " + predicted.toMillis() + " ms in the queue of "
+					+ queue + ", more than the " + limit.toMillis() + " ms it may wait; retry in "
+					+ retryAfter.toSeconds() + " s");
+			this.retryAfter = retryAfter;
+		}
+
+		/** When the work queued ahead of it is predicted to have drained enough. */
+		public Duration retryAfter() {
+			return this.retryAfter;
 		}
 
 	}

@@ -12,9 +12,21 @@ import java.util.List;
  * @param queueCapacity tasks admitted and not yet dispatched; more is refused at once
  * @param allowedLengths the lengths a batch may be padded to, ascending; a task longer
  * than the last is padded to its own length
+ * @param maxQueueTime a request whose predicted wait is longer is refused at once (zero:
+ * no bound by time, only by {@code queueCapacity})
+ * @param priorityLead how far ahead of its flow's fair place each step of priority moves
+ * a task, in predicted work
  */
-public record BatchingOptions(int maxBatchSize, Duration maxQueueDelay, int queueCapacity,
-		List<Integer> allowedLengths) {
+public record BatchingOptions(int maxBatchSize, Duration maxQueueDelay, int queueCapacity, List<Integer> allowedLengths,
+		Duration maxQueueTime, Duration priorityLead) {
+
+	/** The lead of one step of priority unless configured. */
+	public static final Duration DEFAULT_PRIORITY_LEAD = Duration.ofMillis(10);
+
+	/** Options without a bound by time. */
+	public BatchingOptions(int maxBatchSize, Duration maxQueueDelay, int queueCapacity, List<Integer> allowedLengths) {
+		this(maxBatchSize, maxQueueDelay, queueCapacity, allowedLengths, Duration.ZERO, DEFAULT_PRIORITY_LEAD);
+	}
 
 	public BatchingOptions {
 		if (maxBatchSize < 1) {
@@ -25,6 +37,10 @@ public record BatchingOptions(int maxBatchSize, Duration maxQueueDelay, int queu
 		}
 		if (queueCapacity < 1) {
 			throw new IllegalArgumentException("queueCapacity must be at least 1, got " + queueCapacity);
+		}
+		if (maxQueueTime.isNegative() || priorityLead.isNegative()) {
+			throw new IllegalArgumentException(
+					"maxQueueTime and priorityLead must not be negative, got " + maxQueueTime + " and " + priorityLead);
 		}
 		allowedLengths = List.copyOf(allowedLengths);
 		if (allowedLengths.isEmpty()) {

@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
+import io.eino.serving.client.ApiKeyException;
 import io.eino.serving.model.ModelFailureException;
 import io.eino.serving.validation.InputRule;
 import io.micrometer.core.instrument.Counter;
@@ -18,8 +19,8 @@ import io.micrometer.core.instrument.MeterRegistry;
  */
 public final class ErrorMetrics {
 
-	private static final List<String> CAPACITY_RULES = List.of("rate-limit", "queue-full", "deadline-exceeded",
-			"queue-closed");
+	private static final List<String> CAPACITY_RULES = List.of("rate-limit", "queue-full", Failure.OVERLOADED,
+			"deadline-exceeded", "queue-closed");
 
 	private static final List<String> MODEL_RULES = List.of("model-unavailable", "model-load",
 			ModelFailureException.EXECUTION, ModelFailureException.OUTPUT);
@@ -33,6 +34,8 @@ public final class ErrorMetrics {
 		for (InputRule rule : InputRule.values()) {
 			counter(ErrorTier.INPUT, rule.slug());
 		}
+		counter(ErrorTier.INPUT, ApiKeyException.UNKNOWN);
+		counter(ErrorTier.INPUT, ApiKeyException.MISSING);
 		CAPACITY_RULES.forEach((rule) -> counter(ErrorTier.CAPACITY, rule));
 		MODEL_RULES.forEach((rule) -> counter(ErrorTier.MODEL, rule));
 		counter(ErrorTier.SYSTEM, Failure.INTERNAL);

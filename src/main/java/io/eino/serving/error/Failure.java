@@ -1,6 +1,7 @@
 package io.eino.serving.error;
 
 import io.eino.serving.batching.BatchingException;
+import io.eino.serving.client.ApiKeyException;
 import io.eino.serving.model.ModelFailureException;
 import io.eino.serving.model.ModelLoadException;
 import io.eino.serving.model.ModelNotFoundException;
@@ -23,6 +24,12 @@ public record Failure(ErrorTier tier, String rule, int status, String detail) {
 	/** The rule of every failure the service did not expect. */
 	public static final String INTERNAL = "internal-error";
 
+	/** The rule of a request refused because it would wait too long. */
+	public static final String OVERLOADED = "overloaded";
+
+	/** The rule of a request whose client went away before it was answered. */
+	public static final String CANCELLED = "cancelled";
+
 	/** The rule of a model package that could not be decrypted. */
 	public static final String DECRYPTION = "model-decryption";
 
@@ -35,6 +42,9 @@ public record Failure(ErrorTier tier, String rule, int status, String detail) {
 				case UNPROCESSABLE -> 422;
 			};
 			return new Failure(ErrorTier.INPUT, invalid.rule(), status, invalid.getMessage());
+		}
+		if (failure instanceof ApiKeyException key) {
+			return new Failure(ErrorTier.INPUT, key.rule(), 401, failure.getMessage());
 		}
 		if (failure instanceof ModelNotFoundException) {
 			return new Failure(ErrorTier.INPUT, "unknown-model", 404, failure.getMessage());
@@ -64,6 +74,9 @@ public record Failure(ErrorTier tier, String rule, int status, String detail) {
 	private static String capacityRule(BatchingException failure) {
 		if (failure instanceof BatchingException.QueueFull) {
 			return "queue-full";
+		}
+		if (failure instanceof BatchingException.Overloaded) {
+			return OVERLOADED;
 		}
 		if (failure instanceof BatchingException.DeadlineExceeded) {
 			return "deadline-exceeded";

@@ -52,6 +52,8 @@ public class InferenceService {
 
 	private final TextExecution execution;
 
+	private final RequestOutcomes outcomes;
+
 	/**
 	 * @param tensorRunners where raw-tensor requests (not batched) run
 	 * @param defaultTimeout a text request's deadline unless it names its own
@@ -69,15 +71,21 @@ public class InferenceService {
 		ModelBreakers modelBreakers = new ModelBreakers(breakers);
 		registry.onRetired(modelBreakers::forget);
 		this.execution = new TextExecution(registry, defaultTimeout, modelBreakers, fallbacks, meters);
+		this.outcomes = new RequestOutcomes(meters, registry::contains);
 	}
 
 	/**
 	 * Predicts for each text. Admission never blocks: a client over its rate limit or a
 	 * full queue fails at once. Cancelling the returned Mono (the client went away) drops
-	 * the texts that have not started.
+	 * the texts that have not started; it is counted as cancelled, not as an error.
 	 * @param version a specific version (no fallback), or null for the serving one
 	 */
 	public Mono<TextResult> predictText(String model, Long version, List<String> texts, RequestOptions options) {
+		return this.outcomes.count(model, textPipeline(model, version, texts, options),
+				(result) -> result.degradation() != null);
+	}
+
+	private Mono<TextResult> textPipeline(String model, Long version, List<String> texts, RequestOptions options) {
 		return Mono.defer(() -> {
 			RequestContext context = new RequestContext(model, version, options.client(), options.traceId());
 			AtomicReference<List<String>> sent = new AtomicReference<>(List.of());
@@ -89,8 +97,9 @@ public class InferenceService {
 					return input.texts();
 				}));
 			})
-				.flatMap((prepared) -> this.rateLimiters.limit(model, options.client(), Mono.defer(() -> this.execution
-					.execute(model, version, prepared, options, validator.limits().maxUnknownTokenRatio()))));
+				.flatMap((prepared) -> this.rateLimiters.limit(model, options.client(), options.quota(),
+						Mono.defer(() -> this.execution.execute(model, version, prepared, options,
+								validator.limits().maxUnknownTokenRatio()))));
 			return pipeline
 				.flatMap((result) -> this.plugins
 					.after(context,
@@ -135,7 +144,13 @@ public class InferenceService {
 				validator.checkRows(input.shape()[0]);
 			}
 		}
-		return this.rateLimiters.limit(model, options.client(), onRunner(model, version, (leased) -> {
+		return this.outcomes.count(model, tensorPipeline(model, version, signatureKey, inputs, outputs, options),
+				(result) -> false);
+	}
+
+	private Mono<TensorResult> tensorPipeline(String model, Long version, String signatureKey,
+			Map<String, HostTensor> inputs, List<String> outputs, RequestOptions options) {
+		return this.rateLimiters.limit(model, options.client(), options.quota(), onRunner(model, version, (leased) -> {
 			SignatureSpec signature = leased.signature(signatureKey);
 			if (signature == null) {
 				throw new InvalidInputException("unknown-signature", "Model '" + model + "' has no signature '"

@@ -26,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.exceptions.TFResourceExhaustedException;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
 
 /**
  * Runs validated texts on a model: preprocess operators, tokenization, the version's
@@ -138,7 +139,7 @@ final class TextExecution {
 				.encodeEach(prepared, maxUnknownTokenRatio)
 				.stream()
 				.map((tokens) -> new BatchTask<TokenSequence, float[]>(tokens, tokens.length(), deadline,
-						options.priority()))
+						options.priority(), options.client()))
 				.toList();
 			leased.queue().submit(tasks);
 		}
@@ -156,8 +157,16 @@ final class TextExecution {
 							ex))
 			.then(Mono.fromCallable(() -> textResult(leased, tasks)))
 			.doOnError((ex) -> tasks.forEach(BatchTask::cancel))
-			.doOnCancel(() -> tasks.forEach(BatchTask::cancel))
-			.doFinally((signal) -> leased.release());
+			.doFinally((signal) -> {
+				// A client that went away: its texts leave the queue. Cancelled only
+				// after
+				// the future's subscriber is gone, so the cancellation is no failure of
+				// the model (no breaker count, no fallback, no dropped error).
+				if (signal == SignalType.CANCEL) {
+					tasks.forEach(BatchTask::cancel);
+				}
+				leased.release();
+			});
 	}
 
 	/**

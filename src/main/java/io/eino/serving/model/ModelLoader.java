@@ -249,11 +249,13 @@ public final class ModelLoader {
 			allowed.add(descriptor.maxTokens());
 			lengths = List.copyOf(allowed);
 		}
+		EinoProperties.Admission admission = this.properties.admission();
 		if (!batching.enabled()) {
-			return new BatchingOptions(1, Duration.ZERO, batching.queueCapacity(), lengths);
+			return new BatchingOptions(1, Duration.ZERO, batching.queueCapacity(), lengths, admission.maxQueueTime(),
+					admission.priorityLead());
 		}
-		return new BatchingOptions(batching.maxBatchSize(), batching.maxQueueDelay(), batching.queueCapacity(),
-				lengths);
+		return new BatchingOptions(batching.maxBatchSize(), batching.maxQueueDelay(), batching.queueCapacity(), lengths,
+				admission.maxQueueTime(), admission.priorityLead());
 	}
 
 	/**

@@ -2,7 +2,6 @@ package io.eino.serving.runtime;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -30,10 +29,6 @@ public final class BatchMetrics {
 	private final Timer compute;
 
 	private final Counter tokens;
-
-	private final LongAdder windowWaitNanos = new LongAdder();
-
-	private final LongAdder windowStarted = new LongAdder();
 
 	public BatchMetrics(MeterRegistry registry, String model, long version) {
 		Tags tags = Tags.of("model", model, "version", Long.toString(version));
@@ -70,18 +65,6 @@ public final class BatchMetrics {
 
 	void queued(long waitNanos) {
 		this.queueWait.record(waitNanos, TimeUnit.NANOSECONDS);
-		this.windowWaitNanos.add(waitNanos);
-		this.windowStarted.increment();
-	}
-
-	/**
-	 * The mean queue wait of the texts that started since the last call, NaN if none did;
-	 * starts a new window. For one reader (the adaptive rate limit).
-	 */
-	public double takeMeanQueueWaitNanos() {
-		long started = this.windowStarted.sumThenReset();
-		long waited = this.windowWaitNanos.sumThenReset();
-		return (started == 0) ? Double.NaN : (double) waited / started;
 	}
 
 	void ran(int rows, int paddedLength, long realTokens, long computeNanos) {

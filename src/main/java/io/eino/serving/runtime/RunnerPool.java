@@ -79,6 +79,11 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 	}
 
 	@Override
+	public int parallelism() {
+		return this.runners.size();
+	}
+
+	@Override
 	public boolean hasCapacity() {
 		for (Runner runner : this.runners) {
 			if (runner.outstanding.get() == 0) {
@@ -131,6 +136,7 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 
 	private void run(Runner runner, Batch<TokenSequence, float[]> batch) {
 		long started = this.clock.getAsLong();
+		int rowsRun = 0;
 		try {
 			List<BatchTask<TokenSequence, float[]>> live = new ArrayList<>(batch.size());
 			for (BatchTask<TokenSequence, float[]> task : batch.tasks()) {
@@ -143,6 +149,7 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 				return;
 			}
 			List<TokenSequence> rows = live.stream().map(BatchTask::input).toList();
+			rowsRun = rows.size();
 			float[] values = runner.run(rows, batch.paddedLength());
 			int width = values.length / rows.size();
 			for (int i = 0; i < live.size(); i++) {
@@ -155,7 +162,9 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 			batch.fail(ex);
 		}
 		finally {
-			runner.busyNanos.addAndGet(this.clock.getAsLong() - started);
+			long elapsed = this.clock.getAsLong() - started;
+			batch.finished(rowsRun, elapsed);
+			runner.busyNanos.addAndGet(elapsed);
 			runner.outstanding.decrementAndGet();
 			this.wakeUp.run();
 		}

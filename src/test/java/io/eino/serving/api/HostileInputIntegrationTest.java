@@ -205,7 +205,6 @@ class HostileInputIntegrationTest {
 				text("mostly unknown tokens", "great " + emoji + " \uD83D\uDE01 \uD83D\uDE02", 422, "unknown-tokens"),
 				// Headers, media type, model
 				header("timeout not a number", ApiHeaders.TIMEOUT_MILLIS, "soon", "invalid-header"),
-				header("priority out of range", ApiHeaders.PRIORITY, "99", "invalid-header"),
 				Arguments.of("plain text body",
 						new Hostile(V1, MediaType.TEXT_PLAIN, "great film".getBytes(StandardCharsets.UTF_8), List.of()),
 						415, "unsupported-media-type"),

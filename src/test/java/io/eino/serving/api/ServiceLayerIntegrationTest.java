@@ -93,7 +93,16 @@ class ServiceLayerIntegrationTest {
 		registry.add("eino.plugins.audit.enabled", () -> "true");
 		registry.add("eino.plugins.audit.include-text", () -> "true");
 		registry.add("eino.plugins.pii-masking.enabled", () -> "true");
-		registry.add("eino.rate-limit.adaptive.enabled", () -> "false");
+		// Each client is its own API key (its secret is its name), so each has its own
+		// quota.
+		List<String> keys = new java.util.ArrayList<>(
+				List.of("alice", "bob", "carol", "breaker-pinned", "breaker-last"));
+		for (int i = 0; i < 6; i++) {
+			keys.add("breaker-" + i);
+		}
+		for (String key : keys) {
+			registry.add("eino.security.api-keys." + key + ".secret-sha256", () -> TestModels.sha256(key));
+		}
 		registry.add("resilience4j.ratelimiter.instances.guarded.limit-for-period", () -> "3");
 		registry.add("resilience4j.ratelimiter.instances.guarded.limit-refresh-period", () -> "1h");
 		registry.add("resilience4j.circuitbreaker.instances.guarded.sliding-window-size", () -> "3");

@@ -1,0 +1,35 @@
+package io.eino.serving.server;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.OperatingSystemMXBean;
+import java.time.Duration;
+
+import com.sun.management.UnixOperatingSystemMXBean;
+import reactor.netty.http.server.HttpServer;
+
+/**
+ * Applies {@link ServerLimits} to a Reactor Netty server: idle timeout, body (request)
+ * timeout, header timeout ({@link HeaderReadTimeout}) and the connection limit, above
+ * which Reactor Netty closes connections as they are accepted.
+ */
+final class ConnectionSettings {
+
+	private ConnectionSettings() {
+	}
+
+	static HttpServer apply(HttpServer server, ServerLimits limits, int maxConnections) {
+		Duration headerTimeout = limits.headerReadTimeout();
+		HttpServer configured = server.idleTimeout(limits.idleTimeout())
+			.requestTimeout(limits.bodyReadTimeout())
+			.maxConnections(maxConnections);
+		return configured
+			.doOnConnection((connection) -> HeaderReadTimeout.install(connection.channel(), headerTimeout));
+	}
+
+	/** The process's file-descriptor limit, or -1 where the platform does not say. */
+	static long descriptorLimit() {
+		OperatingSystemMXBean system = ManagementFactory.getOperatingSystemMXBean();
+		return (system instanceof UnixOperatingSystemMXBean unix) ? unix.getMaxFileDescriptorCount() : -1;
+	}
+
+}

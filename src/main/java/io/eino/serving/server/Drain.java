@@ -1,0 +1,83 @@
+package io.eino.serving.server;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.boot.availability.ApplicationAvailability;
+import org.springframework.boot.availability.ReadinessState;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * The first step of shutdown (docs/traffic.md, "Shutdown"). Spring Boot turns readiness
+ * to refusing traffic as the context starts closing; this lifecycle stops first of all
+ * (the highest phase) and holds the shutdown for {@code eino.shutdown.drain-delay} while
+ * the service keeps serving, every response asking its client to close the connection
+ * ({@link ConnectionCloseFilter}). Only then does the web server's graceful shutdown
+ * close the listener and wait for the requests in flight. The management port answers all
+ * the while (it stops after the public port).
+ */
+public final class Drain implements SmartLifecycle {
+
+	private static final Logger logger = LoggerFactory.getLogger(Drain.class);
+
+	private final Duration delay;
+
+	private final ApplicationAvailability availability;
+
+	private volatile boolean running;
+
+	private volatile boolean draining;
+
+	Drain(Duration delay, ApplicationAvailability availability) {
+		this.delay = delay;
+		this.availability = availability;
+	}
+
+	/**
+	 * Whether the service should take new traffic: false while draining, or once anything
+	 * turned readiness to refusing.
+	 */
+	public boolean acceptsTraffic() {
+		return !this.draining && this.availability.getReadinessState() == ReadinessState.ACCEPTING_TRAFFIC;
+	}
+
+	/** Whether shutdown has begun: responses close their connections. */
+	public boolean isDraining() {
+		return this.draining;
+	}
+
+	@Override
+	public void start() {
+		this.running = true;
+	}
+
+	@Override
+	public void stop() {
+		stop(() -> {
+		});
+	}
+
+	@Override
+	public void stop(Runnable callback) {
+		this.draining = true;
+		this.running = false;
+		logger.info("Shutting down: readiness is down, draining for {} before the listener closes", this.delay);
+		CompletableFuture.delayedExecutor(this.delay.toNanos(), TimeUnit.NANOSECONDS).execute(callback);
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	/** Stops before everything else, the web server's graceful shutdown included. */
+	@Override
+	public int getPhase() {
+		return Integer.MAX_VALUE;
+	}
+
+}

@@ -1,0 +1,58 @@
+package io.eino.serving.server;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.boot.availability.ApplicationAvailability;
+import org.springframework.boot.reactor.netty.NettyReactiveWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The public port's connection limits, the drain on shutdown and the filter that closes
+ * connections when it must. The management port's limits are in
+ * {@link ManagementServerConfiguration}.
+ */
+@Configuration(proxyBeanMethods = false)
+class ServerConfiguration {
+
+	private static final Logger logger = LoggerFactory.getLogger(ServerConfiguration.class);
+
+	/** Below this file-descriptor limit a warning is logged at start. */
+	static final long LOW_DESCRIPTOR_LIMIT = 4096;
+
+	@Bean
+	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> publicConnectionLimits(ServerLimits limits) {
+		long descriptors = ConnectionSettings.descriptorLimit();
+		int maxConnections = limits.effectiveMaxConnections(descriptors);
+		if (descriptors > 0 && descriptors < LOW_DESCRIPTOR_LIMIT) {
+			logger.warn("The file-descriptor limit is low ({}): raise it (ulimit -n) so that connections, models and "
+					+ "logs do not run out of descriptors", descriptors);
+		}
+		if (descriptors > 0 && maxConnections > descriptors - ServerLimits.RESERVED_DESCRIPTORS) {
+			logger.warn(
+					"eino.server.max-connections is {} but the file-descriptor limit is {}: idle connections "
+							+ "could exhaust the descriptors before the limit refuses them",
+					maxConnections, descriptors);
+		}
+		logger.info(
+				"Public port: at most {} connections (file-descriptor limit {}), header timeout {}, body timeout "
+						+ "{}, idle timeout {}",
+				maxConnections, descriptors, limits.headerReadTimeout(), limits.bodyReadTimeout(),
+				limits.idleTimeout());
+		return (factory) -> factory
+			.addServerCustomizers((server) -> ConnectionSettings.apply(server, limits, maxConnections));
+	}
+
+	@Bean
+	Drain drain(ShutdownSettings settings, ApplicationAvailability availability) {
+		return new Drain(settings.drainDelay(), availability);
+	}
+
+	@Bean
+	ConnectionCloseFilter connectionCloseFilter(Drain drain) {
+		return new ConnectionCloseFilter(drain);
+	}
+
+}

@@ -1,0 +1,51 @@
+package io.eino.serving.server;
+
+import java.time.Duration;
+
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Connection limits of both ports (docs/traffic.md, "Connections"):
+ * {@code eino.server.*}.
+ *
+ * @param headerReadTimeout a request whose first byte arrived must have all its headers
+ * within this; otherwise 408 and the connection is closed
+ * @param bodyReadTimeout a request's body must have arrived whole within this after its
+ * headers; otherwise 408 and the connection is closed
+ * @param idleTimeout a connection with no request in progress is closed after this
+ * @param maxConnections connections the public port holds at once; more are closed as
+ * they are accepted (0 = from the file-descriptor limit: that limit less 1024, at most
+ * 10,000)
+ * @param managementMaxConnections connections the management port holds at once
+ */
+@Validated
+@ConfigurationProperties("eino.server")
+public record ServerLimits(@NotNull @DefaultValue("10s") Duration headerReadTimeout,
+		@NotNull @DefaultValue("30s") Duration bodyReadTimeout, @NotNull @DefaultValue("60s") Duration idleTimeout,
+		@Min(0) @DefaultValue("0") int maxConnections, @Min(1) @DefaultValue("256") int managementMaxConnections) {
+
+	/**
+	 * Descriptors kept for everything but public connections when sizing from the limit.
+	 */
+	static final int RESERVED_DESCRIPTORS = 1024;
+
+	/** The most public connections sized from the limit. */
+	static final int MAX_AUTOMATIC_CONNECTIONS = 10_000;
+
+	/** The public connection limit, with {@code 0} resolved against the given limit. */
+	int effectiveMaxConnections(long descriptorLimit) {
+		if (this.maxConnections > 0) {
+			return this.maxConnections;
+		}
+		if (descriptorLimit <= 0) {
+			return MAX_AUTOMATIC_CONNECTIONS;
+		}
+		return (int) Math.max(64, Math.min(MAX_AUTOMATIC_CONNECTIONS, descriptorLimit - RESERVED_DESCRIPTORS));
+	}
+
+}
