@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 
 import io.eino.serving.validation.InputRule;
 import io.eino.serving.validation.InvalidInputException;
+import io.netty.channel.ChannelException;
 import reactor.core.publisher.Mono;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadConstraints;
@@ -63,6 +64,11 @@ final class RequestBodies {
 		}
 		return DataBufferUtils.join(request.getBody(), (int) Math.min(Integer.MAX_VALUE, maxBytes))
 			.onErrorMap(DataBufferLimitException.class, (ex) -> tooLarge("more than " + maxBytes + " bytes", maxBytes))
+			// Reactor Netty's request timeout (package-private, a ChannelException) ends
+			// the body.
+			.onErrorMap(ChannelException.class,
+					(ex) -> new InvalidInputException(InputRule.BODY_TIMEOUT,
+							"The request body did not arrive whole in time (eino.server.body-read-timeout)"))
 			.map(RequestBodies::bytes)
 			.switchIfEmpty(Mono.error(() -> new InvalidInputException(InputRule.MALFORMED_JSON,
 					"The request body is empty; send a JSON object")))

@@ -40,6 +40,7 @@ public record Failure(ErrorTier tier, String rule, int status, String detail) {
 				case MALFORMED -> 400;
 				case TOO_LARGE -> 413;
 				case UNPROCESSABLE -> 422;
+				case TOO_SLOW -> 408;
 			};
 			return new Failure(ErrorTier.INPUT, invalid.rule(), status, invalid.getMessage());
 		}

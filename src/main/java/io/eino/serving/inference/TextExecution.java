@@ -147,15 +147,20 @@ final class TextExecution {
 			leased.release();
 			return Mono.error(ex);
 		}
-		CompletableFuture<?>[] results = tasks.stream().map(BatchTask::result).toArray(CompletableFuture[]::new);
-		return Mono.fromFuture(CompletableFuture.allOf(results), true)
+		// Waits on each task's outcome, not on its result: a task cancelled because the
+		// client went away settles normally, so nothing fails (or is dropped as an error)
+		// after the subscriber is gone.
+		CompletableFuture<?>[] settled = tasks.stream()
+			.map((task) -> task.result().handle((value, failure) -> failure))
+			.toArray(CompletableFuture[]::new);
+		return Mono.fromFuture(CompletableFuture.allOf(settled), true)
+			.then(Mono.fromCallable(() -> textResult(leased, tasks)))
 			.onErrorMap(CompletionException.class, (ex) -> (ex.getCause() != null) ? ex.getCause() : ex)
 			.onErrorMap(TextExecution::runFailure,
 					(ex) -> new ModelFailureException(ModelFailureException.EXECUTION,
 							"Model '" + model + "' version " + version + " failed to run the batch: "
 									+ InferenceService.firstLine(ex.getMessage()),
 							ex))
-			.then(Mono.fromCallable(() -> textResult(leased, tasks)))
 			.doOnError((ex) -> tasks.forEach(BatchTask::cancel))
 			.doFinally((signal) -> {
 				// A client that went away: its texts leave the queue. Cancelled only
@@ -176,7 +181,7 @@ final class TextExecution {
 	 */
 	private static boolean runFailure(Throwable failure) {
 		return failure instanceof RuntimeException && !(failure instanceof BatchingException)
-				&& !(failure instanceof TFResourceExhaustedException);
+				&& !(failure instanceof ModelFailureException) && !(failure instanceof TFResourceExhaustedException);
 	}
 
 	private static TextResult textResult(ModelVersion version, List<BatchTask<TokenSequence, float[]>> tasks) {

@@ -23,7 +23,7 @@ final class ConnectionSettings {
 			.requestTimeout(limits.bodyReadTimeout())
 			.maxConnections(maxConnections);
 		return configured
-			.doOnConnection((connection) -> HeaderReadTimeout.install(connection.channel(), headerTimeout));
+			.doOnChannelInit((observer, channel, remoteAddress) -> HeaderReadTimeout.install(channel, headerTimeout));
 	}
 
 	/** The process's file-descriptor limit, or -1 where the platform does not say. */

@@ -35,6 +35,10 @@ final class HeaderReadTimeout {
 			+ "Content-Length: 0\r\nConnection: close\r\n\r\n")
 		.getBytes(StandardCharsets.US_ASCII);
 
+	private static final String BYTES = "eino.headerReadTimeout.bytes";
+
+	private static final String REQUESTS = "eino.headerReadTimeout.requests";
+
 	private enum State {
 
 		/** Between requests: the idle timeout applies. */
@@ -57,17 +61,17 @@ final class HeaderReadTimeout {
 	}
 
 	/**
-	 * Adds the handlers around the connection's HTTP/1.1 codec; does nothing where there
-	 * is none (the timeout is zero, or another protocol).
+	 * Adds the handlers around a new connection's HTTP/1.1 codec, once; does nothing
+	 * where there is no such codec (the timeout is zero, or another protocol).
 	 */
 	static void install(Channel channel, Duration timeout) {
 		ChannelPipeline pipeline = channel.pipeline();
-		if (timeout.isZero() || pipeline.get(NettyPipeline.HttpCodec) == null) {
+		if (timeout.isZero() || pipeline.get(NettyPipeline.HttpCodec) == null || pipeline.get(BYTES) != null) {
 			return;
 		}
 		HeaderReadTimeout shared = new HeaderReadTimeout(timeout);
-		pipeline.addBefore(NettyPipeline.HttpCodec, "eino.headerReadTimeout.bytes", shared.new Bytes());
-		pipeline.addAfter(NettyPipeline.HttpCodec, "eino.headerReadTimeout.requests", shared.new Requests());
+		pipeline.addBefore(NettyPipeline.HttpCodec, BYTES, shared.new Bytes());
+		pipeline.addAfter(NettyPipeline.HttpCodec, REQUESTS, shared.new Requests());
 	}
 
 	private void disarm() {

@@ -12,6 +12,9 @@ public enum InputRule {
 	/** The body is larger than {@code max-body-size}. */
 	BODY_SIZE("body-size", Kind.TOO_LARGE),
 
+	/** The body did not arrive whole within {@code eino.server.body-read-timeout}. */
+	BODY_TIMEOUT("body-timeout", Kind.TOO_SLOW),
+
 	/** The body is not valid UTF-8. */
 	MALFORMED_UTF8("malformed-utf8", Kind.MALFORMED),
 

@@ -16,7 +16,10 @@ public class InvalidInputException extends RuntimeException {
 		TOO_LARGE,
 
 		/** It is well-formed but its content is refused (422). */
-		UNPROCESSABLE
+		UNPROCESSABLE,
+
+		/** It did not arrive in time (408). */
+		TOO_SLOW
 
 	}
 

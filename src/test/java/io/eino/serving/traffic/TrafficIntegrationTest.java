@@ -1,0 +1,550 @@
+package io.eino.serving.traffic;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.eino.serving.EinoServingApplication;
+import io.eino.serving.TestModels;
+import io.eino.serving.error.ErrorMetrics;
+import io.eino.serving.error.ErrorTier;
+import io.eino.serving.repository.DefaultModel;
+import io.eino.serving.repository.ModelDescriptor;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient.ResponseReceiver;
+
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The service under real traffic, over loopback to the real model: client identity
+ * through trusted and untrusted proxies, API keys and trusted priorities, admission that
+ * serves a light client while another floods, connection limits and timeouts, client
+ * disconnects, and last the drain on shutdown (the context closed as the SIGTERM hook
+ * closes it). Timeouts are set short here so that the test is quick; docs/traffic.md
+ * gives the defaults and the load runs measure them.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TrafficIntegrationTest {
+
+	private static final String TRUSTED_PROXY = "127.0.0.2";
+
+	private static final Duration DRAIN_DELAY = Duration.ofSeconds(1);
+
+	private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(2);
+
+	private static final int MAX_CONNECTIONS = 100;
+
+	private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+	private static ConfigurableApplicationContext context;
+
+	private static int port;
+
+	private static int managementPort;
+
+	@BeforeAll
+	static void start() throws Exception {
+		Path repository = TestModels.repository();
+		TestModels.linkVersion(repository.resolve("sentiment/" + DefaultModel.VERSION), repository.resolve("quota/1"));
+		Files.copy(repository.resolve("sentiment").resolve(ModelDescriptor.FILE_NAME),
+				repository.resolve("quota").resolve(ModelDescriptor.FILE_NAME), StandardCopyOption.REPLACE_EXISTING);
+		Map<String, String> properties = Map.ofEntries(Map.entry("server.port", "0"),
+				Map.entry("management.server.port", "0"), Map.entry("eino.repository.path", repository.toString()),
+				Map.entry("eino.runtime.precision", "fp32"), Map.entry("eino.models.quota.enabled", "true"),
+				Map.entry("eino.clients.trusted-proxies", TRUSTED_PROXY + "/32"),
+				Map.entry("eino.security.api-keys.trusted.secret-sha256", TestModels.sha256("trusted-secret")),
+				Map.entry("eino.security.api-keys.trusted.max-priority", "5"),
+				Map.entry("eino.security.api-keys.small.secret-sha256", TestModels.sha256("small-secret")),
+				Map.entry("eino.security.api-keys.small.rate-limit", "2"),
+				Map.entry("resilience4j.ratelimiter.instances.quota.limit-for-period", "5"),
+				Map.entry("resilience4j.ratelimiter.instances.quota.limit-refresh-period", "1h"),
+				Map.entry("eino.server.header-read-timeout", "1s"), Map.entry("eino.server.body-read-timeout", "1s"),
+				Map.entry("eino.server.idle-timeout", IDLE_TIMEOUT.toMillis() + "ms"),
+				Map.entry("eino.server.max-connections", Integer.toString(MAX_CONNECTIONS)),
+				Map.entry("eino.shutdown.drain-delay", DRAIN_DELAY.toMillis() + "ms"));
+		// As command-line arguments, which win over application.yaml.
+		context = new SpringApplicationBuilder(EinoServingApplication.class).run(properties.entrySet()
+			.stream()
+			.map((entry) -> "--" + entry.getKey() + "=" + entry.getValue())
+			.toArray(String[]::new));
+		port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+		managementPort = Integer.parseInt(context.getEnvironment().getProperty("local.management.port"));
+		// Models load after the start: wait until both serve.
+		long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+		while (System.nanoTime() < deadline && readiness().statusCode() != 200) {
+			Thread.sleep(200);
+		}
+		assertThat(readiness().statusCode()).isEqualTo(200);
+	}
+
+	private static HttpResponse<String> readiness() throws IOException, InterruptedException {
+		return HTTP.send(
+				HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/actuator/health/readiness"))
+					.timeout(Duration.ofSeconds(5))
+					.build(),
+				HttpResponse.BodyHandlers.ofString());
+	}
+
+	@AfterAll
+	static void stop() {
+		if (context != null) {
+			context.close();
+		}
+	}
+
+	private static String body(String... texts) {
+		StringBuilder json = new StringBuilder("{\"instances\": [");
+		for (int i = 0; i < texts.length; i++) {
+			json.append((i > 0) ? ", " : "").append('"').append(texts[i]).append('"');
+		}
+		return json.append("]}").toString();
+	}
+
+	private static HttpResponse<String> predict(String model, Map<String, String> headers, String body)
+			throws IOException, InterruptedException {
+		HttpRequest.Builder request = HttpRequest
+			.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/models/" + model + ":predict"))
+			.timeout(Duration.ofSeconds(30))
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(body));
+		headers.forEach(request::header);
+		return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	/**
+	 * Status codes of predictions sent from {@code localAddress}, one per forwarded hop.
+	 */
+	private static List<Integer> forwardedFrom(String localAddress, int clients) {
+		reactor.netty.http.client.HttpClient client = reactor.netty.http.client.HttpClient.create()
+			.bindAddress(() -> new InetSocketAddress(localAddress, 0))
+			.baseUrl("http://127.0.0.1:" + port);
+		return Flux.range(0, clients).concatMap((i) -> {
+			ResponseReceiver<?> receiver = client
+				.headers((headers) -> headers.set("Content-Type", "application/json")
+					.set("X-Forwarded-For", "6.6.6.6, 198.51.100." + (i + 1)))
+				.post()
+				.uri("/v1/models/quota:predict")
+				.send(reactor.netty.ByteBufFlux.fromString(Mono.just(body("A fine film"))));
+			return receiver.responseSingle((response, content) -> content.then(Mono.just(response.status().code())));
+		}).collectList().block(Duration.ofSeconds(60));
+	}
+
+	@Test
+	@Order(1)
+	void forwardedAddressesCountAsClientsOnlyThroughATrustedProxy() {
+		// The model's quota is 5 an hour per client: 20 distinct clients all pass.
+		assertThat(forwardedFrom(TRUSTED_PROXY, 20)).hasSize(20).containsOnly(200);
+		// From an untrusted peer the headers mean nothing: one client, 5 pass.
+		List<Integer> untrusted = forwardedFrom("127.0.0.1", 20);
+		assertThat(untrusted.stream().filter((status) -> status == 200)).hasSize(5);
+		assertThat(untrusted.stream().filter((status) -> status == 429)).hasSize(15);
+	}
+
+	@Test
+	@Order(2)
+	void apiKeysAreIdentitiesWithTheirOwnQuotaAndUnknownKeysAreRefused() throws Exception {
+		HttpResponse<String> unknown = predict("quota", Map.of("X-Api-Key", "guessed"), body("A fine film"));
+		assertThat(unknown.statusCode()).isEqualTo(401);
+		assertThat(unknown.headers().firstValue("WWW-Authenticate"))
+			.hasValueSatisfying((value) -> assertThat(value).startsWith("ApiKey"));
+		assertThat(unknown.body()).contains("urn:eino:problem:unknown-api-key").doesNotContain("guessed");
+		for (int i = 0; i < 2; i++) {
+			assertThat(predict("quota", Map.of("X-Api-Key", "small-secret"), body("A fine film")).statusCode())
+				.isEqualTo(200);
+		}
+		HttpResponse<String> limited = predict("quota", Map.of("X-Api-Key", "small-secret"), body("A fine film"));
+		assertThat(limited.statusCode()).isEqualTo(429);
+		assertThat(limited.headers().firstValue("RateLimit-Limit")).hasValue("2");
+		assertThat(context.getBean(MeterRegistry.class).getMeters())
+			.allSatisfy((meter) -> assertThat(meter.getId().toString()).doesNotContain("small-secret"));
+	}
+
+	@Test
+	@Order(3)
+	void priorityIsHonouredOnlyForKeysGrantedItAndOnlyInTheirRange() throws Exception {
+		assertThat(predict("sentiment", Map.of("Eino-Priority", "99"), body("A fine film")).statusCode())
+			.as("anonymous: the header is ignored")
+			.isEqualTo(200);
+		assertThat(
+				predict("sentiment", Map.of("Eino-Priority", "5", "X-Api-Key", "trusted-secret"), body("A fine film"))
+					.statusCode())
+			.isEqualTo(200);
+		HttpResponse<String> outside = predict("sentiment", Map.of("Eino-Priority", "7", "X-Api-Key", "trusted-secret"),
+				body("A fine film"));
+		assertThat(outside.statusCode()).isEqualTo(400);
+		assertThat(outside.body()).contains("invalid-header").contains("0 to 5");
+	}
+
+	@Test
+	@Order(4)
+	void aLightClientIsServedWhileAnotherFloodsAndTheFloodIsToldWhenToComeBack() throws Exception {
+		String[] texts = new String[16];
+		for (int i = 0; i < texts.length; i++) {
+			texts[i] = "a long flood of text number " + i + " that keeps the model busy for a while, on and on";
+		}
+		String flood = body(texts);
+		AtomicBoolean flooding = new AtomicBoolean(true);
+		ConcurrentLinkedQueue<HttpResponse<String>> floodResponses = new ConcurrentLinkedQueue<>();
+		List<Thread> flooders = new ArrayList<>();
+		for (int i = 0; i < 48; i++) {
+			Thread thread = new Thread(() -> {
+				while (flooding.get()) {
+					try {
+						floodResponses.add(predict("sentiment", Map.of("X-Forwarded-For", "1.1.1.1"), flood));
+					}
+					catch (IOException | InterruptedException ex) {
+						return;
+					}
+				}
+			});
+			flooders.add(thread);
+		}
+		// The flood comes through the trusted proxy as one client; the light client is
+		// another address behind it.
+		reactor.netty.http.client.HttpClient viaProxy = reactor.netty.http.client.HttpClient.create()
+			.bindAddress(() -> new InetSocketAddress(TRUSTED_PROXY, 0))
+			.baseUrl("http://127.0.0.1:" + port);
+		flooders.forEach(Thread::start);
+		List<Long> lightMillis = new ArrayList<>();
+		int lightFailures = 0;
+		try {
+			Thread.sleep(1000);
+			for (int i = 0; i < 20; i++) {
+				long started = System.nanoTime();
+				Integer status = viaProxy
+					.headers((headers) -> headers.set("Content-Type", "application/json")
+						.set("X-Forwarded-For", "198.51.100.200"))
+					.post()
+					.uri("/v1/models/sentiment:predict")
+					.send(reactor.netty.ByteBufFlux.fromString(Mono.just(body("A fine film"))))
+					.responseSingle((response, content) -> content.then(Mono.just(response.status().code())))
+					.block(Duration.ofSeconds(30));
+				lightMillis.add((System.nanoTime() - started) / 1_000_000);
+				if (status == null || status != 200) {
+					lightFailures++;
+				}
+				Thread.sleep(100);
+			}
+		}
+		finally {
+			flooding.set(false);
+			for (Thread thread : flooders) {
+				thread.join(30_000);
+			}
+		}
+		assertThat(lightFailures).as("light client failures").isZero();
+		List<HttpResponse<String>> refused = floodResponses.stream()
+			.filter((response) -> response.statusCode() == 503)
+			.toList();
+		assertThat(refused).as("the flood is refused for time, not queued without bound").isNotEmpty();
+		assertThat(refused).allSatisfy((response) -> {
+			assertThat(response.body()).contains("urn:eino:problem:overloaded");
+			assertThat(response.headers().firstValue("Retry-After"))
+				.hasValueSatisfying((value) -> assertThat(Long.parseLong(value)).isPositive());
+		});
+		// Served, refused for time, or over its quota: never anything else.
+		assertThat(floodResponses)
+			.allSatisfy((response) -> assertThat(response.statusCode()).as(response.body()).isIn(200, 429, 503));
+	}
+
+	@Test
+	@Order(5)
+	void partialHeadersAndAStalledBodyAreCutOffAndAnUnreadBodyClosesTheConnection() throws Exception {
+		try (Socket socket = connect(port)) {
+			send(socket, "POST /v1/models/sentiment:predict HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+			long started = System.nanoTime();
+			String answer = readUntilClosed(socket, Duration.ofSeconds(10));
+			assertThat(answer).startsWith("HTTP/1.1 408");
+			assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+		}
+		try (Socket socket = connect(port)) {
+			send(socket, "POST /v1/models/sentiment:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+					+ "Content-Length: 500000\r\n\r\n{\"instances\": [\"a");
+			String answer = readUntilClosed(socket, Duration.ofSeconds(10));
+			assertThat(answer).startsWith("HTTP/1.1 408").contains("urn:eino:problem:body-timeout");
+		}
+		try (Socket socket = connect(port)) {
+			send(socket, "POST /v1/models/sentiment:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+					+ "Content-Length: 1000000000\r\n\r\n{\"instances\"");
+			String answer = readUntilClosed(socket, Duration.ofSeconds(10));
+			assertThat(answer).startsWith("HTTP/1.1 413").containsIgnoringCase("connection: close");
+		}
+		assertThat(context.getBean(ErrorMetrics.class).count(ErrorTier.SYSTEM, "internal-error")).isZero();
+	}
+
+	@Test
+	@Order(6)
+	void idleConnectionsBeyondTheLimitCannotTakeThePodDown() throws Exception {
+		List<Socket> idle = new ArrayList<>();
+		try {
+			for (int i = 0; i < 3 * MAX_CONNECTIONS; i++) {
+				idle.add(connect(port));
+			}
+			long opened = System.nanoTime();
+			// The management port answers at once.
+			long probeStarted = System.nanoTime();
+			HttpResponse<String> readiness = readiness();
+			assertThat(readiness.statusCode()).as(readiness.body()).isEqualTo(200);
+			assertThat(Duration.ofNanos(System.nanoTime() - probeStarted)).isLessThan(Duration.ofSeconds(1));
+			// Past the limit, connections were closed as they came; the rest go at the
+			// idle
+			// timeout, and predictions resume.
+			long closedAtOnce = idle.stream().filter(TrafficIntegrationTest::closedByPeer).count();
+			assertThat(closedAtOnce).isGreaterThanOrEqualTo(2L * MAX_CONNECTIONS - 5);
+			int status = 0;
+			while (status != 200 && System.nanoTime() - opened < IDLE_TIMEOUT.plusSeconds(5).toNanos()) {
+				try {
+					status = predict("sentiment", Map.of(), body("A fine film")).statusCode();
+				}
+				catch (IOException ex) {
+					Thread.sleep(100);
+				}
+			}
+			assertThat(status).isEqualTo(200);
+			assertThat(Duration.ofNanos(System.nanoTime() - opened)).isLessThan(IDLE_TIMEOUT.plusSeconds(3));
+		}
+		finally {
+			for (Socket socket : idle) {
+				socket.close();
+			}
+		}
+	}
+
+	@Test
+	@Order(7)
+	void clientsThatGoAwayMidRequestAreNoErrors(CapturedOutput output) throws Exception {
+		int before = output.getAll().length();
+		ErrorMetrics errors = context.getBean(ErrorMetrics.class);
+		double systemBefore = errors.count(ErrorTier.SYSTEM, "internal-error");
+		byte[] request = ("POST /v1/models/sentiment:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+				+ "Content-Length: %d\r\n\r\n%s")
+			.formatted(body("What a wonderful film", "awful", "fine", "so so").length(),
+					body("What a wonderful film", "awful", "fine", "so so"))
+			.getBytes(StandardCharsets.UTF_8);
+		List<Thread> clients = new ArrayList<>();
+		AtomicInteger sent = new AtomicInteger();
+		for (int c = 0; c < 10; c++) {
+			int offset = c;
+			Thread thread = new Thread(() -> {
+				for (int i = 0; i < 30; i++) {
+					try (Socket socket = connect(port)) {
+						socket.getOutputStream().write(request);
+						socket.getOutputStream().flush();
+						sent.incrementAndGet();
+						Thread.sleep((offset * 7 + i * 3) % 25);
+						socket.setSoLinger(true, 0);
+					}
+					catch (IOException | InterruptedException ex) {
+						return;
+					}
+				}
+			});
+			clients.add(thread);
+			thread.start();
+		}
+		for (Thread thread : clients) {
+			thread.join(60_000);
+		}
+		assertThat(sent).hasValue(300);
+		// The service goes on serving, and nobody was paged.
+		assertThat(predict("sentiment", Map.of(), body("A fine film")).statusCode()).isEqualTo(200);
+		Thread.sleep(500);
+		String logged = output.getAll().substring(before);
+		assertThat(logged.lines().filter((line) -> line.contains(" ERROR ")).toList()).isEmpty();
+		assertThat(logged).doesNotContain("\tat ");
+		assertThat(errors.count(ErrorTier.SYSTEM, "internal-error")).isEqualTo(systemBefore);
+		double cancelled = context.getBean(MeterRegistry.class)
+			.find("eino.requests")
+			.tags("model", "sentiment", "outcome", "cancelled")
+			.counters()
+			.stream()
+			.mapToDouble((counter) -> counter.count())
+			.sum();
+		assertThat(cancelled).isPositive();
+	}
+
+	@Test
+	@Order(8)
+	void aMalformedIndexRequestOnTheManagementPortIsTheClientsError() throws Exception {
+		HttpResponse<String> response = HTTP
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/v2/repository/index"))
+				.header("Content-Type", "application/json")
+				.POST(HttpRequest.BodyPublishers.ofString("[1, 2"))
+				.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(response.statusCode()).isEqualTo(400);
+		assertThat(response.body()).contains("urn:eino:problem:malformed-json").doesNotContain("Exception");
+	}
+
+	@Test
+	@Order(9)
+	void shutdownDrainsWithoutFailingARequest() throws Exception {
+		AtomicBoolean running = new AtomicBoolean(true);
+		AtomicInteger ok = new AtomicInteger();
+		AtomicInteger refusedConnections = new AtomicInteger();
+		ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+		AtomicInteger closes = new AtomicInteger();
+		List<Thread> clients = new ArrayList<>();
+		for (int i = 0; i < 32; i++) {
+			Thread thread = new Thread(() -> {
+				while (running.get()) {
+					try {
+						HttpResponse<String> response = predict("sentiment", Map.of(), body("A fine film"));
+						if (response.statusCode() == 200) {
+							ok.incrementAndGet();
+						}
+						else {
+							failures.add(response.statusCode() + " " + response.body());
+						}
+						if (response.headers().firstValue("Connection").orElse("").equalsIgnoreCase("close")) {
+							closes.incrementAndGet();
+						}
+					}
+					catch (ConnectException ex) {
+						// Nothing was sent: a load balancer tries another pod.
+						refusedConnections.incrementAndGet();
+						sleep(20);
+					}
+					catch (IOException | InterruptedException ex) {
+						failures.add(ex.toString());
+					}
+				}
+			});
+			clients.add(thread);
+			thread.start();
+		}
+		AtomicLong firstUnready = new AtomicLong();
+		AtomicLong listenerClosed = new AtomicLong();
+		Thread prober = new Thread(() -> {
+			while (listenerClosed.get() == 0) {
+				try (Socket socket = connect(port)) {
+					socket.setSoTimeout(2000);
+					send(socket, "GET /v2/health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+					String answer = readUntilClosed(socket, Duration.ofSeconds(2));
+					if (answer.startsWith("HTTP/1.1 503") && firstUnready.get() == 0) {
+						firstUnready.set(System.nanoTime());
+					}
+				}
+				catch (ConnectException ex) {
+					listenerClosed.set(System.nanoTime());
+				}
+				catch (IOException ex) {
+					// a probe cut by the closing listener: try again
+				}
+				sleep(10);
+			}
+		});
+		Thread.sleep(1500);
+		int okBeforeShutdown = ok.get();
+		prober.start();
+		CountDownLatch closed = new CountDownLatch(1);
+		long shutdownStarted = System.nanoTime();
+		new Thread(() -> {
+			context.close();
+			closed.countDown();
+		}).start();
+		assertThat(closed.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+		running.set(false);
+		for (Thread thread : clients) {
+			thread.join(30_000);
+		}
+		prober.join(10_000);
+		assertThat(okBeforeShutdown).isPositive();
+		assertThat(failures).as("requests that were sent and failed").isEmpty();
+		assertThat(closes).as("responses asking the client to close while draining").hasPositiveValue();
+		assertThat(firstUnready).hasPositiveValue();
+		assertThat(listenerClosed).hasPositiveValue();
+		assertThat(Duration.ofNanos(firstUnready.get() - shutdownStarted)).isLessThan(Duration.ofMillis(500));
+		assertThat(Duration.ofNanos(listenerClosed.get() - firstUnready.get()))
+			.as("readiness down before the listener closes")
+			.isGreaterThanOrEqualTo(DRAIN_DELAY.minusMillis(50));
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	private static Socket connect(int port) throws IOException {
+		Socket socket = new Socket();
+		socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+		return socket;
+	}
+
+	private static void send(Socket socket, String text) throws IOException {
+		OutputStream out = socket.getOutputStream();
+		out.write(text.getBytes(StandardCharsets.UTF_8));
+		out.flush();
+	}
+
+	/** Everything the server sends until it closes, or until {@code limit}. */
+	private static String readUntilClosed(Socket socket, Duration limit) throws IOException {
+		socket.setSoTimeout((int) limit.toMillis());
+		InputStream in = socket.getInputStream();
+		StringBuilder answer = new StringBuilder();
+		byte[] buffer = new byte[8192];
+		try {
+			for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
+				answer.append(new String(buffer, 0, read, StandardCharsets.UTF_8));
+			}
+		}
+		catch (SocketTimeoutException ex) {
+			answer.append("[still open]");
+		}
+		return answer.toString();
+	}
+
+	/** Whether the server closed an idle connection (end of stream within 20 ms). */
+	private static boolean closedByPeer(Socket socket) {
+		try {
+			socket.setSoTimeout(20);
+			return socket.getInputStream().read() < 0;
+		}
+		catch (SocketTimeoutException ex) {
+			return false;
+		}
+		catch (IOException ex) {
+			return true;
+		}
+	}
+
+}
