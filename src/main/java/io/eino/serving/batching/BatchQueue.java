@@ -60,7 +60,7 @@ public final class BatchQueue<I, O> {
 	/** Bounds of the correction of the cost model by measured runs. */
 	private static final double MIN_CALIBRATION = 0.25;
 
-	private static final double MAX_CALIBRATION = 8;
+	private static final double MAX_CALIBRATION = 4;
 
 	/** Weight of the latest run in the correction (exponential moving average). */
 	private static final double CALIBRATION_WEIGHT = 0.2;
@@ -268,6 +268,29 @@ public final class BatchQueue<I, O> {
 	/** Measured over predicted run time of recent batches (1 until a batch ran). */
 	public synchronized double calibration() {
 		return this.calibration;
+	}
+
+	/**
+	 * Refuses at once when even the smallest request of {@code flow} (one text at the
+	 * shortest allowed length) would be refused for time: the check a service can make
+	 * before it reads, parses and tokenizes a request. Never refuses what {@link #submit}
+	 * would admit.
+	 * @throws BatchingException.Overloaded if the flow's next request cannot be admitted
+	 */
+	public void checkDoor(String flow) {
+		if (this.options.maxQueueTime().isZero()) {
+			return;
+		}
+		BatchCostModel cost = this.costModel;
+		long smallest = Math.round(calibration() * (cost.overheadNanos() / this.options.maxBatchSize()
+				+ cost.nanosPerPaddedToken() * this.options.allowedLengths().get(0)));
+		Flow own = this.flows.get(flow);
+		long backlog = (own != null) ? own.backlog : 0;
+		long predicted = predictWait(own, backlog + smallest);
+		long limit = this.options.maxQueueTime().toNanos();
+		if (predicted > limit) {
+			throw overloaded(predicted, limit);
+		}
 	}
 
 	/**

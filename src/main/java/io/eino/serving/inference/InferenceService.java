@@ -117,6 +117,37 @@ public class InferenceService {
 		});
 	}
 
+	/**
+	 * Admission at the door, before a request is read: refuses at once when the model's
+	 * queue would refuse even the smallest request of this client, so that a flood costs
+	 * as little as possible. Does nothing for a model that does not serve (the request
+	 * itself will say why).
+	 * @param version a specific version, or null for the serving one
+	 * @throws io.eino.serving.batching.BatchingException.Overloaded to refuse
+	 */
+	public void checkDoor(String model, Long version, String client) {
+		if (!this.registry.isReady(model)) {
+			return;
+		}
+		ModelVersion leased;
+		try {
+			leased = this.registry.lease(model, version);
+		}
+		catch (RuntimeException ex) {
+			return;
+		}
+		try {
+			leased.queue().checkDoor(client);
+		}
+		catch (RuntimeException ex) {
+			this.outcomes.failed(model, ex);
+			throw ex;
+		}
+		finally {
+			leased.release();
+		}
+	}
+
 	private List<String> validate(String model, List<String> texts, TextValidator validator) {
 		if (!this.registry.contains(model)) {
 			throw new ModelNotFoundException("Model '" + model + "' is not served here");

@@ -35,6 +35,11 @@ final class RequestOutcomes {
 			.doOnCancel(() -> count(model, "cancelled", "none"));
 	}
 
+	/** A request refused before its pipeline started (at the door). */
+	void failed(String model, Throwable failure) {
+		count(model, "error", Failure.of(failure).tier().name().toLowerCase(Locale.ROOT));
+	}
+
 	private void count(String model, String outcome, String tier) {
 		Counter.builder("eino.requests")
 			.description("Inference requests by model, outcome and error tier")

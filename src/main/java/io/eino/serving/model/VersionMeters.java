@@ -1,6 +1,7 @@
 package io.eino.serving.model;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,14 +35,14 @@ final class VersionMeters {
 
 		private final Set<BatchQueue<?, ?>> queues;
 
-		private final Meter depth;
+		private final List<Meter> gauges;
 
 		private int references;
 
-		private Entry(BatchMetrics metrics, Set<BatchQueue<?, ?>> queues, Meter depth) {
+		private Entry(BatchMetrics metrics, Set<BatchQueue<?, ?>> queues, List<Meter> gauges) {
 			this.metrics = metrics;
 			this.queues = queues;
-			this.depth = depth;
+			this.gauges = gauges;
 		}
 
 	}
@@ -52,11 +53,22 @@ final class VersionMeters {
 		Entry entry = this.entries.get(key);
 		if (entry == null) {
 			Set<BatchQueue<?, ?>> queues = ConcurrentHashMap.newKeySet();
-			Gauge depth = Gauge.builder("eino.queue.depth", queues, VersionMeters::depth)
-				.description("Texts admitted and waiting for a batch")
-				.tags("model", model, "version", Long.toString(version))
-				.register(this.registry);
-			entry = new Entry(new BatchMetrics(this.registry, model, version), queues, depth);
+			String versionTag = Long.toString(version);
+			List<Meter> gauges = List.of(
+					Gauge.builder("eino.queue.depth", queues, VersionMeters::depth)
+						.description("Texts admitted and waiting for a batch")
+						.tags("model", model, "version", versionTag)
+						.register(this.registry),
+					Gauge.builder("eino.queue.predicted.wait", queues, VersionMeters::predictedWaitSeconds)
+						.description("Predicted wait of one text from a client with nothing queued (admission)")
+						.baseUnit("seconds")
+						.tags("model", model, "version", versionTag)
+						.register(this.registry),
+					Gauge.builder("eino.queue.calibration", queues, VersionMeters::calibration)
+						.description("Measured over predicted run time of recent batches")
+						.tags("model", model, "version", versionTag)
+						.register(this.registry));
+			entry = new Entry(new BatchMetrics(this.registry, model, version), queues, gauges);
 			this.entries.put(key, entry);
 		}
 		entry.references++;
@@ -67,10 +79,18 @@ final class VersionMeters {
 		return queues.stream().mapToInt(BatchQueue::depth).sum();
 	}
 
+	private static double predictedWaitSeconds(Set<BatchQueue<?, ?>> queues) {
+		return queues.stream().mapToDouble((queue) -> queue.predictedWait().toNanos() / 1e9).max().orElse(0);
+	}
+
+	private static double calibration(Set<BatchQueue<?, ?>> queues) {
+		return queues.stream().mapToDouble(BatchQueue::calibration).max().orElse(1);
+	}
+
 	private synchronized void release(String key, Entry entry) {
 		if (--entry.references == 0) {
 			this.entries.remove(key);
-			this.registry.remove(entry.depth);
+			entry.gauges.forEach(this.registry::remove);
 			entry.metrics.meters().forEach(this.registry::remove);
 		}
 	}

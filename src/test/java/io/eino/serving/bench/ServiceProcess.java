@@ -28,17 +28,29 @@ final class ServiceProcess implements AutoCloseable {
 		this.port = port;
 	}
 
-	/** Starts {@code jar} with {@code properties} and waits until it is ready. */
+	/**
+	 * Starts {@code jar} with {@code properties} (nothing else changed from the defaults)
+	 * and waits until it is ready.
+	 */
 	static ServiceProcess start(Path jar, Path log, int port, List<String> properties)
 			throws IOException, InterruptedException {
-		List<String> command = new ArrayList<>(
-				List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g", "-jar",
-						jar.toString(), "--server.port=" + port, "--server.address=127.0.0.1",
-						"--management.server.port=" + (port + 1), "--management.server.address=127.0.0.1",
-						// Every request comes from one loopback client: rate limits would
-						// turn
-						// saturation into 429s instead of measuring the engine.
-						"--eino.rate-limit.enabled=false"));
+		return start(jar, log, port, properties, 0);
+	}
+
+	/**
+	 * Starts {@code jar} as {@link #start(Path, Path, int, List)} does, under a
+	 * file-descriptor limit of its own when {@code descriptorLimit} is positive (set with
+	 * the shell's {@code ulimit}, so that a load driver may hold more than the service).
+	 */
+	static ServiceProcess start(Path jar, Path log, int port, List<String> properties, int descriptorLimit)
+			throws IOException, InterruptedException {
+		List<String> command = new ArrayList<>();
+		if (descriptorLimit > 0) {
+			command.addAll(List.of("bash", "-c", "ulimit -n " + descriptorLimit + " && exec \"$0\" \"$@\""));
+		}
+		command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g", "-jar",
+				jar.toString(), "--server.port=" + port, "--server.address=127.0.0.1",
+				"--management.server.port=" + (port + 1), "--management.server.address=127.0.0.1"));
 		properties.forEach((property) -> command.add("--" + property));
 		Files.createDirectories(log.getParent());
 		Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -95,6 +107,12 @@ final class ServiceProcess implements AutoCloseable {
 		}
 		close();
 		throw new IOException("The service was not ready within " + STARTUP_TIMEOUT + "; see " + log);
+	}
+
+	/** Sends SIGTERM and waits for the process to exit. */
+	void terminate() throws InterruptedException {
+		this.process.destroy();
+		this.process.waitFor(60, TimeUnit.SECONDS);
 	}
 
 	@Override

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The traffic runs (docs/traffic.md): overload, fairness, priorities, connection limits,
+# disconnects and shutdown, against the packaged service in its default configuration.
+#   bench/traffic.sh                     # 3 rounds of 15 s per scenario, then the connection runs
+#   bench/traffic.sh --rounds=5 --duration=20 --no-connections
+# Loopback only; bounded in time (about 10 minutes with the defaults). Results:
+# target/bench/traffic.md and traffic.json; service logs beside them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./mvnw -B -q -ntp -DskipTests package
+./mvnw -B -q -ntp dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench/classpath.txt
+java -Xmx3g -cp "target/test-classes:target/classes:$(cat target/bench/classpath.txt)" \
+  io.eino.serving.bench.TrafficLoad "$@"

@@ -1,0 +1,492 @@
+package io.eino.serving.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+
+import io.eino.serving.bench.LoadDriver.Answer;
+import io.eino.serving.bench.LoadDriver.Clients;
+import io.eino.serving.bench.LoadDriver.Summary;
+
+/**
+ * The traffic runs of docs/traffic.md ({@code bench/traffic.sh}): the packaged service in
+ * its default configuration ("guarded") beside the same service with admission and rate
+ * limits off ("reference", which only measures the capacity C), on loopback.
+ *
+ * <p>
+ * In rounds, C first (64 closed loops on the reference), then on the guarded service: one
+ * client at 64 connections; 64 clients (forwarded addresses, as behind a sidecar) at 4 ×
+ * C; that flood beside 8 light clients at 2 requests/s each; the flood again asking for
+ * priority 9 anonymously, then through a trusted API key. Ratios to the same round's C,
+ * medians over rounds. Then once: idle connections at 3 × the public connection limit,
+ * partial headers, 300 clients that go away mid-request, and SIGTERM under 32 clients.
+ * Writes {@code target/bench/traffic.md} and {@code traffic.json}.
+ */
+public final class TrafficLoad {
+
+	private static final String TRUSTED_KEY = "bench-trusted-key";
+
+	private static final int FLOOD_CLIENTS = 64;
+
+	private static final int LIGHT_CLIENTS = 8;
+
+	private static final double LIGHT_RATE = 2;
+
+	/** The file-descriptor limit of the services: this machine's default. */
+	private static final int DESCRIPTOR_LIMIT = 20_000;
+
+	private TrafficLoad() {
+	}
+
+	public static void main(String[] args) throws Exception {
+		int rounds = 3;
+		Duration duration = Duration.ofSeconds(15);
+		boolean connections = true;
+		for (String arg : args) {
+			if (arg.startsWith("--rounds=")) {
+				rounds = Integer.parseInt(arg.substring("--rounds=".length()));
+			}
+			else if (arg.startsWith("--duration=")) {
+				duration = Duration.ofSeconds(Long.parseLong(arg.substring("--duration=".length())));
+			}
+			else if (arg.equals("--no-connections")) {
+				connections = false;
+			}
+		}
+		Path out = Path.of("target", "bench");
+		Path jar = Path.of("target", "eino-serving.jar");
+		Path repository = out.resolve("repository").toAbsolutePath();
+		List<String> corpus = Files.readAllLines(Path.of("bench", "corpus.txt"))
+			.stream()
+			.flatMap((line) -> java.util.Arrays.stream(line.split("(?<=[.!?])\\s+")))
+			.filter((sentence) -> !sentence.isBlank())
+			.toList();
+		List<String> common = List.of("eino.repository.path=" + repository);
+		List<String> guardedProperties = new ArrayList<>(common);
+		// An API key is configuration a user adds; it changes no default.
+		guardedProperties.add("eino.security.api-keys.trusted.secret-sha256=" + sha256(TRUSTED_KEY));
+		guardedProperties.add("eino.security.api-keys.trusted.max-priority=9");
+		List<String> referenceProperties = new ArrayList<>(common);
+		referenceProperties.add("eino.admission.max-queue-time=0s");
+		referenceProperties.add("eino.rate-limit.enabled=false");
+		Map<String, List<Map<String, Double>>> rows = new LinkedHashMap<>();
+		StringBuilder report = new StringBuilder();
+		try (ServiceProcess reference = ServiceProcess.start(jar, out.resolve("traffic-reference.log"), 18090,
+				referenceProperties, DESCRIPTOR_LIMIT);
+				ServiceProcess guarded = ServiceProcess.start(jar, out.resolve("traffic-guarded.log"), 18080,
+						guardedProperties, DESCRIPTOR_LIMIT);
+				LoadDriver referenceLoad = new LoadDriver(reference.port(), corpus);
+				LoadDriver load = new LoadDriver(guarded.port(), corpus)) {
+			// Warm both services and this driver (JIT, connection pools) before anything
+			// is
+			// measured: a cold driver spends more CPU than the service it drives.
+			Summary warm = Summary.of(referenceLoad.closedLoop(anonymous("warm"), 64, Duration.ofSeconds(10)), 10);
+			load.closedLoop(anonymous("warm"), 64, Duration.ofSeconds(10));
+			load.openLoop(Duration.ofSeconds(20),
+					List.of(Map.entry(forwarded("warm", Map.of()), 4 * Math.max(50, warm.goodput()))));
+			for (int round = 1; round <= rounds; round++) {
+				double seconds = duration.toNanos() / 1e9;
+				Summary capacity = Summary.of(referenceLoad.closedLoop(anonymous("capacity"), 64, duration), seconds);
+				double c = capacity.goodput();
+				record(rows, "capacity C (reference, 64 connections)", capacity, c);
+				record(rows, "one client at 64 connections",
+						Summary.of(load.closedLoop(anonymous("single"), 64, duration), seconds), c);
+				Clients flood = forwarded("flood", Map.of());
+				record(rows, "64 clients at 4 × C",
+						Summary.of(load.openLoop(duration, List.of(Map.entry(flood, 4 * c))), seconds), c);
+				floodAndLight(rows, load, "flood + light clients", flood, c, duration);
+				floodAndLight(rows, load, "anonymous priority-9 flood + light clients",
+						forwarded("flood", Map.of("Eino-Priority", "9")), c, duration);
+				floodAndLight(rows, load, "trusted priority-9 flood + light clients",
+						new Clients("flood", (n) -> Map.of("X-Api-Key", TRUSTED_KEY, "Eino-Priority", "9")), c,
+						duration);
+				System.out.println("Round " + round + " done: C = " + Math.round(c) + " predictions/s");
+			}
+			report.append(table(rows));
+			if (connections) {
+				report.append(connectionRuns(guarded, out.resolve("traffic-guarded.log")));
+			}
+		}
+		Files.createDirectories(out);
+		Files.writeString(out.resolve("traffic.md"), report.toString());
+		Files.writeString(out.resolve("traffic.json"), json(rows));
+		System.out.println(report);
+	}
+
+	private static Clients anonymous(String group) {
+		return new Clients(group, (n) -> Map.of());
+	}
+
+	/** Clients behind the (trusted, loopback) proxy, each a forwarded address. */
+	private static Clients forwarded(String group, Map<String, String> extra) {
+		IntFunction<Map<String, String>> headers = (n) -> {
+			Map<String, String> values = new LinkedHashMap<>(extra);
+			values.put("X-Forwarded-For", "198.51." + (100 + Math.floorMod(n, FLOOD_CLIENTS) / 250) + "."
+					+ (1 + Math.floorMod(n, FLOOD_CLIENTS) % 250));
+			return values;
+		};
+		return new Clients(group, headers);
+	}
+
+	private static void floodAndLight(Map<String, List<Map<String, Double>>> rows, LoadDriver load, String name,
+			Clients flood, double c, Duration duration) {
+		List<Map.Entry<Clients, Double>> groups = new ArrayList<>();
+		groups.add(Map.entry(flood, 4 * c));
+		for (int i = 0; i < LIGHT_CLIENTS; i++) {
+			String address = "203.0.113." + (i + 1);
+			groups.add(Map.entry(new Clients("light", (n) -> Map.of("X-Forwarded-For", address)), LIGHT_RATE));
+		}
+		List<Answer> answers = load.openLoop(duration, groups);
+		double seconds = duration.toNanos() / 1e9;
+		record(rows, name + ": flood",
+				Summary.of(answers.stream().filter((answer) -> answer.group().equals("flood")).toList(), seconds), c);
+		record(rows, name + ": light",
+				Summary.of(answers.stream().filter((answer) -> answer.group().equals("light")).toList(), seconds), c);
+	}
+
+	private static void record(Map<String, List<Map<String, Double>>> rows, String name, Summary summary, double c) {
+		Map<String, Double> row = new LinkedHashMap<>();
+		row.put("sent", (double) summary.sent());
+		row.put("goodput", summary.goodput());
+		row.put("goodput_over_c", summary.goodput() / c);
+		row.put("success", summary.successRate());
+		row.put("p50_ms", summary.p50Millis());
+		row.put("p99_ms", summary.p99Millis());
+		row.put("429", (double) summary.tooMany());
+		row.put("503", (double) summary.overloaded());
+		row.put("other_errors", (double) summary.otherErrors());
+		row.put("refusals_without_retry_after", (double) summary.refusalsWithoutRetryAfter());
+		row.put("retry_after_distinct", (double) summary.retryAfterSeconds().size());
+		rows.computeIfAbsent(name, (key) -> new ArrayList<>()).add(row);
+		System.out.printf("  %-50s %s, Retry-After values %s%n", name, row, summary.retryAfterSeconds());
+	}
+
+	private static String table(Map<String, List<Map<String, Double>>> rows) {
+		StringBuilder table = new StringBuilder("## Overload (medians over rounds; ratios to the same round's C)\n\n"
+				+ "| scenario | goodput / C | success | p50 ms | p99 ms | 429 | 503 | other errors | refusals without Retry-After |\n"
+				+ "|---|---|---|---|---|---|---|---|---|\n");
+		rows.forEach((name, measured) -> table.append(String.format(java.util.Locale.ROOT,
+				"| %s | %.2f | %.1f %% | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |%n", name,
+				median(measured, "goodput_over_c"), 100 * median(measured, "success"), median(measured, "p50_ms"),
+				median(measured, "p99_ms"), median(measured, "429"), median(measured, "503"),
+				median(measured, "other_errors"), median(measured, "refusals_without_retry_after"))));
+		table.append("\nC per round (predictions/s): ")
+			.append(rows.values()
+				.iterator()
+				.next()
+				.stream()
+				.map((row) -> Long.toString(Math.round(row.get("goodput"))))
+				.toList())
+			.append("\n\n");
+		return table.toString();
+	}
+
+	private static double median(List<Map<String, Double>> measured, String key) {
+		return LoadDriver.median(measured.stream().mapToDouble((row) -> row.get(key)).toArray());
+	}
+
+	private static String json(Map<String, List<Map<String, Double>>> rows) {
+		StringBuilder json = new StringBuilder("{\n");
+		int i = 0;
+		for (Map.Entry<String, List<Map<String, Double>>> entry : rows.entrySet()) {
+			json.append("  \"")
+				.append(entry.getKey())
+				.append("\": ")
+				.append(entry.getValue()
+					.toString()
+					.replace("=", "\": ")
+					.replace("{", "{\"")
+					.replace(", ", ", \"")
+					.replace("}, \"{", "}, {")
+					.replace("NaN", "null"));
+			json.append((++i < rows.size()) ? ",\n" : "\n");
+		}
+		return json.append("}\n").toString();
+	}
+
+	/** Connection limits, timeouts, disconnects and shutdown, on the default settings. */
+	private static String connectionRuns(ServiceProcess guarded, Path log) throws Exception {
+		StringBuilder report = new StringBuilder("## Connections and shutdown (default settings)\n\n");
+		int port = guarded.port();
+		HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+		// Partial headers.
+		try (Socket socket = connect(port, "127.0.0.1")) {
+			socket.getOutputStream().write("POST /v1/models/sentiment:predict HTTP/1.1\r\nHost: x\r\n".getBytes());
+			long started = System.nanoTime();
+			String answer = readUntilClosed(socket, Duration.ofSeconds(30));
+			report.append(String.format("- partial headers: `%s` after %.1f s%n", firstLine(answer),
+					(System.nanoTime() - started) / 1e9));
+		}
+		// Idle connections: three times the limit, held by helper processes (one process
+		// has as few descriptors as the service).
+		int limit = publicConnectionLimit(log);
+		List<Process> holders = new ArrayList<>();
+		List<java.io.BufferedReader> replies = new ArrayList<>();
+		int perHolder = limit;
+		for (int i = 0; i < 3; i++) {
+			Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+					"-cp", System.getProperty("java.class.path"), IdleConnections.class.getName(),
+					Integer.toString(perHolder), "127.0.0." + (i + 1), Integer.toString(port))
+				.redirectError(ProcessBuilder.Redirect.INHERIT)
+				.start();
+			holders.add(holder);
+			replies.add(new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream())));
+		}
+		List<String> openedLines = new ArrayList<>();
+		for (java.io.BufferedReader reply : replies) {
+			openedLines.add(reply.readLine());
+		}
+		long opened = System.nanoTime();
+		long probeStarted = System.nanoTime();
+		HttpResponse<String> readiness = http
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (port + 1) + "/actuator/health/readiness"))
+				.timeout(Duration.ofSeconds(10))
+				.build(), HttpResponse.BodyHandlers.ofString());
+		double probeMillis = (System.nanoTime() - probeStarted) / 1e6;
+		int status = 0;
+		while (status != 200 && System.nanoTime() - opened < Duration.ofSeconds(120).toNanos()) {
+			try {
+				status = http
+					.send(HttpRequest
+						.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/models/sentiment:predict"))
+						.header("Content-Type", "application/json")
+						.POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [\"fine\"]}"))
+						.timeout(Duration.ofSeconds(10))
+						.build(), HttpResponse.BodyHandlers.ofString())
+					.statusCode();
+			}
+			catch (IOException ex) {
+				Thread.sleep(200);
+			}
+		}
+		double resumedSeconds = (System.nanoTime() - opened) / 1e9;
+		List<String> stillOpen = new ArrayList<>();
+		for (int i = 0; i < holders.size(); i++) {
+			holders.get(i).getOutputStream().close();
+			stillOpen.add(replies.get(i).readLine());
+			holders.get(i).waitFor();
+		}
+		report.append(String.format(
+				"- idle connections, 3 × the public limit of %d: %s; management readiness answered %d in %.0f ms; "
+						+ "public predictions resumed (%d) after %.1f s; afterwards still open per holder: %s%n",
+				limit, openedLines, readiness.statusCode(), probeMillis, status, resumedSeconds, stillOpen));
+		Thread.sleep(2000);
+		// 300 clients that go away mid-request.
+		long errorsBefore = errorLines(log);
+		String body = "{\"instances\": [\"What a wonderful film\", \"awful\", \"fine\", \"so so\"]}";
+		byte[] request = ("POST /v1/models/sentiment:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+				+ "Content-Length: " + body.length() + "\r\n\r\n" + body)
+			.getBytes(StandardCharsets.UTF_8);
+		for (int i = 0; i < 300; i++) {
+			try (Socket socket = connect(port, "127.0.0.1")) {
+				socket.getOutputStream().write(request);
+				Thread.sleep(i % 20);
+				socket.setSoLinger(true, 0);
+			}
+		}
+		Thread.sleep(2000);
+		String metrics = guarded.get("/actuator/metrics/eino.requests?tag=outcome:cancelled");
+		String system = guarded.get("/actuator/metrics/eino.errors?tag=tier:system");
+		report.append(String.format(
+				"- 300 clients gone mid-request: %d new ERROR lines in the log; eino.requests "
+						+ "cancelled: %s; system-tier errors: %s%n",
+				errorLines(log) - errorsBefore, value(metrics), value(system)));
+		report.append(shutdown(guarded, http));
+		return report.toString();
+	}
+
+	private static String shutdown(ServiceProcess guarded, HttpClient http) throws Exception {
+		int port = guarded.port();
+		AtomicBoolean running = new AtomicBoolean(true);
+		AtomicInteger ok = new AtomicInteger();
+		AtomicInteger refused = new AtomicInteger();
+		AtomicInteger closes = new AtomicInteger();
+		ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+		List<Thread> clients = new ArrayList<>();
+		for (int i = 0; i < 32; i++) {
+			Thread thread = new Thread(() -> {
+				while (running.get()) {
+					try {
+						HttpResponse<String> response = http.send(HttpRequest
+							.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/models/sentiment:predict"))
+							.header("Content-Type", "application/json")
+							.POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [\"A fine film\"]}"))
+							.timeout(Duration.ofSeconds(30))
+							.build(), HttpResponse.BodyHandlers.ofString());
+						if (response.statusCode() == 200) {
+							ok.incrementAndGet();
+						}
+						else {
+							failures.add(Integer.toString(response.statusCode()));
+						}
+						if (response.headers().firstValue("Connection").orElse("").equalsIgnoreCase("close")) {
+							closes.incrementAndGet();
+						}
+					}
+					catch (ConnectException ex) {
+						refused.incrementAndGet();
+						pause(20);
+					}
+					catch (IOException | InterruptedException ex) {
+						failures.add(ex.toString());
+					}
+				}
+			});
+			clients.add(thread);
+			thread.start();
+		}
+		AtomicLong publicUnready = new AtomicLong();
+		AtomicLong managementUnready = new AtomicLong();
+		AtomicLong listenerClosed = new AtomicLong();
+		Thread prober = new Thread(() -> {
+			while (listenerClosed.get() == 0) {
+				probe(port, "/v2/health/ready", publicUnready, listenerClosed);
+				probe(port + 1, "/actuator/health/readiness", managementUnready, new AtomicLong());
+				pause(10);
+			}
+		});
+		Thread.sleep(3000);
+		prober.start();
+		long terminated = System.nanoTime();
+		guarded.terminate();
+		long exited = System.nanoTime();
+		running.set(false);
+		for (Thread thread : clients) {
+			thread.join(30_000);
+		}
+		prober.join(5_000);
+		return String.format(
+				"- SIGTERM under 32 closed-loop clients: %d answered 200, %d failed after being sent %s, %d connects "
+						+ "refused after the listener closed (nothing sent), %d responses with Connection: close; "
+						+ "public readiness 503 after %.0f ms, management readiness 503 after %.0f ms, listener closed "
+						+ "%.0f ms after public readiness turned 503; process exited after %.1f s%n",
+				ok.get(), failures.size(), failures.stream().limit(3).toList(), refused.get(), closes.get(),
+				millisSince(terminated, publicUnready.get()), millisSince(terminated, managementUnready.get()),
+				(listenerClosed.get() - publicUnready.get()) / 1e6, (exited - terminated) / 1e9);
+	}
+
+	private static double millisSince(long start, long at) {
+		return (at == 0) ? Double.NaN : (at - start) / 1e6;
+	}
+
+	private static void probe(int port, String path, AtomicLong unready, AtomicLong closed) {
+		try (Socket socket = connect(port, "127.0.0.1")) {
+			socket.getOutputStream()
+				.write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").getBytes());
+			String answer = readUntilClosed(socket, Duration.ofSeconds(2));
+			if (answer.startsWith("HTTP/1.1 503") && unready.get() == 0) {
+				unready.set(System.nanoTime());
+			}
+		}
+		catch (ConnectException ex) {
+			if (closed.get() == 0) {
+				closed.set(System.nanoTime());
+			}
+		}
+		catch (IOException ex) {
+			// cut by the closing listener; the next probe tells
+		}
+	}
+
+	/** The limit the service logged at start ("Public port: at most N connections"). */
+	private static int publicConnectionLimit(Path log) throws IOException {
+		for (String line : Files.readAllLines(log, StandardCharsets.ISO_8859_1)) {
+			int at = line.indexOf("Public port: at most ");
+			if (at >= 0) {
+				String rest = line.substring(at + "Public port: at most ".length());
+				return Integer.parseInt(rest.substring(0, rest.indexOf(' ')));
+			}
+		}
+		throw new IOException("The service logged no connection limit in " + log);
+	}
+
+	private static String value(String metric) {
+		int at = metric.indexOf("\"value\":");
+		return (at < 0) ? metric : metric.substring(at + 8, metric.indexOf('}', at));
+	}
+
+	private static long errorLines(Path log) throws IOException {
+		return Files.readAllLines(log, StandardCharsets.ISO_8859_1)
+			.stream()
+			.filter((line) -> line.contains(" ERROR "))
+			.count();
+	}
+
+	private static void pause(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	private static String firstLine(String text) {
+		int end = text.indexOf('\r');
+		return (end < 0) ? text : text.substring(0, end);
+	}
+
+	private static Socket connect(int port, String from) throws IOException {
+		Socket socket = new Socket();
+		socket.bind(new InetSocketAddress(from, 0));
+		socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+		return socket;
+	}
+
+	private static String readUntilClosed(Socket socket, Duration limit) throws IOException {
+		socket.setSoTimeout((int) limit.toMillis());
+		InputStream in = socket.getInputStream();
+		StringBuilder answer = new StringBuilder();
+		byte[] buffer = new byte[8192];
+		try {
+			for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
+				answer.append(new String(buffer, 0, read, StandardCharsets.UTF_8));
+			}
+		}
+		catch (SocketTimeoutException ex) {
+			answer.append("[still open]");
+		}
+		return answer.toString();
+	}
+
+	private static boolean closedByPeer(Socket socket) {
+		try {
+			socket.setSoTimeout(1);
+			return socket.getInputStream().read() < 0;
+		}
+		catch (SocketTimeoutException ex) {
+			return false;
+		}
+		catch (IOException ex) {
+			return true;
+		}
+	}
+
+	private static String sha256(String key) throws Exception {
+		return HexFormat.of()
+			.formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+	}
+
+}
