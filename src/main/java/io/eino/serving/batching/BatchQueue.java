@@ -27,10 +27,10 @@ import java.util.function.LongSupplier;
  * how fast the runners really ran the last batches. A request is refused at once
  * ({@link BatchingException.Overloaded}) when the work queued ahead of it is predicted to
  * take longer than {@link BatchingOptions#maxQueueTime()} or its own deadline, so that
- * everything admitted starts in bounded time. The work ahead is counted fairly: of every
- * other flow only as much as the request's own flow has queued (with the request), since
- * flows are served in turn. A client far below its fair share is therefore admitted while
- * others flood, and a flooding client is refused first.
+ * everything admitted starts in bounded time. The work ahead is counted as the fair order
+ * below will run it: the request's own flow's backlog, and of every other flow only the
+ * work whose start tags come before the request's. A client far below its fair share is
+ * therefore admitted while others flood, and a flooding client is refused first.
  *
  * <p>
  * <b>Order.</b> Flows (clients) share the runners by start-time fair queueing: a task's
@@ -185,14 +185,15 @@ public final class BatchQueue<I, O> {
 				if (flow.gone) {
 					continue;
 				}
-				long predicted = predictWait(flow, flow.backlog + own);
+				long tag = Math.max(this.virtualTime, flow.lastFinish);
+				// Others run up to the start of the request's last task.
+				long predicted = predictWait(flow, tag + own - own / tasks.size(), own);
 				if (predicted > limit) {
 					if (flow.backlog == 0) {
 						forget(key, flow);
 					}
 					throw overloaded(predicted, limit);
 				}
-				long tag = Math.max(this.virtualTime, flow.lastFinish);
 				long leadPerStep = this.options.priorityLead().toNanos();
 				for (BatchTask<I, O> task : tasks) {
 					task.startTag = tag;
@@ -201,21 +202,34 @@ public final class BatchQueue<I, O> {
 				}
 				flow.lastFinish = tag;
 				flow.backlog += own;
+				flow.tasks += tasks.size();
 				return;
 			}
 		}
 	}
 
 	/**
-	 * How long work at the end of {@code flow}'s queue would wait: its flow's own backlog
-	 * (with it), as much of every other flow's, and half of what is running, spread over
-	 * the runners.
+	 * How long new work of {@code flow} ({@code own}, starting at tag {@code start})
+	 * would wait: the flow's own backlog and the new work, of every other flow the work
+	 * whose start tags come before {@code start} (with the task level with it), and half
+	 * of what is running, spread over the runners. Reads the flows without their locks:
+	 * an estimate.
 	 */
-	private long predictWait(Flow flow, long mine) {
-		long ahead = mine + this.runningWork.get() / 2;
+	private long predictWait(Flow flow, long start, long own) {
+		long ahead = own + ((flow != null) ? flow.backlog : 0) + this.runningWork.get() / 2;
 		for (Flow other : this.flows.values()) {
-			if (other != flow) {
-				ahead += Math.min(other.backlog, mine);
+			if (other == flow) {
+				continue;
+			}
+			long backlog = other.backlog;
+			int tasks = other.tasks;
+			if (backlog <= 0 || tasks <= 0) {
+				continue;
+			}
+			long head = other.lastFinish - backlog;
+			long reach = start - head + backlog / tasks;
+			if (reach > 0) {
+				ahead += Math.min(backlog, reach);
 			}
 		}
 		return ahead / Math.max(1, this.processor.parallelism());
@@ -235,7 +249,8 @@ public final class BatchQueue<I, O> {
 		}
 		synchronized (flow) {
 			flow.backlog -= task.workNanos;
-			if (flow.backlog <= 0) {
+			flow.tasks--;
+			if (flow.backlog <= 0 || flow.tasks <= 0) {
 				forget(task.flow(), flow);
 			}
 		}
@@ -244,6 +259,7 @@ public final class BatchQueue<I, O> {
 	/** Under the flow's lock. */
 	private void forget(String key, Flow flow) {
 		flow.backlog = 0;
+		flow.tasks = 0;
 		flow.gone = true;
 		this.flows.remove(key, flow);
 	}
@@ -285,8 +301,8 @@ public final class BatchQueue<I, O> {
 		long smallest = Math.round(calibration() * (cost.overheadNanos() / this.options.maxBatchSize()
 				+ cost.nanosPerPaddedToken() * this.options.allowedLengths().get(0)));
 		Flow own = this.flows.get(flow);
-		long backlog = (own != null) ? own.backlog : 0;
-		long predicted = predictWait(own, backlog + smallest);
+		long start = Math.max(this.virtualTime, (own != null) ? own.lastFinish : 0);
+		long predicted = predictWait(own, start, smallest);
 		long limit = this.options.maxQueueTime().toNanos();
 		if (predicted > limit) {
 			throw overloaded(predicted, limit);
@@ -302,7 +318,7 @@ public final class BatchQueue<I, O> {
 		List<Integer> lengths = this.options.allowedLengths();
 		long one = Math.round(calibration() * (cost.overheadNanos() / this.options.maxBatchSize()
 				+ cost.nanosPerPaddedToken() * lengths.get(lengths.size() - 1)));
-		return Duration.ofNanos(predictWait(null, one));
+		return Duration.ofNanos(predictWait(null, this.virtualTime, one));
 	}
 
 	/** Tasks admitted and not yet dispatched or dropped. */
@@ -473,7 +489,11 @@ public final class BatchQueue<I, O> {
 		/** Predicted work of its tasks admitted and not yet dispatched or dropped. */
 		volatile long backlog;
 
-		long lastFinish;
+		/** How many tasks that is. */
+		volatile int tasks;
+
+		/** The end tag of its latest task. */
+		volatile long lastFinish;
 
 		/** Removed from the map: a submitter holding it must look again. */
 		boolean gone;

@@ -81,6 +81,23 @@ class AdmissionTest {
 	}
 
 	@Test
+	void aNewcomerIsPredictedToWaitOnlyForTheTasksAheadOfItInTheFairOrder() {
+		BatchQueue<String, String> queue = queue(1, 1000);
+		this.processor.capacity = 0;
+		for (String flow : List.of("a", "b", "c", "d")) {
+			queue.submit(tasks(flow, flow, 5));
+		}
+		// Before anything ran, one task of each flow is level with a newcomer's.
+		assertThat(queue.predictedWait()).isEqualTo(Duration.ofMillis(50));
+		this.processor.capacity = 2;
+		this.scheduler.step();
+		// a and b had their turn: only c's and d's next tasks are still ahead of it (the
+		// running ones count half), not the 180 ms queued.
+		assertThat(this.processor.order()).containsExactly("a0", "b0");
+		assertThat(queue.predictedWait()).isEqualTo(Duration.ofMillis(40));
+	}
+
+	@Test
 	void flowsAreServedInTurnAndEachKeepsItsOwnOrder() {
 		BatchQueue<String, String> queue = queue(4, 0);
 		this.processor.capacity = 0;
