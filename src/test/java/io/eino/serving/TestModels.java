@@ -35,14 +35,7 @@ public final class TestModels {
 	 * takes it.
 	 */
 	public static String sha256(String apiKey) {
-		try {
-			return java.util.HexFormat.of()
-				.formatHex(java.security.MessageDigest.getInstance("SHA-256")
-					.digest(apiKey.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-		}
-		catch (java.security.NoSuchAlgorithmException ex) {
-			throw new IllegalStateException(ex);
-		}
+		return io.eino.serving.client.ClientResolver.sha256(apiKey);
 	}
 
 	/** The repository with the default model in it (prepared on first use). */

@@ -34,11 +34,11 @@ import java.util.function.LongSupplier;
  *
  * <p>
  * <b>Order.</b> Flows (clients) share the runners by start-time fair queueing: a task's
- * start tag is the later of the queue's virtual time (the start tag of the last task
- * dispatched) and the end of its flow's previous task, so a client with nothing queued
- * goes to the front and one with a backlog waits behind it. Tasks of one flow keep their
- * order. A priority moves a task ahead by {@link BatchingOptions#priorityLead()} per
- * step: a bounded lead, so that no priority starves the others.
+ * start tag is the later of the queue's virtual time (the earliest start tag of the last
+ * batch dispatched) and the end of its flow's previous task, so a client with nothing
+ * queued goes to the front and one with a backlog waits behind it. Tasks of one flow keep
+ * their order. A priority moves a task ahead by {@link BatchingOptions#priorityLead()}
+ * per step: a bounded lead, so that no priority starves the others.
  *
  * <p>
  * A batch closes when a bucket holds {@link BatchingOptions#maxBatchSize()} tasks or its
@@ -92,7 +92,10 @@ public final class BatchQueue<I, O> {
 	 */
 	private final ConcurrentHashMap<String, Flow> flows = new ConcurrentHashMap<>();
 
-	/** Start tag of the latest task dispatched; written by the scheduler's thread. */
+	/**
+	 * The virtual time: the earliest start tag of the latest batch dispatched (never
+	 * going back); written by the scheduler's thread.
+	 */
 	private volatile long virtualTime;
 
 	/** Predicted work of the batches handed to the processor and not yet finished. */
@@ -439,13 +442,16 @@ public final class BatchQueue<I, O> {
 		}
 		taken.sort(ORDER);
 		long work = 0;
-		long latestStart = this.virtualTime;
+		long earliestStart = Long.MAX_VALUE;
 		for (BatchTask<I, O> task : taken) {
 			leave(task);
 			work += task.workNanos;
-			latestStart = Math.max(latestStart, task.startTag);
+			earliestStart = Math.min(earliestStart, task.startTag);
 		}
-		this.virtualTime = latestStart;
+		// The virtual time is the start tag now in service: with whole batches, the
+		// earliest of the batch (a batch of a longer bucket may hold later tags), so that
+		// a newcomer is not placed behind tasks still waiting in other buckets' rounds.
+		this.virtualTime = Math.max(this.virtualTime, earliestStart);
 		return new Batch<>(taken, padded, this, work);
 	}
 

@@ -210,7 +210,11 @@ public final class ClientResolver {
 		return new IpSubnetFilterRule(parsed, prefix, IpFilterRuleType.ACCEPT);
 	}
 
-	private static String sha256(String key) {
+	/**
+	 * The SHA-256 of an API key as {@code eino.security.api-keys.<id>.secret-sha256}
+	 * holds it (lower-case hex).
+	 */
+	public static String sha256(String key) {
 		try {
 			byte[] hash = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
 			return HexFormat.of().formatHex(hash);

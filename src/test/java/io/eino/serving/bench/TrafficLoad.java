@@ -13,10 +13,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,7 +84,8 @@ public final class TrafficLoad {
 		List<String> common = List.of("eino.repository.path=" + repository);
 		List<String> guardedProperties = new ArrayList<>(common);
 		// An API key is configuration a user adds; it changes no default.
-		guardedProperties.add("eino.security.api-keys.trusted.secret-sha256=" + sha256(TRUSTED_KEY));
+		guardedProperties.add("eino.security.api-keys.trusted.secret-sha256="
+				+ io.eino.serving.client.ClientResolver.sha256(TRUSTED_KEY));
 		guardedProperties.add("eino.security.api-keys.trusted.max-priority=9");
 		List<String> referenceProperties = new ArrayList<>(common);
 		referenceProperties.add("eino.admission.max-queue-time=0s");
@@ -482,11 +481,6 @@ public final class TrafficLoad {
 		catch (IOException ex) {
 			return true;
 		}
-	}
-
-	private static String sha256(String key) throws Exception {
-		return HexFormat.of()
-			.formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
 	}
 
 }

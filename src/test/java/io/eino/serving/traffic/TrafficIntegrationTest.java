@@ -222,7 +222,7 @@ class TrafficIntegrationTest {
 		AtomicBoolean flooding = new AtomicBoolean(true);
 		ConcurrentLinkedQueue<HttpResponse<String>> floodResponses = new ConcurrentLinkedQueue<>();
 		List<Thread> flooders = new ArrayList<>();
-		for (int i = 0; i < 48; i++) {
+		for (int i = 0; i < 32; i++) {
 			Thread thread = new Thread(() -> {
 				while (flooding.get()) {
 					try {
@@ -245,7 +245,7 @@ class TrafficIntegrationTest {
 		int lightFailures = 0;
 		try {
 			Thread.sleep(1000);
-			for (int i = 0; i < 20; i++) {
+			for (int i = 0; i < 10; i++) {
 				long started = System.nanoTime();
 				Integer status = viaProxy
 					.headers((headers) -> headers.set("Content-Type", "application/json")
@@ -259,7 +259,7 @@ class TrafficIntegrationTest {
 				if (status == null || status != 200) {
 					lightFailures++;
 				}
-				Thread.sleep(100);
+				Thread.sleep(50);
 			}
 		}
 		finally {
