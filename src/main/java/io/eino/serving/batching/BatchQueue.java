@@ -28,9 +28,10 @@ import java.util.function.LongSupplier;
  * ({@link BatchingException.Overloaded}) when the work queued ahead of it is predicted to
  * take longer than {@link BatchingOptions#maxQueueTime()} or its own deadline, so that
  * everything admitted starts in bounded time. The work ahead is counted as the fair order
- * below will run it: the request's own flow's backlog, and of every other flow only the
- * work whose start tags come before the request's. A client far below its fair share is
- * therefore admitted while others flood, and a flooding client is refused first.
+ * below will run it: the request's own flow's backlog, and of every other active flow the
+ * work whose start tags come before the request's, queued or still to come in its turns.
+ * A client far below its fair share is therefore admitted while others flood, and a
+ * flooding client, whose own backlog waits N turns behind N others, is refused first.
  *
  * <p>
  * <b>Order.</b> Flows (clients) share the runners by start-time fair queueing: a task's
@@ -212,11 +213,12 @@ public final class BatchQueue<I, O> {
 	}
 
 	/**
-	 * How long new work of {@code flow} ({@code own}, starting at tag {@code start})
-	 * would wait: the flow's own backlog and the new work, of every other flow the work
-	 * whose start tags come before {@code start} (with the task level with it), and half
-	 * of what is running, spread over the runners. Reads the flows without their locks:
-	 * an estimate.
+	 * How long new work of {@code flow} ({@code own}, its last task starting at tag
+	 * {@code start}) would wait: the flow's own backlog and the new work, half of what is
+	 * running, and of every other active flow all the work whose start tags will come
+	 * before {@code start} (with the task level with it) — what it has queued and what it
+	 * may still add in its turns, since an active flow keeps its share — spread over the
+	 * runners. Reads the flows without their locks: an estimate.
 	 */
 	private long predictWait(Flow flow, long start, long own) {
 		long ahead = own + ((flow != null) ? flow.backlog : 0) + this.runningWork.get() / 2;
@@ -232,7 +234,7 @@ public final class BatchQueue<I, O> {
 			long head = other.lastFinish - backlog;
 			long reach = start - head + backlog / tasks;
 			if (reach > 0) {
-				ahead += Math.min(backlog, reach);
+				ahead += reach;
 			}
 		}
 		return ahead / Math.max(1, this.processor.parallelism());

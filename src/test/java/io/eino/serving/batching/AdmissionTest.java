@@ -98,6 +98,23 @@ class AdmissionTest {
 	}
 
 	@Test
+	void aBackloggedClientWaitsItsTurnsBehindEveryActiveClient() {
+		BatchQueue<String, String> queue = queue(1, 150);
+		this.processor.capacity = 0;
+		for (String flow : List.of("a", "b", "c")) {
+			queue.submit(tasks(flow, flow, 2));
+		}
+		queue.submit(tasks("d", "d", 3));
+		// d's fourth task starts at tag 30: a, b and c may each run their tasks up to tag
+		// 30 before it (40 ms each, queued or still to come), and d's own 30 ms: 160 ms.
+		assertThatExceptionOfType(BatchingException.Overloaded.class)
+			.isThrownBy(() -> queue.submit(List.of(task("d3", "d"))))
+			.withMessageContaining("about 160 ms");
+		// A newcomer only waits for the tasks level with it: 40 ms and its own 10.
+		queue.submit(List.of(task("e", "e")));
+	}
+
+	@Test
 	void flowsAreServedInTurnAndEachKeepsItsOwnOrder() {
 		BatchQueue<String, String> queue = queue(4, 0);
 		this.processor.capacity = 0;
