@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -36,9 +37,10 @@ import java.util.function.LongSupplier;
  * <p>
  * <b>Order.</b> Flows (clients) share the runners by start-time fair queueing: a task's
  * start tag is the later of the queue's virtual time (the earliest finish tag of the last
- * batch dispatched: self-clocked fair queueing) and the end of its flow's previous task,
- * so a client with nothing queued goes to the front and one with a backlog waits behind
- * it. Tasks of one flow keep their order. A priority moves a task ahead by
+ * batch dispatched: self-clocked fair queueing) and the end of its flow's previous task
+ * (kept while the flow is idle until the virtual time passes it), so a client with
+ * nothing queued goes to the front and one with a backlog waits behind it. Tasks of one
+ * flow keep their order. A priority moves a task ahead by
  * {@link BatchingOptions#priorityLead()} per step: a bounded lead, so that no priority
  * starves the others.
  *
@@ -194,7 +196,7 @@ public final class BatchQueue<I, O> {
 				// Others run up to the start of the request's last task.
 				long predicted = predictWait(flow, tag + own - own / tasks.size(), own);
 				if (predicted > limit) {
-					if (flow.backlog == 0) {
+					if (flow.tasks == 0 && flow.lastFinish - this.virtualTime <= 0) {
 						forget(key, flow);
 					}
 					throw overloaded(predicted, limit);
@@ -257,7 +259,30 @@ public final class BatchQueue<I, O> {
 			flow.backlog -= task.workNanos;
 			flow.tasks--;
 			if (flow.backlog <= 0 || flow.tasks <= 0) {
-				forget(task.flow(), flow);
+				// Idle, but its end tag is kept until the virtual time passes it: a
+				// client
+				// that comes straight back continues where it was, and cannot jump the
+				// queue by letting its backlog run dry.
+				flow.backlog = 0;
+				flow.tasks = 0;
+			}
+		}
+	}
+
+	/**
+	 * Forgets idle flows whose end tag the virtual time has passed (they would start at
+	 * the virtual time anyway). On the scheduler's thread, after each batch.
+	 */
+	private void forgetIdleFlows() {
+		long now = this.virtualTime;
+		for (Map.Entry<String, Flow> entry : this.flows.entrySet()) {
+			Flow flow = entry.getValue();
+			if (flow.tasks == 0 && flow.lastFinish - now <= 0) {
+				synchronized (flow) {
+					if (flow.tasks == 0 && flow.lastFinish - now <= 0) {
+						forget(entry.getKey(), flow);
+					}
+				}
 			}
 		}
 	}
@@ -459,6 +484,7 @@ public final class BatchQueue<I, O> {
 		// that keep re-entering at it would hold it still, and a client with a backlog
 		// would never be reached): every batch moves it at least one task on.
 		this.virtualTime = Math.max(this.virtualTime, earliestFinish);
+		forgetIdleFlows();
 		return new Batch<>(taken, padded, this, work);
 	}
 

@@ -116,6 +116,25 @@ class AdmissionTest {
 	}
 
 	@Test
+	void aClientThatLetItsBacklogRunDryComesBackWhereItWasNotAtTheFront() {
+		BatchQueue<String, String> queue = queue(1, 0);
+		this.processor.capacity = 0;
+		List<BatchTask<String, String>> first = tasks("a", "a", 5);
+		queue.submit(first);
+		queue.submit(tasks("b", "b", 5));
+		this.processor.capacity = 4;
+		this.scheduler.step();
+		// a gives up its last three (its requests were cancelled) and sends again at
+		// once.
+		first.subList(2, 5).forEach(BatchTask::cancel);
+		this.scheduler.step();
+		queue.submit(List.of(task("again", "a")));
+		this.processor.capacity = 10;
+		this.scheduler.step();
+		assertThat(this.processor.order()).containsExactly("a0", "b0", "a1", "b1", "b2", "b3", "b4", "again");
+	}
+
+	@Test
 	void flowsAreServedInTurnAndEachKeepsItsOwnOrder() {
 		BatchQueue<String, String> queue = queue(4, 0);
 		this.processor.capacity = 0;
