@@ -36,13 +36,12 @@ import java.util.function.LongSupplier;
  *
  * <p>
  * <b>Order.</b> Flows (clients) share the runners by start-time fair queueing: a task's
- * start tag is the later of the queue's virtual time (the earliest finish tag of the last
- * batch dispatched: self-clocked fair queueing) and the end of its flow's previous task
- * (kept while the flow is idle until the virtual time passes it), so a client with
- * nothing queued goes to the front and one with a backlog waits behind it. Tasks of one
- * flow keep their order. A priority moves a task ahead by
- * {@link BatchingOptions#priorityLead()} per step: a bounded lead, so that no priority
- * starves the others.
+ * start tag is the later of the queue's virtual time (the earliest start tag of the last
+ * batch dispatched) and the end of its flow's previous task (kept while the flow is idle
+ * until the virtual time passes it), so a client with nothing queued goes to the front
+ * and one with a backlog waits behind it. Tasks of one flow keep their order. A priority
+ * moves a task ahead by {@link BatchingOptions#priorityLead()} per step: a bounded lead,
+ * so that no priority starves the others.
  *
  * <p>
  * A batch closes when a bucket holds {@link BatchingOptions#maxBatchSize()} tasks or its
@@ -97,7 +96,7 @@ public final class BatchQueue<I, O> {
 	private final ConcurrentHashMap<String, Flow> flows = new ConcurrentHashMap<>();
 
 	/**
-	 * The virtual time: the earliest finish tag of the latest batch dispatched (never
+	 * The virtual time: the earliest start tag of the latest batch dispatched (never
 	 * going back); written by the scheduler's thread.
 	 */
 	private volatile long virtualTime;
@@ -470,20 +469,17 @@ public final class BatchQueue<I, O> {
 		}
 		taken.sort(ORDER);
 		long work = 0;
-		long earliestFinish = Long.MAX_VALUE;
+		long earliestStart = Long.MAX_VALUE;
 		for (BatchTask<I, O> task : taken) {
 			leave(task);
 			work += task.workNanos;
-			earliestFinish = Math.min(earliestFinish, task.startTag + task.workNanos);
+			earliestStart = Math.min(earliestStart, task.startTag);
 		}
-		// Self-clocked: the virtual time moves to the earliest finish tag of the batch
-		// now
-		// in service. Not its latest tag (a batch of another bucket may hold later tags,
-		// and a newcomer would go behind tasks still waiting), and not a start tag
-		// (clients
-		// that keep re-entering at it would hold it still, and a client with a backlog
-		// would never be reached): every batch moves it at least one task on.
-		this.virtualTime = Math.max(this.virtualTime, earliestFinish);
+		// The virtual time is the start tag now in service: with whole batches, the
+		// earliest of the batch (a batch of another bucket may hold later tags, and a
+		// newcomer must not go behind tasks still waiting in this round). Clients keep
+		// their end tags while idle, so none can hold it still by re-entering at it.
+		this.virtualTime = Math.max(this.virtualTime, earliestStart);
 		forgetIdleFlows();
 		return new Batch<>(taken, padded, this, work);
 	}

@@ -91,11 +91,11 @@ class AdmissionTest {
 		assertThat(queue.predictedWait()).isEqualTo(Duration.ofMillis(50));
 		this.processor.capacity = 2;
 		this.scheduler.step();
-		// a and b had their turn and the virtual time moved to the end of it: c's and d's
-		// first two tasks and a's and b's second are level or ahead (60), with half the
-		// running one (10) and its own (10); not the 180 ms queued.
+		// a and b had their turn: only c's and d's next tasks are level with it (20),
+		// with
+		// half the running one (10) and its own (10); not the 180 ms queued.
 		assertThat(this.processor.order()).containsExactly("a0", "b0");
-		assertThat(queue.predictedWait()).isEqualTo(Duration.ofMillis(80));
+		assertThat(queue.predictedWait()).isEqualTo(Duration.ofMillis(40));
 	}
 
 	@Test
@@ -153,13 +153,13 @@ class AdmissionTest {
 		queue.submit(tasks("a", "a", 6));
 		this.processor.capacity = 3;
 		this.scheduler.step();
-		// b arrives after three of a's ran: it starts level with the end of the last one
-		// dispatched, so it goes right after a's next and then takes turns with a; it
-		// gets no credit for the time it was away.
+		// b arrives after three of a's ran: it starts level with the last one dispatched,
+		// so it goes next and then takes turns with a; it gets no credit for the time it
+		// was away.
 		queue.submit(tasks("b", "b", 2));
 		this.processor.capacity = 10;
 		this.scheduler.step();
-		assertThat(this.processor.order()).containsExactly("a0", "a1", "a2", "a3", "b0", "a4", "b1", "a5");
+		assertThat(this.processor.order()).containsExactly("a0", "a1", "a2", "b0", "a3", "b1", "a4", "a5");
 	}
 
 	@Test
