@@ -192,8 +192,11 @@ public final class BatchQueue<I, O> {
 					continue;
 				}
 				long tag = Math.max(this.virtualTime, flow.lastFinish);
-				// Others run up to the start of the request's last task.
-				long predicted = predictWait(flow, tag + own - own / tasks.size(), own);
+				// Others run up to the start of the request's last task; of its own tasks
+				// only those beyond one full batch wait for the others.
+				int size = tasks.size();
+				long ownAhead = own * Math.max(0, size - this.options.maxBatchSize()) / size;
+				long predicted = predictWait(flow, tag + own - own / size, ownAhead);
 				if (predicted > limit) {
 					if (flow.tasks == 0 && flow.lastFinish - this.virtualTime <= 0) {
 						forget(key, flow);
@@ -243,9 +246,10 @@ public final class BatchQueue<I, O> {
 	}
 
 	private BatchingException.Overloaded overloaded(long predicted, long limit) {
+		long bound = this.options.maxQueueTime().isZero() ? Long.MAX_VALUE : this.options.maxQueueTime().toNanos();
 		long excessSeconds = Math.max(1, (predicted - limit + 999_999_999) / 1_000_000_000);
 		return new BatchingException.Overloaded(this.name, Duration.ofNanos(predicted), Duration.ofNanos(limit),
-				Duration.ofSeconds(excessSeconds));
+				limit < bound, Duration.ofSeconds(excessSeconds));
 	}
 
 	/** A task left the queue (dispatched or dropped): its work leaves its flow. */
@@ -317,22 +321,18 @@ public final class BatchQueue<I, O> {
 	}
 
 	/**
-	 * Refuses at once when even the smallest request of {@code flow} (one text at the
-	 * shortest allowed length) would be refused for time: the check a service can make
-	 * before it reads, parses and tokenizes a request. Never refuses what {@link #submit}
-	 * would admit.
+	 * Refuses at once when even the smallest request of {@code flow} (one text) would be
+	 * refused for time: the check a service can make before it reads, parses and
+	 * tokenizes a request. Never refuses what {@link #submit} would admit.
 	 * @throws BatchingException.Overloaded if the flow's next request cannot be admitted
 	 */
 	public void checkDoor(String flow) {
 		if (this.options.maxQueueTime().isZero()) {
 			return;
 		}
-		BatchCostModel cost = this.costModel;
-		long smallest = Math.round(calibration() * (cost.overheadNanos() / this.options.maxBatchSize()
-				+ cost.nanosPerPaddedToken() * this.options.allowedLengths().get(0)));
 		Flow own = this.flows.get(flow);
 		long start = Math.max(this.virtualTime, (own != null) ? own.lastFinish : 0);
-		long predicted = predictWait(own, start, smallest);
+		long predicted = predictWait(own, start, 0);
 		long limit = this.options.maxQueueTime().toNanos();
 		if (predicted > limit) {
 			throw overloaded(predicted, limit);

@@ -30,9 +30,14 @@ public abstract class BatchingException extends RuntimeException {
 
 		private final Duration retryAfter;
 
-		public Overloaded(String queue, Duration predicted, Duration limit, Duration retryAfter) {
+		/**
+		 * @param byDeadline whether the limit is the request's own deadline rather than
+		 * the queue's bound
+		 */
+		public Overloaded(String queue, Duration predicted, Duration limit, boolean byDeadline, Duration retryAfter) {
 			super("The model is busy: this request would wait about " + predicted.toMillis() + " ms in the queue of "
-					+ queue + ", more than the " + limit.toMillis() + " ms it may wait; retry in "
+					+ queue + ", more than the " + limit.toMillis() + " ms it may wait ("
+					+ (byDeadline ? "its deadline" : "eino.admission.max-queue-time") + "); retry in "
 					+ retryAfter.toSeconds() + " s");
 			this.retryAfter = retryAfter;
 		}

@@ -207,11 +207,11 @@ class ServiceLayerIntegrationTest {
 			.toList();
 		assertThat(rules).contains("body-size", "malformed-utf8", "malformed-json", "instances", "unpaired-surrogate",
 				"text-length", "control-character", "denied-pattern", "empty-text", "no-letters", "character-flood",
-				"token-budget", "unknown-tokens", "rate-limit", "queue-full", "deadline-exceeded", "model-execution",
-				"model-output", "model-unavailable", "internal-error");
-		Map<String, Object> limit = management("/actuator/metrics/eino.ratelimit.limit?tag=model:guarded");
-		assertThat((List<Map<String, Object>>) limit.get("measurements"))
-			.anySatisfy((measurement) -> assertThat(measurement).containsEntry("value", 3.0));
+				"token-budget", "unknown-tokens", "body-timeout", "unknown-api-key", "missing-api-key", "rate-limit",
+				"queue-full", "overloaded", "deadline-exceeded", "model-execution", "model-output", "model-unavailable",
+				"internal-error");
+		Map<String, Object> predicted = management("/actuator/metrics/eino.queue.predicted.wait?tag=model:guarded");
+		assertThat((List<Map<String, Object>>) predicted.get("measurements")).isNotEmpty();
 	}
 
 	private Map<String, Object> management(String uri) {
