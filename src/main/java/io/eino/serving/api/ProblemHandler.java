@@ -22,6 +22,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.reactive.result.method.annotation.ResponseEntityExceptionHandler;
 import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.util.DisconnectedClientHelper;
 
 /**
  * The one place where failures become RFC 9457 problems: {@code type} names the rule that
@@ -49,6 +50,11 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	/** Every failure of the service's own stages, classified by {@link Failure#of}. */
 	@ExceptionHandler
 	Mono<ResponseEntity<Object>> failure(Exception ex, ServerWebExchange exchange) {
+		if (DisconnectedClientHelper.isClientDisconnectedException(ex)) {
+			// The client went away while its answer was being written: normal, and there
+			// is no one to answer. Not a failure of the service (docs/traffic.md).
+			return Mono.empty();
+		}
 		Failure failure = Failure.of(ex);
 		this.errors.count(failure);
 		if (failure.tier() == ErrorTier.SYSTEM) {
