@@ -10,9 +10,10 @@ import io.eino.serving.ratelimit.RateLimitedException;
 import io.eino.serving.validation.InvalidInputException;
 
 /**
- * What a failure is, decided in this one place for every stage (ARCHITECTURE.md, error
- * tiers): its tier, the rule that names it, its HTTP status and the detail a client may
- * see. The API turns it into a problem; plugins see it as the request's outcome.
+ * What a failure is, decided in this one place for every stage (README, "Errors" and
+ * "Request path"): its tier, the rule that names it, its HTTP status and the detail a
+ * client may see. The API turns it into a problem; plugins see it as the request's
+ * outcome.
  *
  * @param tier the error tier
  * @param rule a short slug, the problem type ({@code urn:eino:problem:<rule>})

@@ -25,7 +25,7 @@ class AdmissionTest {
 
 	private final BatchScheduler scheduler = BatchScheduler.puppet(this.clock::get);
 
-	private final Recorder processor = new Recorder();
+	private final RecordingProcessor processor = new RecordingProcessor();
 
 	private BatchQueue<String, String> queue(int maxBatchSize, long maxQueueMillis) {
 		BatchQueue<String, String> queue = this.scheduler.addQueue("test", new BatchingOptions(maxBatchSize,
@@ -233,29 +233,6 @@ class AdmissionTest {
 		}
 		assertThat(queue.depth()).isZero();
 		assertThat(queue.predictedWait()).isEqualTo(Duration.ofMillis(10));
-	}
-
-	private static final class Recorder implements BatchProcessor<String, String> {
-
-		final List<Batch<String, String>> batches = new ArrayList<>();
-
-		int capacity = Integer.MAX_VALUE;
-
-		@Override
-		public boolean hasCapacity() {
-			return this.capacity > 0;
-		}
-
-		@Override
-		public void process(Batch<String, String> batch) {
-			this.batches.add(batch);
-			this.capacity--;
-		}
-
-		List<String> order() {
-			return this.batches.stream().flatMap((batch) -> batch.inputs().stream()).toList();
-		}
-
 	}
 
 }

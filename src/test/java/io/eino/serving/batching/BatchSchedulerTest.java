@@ -251,23 +251,4 @@ class BatchSchedulerTest {
 		}
 	}
 
-	private static final class RecordingProcessor implements BatchProcessor<String, String> {
-
-		final List<Batch<String, String>> batches = new ArrayList<>();
-
-		int capacity = Integer.MAX_VALUE;
-
-		@Override
-		public boolean hasCapacity() {
-			return this.capacity > 0;
-		}
-
-		@Override
-		public void process(Batch<String, String> batch) {
-			this.batches.add(batch);
-			this.capacity--;
-		}
-
-	}
-
 }

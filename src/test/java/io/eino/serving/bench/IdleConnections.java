@@ -1,11 +1,12 @@
 package io.eino.serving.bench;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
+
+import io.eino.serving.LoopbackSockets;
 
 /**
  * A helper process of {@link TrafficLoad}: opens {@code count} connections from
@@ -27,10 +28,7 @@ public final class IdleConnections {
 		int failed = 0;
 		for (int i = 0; i < count; i++) {
 			try {
-				Socket socket = new Socket();
-				socket.bind(new InetSocketAddress(from, 0));
-				socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-				sockets.add(socket);
+				sockets.add(LoopbackSockets.connect(port, from));
 			}
 			catch (IOException ex) {
 				failed++;
@@ -41,23 +39,12 @@ public final class IdleConnections {
 		while (System.in.read() >= 0) {
 			// wait for the driver to close our input
 		}
-		long open = sockets.stream().filter((socket) -> !closedByPeer(socket)).count();
+		long open = sockets.stream()
+			.filter((socket) -> !LoopbackSockets.closedByPeer(socket, Duration.ofMillis(1)))
+			.count();
 		System.out.println("open " + open);
 		for (Socket socket : sockets) {
 			socket.close();
-		}
-	}
-
-	private static boolean closedByPeer(Socket socket) {
-		try {
-			socket.setSoTimeout(1);
-			return socket.getInputStream().read() < 0;
-		}
-		catch (SocketTimeoutException ex) {
-			return false;
-		}
-		catch (IOException ex) {
-			return true;
 		}
 	}
 

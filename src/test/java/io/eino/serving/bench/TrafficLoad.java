@@ -1,11 +1,8 @@
 package io.eino.serving.bench;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ConnectException;
-import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,6 +24,9 @@ import java.util.function.IntFunction;
 import io.eino.serving.bench.LoadDriver.Answer;
 import io.eino.serving.bench.LoadDriver.Clients;
 import io.eino.serving.bench.LoadDriver.Summary;
+
+import static io.eino.serving.LoopbackSockets.connect;
+import static io.eino.serving.LoopbackSockets.readUntilClosed;
 
 /**
  * The traffic runs of docs/traffic.md ({@code bench/traffic.sh}): the packaged service in
@@ -445,42 +445,6 @@ public final class TrafficLoad {
 	private static String firstLine(String text) {
 		int end = text.indexOf('\r');
 		return (end < 0) ? text : text.substring(0, end);
-	}
-
-	private static Socket connect(int port, String from) throws IOException {
-		Socket socket = new Socket();
-		socket.bind(new InetSocketAddress(from, 0));
-		socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-		return socket;
-	}
-
-	private static String readUntilClosed(Socket socket, Duration limit) throws IOException {
-		socket.setSoTimeout((int) limit.toMillis());
-		InputStream in = socket.getInputStream();
-		StringBuilder answer = new StringBuilder();
-		byte[] buffer = new byte[8192];
-		try {
-			for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
-				answer.append(new String(buffer, 0, read, StandardCharsets.UTF_8));
-			}
-		}
-		catch (SocketTimeoutException ex) {
-			answer.append("[still open]");
-		}
-		return answer.toString();
-	}
-
-	private static boolean closedByPeer(Socket socket) {
-		try {
-			socket.setSoTimeout(1);
-			return socket.getInputStream().read() < 0;
-		}
-		catch (SocketTimeoutException ex) {
-			return false;
-		}
-		catch (IOException ex) {
-			return true;
-		}
 	}
 
 }

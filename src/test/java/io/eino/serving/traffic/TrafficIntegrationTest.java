@@ -1,12 +1,9 @@
 package io.eino.serving.traffic;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.eino.serving.EinoServingApplication;
+import io.eino.serving.LoopbackSockets;
 import io.eino.serving.TestModels;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.ErrorTier;
@@ -48,6 +46,9 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 
+import static io.eino.serving.LoopbackSockets.connect;
+import static io.eino.serving.LoopbackSockets.readUntilClosed;
+import static io.eino.serving.LoopbackSockets.send;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -325,7 +326,9 @@ class TrafficIntegrationTest {
 			// Past the limit, connections were closed as they came; the rest go at the
 			// idle
 			// timeout, and predictions resume.
-			long closedAtOnce = idle.stream().filter(TrafficIntegrationTest::closedByPeer).count();
+			long closedAtOnce = idle.stream()
+				.filter((socket) -> LoopbackSockets.closedByPeer(socket, Duration.ofMillis(20)))
+				.count();
 			assertThat(closedAtOnce).isGreaterThanOrEqualTo(2L * MAX_CONNECTIONS - 5);
 			int status = 0;
 			while (status != 200 && System.nanoTime() - opened < IDLE_TIMEOUT.plusSeconds(5).toNanos()) {
@@ -501,49 +504,6 @@ class TrafficIntegrationTest {
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
-		}
-	}
-
-	private static Socket connect(int port) throws IOException {
-		Socket socket = new Socket();
-		socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-		return socket;
-	}
-
-	private static void send(Socket socket, String text) throws IOException {
-		OutputStream out = socket.getOutputStream();
-		out.write(text.getBytes(StandardCharsets.UTF_8));
-		out.flush();
-	}
-
-	/** Everything the server sends until it closes, or until {@code limit}. */
-	private static String readUntilClosed(Socket socket, Duration limit) throws IOException {
-		socket.setSoTimeout((int) limit.toMillis());
-		InputStream in = socket.getInputStream();
-		StringBuilder answer = new StringBuilder();
-		byte[] buffer = new byte[8192];
-		try {
-			for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
-				answer.append(new String(buffer, 0, read, StandardCharsets.UTF_8));
-			}
-		}
-		catch (SocketTimeoutException ex) {
-			answer.append("[still open]");
-		}
-		return answer.toString();
-	}
-
-	/** Whether the server closed an idle connection (end of stream within 20 ms). */
-	private static boolean closedByPeer(Socket socket) {
-		try {
-			socket.setSoTimeout(20);
-			return socket.getInputStream().read() < 0;
-		}
-		catch (SocketTimeoutException ex) {
-			return false;
-		}
-		catch (IOException ex) {
-			return true;
 		}
 	}
 
