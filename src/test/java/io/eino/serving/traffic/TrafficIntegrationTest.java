@@ -16,8 +16,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -66,6 +68,9 @@ class TrafficIntegrationTest {
 	private static final String TRUSTED_PROXY = "127.0.0.2";
 
 	private static final Duration DRAIN_DELAY = Duration.ofSeconds(1);
+
+	/** How long the load balancer of the shutdown test takes to stop routing here. */
+	private static final Duration ENDPOINT_PROPAGATION = Duration.ofMillis(300);
 
 	private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(2);
 
@@ -417,19 +422,32 @@ class TrafficIntegrationTest {
 	@Test
 	@Order(9)
 	void shutdownDrainsWithoutFailingARequest() throws Exception {
+		// The 32 clients stand for traffic arriving through a load balancer that follows
+		// readiness: it keeps routing requests here (on new and kept-alive connections)
+		// until it has seen readiness down, which takes it ENDPOINT_PROPAGATION, and then
+		// sends this instance nothing more. The drain delay must cover that gap; after it
+		// the listener closes. (A client that sends on a kept-alive connection after the
+		// listener closed races the close of that idle connection, as with any HTTP/1.1
+		// server: that is what the drain delay is there to prevent.)
 		AtomicBoolean running = new AtomicBoolean(true);
+		AtomicBoolean routed = new AtomicBoolean(true);
 		AtomicInteger ok = new AtomicInteger();
+		AtomicInteger okWhileDraining = new AtomicInteger();
 		AtomicInteger refusedConnections = new AtomicInteger();
 		ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
 		AtomicInteger closes = new AtomicInteger();
+		AtomicLong firstUnready = new AtomicLong();
 		List<Thread> clients = new ArrayList<>();
 		for (int i = 0; i < 32; i++) {
 			Thread thread = new Thread(() -> {
-				while (running.get()) {
+				while (running.get() && routed.get()) {
 					try {
 						HttpResponse<String> response = predict("sentiment", Map.of(), body("A fine film"));
 						if (response.statusCode() == 200) {
 							ok.incrementAndGet();
+							if (firstUnready.get() != 0) {
+								okWhileDraining.incrementAndGet();
+							}
 						}
 						else {
 							failures.add(response.statusCode() + " " + response.body());
@@ -451,7 +469,6 @@ class TrafficIntegrationTest {
 			clients.add(thread);
 			thread.start();
 		}
-		AtomicLong firstUnready = new AtomicLong();
 		AtomicLong listenerClosed = new AtomicLong();
 		Thread prober = new Thread(() -> {
 			while (listenerClosed.get() == 0) {
@@ -461,6 +478,8 @@ class TrafficIntegrationTest {
 					String answer = readUntilClosed(socket, Duration.ofSeconds(2));
 					if (answer.startsWith("HTTP/1.1 503") && firstUnready.get() == 0) {
 						firstUnready.set(System.nanoTime());
+						CompletableFuture.delayedExecutor(ENDPOINT_PROPAGATION.toMillis(), TimeUnit.MILLISECONDS)
+							.execute(() -> routed.set(false));
 					}
 				}
 				catch (ConnectException ex) {
@@ -481,7 +500,7 @@ class TrafficIntegrationTest {
 			context.close();
 			closed.countDown();
 		}).start();
-		assertThat(closed.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+		assertThat(closed.await(60, TimeUnit.SECONDS)).isTrue();
 		running.set(false);
 		for (Thread thread : clients) {
 			thread.join(30_000);
@@ -489,6 +508,8 @@ class TrafficIntegrationTest {
 		prober.join(10_000);
 		assertThat(okBeforeShutdown).isPositive();
 		assertThat(failures).as("requests that were sent and failed").isEmpty();
+		assertThat(okWhileDraining).as("requests served while the balancer had not yet seen readiness down")
+			.hasPositiveValue();
 		assertThat(closes).as("responses asking the client to close while draining").hasPositiveValue();
 		assertThat(firstUnready).hasPositiveValue();
 		assertThat(listenerClosed).hasPositiveValue();
