@@ -11,11 +11,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
-import io.eino.serving.repository.DefaultModel;
-import io.eino.serving.repository.DefaultModelInstaller;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.repository.ModelRepository;
 import io.eino.serving.security.ModelKeys;
 import io.eino.serving.security.ModelPackage;
+import io.eino.serving.sentiment.DefaultModel;
+import io.eino.serving.sentiment.DefaultModelInstaller;
 
 /**
  * Test fixtures: the default model prepared once per build in
@@ -67,11 +68,11 @@ public final class TestModels {
 					Files.createDirectories(link);
 				}
 				else if (!file.getFileName().toString().equals(ModelDescriptor.FILE_NAME)
-						&& !file.getFileName().toString().equals(EinoProperties.Repository.READY_MARKER)) {
+						&& !file.getFileName().toString().equals(ModelRepository.READY_MARKER)) {
 					Files.createLink(link, file);
 				}
 			}
-			Files.createFile(staging.resolve(EinoProperties.Repository.READY_MARKER));
+			Files.createFile(staging.resolve(ModelRepository.READY_MARKER));
 			Files.move(staging, target);
 		}
 		catch (IOException ex) {
@@ -90,7 +91,7 @@ public final class TestModels {
 			ModelPackage.seal(repository().resolve(DefaultModel.NAME + "/" + DefaultModel.VERSION),
 					staging.resolve(ModelPackage.FILE_NAME), keyId,
 					ModelKeys.fromEnvironment(keyId + ":" + key).key(keyId));
-			Files.createFile(staging.resolve(EinoProperties.Repository.READY_MARKER));
+			Files.createFile(staging.resolve(ModelRepository.READY_MARKER));
 			Files.move(staging, target);
 		}
 		catch (IOException ex) {

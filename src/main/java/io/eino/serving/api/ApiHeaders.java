@@ -5,6 +5,7 @@ import java.time.Duration;
 import io.eino.serving.batching.BatchTask;
 import io.eino.serving.client.Client;
 import io.eino.serving.client.ClientResolver;
+import io.eino.serving.error.Rule;
 import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.validation.InvalidInputException;
 
@@ -74,7 +75,7 @@ final class ApiHeaders {
 		catch (NumberFormatException ex) {
 			// reported below
 		}
-		throw new InvalidInputException("invalid-header",
+		throw new InvalidInputException(Rule.INVALID_HEADER,
 				"Header " + header + " must be a whole number from " + min + " to " + max);
 	}
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import io.eino.serving.error.Rule;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.validation.InvalidInputException;
 import tools.jackson.databind.JsonNode;
@@ -42,7 +43,7 @@ final class JsonTensors {
 	private static HostTensor fromFlat(String name, List<JsonNode> leaves, long[] shape, String datatype) {
 		long expected = Arrays.stream(shape).reduce(1, Math::multiplyExact);
 		if (Arrays.stream(shape).anyMatch((d) -> d < 0) || expected != leaves.size()) {
-			throw new InvalidInputException("input-shape", "Input '" + name + "' has " + leaves.size()
+			throw new InvalidInputException(Rule.INPUT_SHAPE, "Input '" + name + "' has " + leaves.size()
 					+ " values, which does not fit shape " + Arrays.toString(shape));
 		}
 		switch (datatype) {
@@ -51,7 +52,7 @@ final class JsonTensors {
 				for (int i = 0; i < values.length; i++) {
 					JsonNode leaf = leaves.get(i);
 					if (!leaf.isIntegralNumber() || !leaf.canConvertToLong()) {
-						throw new InvalidInputException("input-datatype",
+						throw new InvalidInputException(Rule.INPUT_DATATYPE,
 								"Input '" + name + "' must hold 64-bit integers, found " + describe(leaf));
 					}
 					values[i] = leaf.longValue();
@@ -63,14 +64,14 @@ final class JsonTensors {
 				for (int i = 0; i < values.length; i++) {
 					JsonNode leaf = leaves.get(i);
 					if (!leaf.isNumber() || !Float.isFinite(leaf.floatValue())) {
-						throw new InvalidInputException("input-datatype",
+						throw new InvalidInputException(Rule.INPUT_DATATYPE,
 								"Input '" + name + "' must hold finite float32 numbers, found " + describe(leaf));
 					}
 					values[i] = leaf.floatValue();
 				}
 				return new HostTensor.Float32(shape, values);
 			}
-			default -> throw new InvalidInputException("input-datatype",
+			default -> throw new InvalidInputException(Rule.INPUT_DATATYPE,
 					"Input '" + name + "' has datatype " + datatype + "; this signature takes INT64 and FP32 tensors");
 		}
 	}
@@ -78,13 +79,13 @@ final class JsonTensors {
 	private static void flatten(String name, JsonNode node, long[] shape, int depth, List<JsonNode> leaves) {
 		if (depth == shape.length) {
 			if (node.isArray() || node.isObject()) {
-				throw new InvalidInputException("input-shape", "Input '" + name + "' is not a rectangular array");
+				throw new InvalidInputException(Rule.INPUT_SHAPE, "Input '" + name + "' is not a rectangular array");
 			}
 			leaves.add(node);
 			return;
 		}
 		if (!node.isArray() || node.size() != shape[depth]) {
-			throw new InvalidInputException("input-shape", "Input '" + name + "' is not a rectangular array");
+			throw new InvalidInputException(Rule.INPUT_SHAPE, "Input '" + name + "' is not a rectangular array");
 		}
 		for (JsonNode child : node) {
 			flatten(name, child, shape, depth + 1, leaves);

@@ -6,12 +6,13 @@ import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.client.ClientResolver;
+import io.eino.serving.error.Rule;
 import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.RequestOptions;
-import io.eino.serving.inference.TextPrediction;
 import io.eino.serving.inference.TextResult;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ModelVersion;
+import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
@@ -117,7 +118,7 @@ class OpenInferenceController {
 			Predictions.requireObject(body);
 			JsonNode inputs = body.get("inputs");
 			if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
-				throw new InvalidInputException("request-shape", "'inputs' must be a non-empty array of tensors");
+				throw new InvalidInputException(Rule.REQUEST_SHAPE, "'inputs' must be a non-empty array of tensors");
 			}
 			String id = body.hasNonNull("id") ? body.get("id").asString() : null;
 			List<String> requested = requestedOutputs(body);
@@ -125,7 +126,7 @@ class OpenInferenceController {
 			if (text != null) {
 				List<String> texts = Predictions.texts(text.get("data"));
 				if (texts == null) {
-					throw new InvalidInputException("input-datatype", "A BYTES input's 'data' must hold strings");
+					throw new InvalidInputException(Rule.INPUT_DATATYPE, "A BYTES input's 'data' must hold strings");
 				}
 				return this.inference.predictText(model, version, texts, options)
 					.map((result) -> Predictions.respond(result,
@@ -138,7 +139,7 @@ class OpenInferenceController {
 				TensorSpec spec = Predictions.inputSpec(signature, name);
 				String datatype = requiredString(input, "datatype");
 				if (!datatype.equals(spec.datatype())) {
-					throw new InvalidInputException("input-datatype",
+					throw new InvalidInputException(Rule.INPUT_DATATYPE,
 							"Input '" + name + "' must be " + spec.datatype() + ", got " + datatype);
 				}
 				tensors.put(name, JsonTensors.fromFlat(name, required(input, "data"), shape(input), datatype));
@@ -160,7 +161,7 @@ class OpenInferenceController {
 		for (JsonNode input : inputs) {
 			if ("BYTES".equals(input.path("datatype").asString(""))) {
 				if (inputs.size() > 1) {
-					throw new InvalidInputException("request-shape",
+					throw new InvalidInputException(Rule.REQUEST_SHAPE,
 							"A text request carries exactly one BYTES input and no other input");
 				}
 				text = input;
@@ -175,7 +176,7 @@ class OpenInferenceController {
 			return List.of();
 		}
 		if (!outputs.isArray()) {
-			throw new InvalidInputException("request-shape", "'outputs' must be an array of {\"name\": …}");
+			throw new InvalidInputException(Rule.REQUEST_SHAPE, "'outputs' must be an array of {\"name\": …}");
 		}
 		return outputs.valueStream().map((output) -> requiredString(output, "name")).toList();
 	}
@@ -213,7 +214,7 @@ class OpenInferenceController {
 					tensor("sentence_embedding", "FP32", new long[] { count, size }, vectors));
 		}
 		if (outputs.isEmpty()) {
-			throw new InvalidInputException("unknown-output", "None of the requested outputs " + requested
+			throw new InvalidInputException(Rule.UNKNOWN_OUTPUT, "None of the requested outputs " + requested
 					+ " is produced for text; available: label, score, probabilities (or sentence_embedding)");
 		}
 		return outputs;
@@ -274,7 +275,7 @@ class OpenInferenceController {
 	private static JsonNode required(JsonNode node, String field) {
 		JsonNode value = node.get(field);
 		if (value == null || value.isNull()) {
-			throw new InvalidInputException("request-shape", "Every input needs '" + field + "'");
+			throw new InvalidInputException(Rule.REQUEST_SHAPE, "Every input needs '" + field + "'");
 		}
 		return value;
 	}
@@ -282,7 +283,7 @@ class OpenInferenceController {
 	private static String requiredString(JsonNode node, String field) {
 		JsonNode value = node.isObject() ? node.get(field) : null;
 		if (value == null || !value.isString()) {
-			throw new InvalidInputException("request-shape", "Every tensor needs a string '" + field + "'");
+			throw new InvalidInputException(Rule.REQUEST_SHAPE, "Every tensor needs a string '" + field + "'");
 		}
 		return value.stringValue();
 	}
@@ -290,12 +291,12 @@ class OpenInferenceController {
 	private static long[] shape(JsonNode input) {
 		JsonNode shape = required(input, "shape");
 		if (!shape.isArray()) {
-			throw new InvalidInputException("input-shape", "'shape' must be an array of integers");
+			throw new InvalidInputException(Rule.INPUT_SHAPE, "'shape' must be an array of integers");
 		}
 		long[] dims = new long[shape.size()];
 		for (int i = 0; i < dims.length; i++) {
 			if (!shape.get(i).isIntegralNumber() || !shape.get(i).canConvertToLong() || shape.get(i).longValue() < 0) {
-				throw new InvalidInputException("input-shape", "'shape' must be an array of non-negative integers");
+				throw new InvalidInputException(Rule.INPUT_SHAPE, "'shape' must be an array of non-negative integers");
 			}
 			dims[i] = shape.get(i).longValue();
 		}

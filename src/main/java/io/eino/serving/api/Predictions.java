@@ -4,8 +4,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.eino.serving.inference.TextPrediction;
+import io.eino.serving.error.Rule;
 import io.eino.serving.inference.TextResult;
+import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
 import io.eino.serving.validation.InvalidInputException;
@@ -44,7 +45,7 @@ final class Predictions {
 			.stream()
 			.filter((spec) -> spec.name().equals(name))
 			.findFirst()
-			.orElseThrow(() -> new InvalidInputException("unknown-input",
+			.orElseThrow(() -> new InvalidInputException(Rule.UNKNOWN_INPUT,
 					"Signature '" + signature.key() + "' has no input '" + name + "'"));
 	}
 
@@ -77,7 +78,7 @@ final class Predictions {
 
 	static JsonNode requireObject(JsonNode body) {
 		if (body == null || !body.isObject()) {
-			throw new InvalidInputException("request-shape", "The request body must be a JSON object");
+			throw new InvalidInputException(Rule.REQUEST_SHAPE, "The request body must be a JSON object");
 		}
 		return body;
 	}

@@ -7,6 +7,7 @@ import io.eino.serving.batching.BatchingException;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Failure;
+import io.eino.serving.error.Rule;
 import io.eino.serving.error.SystemErrorMonitor;
 import io.eino.serving.ratelimit.RateLimitedException;
 import org.slf4j.Logger;
@@ -89,26 +90,15 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	protected Mono<ResponseEntity<Object>> handleExceptionInternal(Exception ex, Object body, HttpHeaders headers,
 			HttpStatusCode status, ServerWebExchange exchange) {
 		ProblemDetail problem = (body instanceof ProblemDetail detail) ? detail : ProblemDetail.forStatus(status);
-		problem.setType(URI.create(TYPE_PREFIX + frameworkRule(status)));
+		Rule rule = Rule.ofFrameworkStatus(status.value());
+		problem.setType(URI.create(TYPE_PREFIX + rule.slug()));
+		problem.setTitle(rule.title());
 		if (problem.getDetail() == null) {
 			problem.setDetail(frameworkDetail(status));
 		}
-		ErrorTier tier = status.is5xxServerError() ? ErrorTier.SYSTEM : ErrorTier.INPUT;
-		this.errors.count(new Failure(tier, frameworkRule(status), status.value(), problem.getDetail()));
-		decorate(problem, tier, exchange);
+		this.errors.count(new Failure(rule, problem.getDetail()));
+		decorate(problem, rule.tier(), exchange);
 		return Mono.just(ResponseEntity.status(status).headers(headers).body(problem));
-	}
-
-	private static String frameworkRule(HttpStatusCode status) {
-		return switch (status.value()) {
-			case 400 -> "malformed-request";
-			case 404 -> "not-found";
-			case 405 -> "method-not-allowed";
-			case 406 -> "not-acceptable";
-			case 413 -> "body-too-large";
-			case 415 -> "unsupported-media-type";
-			default -> "http-" + status.value();
-		};
 	}
 
 	private static String frameworkDetail(HttpStatusCode status) {
@@ -123,7 +113,8 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	static ProblemDetail problemOf(Failure failure, ServerWebExchange exchange) {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.valueOf(failure.status()),
 				failure.detail());
-		problem.setType(URI.create(TYPE_PREFIX + failure.rule()));
+		problem.setType(URI.create(TYPE_PREFIX + failure.rule().slug()));
+		problem.setTitle(failure.rule().title());
 		decorate(problem, failure.tier(), exchange);
 		return problem;
 	}

@@ -12,11 +12,11 @@ import java.util.stream.Collectors;
 
 import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Failure;
+import io.eino.serving.error.Rule;
 import io.eino.serving.model.ModelLifecycle;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.VersionStatus;
 import io.eino.serving.repository.ModelRepository;
-import io.eino.serving.validation.InputRule;
 import io.eino.serving.validation.InvalidInputException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,7 +81,7 @@ class RepositoryController {
 		Mono<Boolean> readyOnly = request.bodyToMono(new ParameterizedTypeReference<Map<String, Object>>() {
 		})
 			.onErrorMap((ex) -> ex instanceof CodecException || ex instanceof ServerWebInputException,
-					(ex) -> new InvalidInputException(InputRule.MALFORMED_JSON,
+					(ex) -> new InvalidInputException(Rule.MALFORMED_JSON,
 							"The body of an index request is empty or a JSON object such as {\"ready\": true}"))
 			.map((body) -> Boolean.TRUE.equals(body.get("ready")))
 			.defaultIfEmpty(false);

@@ -6,7 +6,7 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
-import io.eino.serving.validation.InputRule;
+import io.eino.serving.error.Rule;
 import io.eino.serving.validation.InvalidInputException;
 import io.netty.channel.ChannelException;
 import reactor.core.publisher.Mono;
@@ -67,16 +67,16 @@ final class RequestBodies {
 			// Reactor Netty's request timeout (package-private, a ChannelException) ends
 			// the body.
 			.onErrorMap(ChannelException.class,
-					(ex) -> new InvalidInputException(InputRule.BODY_TIMEOUT,
+					(ex) -> new InvalidInputException(Rule.BODY_TIMEOUT,
 							"The request body did not arrive whole in time (eino.server.body-read-timeout)"))
 			.map(RequestBodies::bytes)
-			.switchIfEmpty(Mono.error(() -> new InvalidInputException(InputRule.MALFORMED_JSON,
+			.switchIfEmpty(Mono.error(() -> new InvalidInputException(Rule.MALFORMED_JSON,
 					"The request body is empty; send a JSON object")))
 			.map(RequestBodies::parse);
 	}
 
 	private static InvalidInputException tooLarge(String size, long maxBytes) {
-		return new InvalidInputException(InputRule.BODY_SIZE,
+		return new InvalidInputException(Rule.BODY_SIZE,
 				"The request body has " + size + "; at most " + maxBytes + " bytes are allowed (max-body-size)");
 	}
 
@@ -98,7 +98,7 @@ final class RequestBodies {
 		}
 		catch (StreamConstraintsException ex) {
 			// The parser's own message names its internals; ours names the limits.
-			throw new InvalidInputException(InputRule.MALFORMED_JSON,
+			throw new InvalidInputException(Rule.MALFORMED_JSON,
 					"The request body exceeds the JSON limits: nesting at most " + MAX_NESTING_DEPTH
 							+ " levels deep, numbers of at most " + MAX_NUMBER_LENGTH + " characters");
 		}
@@ -107,8 +107,7 @@ final class RequestBodies {
 			String where = (ex.getLocation() != null)
 					? " (line " + ex.getLocation().getLineNr() + ", column " + ex.getLocation().getColumnNr() + ")"
 					: "";
-			throw new InvalidInputException(InputRule.MALFORMED_JSON,
-					"The request body is not well-formed JSON" + where);
+			throw new InvalidInputException(Rule.MALFORMED_JSON, "The request body is not well-formed JSON" + where);
 		}
 	}
 
@@ -121,7 +120,7 @@ final class RequestBodies {
 			return decoder.decode(bytes).toString();
 		}
 		catch (CharacterCodingException ex) {
-			throw new InvalidInputException(InputRule.MALFORMED_UTF8,
+			throw new InvalidInputException(Rule.MALFORMED_UTF8,
 					"The request body is not valid UTF-8 (at or near byte " + bytes.position() + ")");
 		}
 	}

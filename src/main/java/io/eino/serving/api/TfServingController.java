@@ -7,6 +7,7 @@ import java.util.Map;
 
 import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.client.ClientResolver;
+import io.eino.serving.error.Rule;
 import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TensorResult;
@@ -108,14 +109,14 @@ class TfServingController {
 			JsonNode instances = body.get("instances");
 			JsonNode inputs = body.get("inputs");
 			if ((instances == null) == (inputs == null)) {
-				throw new InvalidInputException("request-shape",
+				throw new InvalidInputException(Rule.REQUEST_SHAPE,
 						"A predict request has exactly one of 'instances' (row format) or 'inputs' (columnar format)");
 			}
 			boolean rows = instances != null;
 			JsonNode payload = rows ? instances : inputs;
 			String signature = signatureName(body);
 			if (rows && (!payload.isArray() || payload.isEmpty())) {
-				throw new InvalidInputException("empty-instances", "'instances' must be a non-empty array");
+				throw new InvalidInputException(Rule.EMPTY_INSTANCES, "'instances' must be a non-empty array");
 			}
 			List<String> texts = Predictions.texts(payload);
 			if (texts != null) {
@@ -134,7 +135,7 @@ class TfServingController {
 	private SignatureSpec signatureSpec(String model, Long version, String signature) {
 		SignatureSpec spec = this.registry.serving(model, version).signature(signature);
 		if (spec == null) {
-			throw new InvalidInputException("unknown-signature",
+			throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE,
 					"Model '" + model + "' has no signature '" + signature + "'");
 		}
 		return spec;
@@ -146,7 +147,7 @@ class TfServingController {
 			return Predictions.DEFAULT_SIGNATURE;
 		}
 		if (!name.isString()) {
-			throw new InvalidInputException("request-shape", "'signature_name' must be a string");
+			throw new InvalidInputException(Rule.REQUEST_SHAPE, "'signature_name' must be a string");
 		}
 		return name.stringValue();
 	}
@@ -155,12 +156,12 @@ class TfServingController {
 		Map<String, List<JsonNode>> columns = new LinkedHashMap<>();
 		for (JsonNode instance : instances) {
 			if (!instance.isObject()) {
-				throw new InvalidInputException("instance-type",
+				throw new InvalidInputException(Rule.INSTANCE_TYPE,
 						"Each instance must be a string (text) or an object of named inputs, found "
 								+ instance.getNodeType());
 			}
 			if (!columns.isEmpty() && !columns.keySet().equals(instance.propertyNames())) {
-				throw new InvalidInputException("instance-type", "Every instance must name the same inputs");
+				throw new InvalidInputException(Rule.INSTANCE_TYPE, "Every instance must name the same inputs");
 			}
 			for (Map.Entry<String, JsonNode> input : instance.properties()) {
 				columns.computeIfAbsent(input.getKey(), (name) -> new ArrayList<>()).add(input.getValue());
@@ -177,7 +178,7 @@ class TfServingController {
 
 	private static Map<String, HostTensor> columnTensors(SignatureSpec signature, JsonNode inputs) {
 		if (!inputs.isObject() || inputs.isEmpty()) {
-			throw new InvalidInputException("instance-type",
+			throw new InvalidInputException(Rule.INSTANCE_TYPE,
 					"'inputs' must be text (a string or array of strings) or an object of named tensors");
 		}
 		Map<String, HostTensor> tensors = new LinkedHashMap<>();

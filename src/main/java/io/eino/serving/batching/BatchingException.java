@@ -1,22 +1,25 @@
 package io.eino.serving.batching;
 
+import io.eino.serving.error.Rule;
+import io.eino.serving.error.ServingException;
+
 import java.time.Duration;
 
 /**
  * Work the batching layer did not run: the queue was full or closed, or the task's
  * deadline passed while it waited. Capacity failures: the caller should retry later.
  */
-public abstract class BatchingException extends RuntimeException {
+public abstract class BatchingException extends ServingException {
 
-	protected BatchingException(String message) {
-		super(message);
+	protected BatchingException(Rule rule, String message) {
+		super(rule, message);
 	}
 
 	/** The queue holds {@code queueCapacity} tasks already; nothing was admitted. */
 	public static final class QueueFull extends BatchingException {
 
 		public QueueFull(String queue, int capacity) {
-			super("The queue of " + queue + " is full (" + capacity + " waiting)");
+			super(Rule.QUEUE_FULL, "The queue of " + queue + " is full (" + capacity + " waiting)");
 		}
 
 	}
@@ -35,10 +38,11 @@ public abstract class BatchingException extends RuntimeException {
 		 * the queue's bound
 		 */
 		public Overloaded(String queue, Duration predicted, Duration limit, boolean byDeadline, Duration retryAfter) {
-			super("The model is busy: this request would wait about " + predicted.toMillis() + " ms in the queue of "
-					+ queue + ", more than the " + limit.toMillis() + " ms it may wait ("
-					+ (byDeadline ? "its deadline" : "eino.admission.max-queue-time") + "); retry in "
-					+ retryAfter.toSeconds() + " s");
+			super(Rule.OVERLOADED,
+					"The model is busy: this request would wait about " + predicted.toMillis() + " ms in the queue of "
+							+ queue + ", more than the " + limit.toMillis() + " ms it may wait ("
+							+ (byDeadline ? "its deadline" : "eino.admission.max-queue-time") + "); retry in "
+							+ retryAfter.toSeconds() + " s");
 			this.retryAfter = retryAfter;
 		}
 
@@ -53,7 +57,7 @@ public abstract class BatchingException extends RuntimeException {
 	public static final class QueueClosed extends BatchingException {
 
 		public QueueClosed(String queue) {
-			super("The queue of " + queue + " is closed");
+			super(Rule.QUEUE_CLOSED, "The queue of " + queue + " is closed");
 		}
 
 	}
@@ -62,8 +66,8 @@ public abstract class BatchingException extends RuntimeException {
 	public static final class DeadlineExceeded extends BatchingException {
 
 		public DeadlineExceeded(String queue, long waitedMillis) {
-			super("The request's deadline passed after " + waitedMillis + " ms in the queue of " + queue
-					+ "; it was not run");
+			super(Rule.DEADLINE_EXCEEDED, "The request's deadline passed after " + waitedMillis + " ms in the queue of "
+					+ queue + "; it was not run");
 		}
 
 	}

@@ -1,34 +1,24 @@
 package io.eino.serving.client;
 
+import io.eino.serving.error.Rule;
+import io.eino.serving.error.ServingException;
+
 /**
  * A request whose API key is not known, or without a key where one is required: 401, tier
  * input. The message never holds the key.
  */
-public class ApiKeyException extends RuntimeException {
+public class ApiKeyException extends ServingException {
 
-	/** The rule of an unknown key. */
-	public static final String UNKNOWN = "unknown-api-key";
-
-	/** The rule of a missing key. */
-	public static final String MISSING = "missing-api-key";
-
-	private final String rule;
-
-	private ApiKeyException(String rule, String message) {
-		super(message, null, false, false);
-		this.rule = rule;
+	private ApiKeyException(Rule rule, String message) {
+		super(rule, message);
 	}
 
 	static ApiKeyException unknown() {
-		return new ApiKeyException(UNKNOWN, "The API key in X-Api-Key is not known here");
+		return new ApiKeyException(Rule.UNKNOWN_API_KEY, "The API key in X-Api-Key is not known here");
 	}
 
 	static ApiKeyException missing() {
-		return new ApiKeyException(MISSING, "This service needs an API key: send it in X-Api-Key");
-	}
-
-	public String rule() {
-		return this.rule;
+		return new ApiKeyException(Rule.MISSING_API_KEY, "This service needs an API key: send it in X-Api-Key");
 	}
 
 }

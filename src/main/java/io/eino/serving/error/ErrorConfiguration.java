@@ -1,6 +1,5 @@
 package io.eino.serving.error;
 
-import io.eino.serving.EinoProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import org.springframework.context.annotation.Bean;
@@ -19,9 +18,9 @@ class ErrorConfiguration {
 	}
 
 	@Bean
-	SystemErrorMonitor systemErrors(EinoProperties properties) {
-		return new SystemErrorMonitor(properties.errors().systemErrorThreshold(),
-				properties.errors().systemErrorWindow(), System::nanoTime);
+	SystemErrorMonitor systemErrors(ErrorProperties properties) {
+		return new SystemErrorMonitor(properties.systemErrorThreshold(), properties.systemErrorWindow(),
+				System::nanoTime);
 	}
 
 }

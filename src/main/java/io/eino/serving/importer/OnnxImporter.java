@@ -16,9 +16,10 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
-import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import io.eino.serving.runtime.SavedModelRunner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.Graph;
@@ -52,8 +53,6 @@ public final class OnnxImporter {
 
 	/** The SignatureDef method name of TF Serving's Predict API. */
 	public static final String PREDICT_METHOD = "tensorflow/serving/predict";
-
-	public static final List<String> TOKEN_INPUTS = List.of("input_ids", "attention_mask", "token_type_ids");
 
 	private static final Logger logger = LoggerFactory.getLogger(OnnxImporter.class);
 
@@ -135,7 +134,7 @@ public final class OnnxImporter {
 			.map(TensorProto::getName)
 			.collect(Collectors.toSet());
 		Map<String, Operand<TInt64>> inputs = new LinkedHashMap<>();
-		for (String name : TOKEN_INPUTS) {
+		for (String name : SavedModelRunner.TOKEN_INPUTS) {
 			inputs.put(name, EncoderOutputs.tokenInput(tf, name));
 		}
 		for (ValueInfoProto input : graph.getInputList()) {
@@ -145,7 +144,7 @@ public final class OnnxImporter {
 			Operand<TInt64> placeholder = inputs.get(input.getName());
 			if (placeholder == null) {
 				throw new OnnxImportException("ONNX input '" + input.getName()
-						+ "' is not one of the token inputs of a BERT-family encoder " + TOKEN_INPUTS);
+						+ "' is not one of the token inputs of a BERT-family encoder " + SavedModelRunner.TOKEN_INPUTS);
 			}
 			DataType type = DataType.forNumber(input.getType().getTensorType().getElemType());
 			context.define(input.getName(), (type == DataType.INT64) ? placeholder

@@ -3,11 +3,15 @@ package io.eino.serving.inference;
 import java.util.HashMap;
 import java.util.Map;
 
-import io.eino.serving.EinoProperties;
+import io.eino.serving.batching.BatchingProperties;
 import io.eino.serving.model.ModelRegistry;
+import io.eino.serving.model.ServedModels;
 import io.eino.serving.plugin.Plugins;
 import io.eino.serving.ratelimit.ClientRateLimiters;
+import io.eino.serving.runtime.RuntimeLayout;
 import io.eino.serving.validation.InputPolicies;
+import io.eino.serving.validation.ValidationOverrides;
+import io.eino.serving.validation.ValidationProperties;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import reactor.core.scheduler.Scheduler;
@@ -28,29 +32,29 @@ class InferenceConfiguration {
 	private static final int TENSOR_QUEUE_CAPACITY = 1_000;
 
 	@Bean(destroyMethod = "dispose")
-	Scheduler tensorScheduler(EinoProperties properties) {
-		return Schedulers.newBoundedElastic(properties.runtime().effectiveInstances(), TENSOR_QUEUE_CAPACITY,
-				"eino-tensor");
+	Scheduler tensorScheduler(RuntimeLayout runtime) {
+		return Schedulers.newBoundedElastic(runtime.instances(), TENSOR_QUEUE_CAPACITY, "eino-tensor");
 	}
 
 	@Bean
-	InputPolicies inputPolicies(EinoProperties properties) {
-		return new InputPolicies(properties);
+	InputPolicies inputPolicies(ValidationProperties validation, ServedModels models) {
+		Map<String, ValidationOverrides> overrides = new HashMap<>();
+		models.models().forEach((name, model) -> overrides.put(name, model.validation()));
+		return new InputPolicies(validation, overrides);
 	}
 
 	@Bean
-	InferenceService inferenceService(ModelRegistry registry, Scheduler tensorScheduler, EinoProperties properties,
-			InputPolicies inputPolicies, Plugins plugins, ClientRateLimiters rateLimiters,
+	InferenceService inferenceService(ModelRegistry registry, Scheduler tensorScheduler, ServedModels models,
+			BatchingProperties batching, InputPolicies inputPolicies, Plugins plugins, ClientRateLimiters rateLimiters,
 			ObjectProvider<CircuitBreakerRegistry> circuitBreakers, MeterRegistry meters) {
-		Map<String, EinoProperties.Fallback> fallbacks = new HashMap<>();
-		properties.models().forEach((name, model) -> {
+		Map<String, ServedModels.Fallback> fallbacks = new HashMap<>();
+		models.models().forEach((name, model) -> {
 			if (model.fallback() != null) {
 				fallbacks.put(name, model.fallback());
 			}
 		});
-		return new InferenceService(registry, tensorScheduler, properties.batching().requestTimeout(), inputPolicies,
-				plugins, rateLimiters, circuitBreakers.getIfAvailable(CircuitBreakerRegistry::ofDefaults), fallbacks,
-				meters);
+		return new InferenceService(registry, tensorScheduler, batching.requestTimeout(), inputPolicies, plugins,
+				rateLimiters, circuitBreakers.getIfAvailable(CircuitBreakerRegistry::ofDefaults), fallbacks, meters);
 	}
 
 }

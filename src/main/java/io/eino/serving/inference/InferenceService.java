@@ -7,15 +7,17 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
-import io.eino.serving.EinoProperties;
 import io.eino.serving.error.Failure;
+import io.eino.serving.error.Rule;
 import io.eino.serving.model.ModelNotFoundException;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ModelVersion;
+import io.eino.serving.model.ServedModels;
 import io.eino.serving.plugin.PluginInput;
 import io.eino.serving.plugin.PluginOutput;
 import io.eino.serving.plugin.Plugins;
 import io.eino.serving.plugin.RequestContext;
+import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.ratelimit.ClientRateLimiters;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
@@ -28,6 +30,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.tensorflow.exceptions.TFInvalidArgumentException;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * One inference per request, as one Mono pipeline: validate → plugins before → rate limit
@@ -62,7 +65,7 @@ public class InferenceService {
 	 */
 	public InferenceService(ModelRegistry registry, Scheduler tensorRunners, Duration defaultTimeout,
 			InputPolicies policies, Plugins plugins, ClientRateLimiters rateLimiters, CircuitBreakerRegistry breakers,
-			Map<String, EinoProperties.Fallback> fallbacks, MeterRegistry meters) {
+			Map<String, ServedModels.Fallback> fallbacks, MeterRegistry meters) {
 		this.registry = registry;
 		this.tensorRunners = tensorRunners;
 		this.policies = policies;
@@ -70,7 +73,8 @@ public class InferenceService {
 		this.rateLimiters = rateLimiters;
 		ModelBreakers modelBreakers = new ModelBreakers(breakers);
 		registry.onRetired(modelBreakers::forget);
-		this.execution = new TextExecution(registry, defaultTimeout, modelBreakers, fallbacks, meters);
+		this.execution = new TextExecution(registry, defaultTimeout, modelBreakers, fallbacks, meters,
+				Schedulers.parallel());
 		this.outcomes = new RequestOutcomes(meters, registry::contains);
 	}
 
@@ -110,7 +114,7 @@ public class InferenceService {
 					Failure failure = Failure.of(ex);
 					return this.plugins
 						.after(context,
-								outcome(context, sent.get(), null, failure.rule(),
+								outcome(context, sent.get(), null, failure.rule().slug(),
 										failure.tier().name().toLowerCase(Locale.ROOT), List.of()))
 						.then(Mono.error(ex));
 				});
@@ -153,7 +157,7 @@ public class InferenceService {
 			throw new ModelNotFoundException("Model '" + model + "' is not served here");
 		}
 		if (texts.isEmpty()) {
-			throw new InvalidInputException("empty-instances", "The request holds no text to predict");
+			throw new InvalidInputException(Rule.EMPTY_INSTANCES, "The request holds no text to predict");
 		}
 		return validator.validate(texts);
 	}
@@ -184,7 +188,7 @@ public class InferenceService {
 		return this.rateLimiters.limit(model, options.client(), options.quota(), onRunner(model, version, (leased) -> {
 			SignatureSpec signature = leased.signature(signatureKey);
 			if (signature == null) {
-				throw new InvalidInputException("unknown-signature", "Model '" + model + "' has no signature '"
+				throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Model '" + model + "' has no signature '"
 						+ signatureKey + "' (has " + leased.runner().signatures().keySet() + ")");
 			}
 			checkInputs(signature, inputs);
@@ -192,7 +196,7 @@ public class InferenceService {
 					: outputs;
 			for (String output : wanted) {
 				if (!signature.hasOutput(output)) {
-					throw new InvalidInputException("unknown-output",
+					throw new InvalidInputException(Rule.UNKNOWN_OUTPUT,
 							"Signature '" + signatureKey + "' has no output '" + output + "'");
 				}
 			}
@@ -218,7 +222,7 @@ public class InferenceService {
 			return version.runner().run(signature, inputs, outputs);
 		}
 		catch (TFInvalidArgumentException ex) {
-			throw new InvalidInputException("invalid-tensor", InvalidInputException.Kind.UNPROCESSABLE,
+			throw new InvalidInputException(Rule.INVALID_TENSOR,
 					"The model rejected the input tensors: " + firstLine(ex.getMessage()));
 		}
 	}
@@ -227,24 +231,24 @@ public class InferenceService {
 		for (TensorSpec spec : signature.inputs()) {
 			HostTensor value = inputs.get(spec.name());
 			if (value == null) {
-				throw new InvalidInputException("missing-input",
+				throw new InvalidInputException(Rule.MISSING_INPUT,
 						"Signature '" + signature.key() + "' needs input '" + spec.name() + "'");
 			}
 			if (!value.datatype().equals(spec.datatype())) {
-				throw new InvalidInputException("input-datatype",
+				throw new InvalidInputException(Rule.INPUT_DATATYPE,
 						"Input '" + spec.name() + "' must be " + spec.datatype() + ", got " + value.datatype());
 			}
 			if (spec.shape().length != value.shape().length) {
-				throw new InvalidInputException("input-shape", "Input '" + spec.name() + "' must have rank "
+				throw new InvalidInputException(Rule.INPUT_SHAPE, "Input '" + spec.name() + "' must have rank "
 						+ spec.shape().length + ", got " + value.shape().length);
 			}
 			if (value.size() == 0) {
-				throw new InvalidInputException("input-shape", "Input '" + spec.name() + "' is empty");
+				throw new InvalidInputException(Rule.INPUT_SHAPE, "Input '" + spec.name() + "' is empty");
 			}
 		}
 		for (String name : inputs.keySet()) {
 			if (!signature.hasInput(name)) {
-				throw new InvalidInputException("unknown-input",
+				throw new InvalidInputException(Rule.UNKNOWN_INPUT,
 						"Signature '" + signature.key() + "' has no input '" + name + "'");
 			}
 		}

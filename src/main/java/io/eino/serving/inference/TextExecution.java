@@ -9,14 +9,15 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
-import io.eino.serving.EinoProperties;
 import io.eino.serving.batching.BatchTask;
 import io.eino.serving.batching.BatchingException;
 import io.eino.serving.model.ModelFailureException;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ModelUnavailableException;
 import io.eino.serving.model.ModelVersion;
+import io.eino.serving.model.ServedModels;
 import io.eino.serving.operator.Scores;
+import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.TokenSequence;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
@@ -27,6 +28,7 @@ import org.slf4j.LoggerFactory;
 import org.tensorflow.exceptions.TFResourceExhaustedException;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
+import reactor.core.scheduler.Scheduler;
 
 /**
  * Runs validated texts on a model: preprocess operators, tokenization, the version's
@@ -35,6 +37,13 @@ import reactor.core.publisher.SignalType;
  * falls back, when the serving version fails or its breaker is open, to the highest older
  * loaded version whose breaker admits calls, else to the model's configured fallback
  * answer. Nothing here blocks. Thread safe.
+ *
+ * <p>
+ * A request leases its version once, for its whole length (docs/architecture.md, "Request
+ * path"): a version unloaded meanwhile drains it rather than answering 404. The runner
+ * thread that completes a batch only completes its texts' futures; what follows (the
+ * post-processing operators, plugins, rendering) runs on the {@code completions}
+ * scheduler, so that the runner takes its next batch at once.
  */
 final class TextExecution {
 
@@ -46,12 +55,18 @@ final class TextExecution {
 
 	private final ModelBreakers breakers;
 
-	private final Map<String, EinoProperties.Fallback> fallbacks;
+	private final Map<String, ServedModels.Fallback> fallbacks;
 
 	private final MeterRegistry meters;
 
+	private final Scheduler completions;
+
+	/**
+	 * @param completions where a request continues once its texts have run
+	 */
 	TextExecution(ModelRegistry registry, Duration defaultTimeout, ModelBreakers breakers,
-			Map<String, EinoProperties.Fallback> fallbacks, MeterRegistry meters) {
+			Map<String, ServedModels.Fallback> fallbacks, MeterRegistry meters, Scheduler completions) {
+		this.completions = completions;
 		this.registry = registry;
 		this.defaultTimeout = defaultTimeout;
 		this.breakers = breakers;
@@ -62,14 +77,19 @@ final class TextExecution {
 	/** Runs on the pinned version, or on the serving one with degradation. */
 	Mono<TextResult> execute(String model, Long version, List<String> texts, RequestOptions options,
 			double maxUnknownTokenRatio) {
-		if (version != null) {
-			return attempt(model, version, texts, options, maxUnknownTokenRatio)
-				.onErrorMap(CallNotPermittedException.class, (ex) -> new ModelUnavailableException(
+		return Mono.defer(() -> {
+			ModelVersion leased = this.registry.lease(model, version);
+			Mono<TextResult> result = attempt(leased, texts, options, maxUnknownTokenRatio);
+			if (version != null) {
+				result = result.onErrorMap(CallNotPermittedException.class, (ex) -> new ModelUnavailableException(
 						"Version " + version + " of model '" + model + "' is failing; its circuit breaker is open"));
-		}
-		long serving = this.registry.serving(model, null).version();
-		return attempt(model, serving, texts, options, maxUnknownTokenRatio).onErrorResume(TextExecution::degradable,
-				(ex) -> degrade(model, serving, texts, options, maxUnknownTokenRatio, ex));
+			}
+			else {
+				result = result.onErrorResume(TextExecution::degradable,
+						(ex) -> degrade(model, leased.version(), texts, options, maxUnknownTokenRatio, ex));
+			}
+			return result.doFinally((signal) -> leased.release());
+		});
 	}
 
 	private static boolean degradable(Throwable failure) {
@@ -83,12 +103,16 @@ final class TextExecution {
 	private Mono<TextResult> degrade(String model, long failed, List<String> texts, RequestOptions options,
 			double maxUnknownTokenRatio, Throwable cause) {
 		if (cause instanceof ModelFailureException failure) {
-			this.meters.counter("eino.model.failures", "model", model, "rule", failure.rule()).increment();
+			this.meters.counter("eino.model.failures", "model", model, "rule", failure.rule().slug()).increment();
 			logger.warn("Model '{}' version {} failed: {}", model, failed, failure.getMessage());
 		}
 		for (long older : this.registry.versionsBelow(model, failed)) {
 			if (this.breakers.admits(model, older)) {
-				return attempt(model, older, texts, options, maxUnknownTokenRatio)
+				return Mono.defer(() -> {
+					ModelVersion leased = this.registry.lease(model, older);
+					return attempt(leased, texts, options, maxUnknownTokenRatio)
+						.doFinally((signal) -> leased.release());
+				})
 					.map((result) -> degraded(result, TextResult.PREVIOUS_VERSION))
 					.onErrorResume(TextExecution::degradable, (ex) -> answer(model, failed, texts.size(), ex));
 			}
@@ -97,7 +121,7 @@ final class TextExecution {
 	}
 
 	private Mono<TextResult> answer(String model, long failed, int texts, Throwable cause) {
-		EinoProperties.Fallback fallback = this.fallbacks.get(model);
+		ServedModels.Fallback fallback = this.fallbacks.get(model);
 		if (fallback != null) {
 			TextPrediction prediction = new TextPrediction.Classification(fallback.label(), fallback.score(),
 					Map.of(fallback.label(), fallback.score()));
@@ -117,19 +141,20 @@ final class TextExecution {
 	}
 
 	/** One try on one version, through its circuit breaker. */
-	private Mono<TextResult> attempt(String model, long version, List<String> texts, RequestOptions options,
+	private Mono<TextResult> attempt(ModelVersion leased, List<String> texts, RequestOptions options,
 			double maxUnknownTokenRatio) {
-		return Mono.defer(() -> run(model, version, texts, options, maxUnknownTokenRatio))
-			.transformDeferred(CircuitBreakerOperator.of(this.breakers.of(model, version)));
+		return Mono.defer(() -> run(leased, texts, options, maxUnknownTokenRatio))
+			.transformDeferred(CircuitBreakerOperator.of(this.breakers.of(leased.model(), leased.version())));
 	}
 
 	/**
 	 * Tokenizes here, then hands one task per text to the version's batch queue and
 	 * completes when all are done.
 	 */
-	private Mono<TextResult> run(String model, long version, List<String> texts, RequestOptions options,
+	private Mono<TextResult> run(ModelVersion leased, List<String> texts, RequestOptions options,
 			double maxUnknownTokenRatio) {
-		ModelVersion leased = this.registry.lease(model, version);
+		String model = leased.model();
+		long version = leased.version();
 		List<BatchTask<TokenSequence, float[]>> tasks;
 		try {
 			Duration timeout = (options.timeout() != null) ? options.timeout() : this.defaultTimeout;
@@ -144,7 +169,6 @@ final class TextExecution {
 			leased.queue().submit(tasks);
 		}
 		catch (RuntimeException ex) {
-			leased.release();
 			return Mono.error(ex);
 		}
 		// Waits on each task's outcome, not on its result: a task cancelled because the
@@ -154,6 +178,7 @@ final class TextExecution {
 			.map((task) -> task.result().handle((value, failure) -> failure))
 			.toArray(CompletableFuture[]::new);
 		return Mono.fromFuture(CompletableFuture.allOf(settled), true)
+			.publishOn(this.completions)
 			.then(Mono.fromCallable(() -> textResult(leased, tasks)))
 			.onErrorMap(CompletionException.class, (ex) -> (ex.getCause() != null) ? ex.getCause() : ex)
 			.onErrorMap(TextExecution::runFailure,
@@ -166,11 +191,11 @@ final class TextExecution {
 				// A client that went away: its texts leave the queue. Cancelled only
 				// after
 				// the future's subscriber is gone, so the cancellation is no failure of
-				// the model (no breaker count, no fallback, no dropped error).
+				// the
+				// model (no breaker count, no fallback, no dropped error).
 				if (signal == SignalType.CANCEL) {
 					tasks.forEach(BatchTask::cancel);
 				}
-				leased.release();
 			});
 	}
 

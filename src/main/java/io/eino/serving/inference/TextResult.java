@@ -2,6 +2,8 @@ package io.eino.serving.inference;
 
 import java.util.List;
 
+import io.eino.serving.plugin.TextPrediction;
+
 /**
  * Predictions for the texts of one request, in request order.
  *

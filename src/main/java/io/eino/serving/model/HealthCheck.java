@@ -5,10 +5,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import io.eino.serving.EinoProperties;
 import io.eino.serving.batching.BatchQueue;
 import io.eino.serving.batching.BatchTask;
 import io.eino.serving.operator.Pipeline;
+import io.eino.serving.repository.RepositoryProperties;
 import io.eino.serving.runtime.TokenSequence;
 import io.eino.serving.text.TextTokenizer;
 import org.slf4j.Logger;
@@ -27,9 +27,9 @@ final class HealthCheck {
 	/** Plain English, well inside every BERT vocabulary and length. */
 	static final String PROBE_TEXT = "The service checks that this new model version answers.";
 
-	private final EinoProperties.HealthCheck settings;
+	private final RepositoryProperties.HealthCheck settings;
 
-	HealthCheck(EinoProperties.HealthCheck settings) {
+	HealthCheck(RepositoryProperties.HealthCheck settings) {
 		this.settings = settings;
 	}
 

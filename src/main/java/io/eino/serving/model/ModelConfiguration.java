@@ -1,17 +1,23 @@
 package io.eino.serving.model;
 
-import java.util.Map;
+import java.util.List;
 
-import io.eino.serving.EinoProperties;
+import io.eino.serving.batching.AdmissionProperties;
 import io.eino.serving.batching.BatchScheduler;
+import io.eino.serving.batching.BatchingProperties;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.SystemErrorMonitor;
 import io.eino.serving.operator.OperatorRegistry;
+import io.eino.serving.repository.ModelInstaller;
+import io.eino.serving.repository.RepositoryProperties;
+import io.eino.serving.runtime.RuntimeLayout;
+import io.eino.serving.runtime.RuntimeProperties;
+import io.eino.serving.security.EncryptionProperties;
 import io.eino.serving.security.ModelKeys;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.ApplicationRunner;
-import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -34,9 +40,9 @@ class ModelConfiguration {
 	/** Closed before the scheduler, so that closing versions can drain their queues. */
 	@Bean(destroyMethod = "close")
 	@DependsOn("batchScheduler")
-	ModelRegistry modelRegistry(EinoProperties properties) {
+	ModelRegistry modelRegistry(ServedModels models) {
 		ModelRegistry registry = new ModelRegistry();
-		properties.models().forEach((name, model) -> {
+		models.models().forEach((name, model) -> {
 			if (model.enabled()) {
 				registry.register(name);
 			}
@@ -52,21 +58,33 @@ class ModelConfiguration {
 	@Bean
 	ModelKeys modelKeys(Environment environment) {
 		return new ModelKeys(() -> Binder.get(environment)
-			.bind("eino.encryption.keys", Bindable.mapOf(String.class, String.class))
-			.orElse(Map.of()), System.getenv(ModelKeys.ENVIRONMENT_VARIABLE));
+			.bindOrCreate(EncryptionProperties.PREFIX, EncryptionProperties.class)
+			.keys(), System.getenv(ModelKeys.ENVIRONMENT_VARIABLE));
+	}
+
+	/** How many runners each version gets, and their sessions' threads. */
+	@Bean
+	RuntimeLayout runtimeLayout(RuntimeProperties runtime) {
+		return RuntimeLayout.of(runtime);
 	}
 
 	@Bean
-	ModelLoader modelLoader(EinoProperties properties, BatchScheduler batchScheduler, MeterRegistry meterRegistry,
-			OperatorRegistry operatorRegistry, ModelKeys modelKeys) {
-		return new ModelLoader(properties, batchScheduler, meterRegistry, operatorRegistry, modelKeys);
+	ModelLoader modelLoader(RepositoryProperties repository, RuntimeLayout runtime, BatchingProperties batching,
+			AdmissionProperties admission, EncryptionProperties encryption, BatchScheduler batchScheduler,
+			MeterRegistry meterRegistry, OperatorRegistry operatorRegistry, ModelKeys modelKeys) {
+		BuildSettings settings = new BuildSettings(repository, runtime, batching, admission,
+				encryption.plaintextDirectory());
+		return new ModelLoader(settings, batchScheduler, meterRegistry, operatorRegistry, modelKeys);
 	}
 
 	/** Stopped before the registry closes, so that no build is under way then. */
 	@Bean(destroyMethod = "close")
-	ModelLifecycle modelLifecycle(EinoProperties properties, ModelRegistry registry, ModelLoader loader,
+	ModelLifecycle modelLifecycle(RepositoryProperties repository, ServedModels models,
+			ObjectProvider<ModelInstaller> installers, ModelRegistry registry, ModelLoader loader,
 			ErrorMetrics errorMetrics, SystemErrorMonitor systemErrors, MeterRegistry meterRegistry) {
-		return new ModelLifecycle(properties, registry, loader, errorMetrics, systemErrors, meterRegistry);
+		List<ModelInstaller> offered = installers.orderedStream().toList();
+		return new ModelLifecycle(repository, models, offered, registry, loader, errorMetrics, systemErrors,
+				meterRegistry);
 	}
 
 	/**

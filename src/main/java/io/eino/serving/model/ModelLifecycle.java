@@ -14,14 +14,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import io.eino.serving.EinoProperties;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Failure;
 import io.eino.serving.error.SystemErrorMonitor;
-import io.eino.serving.repository.DefaultModel;
-import io.eino.serving.repository.DefaultModelInstaller;
+import io.eino.serving.repository.ModelInstaller;
 import io.eino.serving.repository.ModelRepository;
+import io.eino.serving.repository.RepositoryProperties;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -49,7 +48,11 @@ public final class ModelLifecycle implements AutoCloseable {
 
 	private static final Logger logger = LoggerFactory.getLogger(ModelLifecycle.class);
 
-	private final EinoProperties properties;
+	private final RepositoryProperties settings;
+
+	private final ServedModels configured;
+
+	private final List<ModelInstaller> installers;
 
 	private final ModelRepository repository;
 
@@ -81,22 +84,28 @@ public final class ModelLifecycle implements AutoCloseable {
 	 * Models served and polled: the configured and enabled ones and those loaded on
 	 * request, less those unloaded on request.
 	 */
-	private final Map<String, EinoProperties.Model> served = new ConcurrentHashMap<>();
+	private final Map<String, ServedModels.Settings> served = new ConcurrentHashMap<>();
 
 	private record Failed(String fingerprint, RuntimeException failure) {
 	}
 
-	public ModelLifecycle(EinoProperties properties, ModelRegistry registry, ModelLoader loader, ErrorMetrics errors,
-			SystemErrorMonitor systemErrors, MeterRegistry meters) {
-		this.properties = properties;
-		this.repository = new ModelRepository(properties.repository().path(),
-				properties.repository().requireReadyMarker());
+	/**
+	 * @param installers models that ship with the service, installed on first start when
+	 * served and {@code install-default-model} is on
+	 */
+	public ModelLifecycle(RepositoryProperties settings, ServedModels configured, List<ModelInstaller> installers,
+			ModelRegistry registry, ModelLoader loader, ErrorMetrics errors, SystemErrorMonitor systemErrors,
+			MeterRegistry meters) {
+		this.settings = settings;
+		this.configured = configured;
+		this.installers = List.copyOf(installers);
+		this.repository = new ModelRepository(settings.path(), settings.requireReadyMarker());
 		this.registry = registry;
 		this.loader = loader;
 		this.errors = errors;
 		this.systemErrors = systemErrors;
 		this.meters = meters;
-		properties.models().forEach((name, model) -> {
+		configured.models().forEach((name, model) -> {
 			if (model.enabled()) {
 				this.served.put(name, model);
 			}
@@ -113,17 +122,21 @@ public final class ModelLifecycle implements AutoCloseable {
 	 */
 	public void start() throws IOException {
 		Files.createDirectories(this.repository.root());
-		if (this.properties.repository().installDefaultModel() && this.served.containsKey(DefaultModel.NAME)) {
-			new DefaultModelInstaller().installIfMissing(this.repository.root());
+		if (this.settings.installDefaultModel()) {
+			for (ModelInstaller installer : this.installers) {
+				if (this.served.containsKey(installer.model())) {
+					installer.installIfMissing(this.repository.root());
+				}
+			}
 		}
 		submit(() -> {
 			this.served.keySet().stream().sorted().forEach((model) -> reconcile(model, false));
 			return null;
 		}).join();
-		long interval = this.properties.repository().pollInterval().toMillis();
+		long interval = this.settings.pollInterval().toMillis();
 		if (interval > 0) {
 			this.thread.scheduleWithFixedDelay(this::pollQuietly, interval, interval, TimeUnit.MILLISECONDS);
-			logger.info("Polling {} every {}", this.repository.root(), this.properties.repository().pollInterval());
+			logger.info("Polling {} every {}", this.repository.root(), this.settings.pollInterval());
 		}
 	}
 
@@ -144,7 +157,8 @@ public final class ModelLifecycle implements AutoCloseable {
 	public CompletableFuture<Boolean> load(String model) {
 		return submit(() -> {
 			requireInRepository(model);
-			this.served.computeIfAbsent(model, (name) -> this.properties.models().getOrDefault(name, defaults()));
+			this.served.computeIfAbsent(model,
+					(name) -> this.configured.models().getOrDefault(name, ServedModels.Settings.defaults()));
 			this.registry.register(model);
 			this.failures.remove(model);
 			reconcile(model, false);
@@ -160,7 +174,7 @@ public final class ModelLifecycle implements AutoCloseable {
 	}
 
 	private boolean configured(String model) {
-		EinoProperties.Model settings = this.properties.models().get(model);
+		ServedModels.Settings settings = this.configured.models().get(model);
 		return settings != null && settings.enabled();
 	}
 
@@ -241,7 +255,7 @@ public final class ModelLifecycle implements AutoCloseable {
 	 */
 	private void reconcile(String model, boolean rebuild) {
 		this.registry.register(model);
-		EinoProperties.Model settings = this.served.get(model);
+		ServedModels.Settings settings = this.served.get(model);
 		Map<Long, ModelRepository.Version> onDisk = new LinkedHashMap<>();
 		this.repository.versions(model).forEach((version) -> onDisk.put(version.version(), version));
 		Map<Long, String> loaded = this.loadedFingerprints.computeIfAbsent(model, (name) -> new ConcurrentHashMap<>());
@@ -260,7 +274,7 @@ public final class ModelLifecycle implements AutoCloseable {
 				.map(ModelRepository.Version::version)
 				.filter((version) -> !failed.containsKey(version) || loadedNow.contains(version))
 				.toList();
-			desired = settings.versionPolicy().select(candidates);
+			desired = select(settings.versionPolicy(), candidates);
 			boolean buildFailed = false;
 			for (long version : desired) {
 				if (failed.containsKey(version)) {
@@ -307,7 +321,7 @@ public final class ModelLifecycle implements AutoCloseable {
 	}
 
 	/** Builds one version; on failure records why and returns false. */
-	private boolean build(String model, ModelRepository.Version entry, EinoProperties.Model settings) {
+	private boolean build(String model, ModelRepository.Version entry, ServedModels.Settings settings) {
 		long version = entry.version();
 		this.registry.loading(model, version);
 		Timer.Sample sample = Timer.start(this.meters);
@@ -376,9 +390,14 @@ public final class ModelLifecycle implements AutoCloseable {
 		}
 	}
 
-	private static EinoProperties.Model defaults() {
-		return new EinoProperties.Model(true, null, null, null, null, null,
-				new EinoProperties.VersionPolicy(EinoProperties.VersionPolicy.Kind.LATEST, 1, List.of()));
+	/** The versions a policy loads out of those present, in ascending order. */
+	static List<Long> select(ServedModels.VersionPolicy policy, List<Long> present) {
+		List<Long> sorted = present.stream().sorted().toList();
+		return switch (policy.kind()) {
+			case ALL -> sorted;
+			case LATEST -> sorted.subList(Math.max(0, sorted.size() - policy.count()), sorted.size());
+			case SPECIFIC -> sorted.stream().filter(policy.versions()::contains).toList();
+		};
 	}
 
 	private <T> CompletableFuture<T> submit(Callable<T> work) {

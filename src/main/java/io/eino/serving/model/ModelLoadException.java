@@ -1,5 +1,7 @@
 package io.eino.serving.model;
 
+import io.eino.serving.error.Rule;
+import io.eino.serving.error.ServingException;
 import io.eino.serving.security.PackageException;
 
 /**
@@ -7,7 +9,7 @@ import io.eino.serving.security.PackageException;
  * the model, the version and the step, and for a package that cannot be opened, the key
  * id.
  */
-public final class ModelLoadException extends RuntimeException {
+public final class ModelLoadException extends ServingException {
 
 	/** The steps of building a version, in order. */
 	public enum Step {
@@ -34,7 +36,9 @@ public final class ModelLoadException extends RuntimeException {
 	private final Step step;
 
 	public ModelLoadException(String model, long version, Step step, Throwable cause) {
-		super("Model '" + model + "' version " + version + " failed at " + step.slug() + ": " + describe(cause), cause);
+		super((step == Step.DECRYPT) ? Rule.MODEL_DECRYPTION : Rule.MODEL_LOAD,
+				"Model '" + model + "' version " + version + " failed at " + step.slug() + ": " + describe(cause),
+				cause);
 		this.model = model;
 		this.version = version;
 		this.step = step;

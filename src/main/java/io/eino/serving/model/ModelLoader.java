@@ -12,12 +12,12 @@ import java.util.List;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 
-import io.eino.serving.EinoProperties;
+import io.eino.serving.batching.AdmissionProperties;
 import io.eino.serving.batching.BatchCostModel;
 import io.eino.serving.batching.BatchQueue;
 import io.eino.serving.batching.BatchScheduler;
 import io.eino.serving.batching.BatchingOptions;
-import io.eino.serving.importer.OnnxImporter;
+import io.eino.serving.batching.BatchingProperties;
 import io.eino.serving.operator.OperatorRegistry;
 import io.eino.serving.operator.Pipeline;
 import io.eino.serving.repository.ModelDescriptor;
@@ -47,7 +47,7 @@ public final class ModelLoader {
 	/** Warm-up batches hold at most this many padded tokens (and at least one row). */
 	private static final int WARMUP_TOKENS = 1024;
 
-	private final EinoProperties properties;
+	private final BuildSettings settings;
 
 	private final BatchScheduler scheduler;
 
@@ -61,16 +61,16 @@ public final class ModelLoader {
 
 	private final OperatorRegistry operators;
 
-	public ModelLoader(EinoProperties properties, BatchScheduler scheduler, MeterRegistry meters,
+	public ModelLoader(BuildSettings settings, BatchScheduler scheduler, MeterRegistry meters,
 			OperatorRegistry operators, ModelKeys keys) {
-		this.properties = properties;
+		this.settings = settings;
 		this.scheduler = scheduler;
 		this.meters = new VersionMeters(meters);
 		this.operators = operators;
 		this.keys = keys;
-		this.healthCheck = new HealthCheck(properties.repository().healthCheck());
-		this.optimizer = new StartupOptimizer(properties.runtime().graphOptimization(),
-				properties.runtime().precision(), StartupOptimizer.cpuHasBfloat16());
+		this.healthCheck = new HealthCheck(settings.repository().healthCheck());
+		this.optimizer = new StartupOptimizer(settings.runtime().properties().graphOptimization(),
+				settings.runtime().properties().precision(), StartupOptimizer.cpuHasBfloat16());
 	}
 
 	/**
@@ -82,7 +82,7 @@ public final class ModelLoader {
 	 * @throws ModelLoadException naming the step that failed; nothing of the version is
 	 * left open
 	 */
-	public ModelVersion load(String model, Path modelDirectory, long version, EinoProperties.Model overrides) {
+	public ModelVersion load(String model, Path modelDirectory, long version, ServedModels.Settings overrides) {
 		Path stored = modelDirectory.resolve(Long.toString(version));
 		Path packageFile = stored.resolve(ModelPackage.FILE_NAME);
 		if (!Files.isRegularFile(packageFile)) {
@@ -113,8 +113,7 @@ public final class ModelLoader {
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
-		PlaintextWorkspace workspace = PlaintextWorkspace.create(this.properties.encryption().plaintextDirectory(),
-				size);
+		PlaintextWorkspace workspace = PlaintextWorkspace.create(this.settings.plaintextDirectory(), size);
 		try {
 			ModelPackage.Header header = ModelPackage.open(packageFile, this.keys, workspace.path());
 			logger.info("Decrypted {} (key '{}') into {}", packageFile, header.keyId(), workspace.path());
@@ -131,7 +130,7 @@ public final class ModelLoader {
 	 * are open; null for a plain version
 	 */
 	private ModelVersion build(String model, Path modelDirectory, Path versionDirectory, long version,
-			EinoProperties.Model overrides, PlaintextWorkspace workspace) {
+			ServedModels.Settings overrides, PlaintextWorkspace workspace) {
 		ModelDescriptor descriptor = step(model, version, ModelLoadException.Step.READ,
 				() -> withOverrides(readDescriptor(modelDirectory, versionDirectory), overrides));
 		BatchingOptions options = step(model, version, ModelLoadException.Step.READ,
@@ -151,15 +150,15 @@ public final class ModelLoader {
 			// "load".
 			step(model, version, ModelLoadException.Step.LOAD, () -> {
 				try (SavedModelRunner probe = SavedModelRunner.load(versionDirectory,
-						this.properties.runtime().sessionSettings())) {
+						this.settings.runtime().sessionSettings())) {
 					check(descriptor, probe);
 				}
 				return null;
 			});
 			StartupOptimizer.Choice choice = step(model, version, ModelLoadException.Step.OPTIMISE,
 					() -> this.optimizer.choose(versionDirectory, modelDirectory, descriptor, tokenizer,
-							this.properties.runtime().sessionSettings()));
-			int instances = this.properties.runtime().effectiveInstances();
+							this.settings.runtime().sessionSettings()));
+			int instances = this.settings.runtime().instances();
 			step(model, version, ModelLoadException.Step.OPTIMISE, () -> {
 				for (int i = 0; i < instances; i++) {
 					sessions.add(SavedModelRunner.load(versionDirectory, choice.settings()));
@@ -187,7 +186,7 @@ public final class ModelLoader {
 					warmup.costModel().nanosPerPaddedToken() / 1e3);
 			log(model, version, instances, choice, report, options);
 			return new ModelVersion(model, version, descriptor, pipeline, runners, queue, tokenizer, report, meters,
-					this.properties.repository().drainTimeout());
+					this.settings.repository().drainTimeout());
 		}
 		catch (RuntimeException ex) {
 			if (queue != null) {
@@ -229,8 +228,8 @@ public final class ModelLoader {
 		}
 	}
 
-	private BatchingOptions batchingOptions(ModelDescriptor descriptor, EinoProperties.Model overrides) {
-		EinoProperties.Batching batching = this.properties.batching();
+	private BatchingOptions batchingOptions(ModelDescriptor descriptor, ServedModels.Settings overrides) {
+		BatchingProperties batching = this.settings.batching();
 		Integer padTo = (overrides != null) ? overrides.padTo() : null;
 		List<Integer> lengths;
 		if (padTo != null) {
@@ -249,7 +248,7 @@ public final class ModelLoader {
 			allowed.add(descriptor.maxTokens());
 			lengths = List.copyOf(allowed);
 		}
-		EinoProperties.Admission admission = this.properties.admission();
+		AdmissionProperties admission = this.settings.admission();
 		if (!batching.enabled()) {
 			return new BatchingOptions(1, Duration.ZERO, batching.queueCapacity(), lengths, admission.maxQueueTime(),
 					admission.priorityLead());
@@ -340,7 +339,7 @@ public final class ModelLoader {
 		return ModelDescriptor.read(file);
 	}
 
-	private static ModelDescriptor withOverrides(ModelDescriptor descriptor, EinoProperties.Model overrides) {
+	private static ModelDescriptor withOverrides(ModelDescriptor descriptor, ServedModels.Settings overrides) {
 		if (overrides == null) {
 			return descriptor;
 		}
@@ -365,7 +364,7 @@ public final class ModelLoader {
 			throw new IllegalArgumentException("The SavedModel has no signature '" + descriptor.signature() + "' (has "
 					+ runner.signatures().keySet() + ")");
 		}
-		for (String input : OnnxImporter.TOKEN_INPUTS) {
+		for (String input : SavedModelRunner.TOKEN_INPUTS) {
 			if (!signature.hasInput(input)) {
 				throw new IllegalArgumentException(
 						"Signature '" + descriptor.signature() + "' lacks the token input '" + input + "'");

@@ -3,7 +3,6 @@ package io.eino.serving.operator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import io.eino.serving.EinoProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.TensorFlow;
@@ -24,8 +23,8 @@ class OperatorConfiguration {
 	private static final Logger logger = LoggerFactory.getLogger(OperatorConfiguration.class);
 
 	@Bean
-	OperatorRegistry operatorRegistry(ObjectProvider<OperatorDefinition> definitions, EinoProperties properties) {
-		for (Path library : properties.operators().customOpLibraries()) {
+	OperatorRegistry operatorRegistry(ObjectProvider<OperatorDefinition> definitions, OperatorProperties properties) {
+		for (Path library : properties.customOpLibraries()) {
 			loadLibrary(library);
 		}
 		return new OperatorRegistry(definitions.orderedStream().toList());

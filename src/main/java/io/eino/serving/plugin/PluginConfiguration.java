@@ -1,7 +1,5 @@
 package io.eino.serving.plugin;
 
-import io.eino.serving.EinoProperties;
-
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.context.annotation.Bean;
@@ -16,14 +14,14 @@ class PluginConfiguration {
 
 	@Bean
 	@ConditionalOnBooleanProperty("eino.plugins.audit.enabled")
-	AuditLogPlugin auditLogPlugin(EinoProperties properties) {
-		return new AuditLogPlugin(properties.plugins().audit().includeText());
+	AuditLogPlugin auditLogPlugin(PluginProperties properties) {
+		return new AuditLogPlugin(properties.audit().includeText());
 	}
 
 	@Bean
 	@ConditionalOnBooleanProperty("eino.plugins.pii-masking.enabled")
-	PiiMaskingPlugin piiMaskingPlugin(EinoProperties properties) {
-		return PiiMaskingPlugin.of(properties.plugins().piiMasking().kinds());
+	PiiMaskingPlugin piiMaskingPlugin(PluginProperties properties) {
+		return PiiMaskingPlugin.of(properties.piiMasking().kinds());
 	}
 
 	@Bean

@@ -2,8 +2,6 @@ package io.eino.serving.plugin;
 
 import java.util.List;
 
-import io.eino.serving.inference.TextPrediction;
-
 /**
  * The outcome of one request.
  *

@@ -7,7 +7,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Supplier;
 
-import io.eino.serving.EinoProperties;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
 import io.github.resilience4j.ratelimiter.RequestNotPermitted;
@@ -35,7 +34,7 @@ public final class ClientRateLimiters {
 
 	private final RateLimiterRegistry configurations;
 
-	private final EinoProperties.RateLimit settings;
+	private final RateLimitProperties settings;
 
 	private final Supplier<Long> nanoTime;
 
@@ -45,7 +44,7 @@ public final class ClientRateLimiters {
 	 * @param configurations Resilience4j's registry, holding the configured settings
 	 * @param nanoTime the limiters' clock
 	 */
-	public ClientRateLimiters(RateLimiterRegistry configurations, EinoProperties.RateLimit settings,
+	public ClientRateLimiters(RateLimiterRegistry configurations, RateLimitProperties settings,
 			Supplier<Long> nanoTime) {
 		this.configurations = configurations;
 		this.settings = settings;

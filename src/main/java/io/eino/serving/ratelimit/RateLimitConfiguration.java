@@ -1,6 +1,5 @@
 package io.eino.serving.ratelimit;
 
-import io.eino.serving.EinoProperties;
 import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -14,8 +13,9 @@ import org.springframework.context.annotation.Configuration;
 class RateLimitConfiguration {
 
 	@Bean
-	ClientRateLimiters clientRateLimiters(ObjectProvider<RateLimiterRegistry> registry, EinoProperties properties) {
-		return new ClientRateLimiters(registry.getIfAvailable(RateLimiterRegistry::ofDefaults), properties.rateLimit(),
+	ClientRateLimiters clientRateLimiters(ObjectProvider<RateLimiterRegistry> registry,
+			RateLimitProperties properties) {
+		return new ClientRateLimiters(registry.getIfAvailable(RateLimiterRegistry::ofDefaults), properties,
 				System::nanoTime);
 	}
 

@@ -1,11 +1,14 @@
 package io.eino.serving.ratelimit;
 
+import io.eino.serving.error.Rule;
+import io.eino.serving.error.ServingException;
+
 import java.time.Duration;
 
 /**
  * A client went over its rate limit for a model (error tier "capacity", 429).
  */
-public class RateLimitedException extends RuntimeException {
+public class RateLimitedException extends ServingException {
 
 	private final int limit;
 
@@ -19,8 +22,8 @@ public class RateLimitedException extends RuntimeException {
 	 * @param retryAfter when the next permit is free
 	 */
 	public RateLimitedException(String model, int limit, Duration period, Duration retryAfter) {
-		super("Rate limit of model '" + model + "' reached: " + limit + " requests per " + period + " for this client",
-				null, false, false);
+		super(Rule.RATE_LIMIT, "Rate limit of model '" + model + "' reached: " + limit + " requests per " + period
+				+ " for this client");
 		this.limit = limit;
 		this.period = period;
 		this.retryAfter = retryAfter;

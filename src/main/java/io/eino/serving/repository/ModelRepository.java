@@ -11,7 +11,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
-import io.eino.serving.EinoProperties;
 import io.eino.serving.security.ModelPackage;
 
 /**
@@ -21,13 +20,16 @@ import io.eino.serving.security.ModelPackage;
  *
  * <p>
  * Readiness convention: a version directory counts only once it holds the
- * {@value EinoProperties.Repository#READY_MARKER} marker file, which the publisher writes
- * last (or which is already inside a directory built under a dot-name and renamed into
- * place). Directories whose names are not numbers, such as {@code .staging-3}, are never
- * versions. A version's fingerprint (sizes and modification times of its model file and
- * marker) tells a changed version from the one loaded.
+ * {@value #READY_MARKER} marker file, which the publisher writes last (or which is
+ * already inside a directory built under a dot-name and renamed into place). Directories
+ * whose names are not numbers, such as {@code .staging-3}, are never versions. A
+ * version's fingerprint (sizes and modification times of its model file and marker) tells
+ * a changed version from the one loaded.
  */
 public final class ModelRepository {
+
+	/** The file that marks a version directory complete. */
+	public static final String READY_MARKER = "READY";
 
 	private final Path root;
 
@@ -109,7 +111,7 @@ public final class ModelRepository {
 	private Version describe(long number, Path directory) {
 		Path savedModel = directory.resolve("saved_model.pb");
 		Path sealed = directory.resolve(ModelPackage.FILE_NAME);
-		Path marker = directory.resolve(EinoProperties.Repository.READY_MARKER);
+		Path marker = directory.resolve(READY_MARKER);
 		boolean isSealed = Files.isRegularFile(sealed);
 		Path modelFile = isSealed ? sealed : savedModel;
 		String problem = "";
@@ -117,7 +119,7 @@ public final class ModelRepository {
 			problem = "no saved_model.pb or " + ModelPackage.FILE_NAME;
 		}
 		else if (this.requireReadyMarker && !Files.isRegularFile(marker)) {
-			problem = "no " + EinoProperties.Repository.READY_MARKER + " marker yet (still being copied?)";
+			problem = "no " + READY_MARKER + " marker yet (still being copied?)";
 		}
 		return new Version(number, directory, isSealed, problem, fingerprint(modelFile, marker));
 	}

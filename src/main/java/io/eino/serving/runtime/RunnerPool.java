@@ -13,7 +13,6 @@ import java.util.function.LongSupplier;
 import io.eino.serving.batching.Batch;
 import io.eino.serving.batching.BatchProcessor;
 import io.eino.serving.batching.BatchTask;
-import io.eino.serving.importer.OnnxImporter;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -230,8 +229,9 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 				idsTensor.asRawTensor().data().asLongs().write(this.ids, 0, size);
 				maskTensor.asRawTensor().data().asLongs().write(this.mask, 0, size);
 				typeTensor.asRawTensor().data().asLongs().write(this.typeIds, 0, size);
-				Map<String, TInt64> inputs = Map.of(OnnxImporter.TOKEN_INPUTS.get(0), idsTensor,
-						OnnxImporter.TOKEN_INPUTS.get(1), maskTensor, OnnxImporter.TOKEN_INPUTS.get(2), typeTensor);
+				Map<String, TInt64> inputs = Map.of(SavedModelRunner.TOKEN_INPUTS.get(0), idsTensor,
+						SavedModelRunner.TOKEN_INPUTS.get(1), maskTensor, SavedModelRunner.TOKEN_INPUTS.get(2),
+						typeTensor);
 				HostTensor result = this.session
 					.runTensors(RunnerPool.this.signature, inputs, List.of(RunnerPool.this.output))
 					.get(RunnerPool.this.output);

@@ -36,6 +36,12 @@ public final class SavedModelRunner implements AutoCloseable {
 
 	public static final String SERVE_TAG = "serve";
 
+	/**
+	 * The inputs of a BERT-family text model's signature, in this order: token ids,
+	 * attention mask, token type ids.
+	 */
+	public static final List<String> TOKEN_INPUTS = List.of("input_ids", "attention_mask", "token_type_ids");
+
 	private final Path directory;
 
 	private final SavedModelBundle bundle;

@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import io.eino.serving.importer.OnnxImporter;
-import io.eino.serving.repository.DefaultModel;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.text.Overflow;

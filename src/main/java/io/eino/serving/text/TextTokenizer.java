@@ -9,9 +9,9 @@ import java.util.Locale;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.eino.serving.error.Rule;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.TokenSequence;
-import io.eino.serving.validation.InputRule;
 import io.eino.serving.validation.InvalidInputException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -100,7 +100,7 @@ public final class TextTokenizer implements AutoCloseable {
 			}
 			double unknown = unknownRatio(encoding);
 			if (unknown > maxUnknownTokenRatio) {
-				throw new InvalidInputException(InputRule.UNKNOWN_TOKENS, String.format(Locale.ROOT,
+				throw new InvalidInputException(Rule.UNKNOWN_TOKENS, String.format(Locale.ROOT,
 						"%.0f%% of text #%d's tokens are unknown to the model's vocabulary; at most %.0f%% may be"
 								+ " (max-unknown-token-ratio)",
 						unknown * 100, i, maxUnknownTokenRatio * 100));
@@ -131,8 +131,8 @@ public final class TextTokenizer implements AutoCloseable {
 	}
 
 	private InvalidInputException tooLong(int index) {
-		return new InvalidInputException(InputRule.TOKEN_BUDGET, "Text #" + index
-				+ " is longer than the model's window of " + this.maxTokens + " tokens (max-tokens, overflow=reject)");
+		return new InvalidInputException(Rule.TOKEN_BUDGET, "Text #" + index + " is longer than the model's window of "
+				+ this.maxTokens + " tokens (max-tokens, overflow=reject)");
 	}
 
 	/**

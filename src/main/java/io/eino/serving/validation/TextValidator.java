@@ -6,7 +6,7 @@ import java.util.List;
 
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
-import io.eino.serving.EinoProperties;
+import io.eino.serving.error.Rule;
 
 /**
  * The text layers of input validation for one model, in this order: instances per
@@ -22,14 +22,14 @@ import io.eino.serving.EinoProperties;
  */
 public final class TextValidator {
 
-	private final EinoProperties.Validation limits;
+	private final ValidationProperties limits;
 
 	private final List<Pattern> denyPatterns;
 
 	/**
 	 * @throws IllegalArgumentException if a deny pattern is not a valid RE2 expression
 	 */
-	public TextValidator(EinoProperties.Validation limits) {
+	public TextValidator(ValidationProperties limits) {
 		this.limits = limits;
 		this.denyPatterns = limits.denyPatterns().stream().map(TextValidator::compile).toList();
 	}
@@ -45,7 +45,7 @@ public final class TextValidator {
 		}
 	}
 
-	public EinoProperties.Validation limits() {
+	public ValidationProperties limits() {
 		return this.limits;
 	}
 
@@ -56,8 +56,8 @@ public final class TextValidator {
 	 */
 	public List<String> validate(List<String> texts) {
 		if (texts.size() > this.limits.maxInstances()) {
-			throw new InvalidInputException(InputRule.INSTANCES, "The request holds " + texts.size()
-					+ " texts; at most " + this.limits.maxInstances() + " are allowed (max-instances)");
+			throw new InvalidInputException(Rule.INSTANCES, "The request holds " + texts.size() + " texts; at most "
+					+ this.limits.maxInstances() + " are allowed (max-instances)");
 		}
 		List<String> normalized = new ArrayList<>(texts.size());
 		for (int i = 0; i < texts.size(); i++) {
@@ -69,7 +69,7 @@ public final class TextValidator {
 	/** Checks the number of rows of a raw-tensor request. */
 	public void checkRows(long rows) {
 		if (rows > this.limits.maxInstances()) {
-			throw new InvalidInputException(InputRule.INSTANCES, "The request holds " + rows + " rows; at most "
+			throw new InvalidInputException(Rule.INSTANCES, "The request holds " + rows + " rows; at most "
 					+ this.limits.maxInstances() + " are allowed (max-instances)");
 		}
 	}
@@ -77,24 +77,24 @@ public final class TextValidator {
 	private String validate(int index, String raw) {
 		int unpaired = unpairedSurrogate(raw);
 		if (unpaired >= 0) {
-			throw new InvalidInputException(InputRule.UNPAIRED_SURROGATE,
+			throw new InvalidInputException(Rule.UNPAIRED_SURROGATE,
 					"Text #" + index + " holds an unpaired UTF-16 surrogate at index " + unpaired);
 		}
 		String text = Normalizer.normalize(raw, Normalizer.Form.NFC);
 		int characters = text.codePointCount(0, text.length());
 		if (characters > this.limits.maxCharacters()) {
-			throw new InvalidInputException(InputRule.TEXT_LENGTH, "Text #" + index + " has " + characters
+			throw new InvalidInputException(Rule.TEXT_LENGTH, "Text #" + index + " has " + characters
 					+ " characters; at most " + this.limits.maxCharacters() + " are allowed (max-characters)");
 		}
 		int control = controlCharacter(text);
 		if (control >= 0) {
-			throw new InvalidInputException(InputRule.CONTROL_CHARACTER, String.format(
+			throw new InvalidInputException(Rule.CONTROL_CHARACTER, String.format(
 					"Text #%d holds the control character U+%04X; only tab and newline are allowed", index, control));
 		}
 		for (int i = 0; i < this.denyPatterns.size(); i++) {
 			if (this.denyPatterns.get(i).matcher(text).find()) {
-				throw new InvalidInputException(InputRule.DENIED_PATTERN, "Text #" + index + " matches deny pattern #"
-						+ i + " '" + this.denyPatterns.get(i).pattern() + "'");
+				throw new InvalidInputException(Rule.DENIED_PATTERN, "Text #" + index + " matches deny pattern #" + i
+						+ " '" + this.denyPatterns.get(i).pattern() + "'");
 			}
 		}
 		checkSemantics(index, text);
@@ -103,15 +103,15 @@ public final class TextValidator {
 
 	private void checkSemantics(int index, String text) {
 		if (text.isBlank()) {
-			throw new InvalidInputException(InputRule.EMPTY_TEXT, "Text #" + index + " is empty or only whitespace");
+			throw new InvalidInputException(Rule.EMPTY_TEXT, "Text #" + index + " is empty or only whitespace");
 		}
 		if (this.limits.requireLetters() && text.codePoints().noneMatch(Character::isLetter)) {
-			throw new InvalidInputException(InputRule.NO_LETTERS,
+			throw new InvalidInputException(Rule.NO_LETTERS,
 					"Text #" + index + " has no letters in any script (require-letters)");
 		}
 		int run = longestRun(text);
 		if (run > this.limits.maxRepeatedCharacters()) {
-			throw new InvalidInputException(InputRule.CHARACTER_FLOOD,
+			throw new InvalidInputException(Rule.CHARACTER_FLOOD,
 					"Text #" + index + " repeats one character " + run + " times in a row; at most "
 							+ this.limits.maxRepeatedCharacters() + " are allowed (max-repeated-characters)");
 		}

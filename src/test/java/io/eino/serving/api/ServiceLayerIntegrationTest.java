@@ -8,12 +8,13 @@ import java.util.Map;
 import io.eino.serving.TestModels;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.ErrorTier;
+import io.eino.serving.error.Rule;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.operator.OperatorDefinition;
 import io.eino.serving.operator.Scores;
-import io.eino.serving.repository.DefaultModel;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.SavedModelRunner;
+import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.sentiment.SentimentHeadTrainer;
 import io.eino.serving.text.Overflow;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -162,7 +163,7 @@ class ServiceLayerIntegrationTest {
 			.valueMatches("RateLimit-Reset", "[1-9][0-9]*");
 		ApiTests.problem(limited, 429, "rate-limit", "capacity");
 		predict("bob", "A fine film").expectStatus().isOk();
-		assertThat(this.errors.count(ErrorTier.CAPACITY, "rate-limit")).isGreaterThanOrEqualTo(1);
+		assertThat(this.errors.count(Rule.RATE_LIMIT)).isGreaterThanOrEqualTo(1);
 	}
 
 	@Test

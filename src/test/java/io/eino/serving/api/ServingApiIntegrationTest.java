@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import io.eino.serving.TestModels;
-import io.eino.serving.repository.DefaultModel;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.text.Overflow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

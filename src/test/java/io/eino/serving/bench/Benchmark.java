@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import io.eino.serving.repository.DefaultModel;
-import io.eino.serving.repository.DefaultModelInstaller;
+import io.eino.serving.sentiment.DefaultModel;
+import io.eino.serving.sentiment.DefaultModelInstaller;
 import io.eino.serving.text.Overflow;
 import io.eino.serving.text.TextTokenizer;
 import tools.jackson.databind.json.JsonMapper;

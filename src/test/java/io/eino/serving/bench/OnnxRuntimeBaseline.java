@@ -11,7 +11,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.eino.serving.OnnxRuntimeOracle;
 import io.eino.serving.importer.ClassifierHead;
-import io.eino.serving.repository.DefaultModel;
+import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.text.Overflow;
 import io.eino.serving.text.TextTokenizer;
 import io.eino.serving.text.TokenizedBatch;

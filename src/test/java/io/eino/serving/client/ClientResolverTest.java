@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.TestModels;
+import io.eino.serving.error.Rule;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.http.HttpHeaders;
@@ -89,13 +90,13 @@ class ClientResolverTest {
 		assertThat(reports.toString()).doesNotContain("s3cret");
 		assertThatExceptionOfType(ApiKeyException.class)
 			.isThrownBy(() -> keyed.resolve(STRANGER, headers("X-Api-Key", "guess")))
-			.satisfies((ex) -> assertThat(ex.rule()).isEqualTo(ApiKeyException.UNKNOWN))
+			.satisfies((ex) -> assertThat(ex.rule()).isEqualTo(Rule.UNKNOWN_API_KEY))
 			.withMessageNotContaining("guess");
 		assertThat(keyed.resolve(STRANGER, headers()).id()).isEqualTo("addr:203.0.113.9");
 		ClientResolver required = new ClientResolver(new ClientProperties(List.of()), new SecurityProperties(
 				Map.of("reports", new SecurityProperties.ApiKey(TestModels.sha256("s3cret"), null, 0, 0)), false));
 		assertThatExceptionOfType(ApiKeyException.class).isThrownBy(() -> required.resolve(STRANGER, headers()))
-			.satisfies((ex) -> assertThat(ex.rule()).isEqualTo(ApiKeyException.MISSING));
+			.satisfies((ex) -> assertThat(ex.rule()).isEqualTo(Rule.MISSING_API_KEY));
 	}
 
 	@Test

@@ -17,15 +17,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
-import io.eino.serving.EinoProperties;
 import io.eino.serving.TestModels;
 import io.eino.serving.api.ApiTests;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Failure;
-import io.eino.serving.repository.DefaultModel;
+import io.eino.serving.error.Rule;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.repository.ModelRepository;
 import io.eino.serving.security.ModelPackage;
+import io.eino.serving.sentiment.DefaultModel;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
@@ -35,8 +36,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.core.ParameterizedTypeReference;
@@ -160,7 +161,7 @@ class ModelLifecycleIntegrationTest {
 		}
 		try (Stream<Path> files = Files.walk(REPOSITORY.resolve("sealed"))) {
 			assertThat(files.filter(Files::isRegularFile).map((file) -> file.getFileName().toString()))
-				.containsExactlyInAnyOrder(ModelPackage.FILE_NAME, EinoProperties.Repository.READY_MARKER,
+				.containsExactlyInAnyOrder(ModelPackage.FILE_NAME, ModelRepository.READY_MARKER,
 						ModelDescriptor.FILE_NAME);
 		}
 		assertThat(modelFilesWrittenSince(Path.of(System.getProperty("java.io.tmpdir")), started))
@@ -189,7 +190,7 @@ class ModelLifecycleIntegrationTest {
 		Path source = TestModels.repository().resolve(DefaultModel.NAME + "/" + DefaultModel.VERSION);
 		TestModels.sealVersion(REPOSITORY.resolve("sealed/3"), KEY_ID, TestModels.randomKey());
 		TestModels.sealVersion(REPOSITORY.resolve("sealed/4"), "retired-key", TestModels.randomKey());
-		double decryptionErrors = this.errors.count(ErrorTier.SYSTEM, Failure.DECRYPTION);
+		double decryptionErrors = this.errors.count(Rule.MODEL_DECRYPTION);
 
 		List<Map<String, Object>> entries = control("/v2/repository/models/sealed/load", 200);
 
@@ -208,7 +209,7 @@ class ModelLifecycleIntegrationTest {
 			.contains("No key");
 		Map<String, Object> status = get(this.port, "/v1/models/sealed");
 		assertThat(status.toString()).contains("retired-key").contains("END");
-		assertThat(this.errors.count(ErrorTier.SYSTEM, Failure.DECRYPTION) - decryptionErrors).isEqualTo(3);
+		assertThat(this.errors.count(Rule.MODEL_DECRYPTION) - decryptionErrors).isEqualTo(3);
 		assertThat(this.meters.get("eino.model.load.failures")
 			.tags("model", "sealed", "step", "decrypt")
 			.counter()
@@ -223,8 +224,8 @@ class ModelLifecycleIntegrationTest {
 		Files.copy(REPOSITORY.resolve("sealed/" + ModelDescriptor.FILE_NAME),
 				REPOSITORY.resolve("locked/" + ModelDescriptor.FILE_NAME));
 		TestModels.sealVersion(REPOSITORY.resolve("locked/1"), KEY_ID, TestModels.randomKey());
-		Map<String, Object> problem = controlProblem("/v2/repository/models/locked/load", 500, Failure.DECRYPTION,
-				"system");
+		Map<String, Object> problem = controlProblem("/v2/repository/models/locked/load", 500,
+				Rule.MODEL_DECRYPTION.slug(), "system");
 		assertThat((String) problem.get("detail")).contains("'locked'").contains("'" + KEY_ID + "'");
 		assertThat(get(this.managementPort, "/actuator/health/readiness")).containsEntry("status", "UP");
 
@@ -248,7 +249,7 @@ class ModelLifecycleIntegrationTest {
 		Files.copy(source.resolve("tokenizer.json"), corrupt.resolveSibling("tokenizer.json"));
 		Files.writeString(corrupt.resolveSibling("saved_model.pb"), "this is not a protocol buffer");
 		Files.writeString(corrupt.resolve("variables.index"), "nor this");
-		Files.createFile(corrupt.resolveSibling(EinoProperties.Repository.READY_MARKER));
+		Files.createFile(corrupt.resolveSibling(ModelRepository.READY_MARKER));
 		publish(corrupt.getParent(), REPOSITORY.resolve("live/5"));
 		Path halfCopied = Files.createDirectories(REPOSITORY.resolve("live/6"));
 		Files.writeString(halfCopied.resolve("saved_model.pb"), "the first bytes of a large file");
@@ -506,8 +507,8 @@ class ModelLifecycleIntegrationTest {
 	}
 
 	private static void publish(Path staging, Path target) throws IOException {
-		if (!Files.exists(staging.resolve(EinoProperties.Repository.READY_MARKER))) {
-			Files.createFile(staging.resolve(EinoProperties.Repository.READY_MARKER));
+		if (!Files.exists(staging.resolve(ModelRepository.READY_MARKER))) {
+			Files.createFile(staging.resolve(ModelRepository.READY_MARKER));
 		}
 		Files.move(staging, target);
 	}

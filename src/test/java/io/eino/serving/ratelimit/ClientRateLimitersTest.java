@@ -3,7 +3,6 @@ package io.eino.serving.ratelimit;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
-import io.eino.serving.EinoProperties;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
 import org.junit.jupiter.api.Test;
@@ -30,7 +29,7 @@ class ClientRateLimitersTest {
 			.limitRefreshPeriod(PERIOD)
 			.timeoutDuration(Duration.ofSeconds(5))
 			.build());
-		return new ClientRateLimiters(registry, new EinoProperties.RateLimit(true, maxClients), this.now::get);
+		return new ClientRateLimiters(registry, new RateLimitProperties(true, maxClients), this.now::get);
 	}
 
 	private boolean admitted(String client) {

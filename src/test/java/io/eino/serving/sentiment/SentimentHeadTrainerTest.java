@@ -1,7 +1,7 @@
 package io.eino.serving.sentiment;
 
 import io.eino.serving.importer.ClassifierHead;
-import io.eino.serving.repository.DefaultModel;
+import io.eino.serving.sentiment.DefaultModel;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

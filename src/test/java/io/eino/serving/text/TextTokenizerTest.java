@@ -3,7 +3,8 @@ package io.eino.serving.text;
 import java.nio.file.Path;
 import java.util.List;
 
-import io.eino.serving.repository.DefaultModel;
+import io.eino.serving.error.Rule;
+import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.validation.InvalidInputException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,7 +83,7 @@ class TextTokenizerTest {
 			assertThat(rejecting.encode(List.of("short enough")).size()).isEqualTo(1);
 			assertThatThrownBy(() -> rejecting.encode(List.of("fine", "word ".repeat(20))))
 				.isInstanceOfSatisfying(InvalidInputException.class,
-						(ex) -> assertThat(ex.rule()).isEqualTo("token-budget"))
+						(ex) -> assertThat(ex.rule()).isEqualTo(Rule.TOKEN_BUDGET))
 				.hasMessageContaining("#1")
 				.hasMessageContaining("16 tokens");
 		}
@@ -95,7 +96,7 @@ class TextTokenizerTest {
 		assertThat(truncating.encodeEach(List.of("great \uD83D\uDE00"), 0.5)).hasSize(1);
 		assertThatThrownBy(() -> truncating.encodeEach(List.of("fine", "a \uD83D\uDE00 \uD83D\uDE01"), 0.5))
 			.isInstanceOfSatisfying(InvalidInputException.class,
-					(ex) -> assertThat(ex.rule()).isEqualTo("unknown-tokens"))
+					(ex) -> assertThat(ex.rule()).isEqualTo(Rule.UNKNOWN_TOKENS))
 			.hasMessageContaining("67% of text #1");
 	}
 

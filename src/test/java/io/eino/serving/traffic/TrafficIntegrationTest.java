@@ -29,8 +29,9 @@ import io.eino.serving.LoopbackSockets;
 import io.eino.serving.TestModels;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.ErrorTier;
-import io.eino.serving.repository.DefaultModel;
+import io.eino.serving.error.Rule;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.sentiment.DefaultModel;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -311,7 +312,7 @@ class TrafficIntegrationTest {
 			String answer = readUntilClosed(socket, Duration.ofSeconds(10));
 			assertThat(answer).startsWith("HTTP/1.1 413").containsIgnoringCase("connection: close");
 		}
-		assertThat(context.getBean(ErrorMetrics.class).count(ErrorTier.SYSTEM, "internal-error")).isZero();
+		assertThat(context.getBean(ErrorMetrics.class).count(Rule.INTERNAL_ERROR)).isZero();
 	}
 
 	@Test
@@ -359,7 +360,7 @@ class TrafficIntegrationTest {
 	void clientsThatGoAwayMidRequestAreNoErrors(CapturedOutput output) throws Exception {
 		int before = output.getAll().length();
 		ErrorMetrics errors = context.getBean(ErrorMetrics.class);
-		double systemBefore = errors.count(ErrorTier.SYSTEM, "internal-error");
+		double systemBefore = errors.count(Rule.INTERNAL_ERROR);
 		byte[] request = ("POST /v1/models/sentiment:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 				+ "Content-Length: %d\r\n\r\n%s")
 			.formatted(body("What a wonderful film", "awful", "fine", "so so").length(),
@@ -396,7 +397,7 @@ class TrafficIntegrationTest {
 		String logged = output.getAll().substring(before);
 		assertThat(logged.lines().filter((line) -> line.contains(" ERROR ")).toList()).isEmpty();
 		assertThat(logged).doesNotContain("\tat ");
-		assertThat(errors.count(ErrorTier.SYSTEM, "internal-error")).isEqualTo(systemBefore);
+		assertThat(errors.count(Rule.INTERNAL_ERROR)).isEqualTo(systemBefore);
 		double cancelled = context.getBean(MeterRegistry.class)
 			.find("eino.requests")
 			.tags("model", "sentiment", "outcome", "cancelled")

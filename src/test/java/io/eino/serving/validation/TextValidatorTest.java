@@ -3,7 +3,9 @@ package io.eino.serving.validation;
 import java.text.Normalizer;
 import java.util.List;
 
-import io.eino.serving.EinoProperties;
+import io.eino.serving.error.ErrorTier;
+import io.eino.serving.error.Rule;
+
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Assume;
@@ -27,8 +29,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  */
 class TextValidatorTest {
 
-	private static final EinoProperties.Validation DEFAULTS = new EinoProperties.Validation(DataSize.ofMegabytes(1), 64,
-			1024, List.of("[<>]"), true, 32, 0.5);
+	private static final ValidationProperties DEFAULTS = new ValidationProperties(DataSize.ofMegabytes(1), 64, 1024,
+			List.of("[<>]"), true, 32, 0.5);
 
 	private final TextValidator validator = new TextValidator(DEFAULTS);
 
@@ -39,7 +41,7 @@ class TextValidatorTest {
 			accepted = this.validator.validate(List.of(text));
 		}
 		catch (InvalidInputException ex) {
-			assertThat(InputRule.values()).extracting(InputRule::slug).contains(ex.rule());
+			assertThat(ex.rule().tier()).isEqualTo(ErrorTier.INPUT);
 			return;
 		}
 		String valid = accepted.get(0);
@@ -100,8 +102,8 @@ class TextValidatorTest {
 	void moreTextsThanAllowedAreRefusedAsAWhole(@ForAll @IntRange(min = 65, max = 500) int count) {
 		InvalidInputException refused = catchThrowableOfType(InvalidInputException.class,
 				() -> this.validator.validate(java.util.Collections.nCopies(count, "fine")));
-		assertThat(refused.rule()).isEqualTo("instances");
-		assertThat(refused.kind()).isEqualTo(InvalidInputException.Kind.MALFORMED);
+		assertThat(refused.rule()).isEqualTo(Rule.INSTANCES);
+		assertThat(refused.rule().status()).isEqualTo(400);
 	}
 
 	@Example
@@ -120,16 +122,16 @@ class TextValidatorTest {
 
 	@Example
 	void refusesDenyPatternsThatCouldBacktrack() {
-		EinoProperties.Validation backreference = DEFAULTS
-			.with(new EinoProperties.ValidationOverrides(null, null, null, List.of("(a+)\\1"), null, null, null));
+		ValidationProperties backreference = InputPolicies.merge(DEFAULTS,
+				new ValidationOverrides(null, null, null, List.of("(a+)\\1"), null, null, null));
 		assertThatThrownBy(() -> new TextValidator(backreference)).isInstanceOf(IllegalArgumentException.class)
 			.hasMessageContaining("(a+)\\1");
 	}
 
 	@Example
 	void matchesAClassicCatastrophicPatternInLinearTime() {
-		EinoProperties.Validation nested = DEFAULTS
-			.with(new EinoProperties.ValidationOverrides(null, null, 100_000, List.of("^(a+)+$"), null, 100_000, null));
+		ValidationProperties nested = InputPolicies.merge(DEFAULTS,
+				new ValidationOverrides(null, null, 100_000, List.of("^(a+)+$"), null, 100_000, null));
 		// With backtracking this input takes longer than the age of the universe.
 		String text = "a".repeat(50_000) + "!";
 		assertThat(catchThrowableOfType(InvalidInputException.class,
@@ -139,8 +141,8 @@ class TextValidatorTest {
 
 	@Example
 	void perModelOverridesReplaceOnlyWhatTheyName() {
-		EinoProperties.Validation strict = DEFAULTS
-			.with(new EinoProperties.ValidationOverrides(null, 2, 10, null, null, null, null));
+		ValidationProperties strict = InputPolicies.merge(DEFAULTS,
+				new ValidationOverrides(null, 2, 10, null, null, null, null));
 		assertThat(strict.maxInstances()).isEqualTo(2);
 		assertThat(strict.maxCharacters()).isEqualTo(10);
 		assertThat(strict.denyPatterns()).containsExactly("[<>]");
@@ -152,7 +154,7 @@ class TextValidatorTest {
 	private String rule(String text) {
 		InvalidInputException refused = catchThrowableOfType(InvalidInputException.class,
 				() -> this.validator.validate(List.of(text)));
-		return (refused != null) ? refused.rule() : null;
+		return (refused != null) ? refused.rule().slug() : null;
 	}
 
 }

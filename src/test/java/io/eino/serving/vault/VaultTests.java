@@ -5,8 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import io.eino.serving.TestModels;
-import io.eino.serving.repository.DefaultModel;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.sentiment.DefaultModel;
 
 import org.springframework.test.context.DynamicPropertyRegistry;
 

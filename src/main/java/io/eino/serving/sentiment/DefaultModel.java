@@ -1,4 +1,4 @@
-package io.eino.serving.repository;
+package io.eino.serving.sentiment;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,7 +8,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 import io.eino.serving.importer.ClassifierHead;
-import io.eino.serving.sentiment.SentimentHeadTrainer;
+import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.text.Overflow;
 
 /**

@@ -1,4 +1,4 @@
-package io.eino.serving.repository;
+package io.eino.serving.sentiment;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -7,10 +7,12 @@ import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
-import io.eino.serving.EinoProperties;
 import io.eino.serving.importer.ClassifierHead;
 import io.eino.serving.importer.ImportReport;
 import io.eino.serving.importer.OnnxImporter;
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.repository.ModelInstaller;
+import io.eino.serving.repository.ModelRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,21 +23,25 @@ import org.slf4j.LoggerFactory;
  *
  * <p>
  * The version is built in a hidden sibling directory, with its
- * {@value EinoProperties.Repository#READY_MARKER} marker, and renamed into place in one
- * atomic move, so a crash mid-way never leaves a half-written version that looks
- * complete.
+ * {@value ModelRepository#READY_MARKER} marker, and renamed into place in one atomic
+ * move, so a crash mid-way never leaves a half-written version that looks complete.
  */
-public final class DefaultModelInstaller {
+public final class DefaultModelInstaller implements ModelInstaller {
 
 	private static final Logger logger = LoggerFactory.getLogger(DefaultModelInstaller.class);
 
 	private final OnnxImporter importer = new OnnxImporter();
 
-	/** Returns whether it installed the model (false: already there). */
+	@Override
+	public String model() {
+		return DefaultModel.NAME;
+	}
+
+	@Override
 	public boolean installIfMissing(Path repository) throws IOException {
 		Path modelDirectory = repository.resolve(DefaultModel.NAME);
 		Path versionDirectory = modelDirectory.resolve(Long.toString(DefaultModel.VERSION));
-		Path marker = versionDirectory.resolve(EinoProperties.Repository.READY_MARKER);
+		Path marker = versionDirectory.resolve(ModelRepository.READY_MARKER);
 		if (Files.isRegularFile(versionDirectory.resolve("saved_model.pb"))
 				&& Files.isRegularFile(modelDirectory.resolve(ModelDescriptor.FILE_NAME))
 				&& Files.isRegularFile(versionDirectory.resolve(DefaultModel.EVALUATION_FILE))) {
@@ -63,7 +69,7 @@ public final class DefaultModelInstaller {
 			DefaultModel.extractTokenizer(version);
 			DefaultModel.extractEvaluation(version);
 			head.write(version.resolve("head.json"));
-			Files.createFile(version.resolve(EinoProperties.Repository.READY_MARKER));
+			Files.createFile(version.resolve(ModelRepository.READY_MARKER));
 			DefaultModel.descriptor().write(modelDirectory.resolve(ModelDescriptor.FILE_NAME));
 			logger.info("[4/4] Publishing version {} ({} nodes translated)", DefaultModel.VERSION, report.nodeCount());
 			if (Files.exists(versionDirectory)) {

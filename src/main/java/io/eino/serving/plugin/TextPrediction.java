@@ -1,4 +1,4 @@
-package io.eino.serving.inference;
+package io.eino.serving.plugin;
 
 import java.util.Map;
 

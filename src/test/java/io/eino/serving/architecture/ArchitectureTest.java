@@ -1,0 +1,90 @@
+package io.eino.serving.architecture;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+import static com.tngtech.archunit.base.DescribedPredicate.or;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+/**
+ * The layer order of docs/architecture.md, enforced on the compiled classes of
+ * {@code src/main} (ArchUnit).
+ */
+@AnalyzeClasses(packages = "io.eino.serving", importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTest {
+
+	private static final String SERVICE = "io.eino.serving..";
+
+	@ArchTest
+	static final ArchRule noPackageCycles = slices().matching("io.eino.serving.(*)..").should().beFreeOfCycles();
+
+	@ArchTest
+	static final ArchRule layers = layeredArchitecture().consideringOnlyDependenciesInLayers()
+		.layer("Application")
+		.definedBy("io.eino.serving")
+		.layer("Web")
+		.definedBy("io.eino.serving.api..", "io.eino.serving.server..")
+		.layer("Service")
+		.definedBy("io.eino.serving.inference..", "io.eino.serving.ratelimit..", "io.eino.serving.client..")
+		.layer("Model")
+		.definedBy("io.eino.serving.model..")
+		.layer("Core")
+		.definedBy("io.eino.serving.batching..", "io.eino.serving.runtime..", "io.eino.serving.text..",
+				"io.eino.serving.validation..", "io.eino.serving.security..", "io.eino.serving.repository..")
+		.layer("Errors")
+		.definedBy("io.eino.serving.error..")
+		.layer("Extensions")
+		.definedBy("io.eino.serving.plugin..", "io.eino.serving.operator..")
+		.layer("Tools")
+		.definedBy("io.eino.serving.importer..", "io.eino.serving.sentiment..")
+		.whereLayer("Application")
+		.mayNotBeAccessedByAnyLayer()
+		.whereLayer("Web")
+		.mayOnlyBeAccessedByLayers("Application")
+		.whereLayer("Service")
+		.mayOnlyBeAccessedByLayers("Web", "Application")
+		.whereLayer("Model")
+		.mayOnlyBeAccessedByLayers("Service", "Web", "Application")
+		.whereLayer("Core")
+		.mayOnlyBeAccessedByLayers("Model", "Service", "Web", "Tools", "Application")
+		.whereLayer("Tools")
+		.mayOnlyBeAccessedByLayers("Application");
+
+	@ArchTest
+	static final ArchRule pluginsDependOnNothingInTheService = classes().that()
+		.resideInAPackage("io.eino.serving.plugin..")
+		.should()
+		.onlyDependOnClassesThat(or(resideInAPackage("io.eino.serving.plugin.."), resideOutsideOfPackage(SERVICE)));
+
+	@ArchTest
+	static final ArchRule operatorsDependOnNothingInTheService = classes().that()
+		.resideInAPackage("io.eino.serving.operator..")
+		.should()
+		.onlyDependOnClassesThat(or(resideInAPackage("io.eino.serving.operator.."), resideOutsideOfPackage(SERVICE)));
+
+	@ArchTest
+	static final ArchRule runtimeAndBatchingKnowNothingOfHttp = noClasses().that()
+		.resideInAnyPackage("io.eino.serving.runtime..", "io.eino.serving.batching..")
+		.should()
+		.dependOnClassesThat()
+		.resideInAnyPackage("org.springframework.web..", "org.springframework.http..", "reactor.netty..",
+				"io.netty.handler.codec.http..", "io.eino.serving.api..", "io.eino.serving.server..",
+				"io.eino.serving.client..");
+
+	@ArchTest
+	static final ArchRule servingNeedsNoOfflineTool = noClasses().that()
+		.resideInAPackage(SERVICE)
+		.and()
+		.resideOutsideOfPackages("io.eino.serving", "io.eino.serving.importer..", "io.eino.serving.sentiment..")
+		.should()
+		.dependOnClassesThat()
+		.resideInAnyPackage("io.eino.serving.importer..", "io.eino.serving.sentiment..");
+
+}
