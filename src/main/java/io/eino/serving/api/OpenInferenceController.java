@@ -11,7 +11,7 @@ import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TextResult;
 import io.eino.serving.model.ModelRegistry;
-import io.eino.serving.model.ModelVersion;
+import io.eino.serving.model.ServingVersion;
 import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
@@ -84,7 +84,7 @@ class OpenInferenceController {
 
 	@GetMapping({ "/v2/models/{model}", "/v2/models/{model}/versions/{version}" })
 	Map<String, Object> metadata(@PathVariable String model, @PathVariable(required = false) Long version) {
-		ModelVersion serving = this.registry.serving(model, version);
+		ServingVersion serving = this.registry.serving(model, version);
 		SignatureSpec signature = serving.signature(serving.descriptor().signature());
 		List<Object> inputs = new ArrayList<>();
 		inputs.add(tensorMetadata("text", "BYTES", new long[] { -1 }));
@@ -220,7 +220,7 @@ class OpenInferenceController {
 		return outputs;
 	}
 
-	private static Map<String, String> textOutputs(ModelVersion version) {
+	private static Map<String, String> textOutputs(ServingVersion version) {
 		return switch (version.descriptor().task()) {
 			case CLASSIFICATION -> Map.of("label", "BYTES", "score", "FP32", "probabilities", "FP32");
 			case EMBEDDING -> Map.of("sentence_embedding", "FP32");

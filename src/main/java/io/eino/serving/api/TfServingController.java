@@ -13,7 +13,7 @@ import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TensorResult;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ModelState;
-import io.eino.serving.model.ModelVersion;
+import io.eino.serving.model.ServingVersion;
 import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.model.VersionStatus;
 import io.eino.serving.runtime.HostTensor;
@@ -225,7 +225,7 @@ class TfServingController {
 	}
 
 	/** What the startup optimisation step applied and measured, and how batching runs. */
-	private static Map<String, Object> runtimeOf(ModelVersion version) {
+	private static Map<String, Object> runtimeOf(ServingVersion version) {
 		OptimizationReport report = version.optimization();
 		List<Object> steps = new ArrayList<>();
 		for (OptimizationReport.Step step : report.steps()) {
@@ -237,7 +237,7 @@ class TfServingController {
 			json.put("note", step.note());
 			steps.add(json);
 		}
-		BatchingOptions options = version.queue().options();
+		BatchingOptions options = version.batchingOptions();
 		Map<String, Object> batching = new LinkedHashMap<>();
 		batching.put("max_batch_size", options.maxBatchSize());
 		batching.put("max_queue_delay_ms", options.maxQueueDelay().toNanos() / 1e6);
@@ -246,7 +246,7 @@ class TfServingController {
 		batching.put("run_overhead_ms", round(report.overheadMillis()));
 		batching.put("run_us_per_padded_token", round(report.microsPerToken()));
 		Map<String, Object> runtime = new LinkedHashMap<>();
-		runtime.put("instances", version.runners().size());
+		runtime.put("instances", version.instances());
 		runtime.put("precision", report.precision());
 		runtime.put("precision_reason", report.precisionReason());
 		runtime.put("optimization_steps", steps);
@@ -259,7 +259,7 @@ class TfServingController {
 		return Math.round(value * 1000) / 1000.0;
 	}
 
-	private static Map<String, Object> metadataOf(ModelVersion version) {
+	private static Map<String, Object> metadataOf(ServingVersion version) {
 		Map<String, Object> signatures = new LinkedHashMap<>();
 		for (SignatureSpec signature : version.signatures()) {
 			Map<String, Object> json = new LinkedHashMap<>();

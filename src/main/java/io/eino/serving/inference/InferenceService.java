@@ -11,7 +11,7 @@ import io.eino.serving.error.Failure;
 import io.eino.serving.error.Rule;
 import io.eino.serving.model.ModelNotFoundException;
 import io.eino.serving.model.ModelRegistry;
-import io.eino.serving.model.ModelVersion;
+import io.eino.serving.model.ServingVersion;
 import io.eino.serving.model.ServedModels;
 import io.eino.serving.plugin.PluginInput;
 import io.eino.serving.plugin.PluginOutput;
@@ -133,7 +133,7 @@ public class InferenceService {
 		if (!this.registry.isReady(model)) {
 			return;
 		}
-		ModelVersion leased;
+		ServingVersion leased;
 		try {
 			leased = this.registry.lease(model, version);
 		}
@@ -141,7 +141,7 @@ public class InferenceService {
 			return;
 		}
 		try {
-			leased.queue().checkDoor(client);
+			leased.checkDoor(client);
 		}
 		catch (RuntimeException ex) {
 			this.outcomes.failed(model, ex);
@@ -188,8 +188,9 @@ public class InferenceService {
 		return this.rateLimiters.limit(model, options.client(), options.quota(), onRunner(model, version, (leased) -> {
 			SignatureSpec signature = leased.signature(signatureKey);
 			if (signature == null) {
-				throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Model '" + model + "' has no signature '"
-						+ signatureKey + "' (has " + leased.runner().signatures().keySet() + ")");
+				throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE,
+						"Model '" + model + "' has no signature '" + signatureKey + "' (has "
+								+ leased.signatures().stream().map(SignatureSpec::key).toList() + ")");
 			}
 			checkInputs(signature, inputs);
 			List<String> wanted = outputs.isEmpty() ? signature.outputs().stream().map(TensorSpec::name).toList()
@@ -204,9 +205,9 @@ public class InferenceService {
 		}));
 	}
 
-	private <T> Mono<T> onRunner(String model, Long version, Function<ModelVersion, T> work) {
+	private <T> Mono<T> onRunner(String model, Long version, Function<ServingVersion, T> work) {
 		return Mono.fromCallable(() -> {
-			ModelVersion leased = this.registry.lease(model, version);
+			ServingVersion leased = this.registry.lease(model, version);
 			try {
 				return work.apply(leased);
 			}
@@ -216,10 +217,10 @@ public class InferenceService {
 		}).subscribeOn(this.tensorRunners);
 	}
 
-	private static Map<String, HostTensor> run(ModelVersion version, String signature, Map<String, HostTensor> inputs,
+	private static Map<String, HostTensor> run(ServingVersion version, String signature, Map<String, HostTensor> inputs,
 			List<String> outputs) {
 		try {
-			return version.runner().run(signature, inputs, outputs);
+			return version.run(signature, inputs, outputs);
 		}
 		catch (TFInvalidArgumentException ex) {
 			throw new InvalidInputException(Rule.INVALID_TENSOR,

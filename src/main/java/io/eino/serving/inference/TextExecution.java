@@ -3,7 +3,6 @@ package io.eino.serving.inference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -14,11 +13,9 @@ import io.eino.serving.batching.BatchingException;
 import io.eino.serving.model.ModelFailureException;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ModelUnavailableException;
-import io.eino.serving.model.ModelVersion;
+import io.eino.serving.model.ServingVersion;
 import io.eino.serving.model.ServedModels;
-import io.eino.serving.operator.Scores;
 import io.eino.serving.plugin.TextPrediction;
-import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.TokenSequence;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
@@ -78,7 +75,7 @@ final class TextExecution {
 	Mono<TextResult> execute(String model, Long version, List<String> texts, RequestOptions options,
 			double maxUnknownTokenRatio) {
 		return Mono.defer(() -> {
-			ModelVersion leased = this.registry.lease(model, version);
+			ServingVersion leased = this.registry.lease(model, version);
 			Mono<TextResult> result = attempt(leased, texts, options, maxUnknownTokenRatio);
 			if (version != null) {
 				result = result.onErrorMap(CallNotPermittedException.class, (ex) -> new ModelUnavailableException(
@@ -109,7 +106,7 @@ final class TextExecution {
 		for (long older : this.registry.versionsBelow(model, failed)) {
 			if (this.breakers.admits(model, older)) {
 				return Mono.defer(() -> {
-					ModelVersion leased = this.registry.lease(model, older);
+					ServingVersion leased = this.registry.lease(model, older);
 					return attempt(leased, texts, options, maxUnknownTokenRatio)
 						.doFinally((signal) -> leased.release());
 				})
@@ -141,7 +138,7 @@ final class TextExecution {
 	}
 
 	/** One try on one version, through its circuit breaker. */
-	private Mono<TextResult> attempt(ModelVersion leased, List<String> texts, RequestOptions options,
+	private Mono<TextResult> attempt(ServingVersion leased, List<String> texts, RequestOptions options,
 			double maxUnknownTokenRatio) {
 		return Mono.defer(() -> run(leased, texts, options, maxUnknownTokenRatio))
 			.transformDeferred(CircuitBreakerOperator.of(this.breakers.of(leased.model(), leased.version())));
@@ -151,7 +148,7 @@ final class TextExecution {
 	 * Tokenizes here, then hands one task per text to the version's batch queue and
 	 * completes when all are done.
 	 */
-	private Mono<TextResult> run(ModelVersion leased, List<String> texts, RequestOptions options,
+	private Mono<TextResult> run(ServingVersion leased, List<String> texts, RequestOptions options,
 			double maxUnknownTokenRatio) {
 		String model = leased.model();
 		long version = leased.version();
@@ -159,14 +156,7 @@ final class TextExecution {
 		try {
 			Duration timeout = (options.timeout() != null) ? options.timeout() : this.defaultTimeout;
 			long deadline = System.nanoTime() + timeout.toNanos();
-			List<String> prepared = texts.stream().map(leased.pipeline()::preprocess).toList();
-			tasks = leased.tokenizer()
-				.encodeEach(prepared, maxUnknownTokenRatio)
-				.stream()
-				.map((tokens) -> new BatchTask<TokenSequence, float[]>(tokens, tokens.length(), deadline,
-						options.priority(), options.client()))
-				.toList();
-			leased.queue().submit(tasks);
+			tasks = leased.submit(texts, maxUnknownTokenRatio, deadline, options.priority(), options.client());
 		}
 		catch (RuntimeException ex) {
 			return Mono.error(ex);
@@ -209,40 +199,12 @@ final class TextExecution {
 				&& !(failure instanceof ModelFailureException) && !(failure instanceof TFResourceExhaustedException);
 	}
 
-	private static TextResult textResult(ModelVersion version, List<BatchTask<TokenSequence, float[]>> tasks) {
+	private static TextResult textResult(ServingVersion version, List<BatchTask<TokenSequence, float[]>> tasks) {
 		List<TextPrediction> predictions = new ArrayList<>(tasks.size());
 		for (BatchTask<TokenSequence, float[]> task : tasks) {
-			predictions.add(toPrediction(version, task.result().join()));
+			predictions.add(version.prediction(task.result().join()));
 		}
 		return new TextResult(version.model(), version.version(), predictions, null);
-	}
-
-	/**
-	 * A row of the model's output through its post-processing operators.
-	 * @throws ModelFailureException if a value is NaN or infinite
-	 */
-	private static TextPrediction toPrediction(ModelVersion version, float[] row) {
-		ModelDescriptor descriptor = version.descriptor();
-		boolean classification = descriptor.task() == ModelDescriptor.Task.CLASSIFICATION;
-		Scores scores = version.pipeline()
-			.postprocess(new Scores(row, classification ? descriptor.labels() : List.of()));
-		for (float value : scores.values()) {
-			if (!Float.isFinite(value)) {
-				throw new ModelFailureException(ModelFailureException.OUTPUT, "Model '" + version.model() + "' version "
-						+ version.version() + " answered with a value that is not finite (" + value + ")", null);
-			}
-		}
-		if (!classification) {
-			return new TextPrediction.Embedding(scores.values());
-		}
-		Map<String, Double> byLabel = new LinkedHashMap<>();
-		for (int i = 0; i < scores.values().length; i++) {
-			String label = scores.labels().isEmpty() ? Integer.toString(i) : scores.labels().get(i);
-			byLabel.put(label, (double) scores.values()[i]);
-		}
-		int best = scores.best();
-		String label = scores.labels().isEmpty() ? Integer.toString(best) : scores.labels().get(best);
-		return new TextPrediction.Classification(label, scores.values()[best], byLabel);
 	}
 
 }

@@ -35,9 +35,9 @@ public final class ModelRegistry implements AutoCloseable {
 
 	private static final class Slot {
 
-		private final AtomicReference<ModelVersion> serving = new AtomicReference<>();
+		private final AtomicReference<PublishedVersion> serving = new AtomicReference<>();
 
-		private final NavigableMap<Long, ModelVersion> loaded = new ConcurrentSkipListMap<>();
+		private final NavigableMap<Long, PublishedVersion> loaded = new ConcurrentSkipListMap<>();
 
 		private final NavigableMap<Long, VersionStatus> statuses = new ConcurrentSkipListMap<>();
 
@@ -110,8 +110,8 @@ public final class ModelRegistry implements AutoCloseable {
 	 * when it is the highest loaded. A build of the same number that was loaded before
 	 * stops taking new work at once, then drains its in-flight work and is closed.
 	 */
-	public void publish(ModelVersion version) {
-		ModelVersion replaced;
+	public void publish(PublishedVersion version) {
+		PublishedVersion replaced;
 		synchronized (this) {
 			Slot slot = slot(version.model());
 			replaced = slot.loaded.put(version.version(), version);
@@ -130,14 +130,14 @@ public final class ModelRegistry implements AutoCloseable {
 	 * (the caller waits for that).
 	 */
 	public void unload(String model, long version) {
-		ModelVersion removed;
+		PublishedVersion removed;
 		Slot slot = slot(model);
 		synchronized (this) {
 			removed = slot.loaded.remove(version);
 			if (removed == null) {
 				throw new ModelNotFoundException("Version " + version + " of model '" + model + "' is not loaded");
 			}
-			Map.Entry<Long, ModelVersion> highest = slot.loaded.lastEntry();
+			Map.Entry<Long, PublishedVersion> highest = slot.loaded.lastEntry();
 			slot.serving.set((highest != null) ? highest.getValue() : null);
 			slot.statuses.put(version, new VersionStatus(version, ModelState.UNLOADING, ""));
 		}
@@ -159,20 +159,20 @@ public final class ModelRegistry implements AutoCloseable {
 
 	/**
 	 * The version for one piece of work, acquired: the caller must
-	 * {@link ModelVersion#release()} it.
+	 * {@link ServingVersion#release()} it.
 	 * @param model the model name
 	 * @param version a specific version, or null for the serving one
 	 * @throws ModelNotFoundException if the model is not configured, or the version is
 	 * not loaded
 	 * @throws ModelUnavailableException if no version serves yet
 	 */
-	public ModelVersion lease(String model, Long version) {
+	public ServingVersion lease(String model, Long version) {
 		Slot slot = this.slots.get(model);
 		if (slot == null) {
 			throw new ModelNotFoundException("Model '" + model + "' is not served here");
 		}
 		while (true) {
-			ModelVersion serving = (version != null) ? slot.loaded.get(version) : slot.serving.get();
+			PublishedVersion serving = (version != null) ? slot.loaded.get(version) : slot.serving.get();
 			if (serving == null && version == null) {
 				throw new ModelUnavailableException("Model '" + model + "' has no version ready to serve");
 			}
@@ -180,7 +180,7 @@ public final class ModelRegistry implements AutoCloseable {
 				throw new ModelNotFoundException("Version " + version + " of model '" + model + "' is not loaded");
 			}
 			serving.acquire();
-			ModelVersion current = (version != null) ? slot.loaded.get(version) : slot.serving.get();
+			PublishedVersion current = (version != null) ? slot.loaded.get(version) : slot.serving.get();
 			if (current == serving) {
 				return serving;
 			}
@@ -191,8 +191,8 @@ public final class ModelRegistry implements AutoCloseable {
 	}
 
 	/** The serving version, without acquiring it (for metadata). */
-	public ModelVersion serving(String model, Long version) {
-		ModelVersion leased = lease(model, version);
+	public ServingVersion serving(String model, Long version) {
+		ServingVersion leased = lease(model, version);
 		leased.release();
 		return leased;
 	}
@@ -222,7 +222,7 @@ public final class ModelRegistry implements AutoCloseable {
 		return slot;
 	}
 
-	private void retire(ModelVersion version, boolean last) {
+	private void retire(PublishedVersion version, boolean last) {
 		long deadline = System.nanoTime() + version.drainTimeout().toNanos();
 		while (version.inFlight() > 0 && System.nanoTime() < deadline) {
 			try {
@@ -248,7 +248,7 @@ public final class ModelRegistry implements AutoCloseable {
 	public synchronized void close() {
 		for (Slot slot : this.slots.values()) {
 			slot.serving.set(null);
-			for (ModelVersion version : slot.loaded.values()) {
+			for (PublishedVersion version : slot.loaded.values()) {
 				retire(version, false);
 			}
 			slot.loaded.clear();

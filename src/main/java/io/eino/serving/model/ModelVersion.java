@@ -1,12 +1,19 @@
 package io.eino.serving.model;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.eino.serving.batching.BatchQueue;
+import io.eino.serving.batching.BatchTask;
+import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.operator.Pipeline;
+import io.eino.serving.operator.Scores;
+import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SignatureSpec;
@@ -18,13 +25,15 @@ import org.slf4j.LoggerFactory;
 /**
  * One loaded, servable version of a model: its runners (TensorFlow sessions), batch
  * queue, tokenizer, pipeline description and what the startup optimisation step did.
+ * Requests see it as a {@link ServingVersion}; its parts are for the build and for
+ * diagnostics.
  *
  * <p>
  * Work on a version is bracketed by {@link #acquire()} and {@link #release()}, so that a
  * version being replaced can drain its in-flight work before {@link #close()} closes its
  * queue, lets its runners finish and frees the sessions.
  */
-public final class ModelVersion implements AutoCloseable {
+public final class ModelVersion implements PublishedVersion {
 
 	private static final Logger logger = LoggerFactory.getLogger(ModelVersion.class);
 
@@ -65,19 +74,22 @@ public final class ModelVersion implements AutoCloseable {
 		this.drainTimeout = drainTimeout;
 	}
 
-	/** How long it may take to finish in-flight work once it is replaced. */
+	@Override
 	public Duration drainTimeout() {
 		return this.drainTimeout;
 	}
 
+	@Override
 	public String model() {
 		return this.model;
 	}
 
+	@Override
 	public long version() {
 		return this.version;
 	}
 
+	@Override
 	public ModelDescriptor descriptor() {
 		return this.descriptor;
 	}
@@ -104,26 +116,89 @@ public final class ModelVersion implements AutoCloseable {
 		return this.tokenizer;
 	}
 
+	@Override
 	public OptimizationReport optimization() {
 		return this.optimization;
 	}
 
+	@Override
+	public BatchingOptions batchingOptions() {
+		return this.queue.options();
+	}
+
+	@Override
+	public int instances() {
+		return this.runners.size();
+	}
+
+	@Override
 	public SignatureSpec signature(String key) {
 		return runner().signatures().get(key);
 	}
 
+	@Override
 	public List<SignatureSpec> signatures() {
 		return List.copyOf(runner().signatures().values());
 	}
 
+	@Override
+	public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, double maxUnknownTokenRatio,
+			long deadlineNanos, int priority, String client) {
+		List<String> prepared = texts.stream().map(this.pipeline::preprocess).toList();
+		List<BatchTask<TokenSequence, float[]>> tasks = this.tokenizer.encodeEach(prepared, maxUnknownTokenRatio)
+			.stream()
+			.map((tokens) -> new BatchTask<TokenSequence, float[]>(tokens, tokens.length(), deadlineNanos, priority,
+					client))
+			.toList();
+		this.queue.submit(tasks);
+		return tasks;
+	}
+
+	@Override
+	public TextPrediction prediction(float[] row) {
+		boolean classification = this.descriptor.task() == ModelDescriptor.Task.CLASSIFICATION;
+		Scores scores = this.pipeline
+			.postprocess(new Scores(row, classification ? this.descriptor.labels() : List.of()));
+		for (float value : scores.values()) {
+			if (!Float.isFinite(value)) {
+				throw new ModelFailureException(ModelFailureException.OUTPUT, "Model '" + this.model + "' version "
+						+ this.version + " answered with a value that is not finite (" + value + ")", null);
+			}
+		}
+		if (!classification) {
+			return new TextPrediction.Embedding(scores.values());
+		}
+		Map<String, Double> byLabel = new LinkedHashMap<>();
+		for (int i = 0; i < scores.values().length; i++) {
+			String label = scores.labels().isEmpty() ? Integer.toString(i) : scores.labels().get(i);
+			byLabel.put(label, (double) scores.values()[i]);
+		}
+		int best = scores.best();
+		String label = scores.labels().isEmpty() ? Integer.toString(best) : scores.labels().get(best);
+		return new TextPrediction.Classification(label, scores.values()[best], byLabel);
+	}
+
+	@Override
+	public void checkDoor(String client) {
+		this.queue.checkDoor(client);
+	}
+
+	@Override
+	public Map<String, HostTensor> run(String signature, Map<String, HostTensor> inputs, List<String> outputs) {
+		return runner().run(signature, inputs, outputs);
+	}
+
+	@Override
 	public void acquire() {
 		this.inFlight.incrementAndGet();
 	}
 
+	@Override
 	public void release() {
 		this.inFlight.decrementAndGet();
 	}
 
+	@Override
 	public int inFlight() {
 		return this.inFlight.get();
 	}

@@ -10,6 +10,7 @@ import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Rule;
 import io.eino.serving.model.ModelRegistry;
+import io.eino.serving.model.ModelVersion;
 import io.eino.serving.operator.OperatorDefinition;
 import io.eino.serving.operator.Scores;
 import io.eino.serving.repository.ModelDescriptor;
@@ -223,7 +224,7 @@ class ServiceLayerIntegrationTest {
 	@Order(4)
 	void aFailingVersionDegradesToThePreviousOneThenToTheFallbackAnswer() {
 		// Break version 2's runner: its TensorFlow sessions are closed under it.
-		this.registry.serving("guarded", 2L).runners().sessions().forEach(SavedModelRunner::close);
+		((ModelVersion) this.registry.serving("guarded", 2L)).runners().sessions().forEach(SavedModelRunner::close);
 		for (int i = 0; i < 3; i++) {
 			predict("breaker-" + i, "A wonderful film").expectStatus()
 				.isOk()

@@ -23,7 +23,7 @@ class ArchitectureTest {
 	private static final String SERVICE = "io.eino.serving..";
 
 	@ArchTest
-	static final ArchRule noPackageCycles = slices().matching("io.eino.serving.(*)..").should().beFreeOfCycles();
+	static final ArchRule noPackageCycles = slices().matching("io.eino.serving.(**)").should().beFreeOfCycles();
 
 	@ArchTest
 	static final ArchRule layers = layeredArchitecture().consideringOnlyDependenciesInLayers()
@@ -77,6 +77,29 @@ class ArchitectureTest {
 		.resideInAnyPackage("org.springframework.web..", "org.springframework.http..", "reactor.netty..",
 				"io.netty.handler.codec.http..", "io.eino.serving.api..", "io.eino.serving.server..",
 				"io.eino.serving.client..");
+
+	/** Requests see a version through model.ServingVersion only. */
+	@ArchTest
+	static final ArchRule requestsNeverTouchRunnersQueuesOrTokenizers = noClasses().that()
+		.resideInAnyPackage("io.eino.serving.api..", "io.eino.serving.inference..", "io.eino.serving.ratelimit..")
+		.should()
+		.dependOnClassesThat()
+		.haveFullyQualifiedName("io.eino.serving.model.ModelVersion")
+		.orShould()
+		.dependOnClassesThat()
+		.haveFullyQualifiedName("io.eino.serving.runtime.RunnerPool")
+		.orShould()
+		.dependOnClassesThat()
+		.haveFullyQualifiedName("io.eino.serving.runtime.SavedModelRunner")
+		.orShould()
+		.dependOnClassesThat()
+		.haveFullyQualifiedName("io.eino.serving.batching.BatchQueue")
+		.orShould()
+		.dependOnClassesThat()
+		.haveFullyQualifiedName("io.eino.serving.text.TextTokenizer")
+		.orShould()
+		.dependOnClassesThat()
+		.haveFullyQualifiedName("io.eino.serving.operator.Pipeline");
 
 	@ArchTest
 	static final ArchRule servingNeedsNoOfflineTool = noClasses().that()

@@ -1,0 +1,78 @@
+package io.eino.serving.model;
+
+import java.util.List;
+import java.util.Map;
+
+import io.eino.serving.batching.BatchTask;
+import io.eino.serving.batching.BatchingOptions;
+import io.eino.serving.plugin.TextPrediction;
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.SignatureSpec;
+import io.eino.serving.runtime.TokenSequence;
+
+/**
+ * A loaded model version as a request sees it (docs/architecture.md, "Request path"):
+ * texts go in, predictions come out, tensors run, and it describes itself. Its runners,
+ * queue and tokenizer stay behind this interface. A request gets one from
+ * {@link ModelRegistry#lease} and {@link #release() releases} it when it is done.
+ */
+public interface ServingVersion {
+
+	String model();
+
+	long version();
+
+	/** Its {@code model.yaml}, with the configured overrides applied. */
+	ModelDescriptor descriptor();
+
+	/**
+	 * Preprocesses and tokenizes the texts and admits one task per text to the version's
+	 * batch queue, all or none; each task completes with its text's output row.
+	 * @param maxUnknownTokenRatio the model's limit on unknown tokens
+	 * @param deadlineNanos when the request's texts must have started
+	 * @param priority the request's (trusted) priority
+	 * @param client the client, for fair queueing
+	 * @throws io.eino.serving.validation.InvalidInputException if a text fails the
+	 * tokenizer's rules
+	 * @throws io.eino.serving.batching.BatchingException if the queue refuses them
+	 */
+	List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, double maxUnknownTokenRatio, long deadlineNanos,
+			int priority, String client);
+
+	/**
+	 * One text's output row through the post-processing operators.
+	 * @throws ModelFailureException if a value is NaN or infinite
+	 */
+	TextPrediction prediction(float[] row);
+
+	/**
+	 * Refuses at once when the queue would refuse even a one-text request of this client.
+	 * @throws io.eino.serving.batching.BatchingException.Overloaded to refuse
+	 */
+	void checkDoor(String client);
+
+	List<SignatureSpec> signatures();
+
+	/** A signature by key; null when it has none of that name. */
+	SignatureSpec signature(String key);
+
+	/**
+	 * Runs a signature on caller-supplied tensors, unbatched, on the calling thread.
+	 * @param outputs the outputs wanted
+	 */
+	Map<String, HostTensor> run(String signature, Map<String, HostTensor> inputs, List<String> outputs);
+
+	/** What the startup optimisation step did and measured. */
+	OptimizationReport optimization();
+
+	/** How its queue forms batches. */
+	BatchingOptions batchingOptions();
+
+	/** Its runners (sessions). */
+	int instances();
+
+	/** Ends the lease taken by {@link ModelRegistry#lease}. */
+	void release();
+
+}
