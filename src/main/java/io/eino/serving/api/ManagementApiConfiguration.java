@@ -1,6 +1,6 @@
 package io.eino.serving.api;
 
-import io.eino.serving.model.ModelLifecycle;
+import io.eino.serving.model.lifecycle.ModelLifecycle;
 import io.eino.serving.model.ModelRegistry;
 
 import org.springframework.context.annotation.Bean;

@@ -121,8 +121,8 @@ class OpenInferenceController {
 				throw new InvalidInputException(Rule.REQUEST_SHAPE, "'inputs' must be a non-empty array of tensors");
 			}
 			String id = body.hasNonNull("id") ? body.get("id").asString() : null;
-			List<String> requested = requestedOutputs(body);
-			JsonNode text = textInput(inputs);
+			List<String> requested = OpenInferenceRequests.requestedOutputs(body);
+			JsonNode text = OpenInferenceRequests.textInput(inputs);
 			if (text != null) {
 				List<String> texts = Predictions.texts(text.get("data"));
 				if (texts == null) {
@@ -135,14 +135,15 @@ class OpenInferenceController {
 			SignatureSpec signature = this.registry.serving(model, version).signature(Predictions.DEFAULT_SIGNATURE);
 			Map<String, HostTensor> tensors = new LinkedHashMap<>();
 			for (JsonNode input : inputs) {
-				String name = requiredString(input, "name");
+				String name = OpenInferenceRequests.requiredString(input, "name");
 				TensorSpec spec = Predictions.inputSpec(signature, name);
-				String datatype = requiredString(input, "datatype");
+				String datatype = OpenInferenceRequests.requiredString(input, "datatype");
 				if (!datatype.equals(spec.datatype())) {
 					throw new InvalidInputException(Rule.INPUT_DATATYPE,
 							"Input '" + name + "' must be " + spec.datatype() + ", got " + datatype);
 				}
-				tensors.put(name, JsonTensors.fromFlat(name, required(input, "data"), shape(input), datatype));
+				tensors.put(name, JsonTensors.fromFlat(name, OpenInferenceRequests.required(input, "data"),
+						OpenInferenceRequests.shape(input), datatype));
 			}
 			return this.inference
 				.predictTensors(model, version, Predictions.DEFAULT_SIGNATURE, tensors, requested, options)
@@ -154,31 +155,6 @@ class OpenInferenceController {
 					return respond(result.version(), model, id, outputs);
 				});
 		});
-	}
-
-	private static JsonNode textInput(JsonNode inputs) {
-		JsonNode text = null;
-		for (JsonNode input : inputs) {
-			if ("BYTES".equals(input.path("datatype").asString(""))) {
-				if (inputs.size() > 1) {
-					throw new InvalidInputException(Rule.REQUEST_SHAPE,
-							"A text request carries exactly one BYTES input and no other input");
-				}
-				text = input;
-			}
-		}
-		return text;
-	}
-
-	private static List<String> requestedOutputs(JsonNode body) {
-		JsonNode outputs = body.get("outputs");
-		if (outputs == null || outputs.isNull()) {
-			return List.of();
-		}
-		if (!outputs.isArray()) {
-			throw new InvalidInputException(Rule.REQUEST_SHAPE, "'outputs' must be an array of {\"name\": …}");
-		}
-		return outputs.valueStream().map((output) -> requiredString(output, "name")).toList();
 	}
 
 	private static List<Object> textOutputs(TextResult result, List<String> requested) {
@@ -270,37 +246,6 @@ class OpenInferenceController {
 		}
 		json.put("outputs", outputs);
 		return json;
-	}
-
-	private static JsonNode required(JsonNode node, String field) {
-		JsonNode value = node.get(field);
-		if (value == null || value.isNull()) {
-			throw new InvalidInputException(Rule.REQUEST_SHAPE, "Every input needs '" + field + "'");
-		}
-		return value;
-	}
-
-	private static String requiredString(JsonNode node, String field) {
-		JsonNode value = node.isObject() ? node.get(field) : null;
-		if (value == null || !value.isString()) {
-			throw new InvalidInputException(Rule.REQUEST_SHAPE, "Every tensor needs a string '" + field + "'");
-		}
-		return value.stringValue();
-	}
-
-	private static long[] shape(JsonNode input) {
-		JsonNode shape = required(input, "shape");
-		if (!shape.isArray()) {
-			throw new InvalidInputException(Rule.INPUT_SHAPE, "'shape' must be an array of integers");
-		}
-		long[] dims = new long[shape.size()];
-		for (int i = 0; i < dims.length; i++) {
-			if (!shape.get(i).isIntegralNumber() || !shape.get(i).canConvertToLong() || shape.get(i).longValue() < 0) {
-				throw new InvalidInputException(Rule.INPUT_SHAPE, "'shape' must be an array of non-negative integers");
-			}
-			dims[i] = shape.get(i).longValue();
-		}
-		return dims;
 	}
 
 }

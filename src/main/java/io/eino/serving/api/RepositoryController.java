@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
 import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Failure;
 import io.eino.serving.error.Rule;
-import io.eino.serving.model.ModelLifecycle;
+import io.eino.serving.model.lifecycle.ModelLifecycle;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.VersionStatus;
 import io.eino.serving.repository.ModelRepository;

@@ -114,4 +114,17 @@ public final class BatchTask<I, O> {
 		return this.result.isDone();
 	}
 
+	/** When the longest-waiting of {@code tasks} (not empty) was enqueued. */
+	static long oldestEnqueued(Iterable<? extends BatchTask<?, ?>> tasks) {
+		long oldest = Long.MAX_VALUE;
+		boolean first = true;
+		for (BatchTask<?, ?> task : tasks) {
+			if (first || task.enqueuedNanos - oldest < 0) {
+				oldest = task.enqueuedNanos;
+				first = false;
+			}
+		}
+		return oldest;
+	}
+
 }

@@ -1,6 +1,5 @@
 package io.eino.serving.importer;
 
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +9,6 @@ import java.util.function.BiFunction;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.StridedSlice;
 import org.tensorflow.op.math.Mean;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.family.TType;
@@ -31,14 +29,12 @@ final class OperatorTranslators {
 				Map.entry("Pow", binary((tf, a, b) -> tf.math.pow(a, b))),
 				Map.entry("Erf", unary((tf, x) -> tf.math.erf(numeric(x)))),
 				Map.entry("Sqrt", unary((tf, x) -> tf.math.sqrt(x))), Map.entry("Cast", OperatorTranslators::cast),
-				Map.entry("Constant", OperatorTranslators::constant), Map.entry("Shape", OperatorTranslators::shape),
-				Map.entry("Gather", OperatorTranslators::gather),
-				Map.entry("Unsqueeze", OperatorTranslators::unsqueeze),
-				Map.entry("Concat", OperatorTranslators::concat), Map.entry("Reshape", OperatorTranslators::reshape),
-				Map.entry("Transpose", OperatorTranslators::transpose),
-				Map.entry("Softmax", OperatorTranslators::softmax),
+				Map.entry("Constant", OperatorTranslators::constant), Map.entry("Shape", ShapeTranslators::shape),
+				Map.entry("Gather", ShapeTranslators::gather), Map.entry("Unsqueeze", ShapeTranslators::unsqueeze),
+				Map.entry("Concat", ShapeTranslators::concat), Map.entry("Reshape", ShapeTranslators::reshape),
+				Map.entry("Transpose", ShapeTranslators::transpose), Map.entry("Softmax", OperatorTranslators::softmax),
 				Map.entry("ReduceMean", OperatorTranslators::reduceMean),
-				Map.entry("MatMul", OperatorTranslators::matMul), Map.entry("Slice", OperatorTranslators::slice))));
+				Map.entry("MatMul", OperatorTranslators::matMul), Map.entry("Slice", ShapeTranslators::slice))));
 
 	private OperatorTranslators() {
 	}
@@ -77,90 +73,6 @@ final class OperatorTranslators {
 			.orElseThrow(() -> node.unsupported("only the 'value' form of Constant is supported"));
 		OnnxTensor tensor = OnnxTensor.of(value.getT().toBuilder().setName(node.output()).build());
 		return context.defineConstant(tensor);
-	}
-
-	private static Operand<?> shape(TranslationContext context, OnnxNode node) {
-		if (node.attribute("start").isPresent() || node.attribute("end").isPresent()) {
-			throw node.unsupported("the 'start'/'end' attributes of Shape are not supported");
-		}
-		return context.tf().shape(context.input(node, 0), TInt64.class);
-	}
-
-	private static Operand<?> gather(TranslationContext context, OnnxNode node) {
-		Ops tf = context.tf();
-		Operand<TType> data = typed(context.input(node, 0));
-		long axis = node.intAttribute("axis", 0);
-		long[] constantIndices = context.constantLongs(node, 1).orElse(null);
-		Operand<TInt64> indices = context.asInt64(context.input(node, 1));
-		if (constantIndices != null && Arrays.stream(constantIndices).anyMatch((index) -> index < 0)) {
-			// ONNX counts negative indices from the end; TensorFlow's GatherV2 rejects
-			// them.
-			Operand<TInt64> dimension = tf.gather(tf.shape(data, TInt64.class), tf.constant(axis), tf.constant(0L));
-			indices = tf.select(tf.math.less(indices, tf.constant(0L)), tf.math.add(indices, dimension), indices);
-		}
-		return tf.gather(data, indices, tf.constant(axis));
-	}
-
-	private static Operand<?> unsqueeze(TranslationContext context, OnnxNode node) {
-		Operand<TType> value = typed(context.input(node, 0));
-		long[] axes = (node.opsetVersion() >= 13) ? context.requireConstantLongs(node, 1, "axes")
-				: node.intsAttribute("axes").orElseThrow(() -> node.unsupported("attribute 'axes' is missing"));
-		int outputRank = TranslationContext.rank(value, node) + axes.length;
-		long[] normalised = Arrays.stream(axes).map((axis) -> (axis < 0) ? axis + outputRank : axis).sorted().toArray();
-		for (long axis : normalised) {
-			value = context.tf().expandDims(value, context.tf().constant(axis));
-		}
-		return value;
-	}
-
-	private static Operand<?> concat(TranslationContext context, OnnxNode node) {
-		List<Operand<TType>> values = node.inputs()
-			.stream()
-			.map((name) -> OperatorTranslators.<TType>typed(context.value(name, node)))
-			.toList();
-		long axis = node.attribute("axis").orElseThrow(() -> node.unsupported("attribute 'axis' is missing")).getI();
-		return context.tf().concat(values, context.tf().constant(axis));
-	}
-
-	private static Operand<?> reshape(TranslationContext context, OnnxNode node) {
-		Ops tf = context.tf();
-		Operand<TType> data = typed(context.input(node, 0));
-		if (node.intAttribute("allowzero", 0) != 0) {
-			throw node.unsupported("allowzero=1 is not supported");
-		}
-		Operand<TInt64> target = context.asInt64(context.input(node, 1));
-		long[] constantTarget = context.constantLongs(node, 1).orElse(null);
-		boolean mayCopyDimensions = constantTarget == null || Arrays.stream(constantTarget).anyMatch((d) -> d == 0);
-		if (mayCopyDimensions) {
-			// ONNX: a 0 in the target shape copies the input's dimension at that
-			// position.
-			int targetLength = (int) target.shape().size(0);
-			if (targetLength < 0) {
-				throw node.unsupported("the length of the target shape is not known when the graph is built");
-			}
-			int inputRank = TranslationContext.rank(data, node);
-			Operand<TInt64> inputShape = tf.shape(data, TInt64.class);
-			Operand<TInt64> aligned = (targetLength <= inputRank)
-					? tf.stridedSlice(inputShape, tf.constant(new long[] { 0 }),
-							tf.constant(new long[] { targetLength }), tf.constant(new long[] { 1 }))
-					: tf.concat(List.of(inputShape, tf.constant(filled(targetLength - inputRank, 1L))),
-							tf.constant(0L));
-			target = tf.select(tf.math.equal(target, tf.constant(0L)), aligned, target);
-		}
-		return tf.reshape(data, target);
-	}
-
-	private static Operand<?> transpose(TranslationContext context, OnnxNode node) {
-		Operand<TType> data = typed(context.input(node, 0));
-		long[] permutation = node.intsAttribute("perm").orElseGet(() -> {
-			int rank = TranslationContext.rank(data, node);
-			long[] reversed = new long[rank];
-			for (int i = 0; i < rank; i++) {
-				reversed[i] = rank - 1 - i;
-			}
-			return reversed;
-		});
-		return context.tf().linalg.transpose(data, context.tf().constant(permutation));
 	}
 
 	private static Operand<?> softmax(TranslationContext context, OnnxNode node) {
@@ -243,78 +155,13 @@ final class OperatorTranslators {
 		return product;
 	}
 
-	private static Operand<?> slice(TranslationContext context, OnnxNode node) {
-		Ops tf = context.tf();
-		Operand<TType> data = typed(context.input(node, 0));
-		int rank = TranslationContext.rank(data, node);
-		if (node.opsetVersion() < 10) {
-			throw node.unsupported("Slice before opset 10 (attribute form) is not supported");
-		}
-		Operand<TInt64> starts = context.asInt64(context.input(node, 1));
-		Operand<TInt64> ends = context.asInt64(context.input(node, 2));
-		int sliced = (int) starts.shape().size(0);
-		if (sliced < 0) {
-			throw node.unsupported("the number of sliced axes is not known when the graph is built");
-		}
-		long[] axes = node.hasInput(3) ? context.requireConstantLongs(node, 3, "axes") : range(sliced);
-		Operand<TInt64> steps = node.hasInput(4) ? context.asInt64(context.input(node, 4))
-				: tf.constant(filled(sliced, 1L));
-		// StridedSlice takes begin/end/strides over every dimension: untouched ones get a
-		// mask bit.
-		Operand<TInt64>[] begin = newArray(rank);
-		Operand<TInt64>[] end = newArray(rank);
-		Operand<TInt64>[] stride = newArray(rank);
-		long untouched = (1L << rank) - 1;
-		for (int i = 0; i < axes.length; i++) {
-			int axis = (int) ((axes[i] < 0) ? axes[i] + rank : axes[i]);
-			begin[axis] = element(tf, starts, i);
-			end[axis] = element(tf, ends, i);
-			stride[axis] = element(tf, steps, i);
-			untouched &= ~(1L << axis);
-		}
-		for (int axis = 0; axis < rank; axis++) {
-			if (begin[axis] == null) {
-				begin[axis] = tf.constant(new long[] { 0 });
-				end[axis] = tf.constant(new long[] { 0 });
-				stride[axis] = tf.constant(new long[] { 1 });
-			}
-		}
-		return tf.stridedSlice(data, tf.concat(List.of(begin), tf.constant(0L)),
-				tf.concat(List.of(end), tf.constant(0L)), tf.concat(List.of(stride), tf.constant(0L)),
-				StridedSlice.beginMask(untouched), StridedSlice.endMask(untouched));
-	}
-
-	private static Operand<TInt64> element(Ops tf, Operand<TInt64> vector, int index) {
-		return tf.stridedSlice(vector, tf.constant(new long[] { index }), tf.constant(new long[] { index + 1 }),
-				tf.constant(new long[] { 1 }));
-	}
-
-	@SuppressWarnings("unchecked")
-	private static Operand<TInt64>[] newArray(int length) {
-		return new Operand[length];
-	}
-
-	private static long[] filled(int length, long value) {
-		long[] values = new long[length];
-		Arrays.fill(values, value);
-		return values;
-	}
-
-	private static long[] range(int length) {
-		long[] values = new long[length];
-		for (int i = 0; i < length; i++) {
-			values[i] = i;
-		}
-		return values;
-	}
-
 	@SuppressWarnings("unchecked")
 	static <T extends TType> Operand<T> typed(Operand<?> operand) {
 		return (Operand<T>) operand;
 	}
 
 	@SuppressWarnings({ "unchecked", "rawtypes" })
-	private static Operand numeric(Operand<?> operand) {
+	static Operand numeric(Operand<?> operand) {
 		return operand;
 	}
 

@@ -2,8 +2,6 @@ package io.eino.serving.inference;
 
 import java.time.Duration;
 
-import io.eino.serving.batching.BatchTask;
-
 /**
  * What one request asks of scheduling, and who sent it.
  *
@@ -16,7 +14,4 @@ import io.eino.serving.batching.BatchTask;
  * @param traceId the request's trace id
  */
 public record RequestOptions(Duration timeout, int priority, String client, Integer quota, String traceId) {
-
-	public static final RequestOptions DEFAULT = new RequestOptions(null, BatchTask.NORMAL_PRIORITY, "local", null, "");
-
 }

@@ -31,10 +31,11 @@ public final class PiiMaskingPlugin implements InferencePlugin {
 	private static final Pattern EMAIL = Pattern
 		.compile("[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){0,8}\\.[A-Za-z]{2,24}");
 
-	private static final Pattern CARD = Pattern.compile("(?<![\\w+])\\d(?:[ -]?\\d){12,18}(?![\\w]|[ -]\\d)");
+	private static final Pattern CARD = Pattern
+		.compile("(?<![\\w+])(?<!\\d[ -])\\d(?:[ -]?\\d){12,18}(?![\\w]|[ -]\\d)");
 
 	private static final Pattern PHONE = Pattern
-		.compile("(?<![\\w+])\\+?\\(?\\d(?:[ ().-]{0,2}\\d){7,14}(?![\\w]|[ ().-]{1,2}\\d)");
+		.compile("(?<![\\w+])(?<!\\d[ ().-]{1,2})\\+?\\(?\\d(?:[ ().-]{0,2}\\d){7,14}(?![\\w]|[ ().-]{1,2}\\d)");
 
 	private final Set<Kind> kinds;
 

@@ -21,10 +21,6 @@ public final class Plugins {
 		this.plugins = plugins.stream().sorted(Comparator.comparingInt(InferencePlugin::order)).toList();
 	}
 
-	public List<InferencePlugin> list() {
-		return this.plugins;
-	}
-
 	/**
 	 * Runs every {@code before}, one after another; the first error fails the request.
 	 */

@@ -86,12 +86,6 @@ public record ModelDescriptor(Task task, String signature, String tokenizer, int
 				this.output, this.evaluation, this.preprocess, this.postprocess);
 	}
 
-	/** This descriptor with other pipelines. */
-	public ModelDescriptor withPipeline(List<OperatorSpec> preprocess, List<OperatorSpec> postprocess) {
-		return new ModelDescriptor(this.task, this.signature, this.tokenizer, this.maxTokens, this.overflow,
-				this.labels, this.output, this.evaluation, preprocess, postprocess);
-	}
-
 	public static ModelDescriptor read(Path file) {
 		try {
 			Map<String, Object> raw = YAML.readValue(file.toFile(), Map.class);

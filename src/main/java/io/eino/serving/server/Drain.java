@@ -32,7 +32,7 @@ public final class Drain implements SmartLifecycle {
 
 	private volatile boolean draining;
 
-	Drain(Duration delay, ApplicationAvailability availability) {
+	public Drain(Duration delay, ApplicationAvailability availability) {
 		this.delay = delay;
 		this.availability = availability;
 	}

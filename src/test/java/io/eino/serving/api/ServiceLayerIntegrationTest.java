@@ -2,15 +2,15 @@ package io.eino.serving.api;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.TestModels;
 import io.eino.serving.error.ErrorMetrics;
-import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Rule;
 import io.eino.serving.model.ModelRegistry;
-import io.eino.serving.model.ModelVersion;
+import io.eino.serving.model.build.ModelVersion;
 import io.eino.serving.operator.OperatorDefinition;
 import io.eino.serving.operator.Scores;
 import io.eino.serving.repository.ModelDescriptor;
@@ -207,13 +207,21 @@ class ServiceLayerIntegrationTest {
 			.filter((tag) -> "rule".equals(tag.get("tag")))
 			.flatMap((tag) -> ((List<String>) tag.get("values")).stream())
 			.toList();
-		assertThat(rules).contains("body-size", "malformed-utf8", "malformed-json", "instances", "unpaired-surrogate",
-				"text-length", "control-character", "denied-pattern", "empty-text", "no-letters", "character-flood",
-				"token-budget", "unknown-tokens", "body-timeout", "unknown-api-key", "missing-api-key", "rate-limit",
-				"queue-full", "overloaded", "deadline-exceeded", "model-execution", "model-output", "model-unavailable",
-				"internal-error");
+		// The running service counts exactly the catalogue, and counts what fired: the
+		// denied pattern of the audit test above, nothing for a rule no test provoked.
+		assertThat(rules).containsExactlyInAnyOrderElementsOf(Arrays.stream(Rule.values()).map(Rule::slug).toList());
+		assertThat(count(management("/actuator/metrics/eino.errors?tag=rule:denied-pattern")))
+			.isGreaterThanOrEqualTo(1);
+		assertThat(count(management("/actuator/metrics/eino.errors?tag=rule:queue-closed"))).isZero();
 		Map<String, Object> predicted = management("/actuator/metrics/eino.queue.predicted.wait?tag=model:guarded");
 		assertThat((List<Map<String, Object>>) predicted.get("measurements")).isNotEmpty();
+	}
+
+	private static double count(Map<String, Object> metric) {
+		return ((List<Map<String, Object>>) metric.get("measurements")).stream()
+			.filter((measurement) -> "COUNT".equals(measurement.get("statistic")))
+			.mapToDouble((measurement) -> ((Number) measurement.get("value")).doubleValue())
+			.sum();
 	}
 
 	private Map<String, Object> management(String uri) {

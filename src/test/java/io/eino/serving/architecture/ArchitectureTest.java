@@ -78,13 +78,30 @@ class ArchitectureTest {
 				"io.netty.handler.codec.http..", "io.eino.serving.api..", "io.eino.serving.server..",
 				"io.eino.serving.client..");
 
+	/**
+	 * The model's rooms: what requests see, below the build of a version, below the
+	 * lifecycle.
+	 */
+	@ArchTest
+	static final ArchRule modelRooms = layeredArchitecture().consideringOnlyDependenciesInLayers()
+		.layer("Versions")
+		.definedBy("io.eino.serving.model")
+		.layer("Build")
+		.definedBy("io.eino.serving.model.build..")
+		.layer("Lifecycle")
+		.definedBy("io.eino.serving.model.lifecycle..")
+		.whereLayer("Versions")
+		.mayNotAccessAnyLayer()
+		.whereLayer("Build")
+		.mayOnlyAccessLayers("Versions");
+
 	/** Requests see a version through model.ServingVersion only. */
 	@ArchTest
 	static final ArchRule requestsNeverTouchRunnersQueuesOrTokenizers = noClasses().that()
 		.resideInAnyPackage("io.eino.serving.api..", "io.eino.serving.inference..", "io.eino.serving.ratelimit..")
 		.should()
 		.dependOnClassesThat()
-		.haveFullyQualifiedName("io.eino.serving.model.ModelVersion")
+		.haveFullyQualifiedName("io.eino.serving.model.build.ModelVersion")
 		.orShould()
 		.dependOnClassesThat()
 		.haveFullyQualifiedName("io.eino.serving.runtime.RunnerPool")

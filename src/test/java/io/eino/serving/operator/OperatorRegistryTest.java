@@ -124,7 +124,10 @@ class OperatorRegistryTest {
 			assumeTrue(false, "no C compiler here to build a library: " + ex.getMessage());
 			return;
 		}
-		assumeTrue(gcc.waitFor(60, TimeUnit.SECONDS) && gcc.exitValue() == 0, "gcc could not build the library");
+		// A compiler that is there but cannot build the library is a failure, not a skip.
+		String output = new String(gcc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+		assertThat(gcc.waitFor(60, TimeUnit.SECONDS)).as("gcc finished").isTrue();
+		assertThat(gcc.exitValue()).as("gcc's exit status; its output: %s", output).isZero();
 		org.tensorflow.TensorFlow.version();
 		assertThat(OperatorConfiguration.loadLibrary(library).getOpList()).extracting((op) -> op.getName())
 			.containsExactly("EinoCustomRelu");

@@ -32,9 +32,7 @@ class PiiMaskingPluginTest {
 			order 4111 1111 1111 1112 is not a card
 			""")
 	void leavesOrdinaryNumbersAlone(String text) {
-		assertThat(this.all.mask(text))
-			.isEqualTo(text.replace("4111 1111 1111 1112", "[phone]").equals(text) ? text : this.all.mask(text));
-		assertThat(this.all.mask(text)).doesNotContain("[card]").doesNotContain("[email]");
+		assertThat(this.all.mask(text)).isEqualTo(text);
 	}
 
 	@Test

@@ -42,6 +42,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.netty.resources.ConnectionProvider;
 import reactor.netty.http.client.HttpClient.ResponseReceiver;
 
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -74,6 +75,16 @@ class TrafficIntegrationTest {
 	private static final Duration ENDPOINT_PROPAGATION = Duration.ofMillis(300);
 
 	private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(2);
+
+	/**
+	 * The connections of the clients that stand for a proxy: like any proxy's pool in
+	 * front of a server with an idle timeout, it retires idle connections sooner than the
+	 * server closes them (with the default pool a connection left idle by one test was
+	 * reused by the next as the server closed it).
+	 */
+	private static final ConnectionProvider PROXY_POOL = ConnectionProvider.builder("traffic-test-proxy")
+		.maxIdleTime(IDLE_TIMEOUT.dividedBy(2))
+		.build();
 
 	private static final int MAX_CONNECTIONS = 100;
 
@@ -158,7 +169,7 @@ class TrafficIntegrationTest {
 	 * Status codes of predictions sent from {@code localAddress}, one per forwarded hop.
 	 */
 	private static List<Integer> forwardedFrom(String localAddress, int clients) {
-		reactor.netty.http.client.HttpClient client = reactor.netty.http.client.HttpClient.create()
+		reactor.netty.http.client.HttpClient client = reactor.netty.http.client.HttpClient.create(PROXY_POOL)
 			.bindAddress(() -> new InetSocketAddress(localAddress, 0))
 			.baseUrl("http://127.0.0.1:" + port);
 		return Flux.range(0, clients).concatMap((i) -> {
@@ -244,7 +255,7 @@ class TrafficIntegrationTest {
 		}
 		// The flood comes through the trusted proxy as one client; the light client is
 		// another address behind it.
-		reactor.netty.http.client.HttpClient viaProxy = reactor.netty.http.client.HttpClient.create()
+		reactor.netty.http.client.HttpClient viaProxy = reactor.netty.http.client.HttpClient.create(PROXY_POOL)
 			.bindAddress(() -> new InetSocketAddress(TRUSTED_PROXY, 0))
 			.baseUrl("http://127.0.0.1:" + port);
 		flooders.forEach(Thread::start);

@@ -1,4 +1,4 @@
-package io.eino.serving.model;
+package io.eino.serving.model.build;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.eino.serving.model.ModelFailureException;
+import io.eino.serving.model.OptimizationReport;
+import io.eino.serving.model.PublishedVersion;
 import io.eino.serving.batching.BatchQueue;
 import io.eino.serving.batching.BatchTask;
 import io.eino.serving.batching.BatchingOptions;

@@ -1,23 +1,18 @@
-package io.eino.serving.model;
+package io.eino.serving.model.build;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
-import java.util.TreeSet;
 import java.util.function.Supplier;
 
-import io.eino.serving.batching.AdmissionProperties;
-import io.eino.serving.batching.BatchCostModel;
+import io.eino.serving.model.OptimizationReport;
+import io.eino.serving.model.ServedModels;
 import io.eino.serving.batching.BatchQueue;
 import io.eino.serving.batching.BatchScheduler;
 import io.eino.serving.batching.BatchingOptions;
-import io.eino.serving.batching.BatchingProperties;
 import io.eino.serving.operator.OperatorRegistry;
 import io.eino.serving.operator.Pipeline;
 import io.eino.serving.repository.ModelDescriptor;
@@ -43,9 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class ModelLoader {
 
 	private static final Logger logger = LoggerFactory.getLogger(ModelLoader.class);
-
-	/** Warm-up batches hold at most this many padded tokens (and at least one row). */
-	private static final int WARMUP_TOKENS = 1024;
 
 	private final BuildSettings settings;
 
@@ -132,9 +124,9 @@ public final class ModelLoader {
 	private ModelVersion build(String model, Path modelDirectory, Path versionDirectory, long version,
 			ServedModels.Settings overrides, PlaintextWorkspace workspace) {
 		ModelDescriptor descriptor = step(model, version, ModelLoadException.Step.READ,
-				() -> withOverrides(readDescriptor(modelDirectory, versionDirectory), overrides));
-		BatchingOptions options = step(model, version, ModelLoadException.Step.READ,
-				() -> batchingOptions(descriptor, overrides));
+				() -> VersionSettings.descriptor(modelDirectory, versionDirectory, overrides));
+		BatchingOptions options = step(model, version, ModelLoadException.Step.READ, () -> VersionSettings
+			.batchingOptions(descriptor, overrides, this.settings.batching(), this.settings.admission()));
 		Pipeline pipeline = step(model, version, ModelLoadException.Step.READ, () -> pipeline(descriptor));
 		TextTokenizer tokenizer = step(model, version, ModelLoadException.Step.READ,
 				() -> TextTokenizer.load(
@@ -172,8 +164,7 @@ public final class ModelLoader {
 			runners = new RunnerPool(sessions, descriptor.signature(), descriptor.output(),
 					"eino-" + model + "-v" + version + "-runner", meters.metrics(), System::nanoTime);
 			RunnerPool pool = runners;
-			Warmup warmup = step(model, version, ModelLoadException.Step.WARM_UP,
-					() -> warmUp(pool, options, tokenizer));
+			Warmup warmup = step(model, version, ModelLoadException.Step.WARM_UP, () -> Warmup.run(pool, options));
 			queue = this.scheduler.addQueue(model + " version " + version, options, runners);
 			queue.costModel(warmup.costModel());
 			runners.onBatchDone(this.scheduler::wakeUp);
@@ -228,93 +219,6 @@ public final class ModelLoader {
 		}
 	}
 
-	private BatchingOptions batchingOptions(ModelDescriptor descriptor, ServedModels.Settings overrides) {
-		BatchingProperties batching = this.settings.batching();
-		Integer padTo = (overrides != null) ? overrides.padTo() : null;
-		List<Integer> lengths;
-		if (padTo != null) {
-			if (padTo < descriptor.maxTokens()) {
-				throw new IllegalArgumentException(
-						"pad-to " + padTo + " is shorter than the model's max tokens " + descriptor.maxTokens());
-			}
-			lengths = List.of(padTo);
-		}
-		else {
-			TreeSet<Integer> allowed = new TreeSet<>();
-			batching.allowedLengths()
-				.stream()
-				.filter((length) -> length < descriptor.maxTokens())
-				.forEach(allowed::add);
-			allowed.add(descriptor.maxTokens());
-			lengths = List.copyOf(allowed);
-		}
-		AdmissionProperties admission = this.settings.admission();
-		if (!batching.enabled()) {
-			return new BatchingOptions(1, Duration.ZERO, batching.queueCapacity(), lengths, admission.maxQueueTime(),
-					admission.priorityLead());
-		}
-		return new BatchingOptions(batching.maxBatchSize(), batching.maxQueueDelay(), batching.queueCapacity(), lengths,
-				admission.maxQueueTime(), admission.priorityLead());
-	}
-
-	/**
-	 * Runs every allowed length at one row and at the largest batch of at most
-	 * {@value #WARMUP_TOKENS} tokens on every runner, and fits the batch cost model to
-	 * the second, warm timing of each shape on the first runner.
-	 */
-	private static Warmup warmUp(RunnerPool runners, BatchingOptions options, TextTokenizer tokenizer) {
-		List<String> shapes = new ArrayList<>();
-		List<double[]> samples = new ArrayList<>();
-		for (int length : options.allowedLengths()) {
-			int largest = Math.max(1, Math.min(options.maxBatchSize(), WARMUP_TOKENS / length));
-			for (int rows : (largest > 1) ? List.of(1, largest) : List.of(1)) {
-				List<TokenSequence> batch = Collections.nCopies(rows, syntheticSequence(length));
-				for (int runner = 0; runner < runners.size(); runner++) {
-					runners.runDirect(runner, batch, length);
-				}
-				long started = System.nanoTime();
-				runners.runDirect(0, batch, length);
-				samples.add(new double[] { (double) rows * length, System.nanoTime() - started });
-				shapes.add("[" + rows + ", " + length + "]");
-			}
-		}
-		return new Warmup(List.copyOf(shapes), fit(samples));
-	}
-
-	/** A sequence of {@code length} real tokens (id 1000, in every BERT vocabulary). */
-	private static TokenSequence syntheticSequence(int length) {
-		long[] ids = new long[length];
-		long[] mask = new long[length];
-		Arrays.fill(ids, 1000);
-		Arrays.fill(mask, 1);
-		return new TokenSequence(ids, mask, new long[length], false);
-	}
-
-	/** Least squares of time against padded tokens, clamped to non-negative costs. */
-	static BatchCostModel fit(List<double[]> samples) {
-		double n = samples.size();
-		double sumX = 0;
-		double sumY = 0;
-		double sumXX = 0;
-		double sumXY = 0;
-		for (double[] sample : samples) {
-			sumX += sample[0];
-			sumY += sample[1];
-			sumXX += sample[0] * sample[0];
-			sumXY += sample[0] * sample[1];
-		}
-		double denominator = n * sumXX - sumX * sumX;
-		if (n < 2 || denominator == 0) {
-			return BatchCostModel.DEFAULT;
-		}
-		double slope = Math.max(0, (n * sumXY - sumX * sumY) / denominator);
-		double intercept = Math.max(0, (sumY - slope * sumX) / n);
-		return new BatchCostModel(intercept, slope);
-	}
-
-	private record Warmup(List<String> shapes, BatchCostModel costModel) {
-	}
-
 	private static void log(String model, long version, int instances, StartupOptimizer.Choice choice,
 			OptimizationReport report, BatchingOptions options) {
 		for (OptimizationReport.Step step : report.steps()) {
@@ -328,23 +232,6 @@ public final class ModelLoader {
 				model, version, instances, choice.settings().intraOpThreads(), report.precision(),
 				options.allowedLengths(), options.maxBatchSize(), options.maxQueueDelay(), report.warmupShapes().size(),
 				String.format("%.2f", report.overheadMillis()), String.format("%.2f", report.microsPerToken()));
-	}
-
-	private static ModelDescriptor readDescriptor(Path modelDirectory, Path versionDirectory) {
-		Path inVersion = versionDirectory.resolve(ModelDescriptor.FILE_NAME);
-		Path file = Files.isRegularFile(inVersion) ? inVersion : modelDirectory.resolve(ModelDescriptor.FILE_NAME);
-		if (!Files.isRegularFile(file)) {
-			throw new IllegalArgumentException("No " + ModelDescriptor.FILE_NAME + " in " + modelDirectory);
-		}
-		return ModelDescriptor.read(file);
-	}
-
-	private static ModelDescriptor withOverrides(ModelDescriptor descriptor, ServedModels.Settings overrides) {
-		if (overrides == null) {
-			return descriptor;
-		}
-		return descriptor.withLimits((overrides.maxTokens() != null) ? overrides.maxTokens() : descriptor.maxTokens(),
-				(overrides.overflow() != null) ? overrides.overflow() : descriptor.overflow());
 	}
 
 	private static Path firstExisting(Path first, Path second) {

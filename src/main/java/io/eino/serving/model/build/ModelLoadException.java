@@ -1,8 +1,7 @@
-package io.eino.serving.model;
+package io.eino.serving.model.build;
 
 import io.eino.serving.error.Rule;
 import io.eino.serving.error.ServingException;
-import io.eino.serving.security.PackageException;
 
 /**
  * A version that failed one step of its build; it never takes traffic. The message names
@@ -54,11 +53,6 @@ public final class ModelLoadException extends ServingException {
 
 	public Step step() {
 		return this.step;
-	}
-
-	/** The package failure behind it, or null. */
-	public PackageException packageFailure() {
-		return (getCause() instanceof PackageException failure) ? failure : null;
 	}
 
 	private static String describe(Throwable cause) {

@@ -1,7 +1,11 @@
-package io.eino.serving.model;
+package io.eino.serving.model.lifecycle;
 
 import java.util.List;
 
+import io.eino.serving.model.ModelRegistry;
+import io.eino.serving.model.ServedModels;
+import io.eino.serving.model.build.BuildSettings;
+import io.eino.serving.model.build.ModelLoader;
 import io.eino.serving.batching.AdmissionProperties;
 import io.eino.serving.batching.BatchScheduler;
 import io.eino.serving.batching.BatchingProperties;

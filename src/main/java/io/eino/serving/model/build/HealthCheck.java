@@ -1,4 +1,4 @@
-package io.eino.serving.model;
+package io.eino.serving.model.build;
 
 import java.util.List;
 import java.util.concurrent.ExecutionException;

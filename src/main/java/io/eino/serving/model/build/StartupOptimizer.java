@@ -1,4 +1,4 @@
-package io.eino.serving.model;
+package io.eino.serving.model.build;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.GraphOptimization;
 import io.eino.serving.runtime.HostTensor;

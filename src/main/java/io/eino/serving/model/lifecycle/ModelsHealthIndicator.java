@@ -1,7 +1,10 @@
-package io.eino.serving.model;
+package io.eino.serving.model.lifecycle;
 
 import java.util.List;
 
+import io.eino.serving.model.ModelNotFoundException;
+import io.eino.serving.model.ModelRegistry;
+import io.eino.serving.model.VersionStatus;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 

@@ -1,4 +1,4 @@
-package io.eino.serving.model;
+package io.eino.serving.model.build;
 
 import java.util.HashMap;
 import java.util.List;

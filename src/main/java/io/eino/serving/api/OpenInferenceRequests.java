@@ -1,0 +1,74 @@
+package io.eino.serving.api;
+
+import java.util.List;
+
+import io.eino.serving.error.Rule;
+import io.eino.serving.validation.InvalidInputException;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Reading the parts of an Open Inference Protocol v2 request body for
+ * {@link OpenInferenceController}: each shape fault is an {@code input}-tier problem.
+ */
+final class OpenInferenceRequests {
+
+	private OpenInferenceRequests() {
+	}
+
+	static JsonNode textInput(JsonNode inputs) {
+		JsonNode text = null;
+		for (JsonNode input : inputs) {
+			if ("BYTES".equals(input.path("datatype").asString(""))) {
+				if (inputs.size() > 1) {
+					throw new InvalidInputException(Rule.REQUEST_SHAPE,
+							"A text request carries exactly one BYTES input and no other input");
+				}
+				text = input;
+			}
+		}
+		return text;
+	}
+
+	static List<String> requestedOutputs(JsonNode body) {
+		JsonNode outputs = body.get("outputs");
+		if (outputs == null || outputs.isNull()) {
+			return List.of();
+		}
+		if (!outputs.isArray()) {
+			throw new InvalidInputException(Rule.REQUEST_SHAPE, "'outputs' must be an array of {\"name\": …}");
+		}
+		return outputs.valueStream().map((output) -> requiredString(output, "name")).toList();
+	}
+
+	static JsonNode required(JsonNode node, String field) {
+		JsonNode value = node.get(field);
+		if (value == null || value.isNull()) {
+			throw new InvalidInputException(Rule.REQUEST_SHAPE, "Every input needs '" + field + "'");
+		}
+		return value;
+	}
+
+	static String requiredString(JsonNode node, String field) {
+		JsonNode value = node.isObject() ? node.get(field) : null;
+		if (value == null || !value.isString()) {
+			throw new InvalidInputException(Rule.REQUEST_SHAPE, "Every tensor needs a string '" + field + "'");
+		}
+		return value.stringValue();
+	}
+
+	static long[] shape(JsonNode input) {
+		JsonNode shape = required(input, "shape");
+		if (!shape.isArray()) {
+			throw new InvalidInputException(Rule.INPUT_SHAPE, "'shape' must be an array of integers");
+		}
+		long[] dims = new long[shape.size()];
+		for (int i = 0; i < dims.length; i++) {
+			if (!shape.get(i).isIntegralNumber() || !shape.get(i).canConvertToLong() || shape.get(i).longValue() < 0) {
+				throw new InvalidInputException(Rule.INPUT_SHAPE, "'shape' must be an array of non-negative integers");
+			}
+			dims[i] = shape.get(i).longValue();
+		}
+		return dims;
+	}
+
+}

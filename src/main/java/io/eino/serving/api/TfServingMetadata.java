@@ -1,0 +1,117 @@
+package io.eino.serving.api;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import io.eino.serving.batching.BatchingOptions;
+import io.eino.serving.model.ModelState;
+import io.eino.serving.model.OptimizationReport;
+import io.eino.serving.model.ServingVersion;
+import io.eino.serving.model.VersionStatus;
+import io.eino.serving.runtime.SignatureSpec;
+import io.eino.serving.runtime.TensorSpec;
+
+/**
+ * The bodies of TensorFlow Serving's model status and metadata APIs ({@code GET
+ * /v1/models/{m}}, {@code .../metadata}) for {@link TfServingController}.
+ */
+final class TfServingMetadata {
+
+	private TfServingMetadata() {
+	}
+
+	/** The model status API's body. */
+	static Map<String, Object> status(List<VersionStatus> statuses) {
+		List<Object> versions = statuses.stream().map((status) -> {
+			Map<String, Object> json = new LinkedHashMap<>();
+			json.put("version", Long.toString(status.version()));
+			json.put("state", status.state().name());
+			boolean failed = status.state() == ModelState.END && !status.error().isEmpty();
+			json.put("status", Map.of("error_code", failed ? "UNKNOWN" : "OK", "error_message", status.error()));
+			return (Object) json;
+		}).toList();
+		return Map.of("model_version_status", versions);
+	}
+
+	/** What the startup optimisation step applied and measured, and how batching runs. */
+	private static Map<String, Object> runtimeOf(ServingVersion version) {
+		OptimizationReport report = version.optimization();
+		List<Object> steps = new ArrayList<>();
+		for (OptimizationReport.Step step : report.steps()) {
+			Map<String, Object> json = new LinkedHashMap<>();
+			json.put("name", step.name());
+			json.put("applied", step.applied());
+			json.put("reference_batch_ms", Double.isNaN(step.millis()) ? null : round(step.millis()));
+			json.put("speedup", Double.isNaN(step.speedup()) ? null : round(step.speedup()));
+			json.put("note", step.note());
+			steps.add(json);
+		}
+		BatchingOptions options = version.batchingOptions();
+		Map<String, Object> batching = new LinkedHashMap<>();
+		batching.put("max_batch_size", options.maxBatchSize());
+		batching.put("max_queue_delay_ms", options.maxQueueDelay().toNanos() / 1e6);
+		batching.put("queue_capacity", options.queueCapacity());
+		batching.put("allowed_lengths", options.allowedLengths());
+		batching.put("run_overhead_ms", round(report.overheadMillis()));
+		batching.put("run_us_per_padded_token", round(report.microsPerToken()));
+		Map<String, Object> runtime = new LinkedHashMap<>();
+		runtime.put("instances", version.instances());
+		runtime.put("precision", report.precision());
+		runtime.put("precision_reason", report.precisionReason());
+		runtime.put("optimization_steps", steps);
+		runtime.put("warmup_shapes", report.warmupShapes());
+		runtime.put("batching", batching);
+		return runtime;
+	}
+
+	private static double round(double value) {
+		return Math.round(value * 1000) / 1000.0;
+	}
+
+	/** The model metadata API's body, with the service's own {@code eino} section. */
+	static Map<String, Object> of(ServingVersion version) {
+		Map<String, Object> signatures = new LinkedHashMap<>();
+		for (SignatureSpec signature : version.signatures()) {
+			Map<String, Object> json = new LinkedHashMap<>();
+			json.put("inputs", tensorInfos(signature.inputs()));
+			json.put("outputs", tensorInfos(signature.outputs()));
+			json.put("method_name", signature.methodName());
+			signatures.put(signature.key(), json);
+		}
+		Map<String, Object> spec = new LinkedHashMap<>();
+		spec.put("name", version.model());
+		spec.put("signature_name", "");
+		spec.put("version", Long.toString(version.version()));
+		Map<String, Object> pipeline = new LinkedHashMap<>();
+		pipeline.put("task", version.descriptor().task().name().toLowerCase(Locale.ROOT));
+		pipeline.put("signature", version.descriptor().signature());
+		pipeline.put("output", version.descriptor().output());
+		pipeline.put("labels", version.descriptor().labels());
+		pipeline.put("max_tokens", version.descriptor().maxTokens());
+		pipeline.put("overflow", version.descriptor().overflow().name().toLowerCase(Locale.ROOT));
+		Map<String, Object> metadata = new LinkedHashMap<>();
+		metadata.put("signature_def", Map.of("signature_def", signatures));
+		metadata.put("eino", Map.of("text_pipeline", pipeline, "runtime", runtimeOf(version)));
+		return Map.of("model_spec", spec, "metadata", metadata);
+	}
+
+	private static Map<String, Object> tensorInfos(List<TensorSpec> tensors) {
+		Map<String, Object> infos = new LinkedHashMap<>();
+		for (TensorSpec tensor : tensors) {
+			List<Object> dims = new ArrayList<>();
+			for (long size : tensor.shape()) {
+				dims.add(Map.of("size", Long.toString(size), "name", ""));
+			}
+			Map<String, Object> info = new LinkedHashMap<>();
+			info.put("dtype", tensor.tensorFlowType());
+			info.put("tensor_shape", Map.of("dim", dims, "unknown_rank", false));
+			info.put("name", tensor.tensorName());
+			infos.put(tensor.name(), info);
+		}
+		return infos;
+	}
+
+}

@@ -1,0 +1,76 @@
+package io.eino.serving.model.build;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.TreeSet;
+
+import io.eino.serving.batching.AdmissionProperties;
+import io.eino.serving.batching.BatchingOptions;
+import io.eino.serving.batching.BatchingProperties;
+import io.eino.serving.model.ServedModels;
+import io.eino.serving.repository.ModelDescriptor;
+
+/**
+ * What a version is built with, the read step of a build: its {@code model.yaml} (in the
+ * version directory, else the model's) with the configured overrides, and the batching
+ * options of its queue from {@code eino.batching.*}, {@code eino.admission.*} and the
+ * model's {@code pad-to}.
+ */
+final class VersionSettings {
+
+	private VersionSettings() {
+	}
+
+	/** The version's descriptor with the model's configured overrides applied. */
+	static ModelDescriptor descriptor(Path modelDirectory, Path versionDirectory, ServedModels.Settings overrides) {
+		return withOverrides(read(modelDirectory, versionDirectory), overrides);
+	}
+
+	static BatchingOptions batchingOptions(ModelDescriptor descriptor, ServedModels.Settings overrides,
+			BatchingProperties batching, AdmissionProperties admission) {
+		Integer padTo = (overrides != null) ? overrides.padTo() : null;
+		List<Integer> lengths;
+		if (padTo != null) {
+			if (padTo < descriptor.maxTokens()) {
+				throw new IllegalArgumentException(
+						"pad-to " + padTo + " is shorter than the model's max tokens " + descriptor.maxTokens());
+			}
+			lengths = List.of(padTo);
+		}
+		else {
+			TreeSet<Integer> allowed = new TreeSet<>();
+			batching.allowedLengths()
+				.stream()
+				.filter((length) -> length < descriptor.maxTokens())
+				.forEach(allowed::add);
+			allowed.add(descriptor.maxTokens());
+			lengths = List.copyOf(allowed);
+		}
+		if (!batching.enabled()) {
+			return new BatchingOptions(1, Duration.ZERO, batching.queueCapacity(), lengths, admission.maxQueueTime(),
+					admission.priorityLead());
+		}
+		return new BatchingOptions(batching.maxBatchSize(), batching.maxQueueDelay(), batching.queueCapacity(), lengths,
+				admission.maxQueueTime(), admission.priorityLead());
+	}
+
+	private static ModelDescriptor read(Path modelDirectory, Path versionDirectory) {
+		Path inVersion = versionDirectory.resolve(ModelDescriptor.FILE_NAME);
+		Path file = Files.isRegularFile(inVersion) ? inVersion : modelDirectory.resolve(ModelDescriptor.FILE_NAME);
+		if (!Files.isRegularFile(file)) {
+			throw new IllegalArgumentException("No " + ModelDescriptor.FILE_NAME + " in " + modelDirectory);
+		}
+		return ModelDescriptor.read(file);
+	}
+
+	private static ModelDescriptor withOverrides(ModelDescriptor descriptor, ServedModels.Settings overrides) {
+		if (overrides == null) {
+			return descriptor;
+		}
+		return descriptor.withLimits((overrides.maxTokens() != null) ? overrides.maxTokens() : descriptor.maxTokens(),
+				(overrides.overflow() != null) ? overrides.overflow() : descriptor.overflow());
+	}
+
+}

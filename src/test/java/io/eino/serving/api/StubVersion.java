@@ -1,0 +1,163 @@
+package io.eino.serving.api;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import io.eino.serving.batching.BatchTask;
+import io.eino.serving.batching.BatchingException;
+import io.eino.serving.batching.BatchingOptions;
+import io.eino.serving.error.Rule;
+import io.eino.serving.error.ServingException;
+import io.eino.serving.model.ModelFailureException;
+import io.eino.serving.model.OptimizationReport;
+import io.eino.serving.model.PublishedVersion;
+import io.eino.serving.plugin.TextPrediction;
+import io.eino.serving.ratelimit.RateLimitedException;
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.SavedModelRunner;
+import io.eino.serving.runtime.SignatureSpec;
+import io.eino.serving.runtime.TensorSpec;
+import io.eino.serving.runtime.TokenSequence;
+import io.eino.serving.text.Overflow;
+
+/**
+ * A stand-in for a loaded sentiment model, for the web slice tests: a text containing
+ * "good" is positive, any other negative; a text {@code raise:<rule>} fails with that
+ * rule's exception, so that every problem the API can answer is reachable over HTTP
+ * without TensorFlow.
+ */
+final class StubVersion implements PublishedVersion {
+
+	static final String RAISE = "raise:";
+
+	private static final List<String> LABELS = List.of("negative", "positive");
+
+	private final String model;
+
+	private final long version;
+
+	StubVersion(String model, long version) {
+		this.model = model;
+		this.version = version;
+	}
+
+	@Override
+	public String model() {
+		return this.model;
+	}
+
+	@Override
+	public long version() {
+		return this.version;
+	}
+
+	@Override
+	public ModelDescriptor descriptor() {
+		return new ModelDescriptor(ModelDescriptor.Task.CLASSIFICATION, "serving_default", "tokenizer.json", 128,
+				Overflow.TRUNCATE, LABELS, "probabilities", null, List.of(), List.of());
+	}
+
+	@Override
+	public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, double maxUnknownTokenRatio,
+			long deadlineNanos, int priority, String client) {
+		List<BatchTask<TokenSequence, float[]>> tasks = new ArrayList<>();
+		for (String text : texts) {
+			if (text.startsWith(RAISE)) {
+				throw failure(Rule.valueOf(text.substring(RAISE.length()).toUpperCase().replace('-', '_')));
+			}
+			BatchTask<TokenSequence, float[]> task = new BatchTask<>(null, 1, deadlineNanos, priority, client);
+			float positive = text.contains("good") ? 0.9f : 0.2f;
+			CompletableFuture.runAsync(() -> task.result().complete(new float[] { 1 - positive, positive }));
+			tasks.add(task);
+		}
+		return tasks;
+	}
+
+	/** The exception the service raises for {@code rule}. */
+	private RuntimeException failure(Rule rule) {
+		return switch (rule) {
+			case RATE_LIMIT -> new RateLimitedException(this.model, 10, Duration.ofSeconds(1), Duration.ofMillis(1500));
+			case OVERLOADED -> new BatchingException.Overloaded("stub", Duration.ofMillis(2500), Duration.ofSeconds(1),
+					false, Duration.ofSeconds(2));
+			case QUEUE_FULL -> new BatchingException.QueueFull("stub", 1024);
+			case QUEUE_CLOSED -> new BatchingException.QueueClosed("stub");
+			case DEADLINE_EXCEEDED -> new BatchingException.DeadlineExceeded("stub", 30_000);
+			case MODEL_EXECUTION, MODEL_OUTPUT -> new ModelFailureException(rule, "stub: the model failed", null);
+			case INTERNAL_ERROR -> new IllegalStateException("stub: a secret internal state");
+			default -> new ServingException(rule, "stub: " + rule.slug()) {
+			};
+		};
+	}
+
+	@Override
+	public TextPrediction prediction(float[] row) {
+		int best = (row[1] > row[0]) ? 1 : 0;
+		return new TextPrediction.Classification(LABELS.get(best), row[best],
+				Map.of(LABELS.get(0), (double) row[0], LABELS.get(1), (double) row[1]));
+	}
+
+	@Override
+	public void checkDoor(String client) {
+	}
+
+	@Override
+	public List<SignatureSpec> signatures() {
+		List<TensorSpec> inputs = SavedModelRunner.TOKEN_INPUTS.stream()
+			.map((name) -> new TensorSpec(name, "INT64", "DT_INT64", new long[] { -1, -1 }, name + ":0"))
+			.toList();
+		return List.of(new SignatureSpec("serving_default", "tensorflow/serving/predict", inputs,
+				List.of(new TensorSpec("probabilities", "FP32", "DT_FLOAT", new long[] { -1, 2 }, "probabilities:0"))));
+	}
+
+	@Override
+	public SignatureSpec signature(String key) {
+		return signatures().stream().filter((signature) -> signature.key().equals(key)).findFirst().orElse(null);
+	}
+
+	@Override
+	public Map<String, HostTensor> run(String signature, Map<String, HostTensor> inputs, List<String> outputs) {
+		throw new UnsupportedOperationException("raw tensors are the integration tests'");
+	}
+
+	@Override
+	public OptimizationReport optimization() {
+		return new OptimizationReport(List.of(), "fp32", "stub", List.of("[1, 8]"), 1.0, 2.0);
+	}
+
+	@Override
+	public BatchingOptions batchingOptions() {
+		return new BatchingOptions(32, Duration.ofMillis(2), 1024, List.of(8, 16, 32, 64, 128));
+	}
+
+	@Override
+	public int instances() {
+		return 1;
+	}
+
+	@Override
+	public void acquire() {
+	}
+
+	@Override
+	public void release() {
+	}
+
+	@Override
+	public int inFlight() {
+		return 0;
+	}
+
+	@Override
+	public Duration drainTimeout() {
+		return Duration.ZERO;
+	}
+
+	@Override
+	public void close() {
+	}
+
+}
