@@ -18,6 +18,8 @@ import io.eino.serving.security.ModelPackage;
 import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.sentiment.DefaultModelInstaller;
 
+import org.springframework.test.context.DynamicPropertyRegistry;
+
 /**
  * Test fixtures: the default model prepared once per build in
  * {@code target/test-repository}, and the project's sentiment evaluation set.
@@ -144,6 +146,24 @@ public final class TestModels {
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
+		}
+	}
+
+	/**
+	 * Small builds of {@code models} for tests that check what happens around a version
+	 * (its lifecycle, its keys, its breaker) rather than how fast it runs: no
+	 * optimisation step's measurements (the graph as imported, about half the speed),
+	 * fp32, a 32-token window and one bucket length below it, so that a build warms up
+	 * four small shapes and takes a second or two instead of six to thirteen. Texts of
+	 * these tests stay under 32 tokens. The default build is the other integration
+	 * tests'.
+	 */
+	public static void smallBuilds(DynamicPropertyRegistry registry, String... models) {
+		registry.add("eino.runtime.graph-optimization", () -> "none");
+		registry.add("eino.runtime.precision", () -> "fp32");
+		registry.add("eino.batching.allowed-lengths", () -> "16");
+		for (String model : models) {
+			registry.add("eino.models." + model + ".max-tokens", () -> "32");
 		}
 	}
 

@@ -86,7 +86,9 @@ class ServiceLayerIntegrationTest {
 		Path repository = TestModels.repository();
 		addGuardedModel(repository);
 		registry.add("eino.repository.path", repository::toString);
-		registry.add("eino.runtime.precision", () -> "fp32");
+		// Validation, plugins, quotas, breakers and degradation are what this test
+		// checks.
+		TestModels.smallBuilds(registry, "guarded");
 		registry.add("eino.models.sentiment.enabled", () -> "false");
 		registry.add("eino.models.guarded.enabled", () -> "true");
 		registry.add("eino.models.guarded.version-policy.count", () -> "2");

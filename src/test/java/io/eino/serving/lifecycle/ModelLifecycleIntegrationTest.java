@@ -107,16 +107,9 @@ class ModelLifecycleIntegrationTest {
 		registry.add("eino.repository.path", REPOSITORY::toString);
 		registry.add("eino.repository.install-default-model", () -> "false");
 		registry.add("eino.repository.poll-interval", () -> "0s");
-		registry.add("eino.runtime.precision", () -> "fp32");
-		// Smaller builds: no optimisation step's measurements and a 32-token window (the
-		// test's texts are shorter), so that warming a version up runs four small shapes.
-		// The lifecycle (swaps under load, failures, decryption, memory over reloads) is
-		// what this test checks, in some 35 builds; the optimisation step and the full
-		// window are the other tests' (they run the default configuration).
-		registry.add("eino.runtime.graph-optimization", () -> "none");
-		registry.add("eino.batching.allowed-lengths", () -> "16");
-		registry.add("eino.models.live.max-tokens", () -> "32");
-		registry.add("eino.models.sealed.max-tokens", () -> "32");
+		// The lifecycle, not the speed of a build, is what this test checks, in some 35
+		// builds.
+		TestModels.smallBuilds(registry, "live", "sealed");
 		registry.add("eino.models.sentiment.enabled", () -> "false");
 		registry.add("eino.models.live.enabled", () -> "true");
 		registry.add("eino.models.sealed.enabled", () -> "true");

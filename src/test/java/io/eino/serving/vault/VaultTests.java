@@ -31,9 +31,10 @@ final class VaultTests {
 		registry.add("eino.repository.path", repository::toString);
 		registry.add("eino.repository.install-default-model", () -> "false");
 		registry.add("eino.repository.poll-interval", () -> "0s");
-		registry.add("eino.runtime.precision", () -> "fp32");
 		registry.add("eino.models.sentiment.enabled", () -> "false");
 		registry.add("eino.models.vaulted.enabled", () -> "true");
+		// Where the keys come from is what these tests check.
+		TestModels.smallBuilds(registry, "vaulted");
 	}
 
 }
