@@ -102,8 +102,7 @@ public class InferenceService {
 				}));
 			})
 				.flatMap((prepared) -> this.rateLimiters.limit(model, options.client(), options.quota(),
-						Mono.defer(() -> this.execution.execute(model, version, prepared, options,
-								validator.limits().maxUnknownTokenRatio()))));
+						Mono.defer(() -> this.execution.execute(model, version, prepared, options))));
 			return pipeline
 				.flatMap((result) -> this.plugins
 					.after(context,

@@ -72,18 +72,17 @@ final class TextExecution {
 	}
 
 	/** Runs on the pinned version, or on the serving one with degradation. */
-	Mono<TextResult> execute(String model, Long version, List<String> texts, RequestOptions options,
-			double maxUnknownTokenRatio) {
+	Mono<TextResult> execute(String model, Long version, List<String> texts, RequestOptions options) {
 		return Mono.defer(() -> {
 			ServingVersion leased = this.registry.lease(model, version);
-			Mono<TextResult> result = attempt(leased, texts, options, maxUnknownTokenRatio);
+			Mono<TextResult> result = attempt(leased, texts, options);
 			if (version != null) {
 				result = result.onErrorMap(CallNotPermittedException.class, (ex) -> new ModelUnavailableException(
 						"Version " + version + " of model '" + model + "' is failing; its circuit breaker is open"));
 			}
 			else {
 				result = result.onErrorResume(TextExecution::degradable,
-						(ex) -> degrade(model, leased.version(), texts, options, maxUnknownTokenRatio, ex));
+						(ex) -> degrade(model, leased.version(), texts, options, ex));
 			}
 			return result.doFinally((signal) -> leased.release());
 		});
@@ -98,7 +97,7 @@ final class TextExecution {
 	 * calls, else the configured fallback answer, else the failure.
 	 */
 	private Mono<TextResult> degrade(String model, long failed, List<String> texts, RequestOptions options,
-			double maxUnknownTokenRatio, Throwable cause) {
+			Throwable cause) {
 		if (cause instanceof ModelFailureException failure) {
 			this.meters.counter("eino.model.failures", "model", model, "rule", failure.rule().slug()).increment();
 			logger.warn("Model '{}' version {} failed: {}", model, failed, failure.getMessage());
@@ -107,8 +106,7 @@ final class TextExecution {
 			if (this.breakers.admits(model, older)) {
 				return Mono.defer(() -> {
 					ServingVersion leased = this.registry.lease(model, older);
-					return attempt(leased, texts, options, maxUnknownTokenRatio)
-						.doFinally((signal) -> leased.release());
+					return attempt(leased, texts, options).doFinally((signal) -> leased.release());
 				})
 					.map((result) -> degraded(result, TextResult.PREVIOUS_VERSION))
 					.onErrorResume(TextExecution::degradable, (ex) -> answer(model, failed, texts.size(), ex));
@@ -138,9 +136,8 @@ final class TextExecution {
 	}
 
 	/** One try on one version, through its circuit breaker. */
-	private Mono<TextResult> attempt(ServingVersion leased, List<String> texts, RequestOptions options,
-			double maxUnknownTokenRatio) {
-		return Mono.defer(() -> run(leased, texts, options, maxUnknownTokenRatio))
+	private Mono<TextResult> attempt(ServingVersion leased, List<String> texts, RequestOptions options) {
+		return Mono.defer(() -> run(leased, texts, options))
 			.transformDeferred(CircuitBreakerOperator.of(this.breakers.of(leased.model(), leased.version())));
 	}
 
@@ -148,15 +145,14 @@ final class TextExecution {
 	 * Tokenizes here, then hands one task per text to the version's batch queue and
 	 * completes when all are done.
 	 */
-	private Mono<TextResult> run(ServingVersion leased, List<String> texts, RequestOptions options,
-			double maxUnknownTokenRatio) {
+	private Mono<TextResult> run(ServingVersion leased, List<String> texts, RequestOptions options) {
 		String model = leased.model();
 		long version = leased.version();
 		List<BatchTask<TokenSequence, float[]>> tasks;
 		try {
 			Duration timeout = (options.timeout() != null) ? options.timeout() : this.defaultTimeout;
 			long deadline = System.nanoTime() + timeout.toNanos();
-			tasks = leased.submit(texts, maxUnknownTokenRatio, deadline, options.priority(), options.client());
+			tasks = leased.submit(texts, deadline, options.priority(), options.client());
 		}
 		catch (RuntimeException ex) {
 			return Mono.error(ex);

@@ -28,8 +28,8 @@ public interface ServingVersion {
 
 	/**
 	 * Preprocesses and tokenizes the texts and admits one task per text to the version's
-	 * batch queue, all or none; each task completes with its text's output row.
-	 * @param maxUnknownTokenRatio the model's limit on unknown tokens
+	 * batch queue, all or none; each task completes with its text's output row. The
+	 * tokenizer checks the model's limit on unknown tokens.
 	 * @param deadlineNanos when the request's texts must have started
 	 * @param priority the request's (trusted) priority
 	 * @param client the client, for fair queueing
@@ -37,8 +37,7 @@ public interface ServingVersion {
 	 * tokenizer's rules
 	 * @throws io.eino.serving.batching.BatchingException if the queue refuses them
 	 */
-	List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, double maxUnknownTokenRatio, long deadlineNanos,
-			int priority, String client);
+	List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, long deadlineNanos, int priority, String client);
 
 	/**
 	 * One text's output row through the post-processing operators.

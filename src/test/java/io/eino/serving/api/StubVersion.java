@@ -62,8 +62,8 @@ final class StubVersion implements PublishedVersion {
 	}
 
 	@Override
-	public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, double maxUnknownTokenRatio,
-			long deadlineNanos, int priority, String client) {
+	public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, long deadlineNanos, int priority,
+			String client) {
 		List<BatchTask<TokenSequence, float[]>> tasks = new ArrayList<>();
 		for (String text : texts) {
 			if (text.startsWith(RAISE)) {

@@ -147,8 +147,8 @@ class UnloadUnderLoadTest {
 		}
 
 		@Override
-		public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, double maxUnknownTokenRatio,
-				long deadlineNanos, int priority, String client) {
+		public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, long deadlineNanos, int priority,
+				String client) {
 			if (this.closed) {
 				usedAfterClose.incrementAndGet();
 			}

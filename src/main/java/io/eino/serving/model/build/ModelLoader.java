@@ -24,6 +24,7 @@ import io.eino.serving.security.ModelKeys;
 import io.eino.serving.security.ModelPackage;
 import io.eino.serving.security.PlaintextWorkspace;
 import io.eino.serving.text.TextTokenizer;
+import io.eino.serving.validation.InputPolicies;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -176,8 +177,11 @@ public final class ModelLoader {
 					choice.precisionReason(), warmup.shapes(), warmup.costModel().overheadNanos() / 1e6,
 					warmup.costModel().nanosPerPaddedToken() / 1e3);
 			log(model, version, instances, choice, report, options);
-			return new ModelVersion(model, version, descriptor, pipeline, runners, queue, tokenizer, report, meters,
-					this.settings.repository().drainTimeout());
+			double maxUnknownTokenRatio = InputPolicies
+				.merge(this.settings.validation(), (overrides != null) ? overrides.validation() : null)
+				.maxUnknownTokenRatio();
+			return new ModelVersion(model, version, descriptor, pipeline, runners, queue, tokenizer,
+					maxUnknownTokenRatio, report, meters, this.settings.repository().drainTimeout());
 		}
 		catch (RuntimeException ex) {
 			if (queue != null) {

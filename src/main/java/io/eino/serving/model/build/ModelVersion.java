@@ -54,6 +54,9 @@ public final class ModelVersion implements PublishedVersion {
 
 	private final TextTokenizer tokenizer;
 
+	/** The model's limit on unknown tokens, which its tokenizer checks. */
+	private final double maxUnknownTokenRatio;
+
 	private final OptimizationReport optimization;
 
 	private final VersionMeters.Lease meters;
@@ -63,8 +66,9 @@ public final class ModelVersion implements PublishedVersion {
 	private final AtomicInteger inFlight = new AtomicInteger();
 
 	ModelVersion(String model, long version, ModelDescriptor descriptor, Pipeline pipeline, RunnerPool runners,
-			BatchQueue<TokenSequence, float[]> queue, TextTokenizer tokenizer, OptimizationReport optimization,
-			VersionMeters.Lease meters, Duration drainTimeout) {
+			BatchQueue<TokenSequence, float[]> queue, TextTokenizer tokenizer, double maxUnknownTokenRatio,
+			OptimizationReport optimization, VersionMeters.Lease meters, Duration drainTimeout) {
+		this.maxUnknownTokenRatio = maxUnknownTokenRatio;
 		this.model = model;
 		this.version = version;
 		this.descriptor = descriptor;
@@ -145,10 +149,10 @@ public final class ModelVersion implements PublishedVersion {
 	}
 
 	@Override
-	public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, double maxUnknownTokenRatio,
-			long deadlineNanos, int priority, String client) {
+	public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, long deadlineNanos, int priority,
+			String client) {
 		List<String> prepared = texts.stream().map(this.pipeline::preprocess).toList();
-		List<BatchTask<TokenSequence, float[]>> tasks = this.tokenizer.encodeEach(prepared, maxUnknownTokenRatio)
+		List<BatchTask<TokenSequence, float[]>> tasks = this.tokenizer.encodeEach(prepared, this.maxUnknownTokenRatio)
 			.stream()
 			.map((tokens) -> new BatchTask<TokenSequence, float[]>(tokens, tokens.length(), deadlineNanos, priority,
 					client))

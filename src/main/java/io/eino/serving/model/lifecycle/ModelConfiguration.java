@@ -18,6 +18,7 @@ import io.eino.serving.runtime.RuntimeLayout;
 import io.eino.serving.runtime.RuntimeProperties;
 import io.eino.serving.security.EncryptionProperties;
 import io.eino.serving.security.ModelKeys;
+import io.eino.serving.validation.ValidationProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -74,10 +75,11 @@ class ModelConfiguration {
 
 	@Bean
 	ModelLoader modelLoader(RepositoryProperties repository, RuntimeLayout runtime, BatchingProperties batching,
-			AdmissionProperties admission, EncryptionProperties encryption, BatchScheduler batchScheduler,
-			MeterRegistry meterRegistry, OperatorRegistry operatorRegistry, ModelKeys modelKeys) {
+			AdmissionProperties admission, EncryptionProperties encryption, ValidationProperties validation,
+			BatchScheduler batchScheduler, MeterRegistry meterRegistry, OperatorRegistry operatorRegistry,
+			ModelKeys modelKeys) {
 		BuildSettings settings = new BuildSettings(repository, runtime, batching, admission,
-				encryption.plaintextDirectory());
+				encryption.plaintextDirectory(), validation);
 		return new ModelLoader(settings, batchScheduler, meterRegistry, operatorRegistry, modelKeys);
 	}
 
