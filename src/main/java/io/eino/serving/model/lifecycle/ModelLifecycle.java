@@ -108,13 +108,7 @@ public final class ModelLifecycle implements AutoCloseable {
 				}
 			}
 		}
-		submit(() -> {
-			this.served.keySet()
-				.stream()
-				.sorted()
-				.forEach((model) -> this.reconciler.reconcile(model, this.served.get(model), false));
-			return null;
-		}).join();
+		poll().join();
 		long interval = this.settings.pollInterval().toMillis();
 		if (interval > 0) {
 			this.thread.scheduleWithFixedDelay(this::pollQuietly, interval, interval, TimeUnit.MILLISECONDS);
@@ -143,7 +137,7 @@ public final class ModelLifecycle implements AutoCloseable {
 					(name) -> this.configured.models().getOrDefault(name, ServedModels.Settings.defaults()));
 			this.registry.register(model);
 			this.reconciler.forgetFailures(model);
-			this.reconciler.reconcile(model, this.served.get(model), false);
+			reconcile(model, false);
 			boolean ready = this.registry.isReady(model);
 			if (!ready && !configured(model)) {
 				// Nothing of it could be built: it is not served, and readiness is
@@ -168,7 +162,7 @@ public final class ModelLifecycle implements AutoCloseable {
 		return submit(() -> {
 			requireServed(model);
 			this.reconciler.forgetFailures(model);
-			this.reconciler.reconcile(model, this.served.get(model), true);
+			reconcile(model, true);
 			return this.registry.isReady(model);
 		});
 	}
@@ -221,8 +215,13 @@ public final class ModelLifecycle implements AutoCloseable {
 
 	private void pollAll() {
 		for (String model : this.served.keySet().stream().sorted().toList()) {
-			this.reconciler.reconcile(model, this.served.get(model), false);
+			reconcile(model, false);
 		}
+	}
+
+	/** Brings one served model in step with its settings; on the lifecycle's thread. */
+	private void reconcile(String model, boolean rebuild) {
+		this.reconciler.reconcile(model, this.served.get(model), rebuild);
 	}
 
 	private void requireInRepository(String model) {
