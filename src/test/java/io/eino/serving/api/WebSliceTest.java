@@ -11,21 +11,17 @@ import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.Rule;
 import io.eino.serving.error.SystemErrorMonitor;
 import io.eino.serving.inference.InferenceService;
+import io.eino.serving.inference.TestInference;
 import io.eino.serving.model.ModelRegistry;
-import io.eino.serving.plugin.Plugins;
-import io.eino.serving.ratelimit.ClientRateLimiters;
-import io.eino.serving.ratelimit.RateLimitProperties;
+import io.eino.serving.model.StubVersion;
 import io.eino.serving.server.Drain;
 import io.eino.serving.validation.InputPolicies;
 import io.eino.serving.validation.ValidationProperties;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
-import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import reactor.core.scheduler.Schedulers;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.availability.ApplicationAvailability;
@@ -33,7 +29,6 @@ import org.springframework.boot.availability.ApplicationAvailabilityBean;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.webflux.test.autoconfigure.WebFluxTest;
 import org.springframework.context.annotation.Bean;
-import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
@@ -79,10 +74,7 @@ class WebSliceTest {
 
 		@Bean
 		InferenceService inferenceService(ModelRegistry registry, InputPolicies policies, MeterRegistry meters) {
-			return new InferenceService(registry, Schedulers.boundedElastic(), Duration.ofSeconds(5), policies,
-					new Plugins(List.of()), new ClientRateLimiters(RateLimiterRegistry.ofDefaults(),
-							new RateLimitProperties(false, 100), System::nanoTime),
-					CircuitBreakerRegistry.ofDefaults(), Map.of(), meters);
+			return TestInference.service(registry, policies, meters);
 		}
 
 		@Bean
@@ -114,19 +106,9 @@ class WebSliceTest {
 
 	@Test
 	void predictsOverTensorFlowServingRest() {
-		Map<String, Object> body = this.client.post()
-			.uri("/v1/models/stub:predict")
-			.contentType(MediaType.APPLICATION_JSON)
-			.bodyValue("{\"instances\": [\"a good film\", \"a dull film\"]}")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectHeader()
-			.valueEquals(ApiHeaders.MODEL_VERSION, "3")
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+		WebTestClient.ResponseSpec response = predict("{\"instances\": [\"a good film\", \"a dull film\"]}");
+		response.expectHeader().valueEquals(ApiHeaders.MODEL_VERSION, "3");
+		Map<String, Object> body = ApiTests.okJson(response);
 		List<Map<String, Object>> predictions = rows(body.get("predictions"));
 		assertThat(predictions).hasSize(2);
 		assertThat(predictions.get(0)).containsEntry("label", "positive").containsKeys("score", "scores");
@@ -135,18 +117,12 @@ class WebSliceTest {
 
 	@Test
 	void infersOverTheOpenInferenceProtocol() {
-		Map<String, Object> body = this.client.post()
+		Map<String, Object> body = ApiTests.okJson(this.client.post()
 			.uri("/v2/models/stub/infer")
 			.contentType(MediaType.APPLICATION_JSON)
 			.bodyValue("{\"id\":\"r1\",\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[1],"
 					+ "\"data\":[\"a good film\"]}]}")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+			.exchange());
 		assertThat(body).containsEntry("model_name", "stub")
 			.containsEntry("model_version", "3")
 			.containsEntry("id", "r1");
@@ -244,15 +220,7 @@ class WebSliceTest {
 	}
 
 	private Map<String, Object> get(String uri) {
-		return this.client.get()
-			.uri(uri)
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-			})
-			.returnResult()
-			.getResponseBody();
+		return ApiTests.okJson(this.client.get().uri(uri).exchange());
 	}
 
 	@SuppressWarnings("unchecked")

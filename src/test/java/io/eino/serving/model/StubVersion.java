@@ -1,19 +1,17 @@
-package io.eino.serving.api;
+package io.eino.serving.model;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.eino.serving.batching.BatchTask;
 import io.eino.serving.batching.BatchingException;
 import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.error.Rule;
 import io.eino.serving.error.ServingException;
-import io.eino.serving.model.ModelFailureException;
-import io.eino.serving.model.OptimizationReport;
-import io.eino.serving.model.PublishedVersion;
 import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.ratelimit.RateLimitedException;
 import io.eino.serving.repository.ModelDescriptor;
@@ -25,14 +23,15 @@ import io.eino.serving.runtime.TokenSequence;
 import io.eino.serving.text.Overflow;
 
 /**
- * A stand-in for a loaded sentiment model, for the web slice tests: a text containing
- * "good" is positive, any other negative; a text {@code raise:<rule>} fails with that
- * rule's exception, so that every problem the API can answer is reachable over HTTP
- * without TensorFlow.
+ * A stand-in for a loaded sentiment model, for tests of what lies around a version
+ * without TensorFlow: a text containing "good" is positive, any other negative, and
+ * completes at once on another thread, as a runner would; a text {@code raise:<rule>}
+ * fails with that rule's exception, so that every problem the API can answer is reachable
+ * over HTTP. Leases are counted, and a use after {@link #close()} is counted too.
  */
-final class StubVersion implements PublishedVersion {
+public final class StubVersion implements PublishedVersion {
 
-	static final String RAISE = "raise:";
+	public static final String RAISE = "raise:";
 
 	private static final List<String> LABELS = List.of("negative", "positive");
 
@@ -40,7 +39,13 @@ final class StubVersion implements PublishedVersion {
 
 	private final long version;
 
-	StubVersion(String model, long version) {
+	private final AtomicInteger leases = new AtomicInteger();
+
+	private final AtomicInteger usedAfterClose = new AtomicInteger();
+
+	private volatile boolean closed;
+
+	public StubVersion(String model, long version) {
 		this.model = model;
 		this.version = version;
 	}
@@ -64,6 +69,7 @@ final class StubVersion implements PublishedVersion {
 	@Override
 	public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, long deadlineNanos, int priority,
 			String client) {
+		checkOpen();
 		List<BatchTask<TokenSequence, float[]>> tasks = new ArrayList<>();
 		for (String text : texts) {
 			if (text.startsWith(RAISE)) {
@@ -95,6 +101,7 @@ final class StubVersion implements PublishedVersion {
 
 	@Override
 	public TextPrediction prediction(float[] row) {
+		checkOpen();
 		int best = (row[1] > row[0]) ? 1 : 0;
 		return new TextPrediction.Classification(LABELS.get(best), row[best],
 				Map.of(LABELS.get(0), (double) row[0], LABELS.get(1), (double) row[1]));
@@ -140,24 +147,38 @@ final class StubVersion implements PublishedVersion {
 
 	@Override
 	public void acquire() {
+		this.leases.incrementAndGet();
 	}
 
 	@Override
 	public void release() {
+		this.leases.decrementAndGet();
 	}
 
 	@Override
 	public int inFlight() {
-		return 0;
+		return this.leases.get();
 	}
 
 	@Override
 	public Duration drainTimeout() {
-		return Duration.ZERO;
+		return Duration.ofSeconds(10);
 	}
 
 	@Override
 	public void close() {
+		this.closed = true;
+	}
+
+	/** How often it was used after it was closed: never, where leases work. */
+	public int usedAfterClose() {
+		return this.usedAfterClose.get();
+	}
+
+	private void checkOpen() {
+		if (this.closed) {
+			this.usedAfterClose.incrementAndGet();
+		}
 	}
 
 }
