@@ -51,17 +51,9 @@ public final class Benchmark {
 		Path repository = out.resolve("repository").toAbsolutePath();
 		Files.createDirectories(out);
 		new DefaultModelInstaller().installIfMissing(repository);
-		List<String> corpus = Files.readAllLines(Path.of("bench", "corpus.txt"))
-			.stream()
-			.filter((line) -> !line.isBlank())
-			.toList();
-		Path bodies = out.resolve("bodies.txt");
+		List<String> corpus = Wrk.corpus();
+		Path bodies = Wrk.writeBodies(corpus, out);
 		JsonMapper json = JsonMapper.builder().build();
-		List<String> lines = new ArrayList<>();
-		for (String sentence : corpus) {
-			lines.add(json.writeValueAsString(Map.of("instances", List.of(sentence))));
-		}
-		Files.write(bodies, lines);
 		Path script = Path.of("bench", "wrk-corpus.lua");
 
 		Map<String, Object> report = new LinkedHashMap<>();
@@ -271,7 +263,8 @@ public final class Benchmark {
 		}
 	}
 
-	private static Map<String, String> options(String[] args) {
+	/** Options given as {@code --name=value}. */
+	static Map<String, String> options(String[] args) {
 		Map<String, String> options = new LinkedHashMap<>();
 		for (String arg : args) {
 			if (!arg.startsWith("--") || !arg.contains("=")) {

@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -31,11 +30,7 @@ public final class SideBySide {
 	}
 
 	public static void main(String[] args) throws Exception {
-		Map<String, String> options = new LinkedHashMap<>();
-		for (String arg : args) {
-			String[] pair = arg.replaceFirst("^--", "").split("=", 2);
-			options.put(pair[0], (pair.length > 1) ? pair[1] : "true");
-		}
+		Map<String, String> options = Benchmark.options(args);
 		Path jarA = Path.of(options.get("a"));
 		Path jarB = Path.of(options.get("b"));
 		String nameA = options.getOrDefault("name-a", "a");
@@ -48,14 +43,7 @@ public final class SideBySide {
 		Files.createDirectories(out);
 		new DefaultModelInstaller().installIfMissing(repository);
 		JsonMapper json = JsonMapper.builder().build();
-		List<String> bodies = new ArrayList<>();
-		for (String sentence : Files.readAllLines(Path.of("bench", "corpus.txt"))) {
-			if (!sentence.isBlank()) {
-				bodies.add(json.writeValueAsString(Map.of("instances", List.of(sentence))));
-			}
-		}
-		Path bodyFile = out.resolve("bodies.txt");
-		Files.write(bodyFile, bodies);
+		Path bodyFile = Wrk.writeBodies(Wrk.corpus(), out);
 		Path script = Path.of("bench", "wrk-corpus.lua");
 		List<String> properties = List.of("eino.repository.path=" + repository);
 		List<Wrk.Result> resultsA = new ArrayList<>();
@@ -82,7 +70,7 @@ public final class SideBySide {
 				resultsA.add(ra);
 				resultsB.add(rb);
 				String row = String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.3f | %.1f | %.1f | %d | %d |%n", round,
-						goodput(ra), goodput(rb), goodput(rb) / goodput(ra), ra.p99Millis(), rb.p99Millis(),
+						ra.goodput(), rb.goodput(), rb.goodput() / ra.goodput(), ra.p99Millis(), rb.p99Millis(),
 						ra.errors(), rb.errors());
 				System.out.print(row);
 				md.append(row);
@@ -96,17 +84,17 @@ public final class SideBySide {
 		}
 		double[] ratios = new double[rounds];
 		for (int i = 0; i < rounds; i++) {
-			ratios[i] = goodput(resultsB.get(i)) / goodput(resultsA.get(i));
+			ratios[i] = resultsB.get(i).goodput() / resultsA.get(i).goodput();
 		}
 		String summary = String.format(Locale.ROOT,
 				"%nMedians over %d rounds of %d s at %d connections: %s %.1f ok/s (p99 %.1f ms), %s %.1f ok/s "
 						+ "(p99 %.1f ms); median per-round goodput ratio %s ÷ %s = %.3f; errors %d / %d%n",
 				rounds, duration.toSeconds(), concurrency, nameA,
-				median(resultsA.stream().mapToDouble(SideBySide::goodput).toArray()),
-				median(resultsA.stream().mapToDouble(Wrk.Result::p99Millis).toArray()), nameB,
-				median(resultsB.stream().mapToDouble(SideBySide::goodput).toArray()),
-				median(resultsB.stream().mapToDouble(Wrk.Result::p99Millis).toArray()), nameB, nameA, median(ratios),
-				resultsA.stream().mapToLong(Wrk.Result::errors).sum(),
+				LoadDriver.median(resultsA.stream().mapToDouble(Wrk.Result::goodput).toArray()),
+				LoadDriver.median(resultsA.stream().mapToDouble(Wrk.Result::p99Millis).toArray()), nameB,
+				LoadDriver.median(resultsB.stream().mapToDouble(Wrk.Result::goodput).toArray()),
+				LoadDriver.median(resultsB.stream().mapToDouble(Wrk.Result::p99Millis).toArray()), nameB, nameA,
+				LoadDriver.median(ratios), resultsA.stream().mapToLong(Wrk.Result::errors).sum(),
 				resultsB.stream().mapToLong(Wrk.Result::errors).sum());
 		System.out.print(summary);
 		md.append(summary);
@@ -117,18 +105,6 @@ public final class SideBySide {
 		report.put("ratios", ratios);
 		Files.writeString(out.resolve("compare.json"),
 				json.writerWithDefaultPrettyPrinter().writeValueAsString(report));
-	}
-
-	/** Successful requests per second: wrk counts refusals (non-2xx) as requests too. */
-	private static double goodput(Wrk.Result result) {
-		return (result.requests() - result.errors()) / result.seconds();
-	}
-
-	private static double median(double[] values) {
-		double[] sorted = values.clone();
-		Arrays.sort(sorted);
-		int n = sorted.length;
-		return (n % 2 == 1) ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 	}
 
 }

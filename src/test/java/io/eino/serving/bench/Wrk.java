@@ -2,11 +2,15 @@ package io.eino.serving.bench;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The external load generator: wrk (Debian's package) with {@code bench/wrk-corpus.lua},
@@ -36,6 +40,34 @@ final class Wrk {
 			return this.requests / this.seconds;
 		}
 
+		/**
+		 * Successful requests per second: wrk counts refusals (non-2xx) as requests too.
+		 */
+		double goodput() {
+			return (this.requests - this.errors) / this.seconds;
+		}
+
+	}
+
+	/**
+	 * Writes the request bodies {@code bench/wrk-corpus.lua} sends: one
+	 * {@code {"instances": [sentence]}} per sentence of {@code corpus}, one per line.
+	 * @return the file, under {@code out}
+	 */
+	static Path writeBodies(List<String> corpus, Path out) throws IOException {
+		JsonMapper json = JsonMapper.builder().build();
+		List<String> lines = new ArrayList<>();
+		for (String sentence : corpus) {
+			lines.add(json.writeValueAsString(Map.of("instances", List.of(sentence))));
+		}
+		Path bodies = out.resolve("bodies.txt");
+		Files.write(bodies, lines);
+		return bodies;
+	}
+
+	/** The sentences of {@code bench/corpus.txt}. */
+	static List<String> corpus() throws IOException {
+		return Files.readAllLines(Path.of("bench", "corpus.txt")).stream().filter((line) -> !line.isBlank()).toList();
 	}
 
 	static Result run(String url, Path script, Path bodies, int concurrency, Duration duration)
