@@ -52,6 +52,8 @@ public final class Drain implements SmartLifecycle {
 
 	@Override
 	public void start() {
+		// A stopped context may be started again (Spring's test context cache does).
+		this.draining = false;
 		this.running = true;
 	}
 

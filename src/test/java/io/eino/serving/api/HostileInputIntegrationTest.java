@@ -7,19 +7,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import io.eino.serving.TestModels;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,11 +21,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The hostile-input suite: with the default limits, each hostile request gets the status
  * and problem type of the rule it breaks (never a 5xx), and a normal request right after
- * still gets its prediction from the real model.
+ * still gets its prediction from the real model (the service as a user gets it,
+ * {@link DefaultServingContext}).
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
-@AutoConfigureWebTestClient(timeout = "PT60S")
-class HostileInputIntegrationTest {
+class HostileInputIntegrationTest extends DefaultServingContext {
 
 	private static final String V1 = "/v1/models/sentiment:predict";
 
@@ -39,12 +32,6 @@ class HostileInputIntegrationTest {
 
 	@Autowired
 	private WebTestClient client;
-
-	@DynamicPropertySource
-	static void properties(DynamicPropertyRegistry registry) {
-		registry.add("eino.repository.path", () -> TestModels.repository().toString());
-		registry.add("eino.runtime.precision", () -> "fp32");
-	}
 
 	/**
 	 * One hostile request.

@@ -1,67 +1,35 @@
 package io.eino.serving.api;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
 import io.eino.serving.TestModels;
-import io.eino.serving.repository.ModelDescriptor;
-import io.eino.serving.sentiment.DefaultModel;
-import io.eino.serving.text.Overflow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
-import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The whole service over HTTP with the real TensorFlow model: the default sentiment model
- * and an embedding model served side by side from one repository.
+ * and an embedding model served side by side from one repository
+ * ({@link DefaultServingContext}).
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
-@AutoConfigureWebTestClient
-class ServingApiIntegrationTest {
-
-	/** The default model's version; the embedding model is given the same number. */
-	private static final String V = Long.toString(DefaultModel.VERSION);
+class ServingApiIntegrationTest extends DefaultServingContext {
 
 	@Autowired
 	private WebTestClient client;
 
 	@LocalManagementPort
 	private int managementPort;
-
-	@DynamicPropertySource
-	static void repository(DynamicPropertyRegistry registry) throws IOException {
-		Path repository = TestModels.repository();
-		addEmbeddingModel(repository);
-		registry.add("eino.repository.path", repository::toString);
-		registry.add("eino.models.embeddings.enabled", () -> "true");
-	}
-
-	/**
-	 * A second model on the same SavedModel, read through its sentence_embedding output.
-	 */
-	private static void addEmbeddingModel(Path repository) throws IOException {
-		TestModels.linkVersion(repository.resolve("sentiment/" + V), repository.resolve("embeddings/" + V));
-		new ModelDescriptor(ModelDescriptor.Task.EMBEDDING, "serving_default", "tokenizer.json", 256, Overflow.TRUNCATE,
-				List.of(), "sentence_embedding", null, List.of(), List.of())
-			.write(repository.resolve("embeddings").resolve(ModelDescriptor.FILE_NAME));
-	}
 
 	@Test
 	void predictsSentimentInRowFormat() {

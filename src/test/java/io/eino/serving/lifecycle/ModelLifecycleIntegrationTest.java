@@ -10,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -295,19 +296,19 @@ class ModelLifecycleIntegrationTest {
 	void reloadsUnderThirtyTwoClientsFailNothingAndNeverGoBackwards() throws Exception {
 		Path source = TestModels.repository().resolve(DefaultModel.NAME + "/" + DefaultModel.VERSION);
 		try (LoadClients clients = LoadClients.start(32, this.port, "live")) {
-			clients.steady(Duration.ofSeconds(4));
+			clients.steady(Duration.ofSeconds(2));
 			clients.swap(() -> {
 				TestModels.linkVersion(source, REPOSITORY.resolve("live/2"));
 				control("/v2/repository/poll", 200);
 			});
-			clients.steady(Duration.ofSeconds(2));
+			clients.steady(Duration.ofSeconds(1));
 			clients.swap(() -> control("/v2/repository/models/live/reload", 200));
-			clients.steady(Duration.ofSeconds(2));
+			clients.steady(Duration.ofSeconds(1));
 			clients.swap(() -> {
 				TestModels.linkVersion(source, REPOSITORY.resolve("live/3"));
 				control("/v2/repository/poll", 200);
 			});
-			clients.steady(Duration.ofSeconds(3));
+			clients.steady(Duration.ofSeconds(2));
 			LoadClients.Result result = clients.stop();
 
 			assertThat(result.failures()).as("failed requests").isEmpty();
@@ -337,12 +338,12 @@ class ModelLifecycleIntegrationTest {
 	@Order(5)
 	void aRemovedServingVersionIsUnloadedGracefully() throws Exception {
 		try (LoadClients clients = LoadClients.start(8, this.port, "live")) {
-			clients.steady(Duration.ofSeconds(2));
+			clients.steady(Duration.ofSeconds(1));
 			clients.swap(() -> {
 				TestModels.deleteRecursively(REPOSITORY.resolve("live/3"));
 				control("/v2/repository/poll", 200);
 			});
-			clients.steady(Duration.ofSeconds(2));
+			clients.steady(Duration.ofSeconds(1));
 			LoadClients.Result result = clients.stop();
 			assertThat(result.failures()).as("failed requests").isEmpty();
 			assertThat(result.lastVersions()).as("every client ends on version 2").containsOnly(2L);
@@ -377,8 +378,10 @@ class ModelLifecycleIntegrationTest {
 	}
 
 	/**
-	 * Resident memory after 20 reload cycles against after the first, in all and outside
-	 * the Java heap (TensorFlow's sessions and tensors live there).
+	 * Resident memory after 20 reload cycles against the lowest of the first five, in all
+	 * and outside the Java heap (TensorFlow's sessions and tensors live there). The first
+	 * cycles can still be returning memory from the tests before (by more than a whole
+	 * leak would add), so the baseline is the lowest of them, not the first.
 	 */
 	@Test
 	@Order(7)
@@ -389,23 +392,28 @@ class ModelLifecycleIntegrationTest {
 			assertThat(predict("live", "A wonderful, moving film.", "c").statusCode()).isEqualTo(200);
 			memory.add(memory());
 		}
-		long[] first = memory.get(0);
+		int baselineCycles = 5;
+		long[] baseline = memory.subList(0, baselineCycles)
+			.stream()
+			.min(Comparator.comparingLong((long[] sample) -> sample[1]))
+			.orElseThrow();
 		long[] last = memory.get(memory.size() - 1);
-		report("## Resident memory over 20 reloads\n\n| after cycle | RSS MiB | RSS outside the Java heap MiB |%n"
-				+ "|---|---|---|%n| 1 | %d | %d |%n| 20 | %d | %d |%n%nOutside the heap, cycle by cycle, MiB: %s%n%n",
-				first[0] >> 10, first[1] >> 10, last[0] >> 10, last[1] >> 10,
-				memory.stream().map((sample) -> Long.toString(sample[1] >> 10)).toList());
-		// A leaked build keeps the sessions of an 87 MB model: 19 of them would add over
-		// 1.6 GiB. Allocator caches may grow a little; a quarter of one build per cycle
-		// is the bound.
-		assertThat(last[1] - first[1]).as("growth outside the heap, KiB, from cycle 1 to 20")
-			.isLessThan(19L * 87 * 1024 / 4);
+		report("## Resident memory over 20 reloads\n\n| sample | RSS MiB | RSS outside the Java heap MiB |%n"
+				+ "|---|---|---|%n| lowest of cycles 1-%d | %d | %d |%n| after cycle 20 | %d | %d |%n%n"
+				+ "Outside the heap, cycle by cycle, MiB: %s%n%n", baselineCycles, baseline[0] >> 10, baseline[1] >> 10,
+				last[0] >> 10, last[1] >> 10, memory.stream().map((sample) -> Long.toString(sample[1] >> 10)).toList());
+		// A leaked build keeps the sessions of an 87 MB model: the 15 cycles after the
+		// baseline would add over 1.2 GiB. Allocator caches may grow a little; a quarter
+		// of
+		// one build per cycle is the bound.
+		assertThat(last[1] - baseline[1]).as("growth outside the heap, KiB, from the baseline to cycle 20")
+			.isLessThan((20L - baselineCycles) * 87 * 1024 / 4);
 	}
 
 	/** RSS and RSS less the committed Java heap, in KiB, after a full collection. */
 	private static long[] memory() throws Exception {
 		System.gc();
-		Thread.sleep(200);
+		Thread.sleep(20);
 		long rss = residentKilobytes();
 		long heap = java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted() >> 10;
 		return new long[] { rss, rss - heap };

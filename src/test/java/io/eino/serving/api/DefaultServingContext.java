@@ -1,0 +1,50 @@
+package io.eino.serving.api;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+import io.eino.serving.TestModels;
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.sentiment.DefaultModel;
+import io.eino.serving.text.Overflow;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The one Spring context of the end-to-end API tests that run the service as a user gets
+ * it: every setting at its default, the default sentiment model and an embedding model on
+ * the same SavedModel served side by side from one repository. Test classes that extend
+ * it share the running service (Spring's context cache) instead of each loading the model
+ * again.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@AutoConfigureWebTestClient(timeout = "PT60S")
+abstract class DefaultServingContext {
+
+	/** The default model's version; the embedding model is given the same number. */
+	static final String V = Long.toString(DefaultModel.VERSION);
+
+	@DynamicPropertySource
+	static void repository(DynamicPropertyRegistry registry) throws IOException {
+		Path repository = TestModels.repository();
+		addEmbeddingModel(repository);
+		registry.add("eino.repository.path", repository::toString);
+		registry.add("eino.models.embeddings.enabled", () -> "true");
+	}
+
+	/**
+	 * A second model on the same SavedModel, read through its sentence_embedding output.
+	 */
+	private static void addEmbeddingModel(Path repository) throws IOException {
+		TestModels.linkVersion(repository.resolve("sentiment/" + V), repository.resolve("embeddings/" + V));
+		new ModelDescriptor(ModelDescriptor.Task.EMBEDDING, "serving_default", "tokenizer.json", 256, Overflow.TRUNCATE,
+				List.of(), "sentence_embedding", null, List.of(), List.of())
+			.write(repository.resolve("embeddings").resolve(ModelDescriptor.FILE_NAME));
+	}
+
+}
