@@ -34,7 +34,6 @@ import java.util.function.IntSupplier;
  * and one with a backlog waits behind it. Tasks of one flow keep their order. A priority
  * moves a task ahead by {@link BatchingOptions#priorityLead()} per step: a bounded lead,
  * so that no priority starves the others.
- *
  */
 final class FairShare {
 
@@ -179,8 +178,7 @@ final class FairShare {
 				// Idle, but its end tag is kept until the virtual time passes it: a
 				// client
 				// that comes straight back continues where it was, and cannot jump the
-				// queue
-				// by letting its backlog run dry.
+				// queue by letting its backlog run dry.
 				flow.backlog = 0;
 				flow.tasks = 0;
 			}
