@@ -1,6 +1,7 @@
 package io.eino.serving.batching;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One unit of work for a batch: an opaque input (the scheduler never looks inside), its
@@ -33,6 +34,11 @@ public final class BatchTask<I, O> {
 	private final String flow;
 
 	private final CompletableFuture<O> result = new CompletableFuture<>();
+
+	/** Null, a listener waiting for the start, or {@link #STARTED}. */
+	private final AtomicReference<Object> start = new AtomicReference<>();
+
+	private static final Object STARTED = new Object();
 
 	long sequence;
 
@@ -103,6 +109,27 @@ public final class BatchTask<I, O> {
 
 	public CompletableFuture<O> result() {
 		return this.result;
+	}
+
+	/**
+	 * Runs {@code listener} once when the task starts running, on the runner's thread, or
+	 * at once if it has started; never if it never runs. One listener per task.
+	 */
+	public void whenStarted(Runnable listener) {
+		if (!this.start.compareAndSet(null, listener)) {
+			if (this.start.get() != STARTED) {
+				throw new IllegalStateException("A task takes one start listener");
+			}
+			listener.run();
+		}
+	}
+
+	/** The runner took the task: runs its start listener, if any. */
+	public void markStarted() {
+		Object previous = this.start.getAndSet(STARTED);
+		if (previous instanceof Runnable listener) {
+			listener.run();
+		}
 	}
 
 	/** Gives up on the task; if it has not started it never will. */

@@ -55,7 +55,7 @@ public class InferenceService {
 
 	private final TextExecution execution;
 
-	private final RequestOutcomes outcomes;
+	private final ServingMeters servingMeters;
 
 	/**
 	 * @param tensorRunners where raw-tensor requests (not batched) run
@@ -73,9 +73,10 @@ public class InferenceService {
 		this.rateLimiters = rateLimiters;
 		ModelBreakers modelBreakers = new ModelBreakers(breakers);
 		registry.onRetired(modelBreakers::forget);
+		this.servingMeters = new ServingMeters(meters, registry::contains);
+		registry.onRetired(this.servingMeters::forget);
 		this.execution = new TextExecution(registry, defaultTimeout, modelBreakers, fallbacks, meters,
-				Schedulers.parallel());
-		this.outcomes = new RequestOutcomes(meters, registry::contains);
+				this.servingMeters, Schedulers.parallel());
 	}
 
 	/**
@@ -85,7 +86,7 @@ public class InferenceService {
 	 * @param version a specific version (no fallback), or null for the serving one
 	 */
 	public Mono<TextResult> predictText(String model, Long version, List<String> texts, RequestOptions options) {
-		return this.outcomes.count(model, textPipeline(model, version, texts, options),
+		return this.servingMeters.measure(model, textPipeline(model, version, texts, options), TextResult::version,
 				(result) -> result.degradation() != null);
 	}
 
@@ -101,8 +102,8 @@ public class InferenceService {
 					return input.texts();
 				}));
 			})
-				.flatMap((prepared) -> this.rateLimiters.limit(model, options.client(), options.quota(),
-						Mono.defer(() -> this.execution.execute(model, version, prepared, options))));
+				.flatMap((prepared) -> this.rateLimiters.limit(model, options.client(), options.quota(), Mono
+					.defer(() -> this.execution.execute(model, version, prepared, options, context.startedNanos()))));
 			return pipeline
 				.flatMap((result) -> this.plugins
 					.after(context,
@@ -143,7 +144,7 @@ public class InferenceService {
 			leased.checkDoor(client);
 		}
 		catch (RuntimeException ex) {
-			this.outcomes.failed(model, ex);
+			this.servingMeters.refused(model, ex);
 			throw ex;
 		}
 		finally {
@@ -178,8 +179,8 @@ public class InferenceService {
 				validator.checkRows(input.shape()[0]);
 			}
 		}
-		return this.outcomes.count(model, tensorPipeline(model, version, signatureKey, inputs, outputs, options),
-				(result) -> false);
+		return this.servingMeters.measure(model, tensorPipeline(model, version, signatureKey, inputs, outputs, options),
+				TensorResult::version, (result) -> false);
 	}
 
 	private Mono<TensorResult> tensorPipeline(String model, Long version, String signatureKey,

@@ -1,5 +1,7 @@
 package io.eino.serving.inference;
 
+import java.util.Optional;
+
 import io.eino.serving.model.ModelFailureException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -21,10 +23,20 @@ final class ModelBreakers {
 	}
 
 	CircuitBreaker of(String model, long version) {
-		return this.registry.circuitBreaker(model + "@" + version,
-				() -> CircuitBreakerConfig.from(this.registry.circuitBreaker(model).getCircuitBreakerConfig())
-					.ignoreException((failure) -> !(failure instanceof ModelFailureException))
-					.build());
+		String name = model + "@" + version;
+		Optional<CircuitBreaker> existing = this.registry.find(name);
+		if (existing.isPresent()) {
+			return existing.get();
+		}
+		// The model's settings are read before, not inside, the registry's
+		// computeIfAbsent: a nested one on the same map fails ("Recursive update") when
+		// the
+		// two names share a bin.
+		CircuitBreakerConfig config = CircuitBreakerConfig
+			.from(this.registry.circuitBreaker(model).getCircuitBreakerConfig())
+			.ignoreException((failure) -> !(failure instanceof ModelFailureException))
+			.build();
+		return this.registry.circuitBreaker(name, config);
 	}
 
 	/**

@@ -56,14 +56,18 @@ final class TextExecution {
 
 	private final MeterRegistry meters;
 
+	private final ServingMeters servingMeters;
+
 	private final Scheduler completions;
 
 	/**
 	 * @param completions where a request continues once its texts have run
 	 */
 	TextExecution(ModelRegistry registry, Duration defaultTimeout, ModelBreakers breakers,
-			Map<String, ServedModels.Fallback> fallbacks, MeterRegistry meters, Scheduler completions) {
+			Map<String, ServedModels.Fallback> fallbacks, MeterRegistry meters, ServingMeters servingMeters,
+			Scheduler completions) {
 		this.completions = completions;
+		this.servingMeters = servingMeters;
 		this.registry = registry;
 		this.defaultTimeout = defaultTimeout;
 		this.breakers = breakers;
@@ -71,18 +75,22 @@ final class TextExecution {
 		this.meters = meters;
 	}
 
-	/** Runs on the pinned version, or on the serving one with degradation. */
-	Mono<TextResult> execute(String model, Long version, List<String> texts, RequestOptions options) {
+	/**
+	 * Runs on the pinned version, or on the serving one with degradation.
+	 * @param startedNanos when the request arrived ({@link System#nanoTime()})
+	 */
+	Mono<TextResult> execute(String model, Long version, List<String> texts, RequestOptions options,
+			long startedNanos) {
 		return Mono.defer(() -> {
 			ServingVersion leased = this.registry.lease(model, version);
-			Mono<TextResult> result = attempt(leased, texts, options);
+			Mono<TextResult> result = attempt(leased, texts, options, startedNanos);
 			if (version != null) {
 				result = result.onErrorMap(CallNotPermittedException.class, (ex) -> new ModelUnavailableException(
 						"Version " + version + " of model '" + model + "' is failing; its circuit breaker is open"));
 			}
 			else {
 				result = result.onErrorResume(TextExecution::degradable,
-						(ex) -> degrade(model, leased.version(), texts, options, ex));
+						(ex) -> degrade(model, leased.version(), texts, options, startedNanos, ex));
 			}
 			return result.doFinally((signal) -> leased.release());
 		});
@@ -97,7 +105,7 @@ final class TextExecution {
 	 * calls, else the configured fallback answer, else the failure.
 	 */
 	private Mono<TextResult> degrade(String model, long failed, List<String> texts, RequestOptions options,
-			Throwable cause) {
+			long startedNanos, Throwable cause) {
 		if (cause instanceof ModelFailureException failure) {
 			this.meters.counter("eino.model.failures", "model", model, "rule", failure.rule().slug()).increment();
 			logger.warn("Model '{}' version {} failed: {}", model, failed, failure.getMessage());
@@ -106,7 +114,7 @@ final class TextExecution {
 			if (this.breakers.admits(model, older)) {
 				return Mono.defer(() -> {
 					ServingVersion leased = this.registry.lease(model, older);
-					return attempt(leased, texts, options).doFinally((signal) -> leased.release());
+					return attempt(leased, texts, options, startedNanos).doFinally((signal) -> leased.release());
 				})
 					.map((result) -> degraded(result, TextResult.PREVIOUS_VERSION))
 					.onErrorResume(TextExecution::degradable, (ex) -> answer(model, failed, texts.size(), ex));
@@ -136,8 +144,9 @@ final class TextExecution {
 	}
 
 	/** One try on one version, through its circuit breaker. */
-	private Mono<TextResult> attempt(ServingVersion leased, List<String> texts, RequestOptions options) {
-		return Mono.defer(() -> run(leased, texts, options))
+	private Mono<TextResult> attempt(ServingVersion leased, List<String> texts, RequestOptions options,
+			long startedNanos) {
+		return Mono.defer(() -> run(leased, texts, options, startedNanos))
 			.transformDeferred(CircuitBreakerOperator.of(this.breakers.of(leased.model(), leased.version())));
 	}
 
@@ -145,7 +154,7 @@ final class TextExecution {
 	 * Tokenizes here, then hands one task per text to the version's batch queue and
 	 * completes when all are done.
 	 */
-	private Mono<TextResult> run(ServingVersion leased, List<String> texts, RequestOptions options) {
+	private Mono<TextResult> run(ServingVersion leased, List<String> texts, RequestOptions options, long startedNanos) {
 		String model = leased.model();
 		long version = leased.version();
 		List<BatchTask<TokenSequence, float[]>> tasks;
@@ -157,6 +166,8 @@ final class TextExecution {
 		catch (RuntimeException ex) {
 			return Mono.error(ex);
 		}
+		this.servingMeters.preprocessed(model, version, startedNanos);
+		Runnable pending = this.servingMeters.pending(model, tasks);
 		// Waits on each task's outcome, not on its result: a task cancelled because the
 		// client went away settles normally, so nothing fails (or is dropped as an error)
 		// after the subscriber is gone.
@@ -165,7 +176,12 @@ final class TextExecution {
 			.toArray(CompletableFuture[]::new);
 		return Mono.fromFuture(CompletableFuture.allOf(settled), true)
 			.publishOn(this.completions)
-			.then(Mono.fromCallable(() -> textResult(leased, tasks)))
+			.then(Mono.fromCallable(() -> {
+				long resulted = System.nanoTime();
+				TextResult result = textResult(leased, tasks);
+				this.servingMeters.postprocessed(model, version, System.nanoTime() - resulted);
+				return result;
+			}))
 			.onErrorMap(CompletionException.class, (ex) -> (ex.getCause() != null) ? ex.getCause() : ex)
 			.onErrorMap(TextExecution::runFailure,
 					(ex) -> new ModelFailureException(ModelFailureException.EXECUTION,
@@ -174,6 +190,7 @@ final class TextExecution {
 							ex))
 			.doOnError((ex) -> tasks.forEach(BatchTask::cancel))
 			.doFinally((signal) -> {
+				pending.run();
 				// A client that went away: its texts leave the queue. Cancelled only
 				// after
 				// the future's subscriber is gone, so the cancellation is no failure of

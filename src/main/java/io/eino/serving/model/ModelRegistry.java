@@ -33,6 +33,8 @@ public final class ModelRegistry implements AutoCloseable {
 
 	private final List<BiConsumer<String, Long>> retiredListeners = new CopyOnWriteArrayList<>();
 
+	private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
+
 	private static final class Slot {
 
 		private final AtomicReference<PublishedVersion> serving = new AtomicReference<>();
@@ -54,6 +56,7 @@ public final class ModelRegistry implements AutoCloseable {
 		if (slot != null && slot.loaded.isEmpty()) {
 			this.slots.remove(model);
 		}
+		changed();
 	}
 
 	public Set<String> models() {
@@ -72,12 +75,22 @@ public final class ModelRegistry implements AutoCloseable {
 		this.retiredListeners.add(listener);
 	}
 
+	/** Calls {@code listener} after any version's status changed. */
+	public void onChange(Runnable listener) {
+		this.changeListeners.add(listener);
+	}
+
+	private void changed() {
+		this.changeListeners.forEach(Runnable::run);
+	}
+
 	/** Marks a version as being built; a loaded build of that number keeps its status. */
 	public void loading(String model, long version) {
 		Slot slot = slot(model);
 		if (!slot.loaded.containsKey(version)) {
 			slot.statuses.put(version, new VersionStatus(version, ModelState.LOADING, ""));
 		}
+		changed();
 	}
 
 	/**
@@ -90,6 +103,7 @@ public final class ModelRegistry implements AutoCloseable {
 		String detail = (state == ModelState.AVAILABLE) ? "a new build failed; the loaded one serves on: " + error
 				: error;
 		slot.statuses.put(version, new VersionStatus(version, state, detail));
+		changed();
 	}
 
 	/** Forgets the status of a version that is not loaded (its directory is gone). */
@@ -98,6 +112,7 @@ public final class ModelRegistry implements AutoCloseable {
 		if (!slot.loaded.containsKey(version)) {
 			slot.statuses.remove(version);
 		}
+		changed();
 	}
 
 	/** The version numbers loaded now, ascending. */
@@ -120,6 +135,7 @@ public final class ModelRegistry implements AutoCloseable {
 			logger.info("Model '{}' version {} is loaded; version {} takes unpinned traffic", version.model(),
 					version.version(), slot.serving.get().version());
 		}
+		changed();
 		if (replaced != null && replaced != version) {
 			retire(replaced, false);
 		}
@@ -141,12 +157,14 @@ public final class ModelRegistry implements AutoCloseable {
 			slot.serving.set((highest != null) ? highest.getValue() : null);
 			slot.statuses.put(version, new VersionStatus(version, ModelState.UNLOADING, ""));
 		}
+		changed();
 		retire(removed, true);
 		synchronized (this) {
 			if (!slot.loaded.containsKey(version)) {
 				slot.statuses.remove(version);
 			}
 		}
+		changed();
 	}
 
 	/**

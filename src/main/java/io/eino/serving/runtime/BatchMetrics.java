@@ -2,9 +2,11 @@ package io.eino.serving.runtime;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -12,9 +14,12 @@ import io.micrometer.core.instrument.Timer;
 
 /**
  * What the runners of one model version report, with queue wait and compute apart (as
- * Triton does): {@code eino.batch.size}, {@code eino.batch.padded.length},
- * {@code eino.batch.fill} (real tokens over padded positions), {@code eino.queue.wait},
- * {@code eino.compute}, {@code eino.batch.tokens}. Tagged by model and version only.
+ * Triton does; the README's "Metrics" lists them): {@code eino.queue.duration},
+ * {@code eino.compute.duration}, {@code eino.executions} (session runs) and
+ * {@code eino.inferences} (rows run), so that batch fill is their ratio;
+ * {@code eino.runner.busy.ratio}; {@code eino.batch.size},
+ * {@code eino.batch.padded.length}, {@code eino.batch.fill} (real tokens over padded
+ * positions) and {@code eino.batch.tokens}. Tagged by model and version only.
  */
 public final class BatchMetrics {
 
@@ -24,13 +29,28 @@ public final class BatchMetrics {
 
 	private final DistributionSummary fill;
 
-	private final Timer queueWait;
+	private final Timer queueDuration;
 
-	private final Timer compute;
+	private final Timer computeDuration;
 
 	private final Counter tokens;
 
-	public BatchMetrics(MeterRegistry registry, String model, long version) {
+	private final Counter executions;
+
+	private final Counter inferences;
+
+	private final BusyRatio busy;
+
+	private final Gauge busyRatio;
+
+	/**
+	 * @param runners how many sessions run batches side by side
+	 */
+	public BatchMetrics(MeterRegistry registry, String model, long version, int runners) {
+		this(registry, model, version, runners, System::nanoTime);
+	}
+
+	BatchMetrics(MeterRegistry registry, String model, long version, int runners, LongSupplier clock) {
 		Tags tags = Tags.of("model", model, "version", Long.toString(version));
 		this.batchSize = DistributionSummary.builder("eino.batch.size")
 			.description("Rows per session run")
@@ -45,26 +65,38 @@ public final class BatchMetrics {
 			.description("Real tokens over padded positions per batch")
 			.tags(tags)
 			.register(registry);
-		this.queueWait = Timer.builder("eino.queue.wait")
-			.description("Time from admission to the start of the task's session run")
+		this.queueDuration = Timer.builder("eino.queue.duration")
+			.description("Time from admission to the start of the text's session run")
 			.tags(tags)
-			.publishPercentileHistogram()
 			.register(registry);
-		this.compute = Timer.builder("eino.compute")
+		this.computeDuration = Timer.builder("eino.compute.duration")
 			.description("Time of one batch on a runner: padding, session run, splitting")
 			.tags(tags)
-			.publishPercentileHistogram()
 			.register(registry);
 		this.tokens = Counter.builder("eino.batch.tokens").description("Real tokens run").tags(tags).register(registry);
+		this.executions = Counter.builder("eino.executions")
+			.description("Session runs (batches)")
+			.tags(tags)
+			.register(registry);
+		this.inferences = Counter.builder("eino.inferences")
+			.description("Rows run (texts); over eino.executions, the mean batch size")
+			.tags(tags)
+			.register(registry);
+		this.busy = new BusyRatio(runners, clock);
+		this.busyRatio = Gauge.builder("eino.runner.busy.ratio", this.busy, BusyRatio::ratio)
+			.description("Share of the runners' time spent running batches, over the last seconds")
+			.tags(tags)
+			.register(registry);
 	}
 
 	/** Its meters, for removal when the version is retired. */
 	public List<Meter> meters() {
-		return List.of(this.batchSize, this.paddedLength, this.fill, this.queueWait, this.compute, this.tokens);
+		return List.of(this.batchSize, this.paddedLength, this.fill, this.queueDuration, this.computeDuration,
+				this.tokens, this.executions, this.inferences, this.busyRatio);
 	}
 
 	void queued(long waitNanos) {
-		this.queueWait.record(waitNanos, TimeUnit.NANOSECONDS);
+		this.queueDuration.record(waitNanos, TimeUnit.NANOSECONDS);
 	}
 
 	void ran(int rows, int paddedLength, long realTokens, long computeNanos) {
@@ -72,7 +104,14 @@ public final class BatchMetrics {
 		this.paddedLength.record(paddedLength);
 		this.fill.record((double) realTokens / ((long) rows * paddedLength));
 		this.tokens.increment(realTokens);
-		this.compute.record(computeNanos, TimeUnit.NANOSECONDS);
+		this.executions.increment();
+		this.inferences.increment(rows);
+		this.computeDuration.record(computeNanos, TimeUnit.NANOSECONDS);
+	}
+
+	/** A runner was busy for {@code nanos} (a batch, whether it succeeded or not). */
+	void busy(long nanos) {
+		this.busy.add(nanos);
 	}
 
 }

@@ -141,6 +141,7 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 			for (BatchTask<TokenSequence, float[]> task : batch.tasks()) {
 				if (!task.result().isDone()) {
 					live.add(task);
+					task.markStarted();
 					this.metrics.queued(started - task.enqueuedNanos());
 				}
 			}
@@ -164,6 +165,7 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 			long elapsed = this.clock.getAsLong() - started;
 			batch.finished(rowsRun, elapsed);
 			runner.busyNanos.addAndGet(elapsed);
+			this.metrics.busy(elapsed);
 			runner.outstanding.decrementAndGet();
 			this.wakeUp.run();
 		}

@@ -161,7 +161,7 @@ public final class ModelLoader {
 			if (workspace != null) {
 				removePlaintext(model, version, workspace);
 			}
-			meters = this.meters.acquire(model, version);
+			meters = this.meters.acquire(model, version, instances);
 			runners = new RunnerPool(sessions, descriptor.signature(), descriptor.output(),
 					"eino-" + model + "-v" + version + "-runner", meters.metrics(), System::nanoTime);
 			RunnerPool pool = runners;

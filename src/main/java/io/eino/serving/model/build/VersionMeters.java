@@ -47,8 +47,11 @@ final class VersionMeters {
 
 	}
 
-	/** Takes a reference to a version's meters, creating them for its first build. */
-	synchronized Lease acquire(String model, long version) {
+	/**
+	 * Takes a reference to a version's meters, creating them for its first build.
+	 * @param runners the build's runner sessions (the busy ratio's denominator)
+	 */
+	synchronized Lease acquire(String model, long version, int runners) {
 		String key = model + "@" + version;
 		Entry entry = this.entries.get(key);
 		if (entry == null) {
@@ -68,7 +71,7 @@ final class VersionMeters {
 						.description("Measured over predicted run time of recent batches")
 						.tags("model", model, "version", versionTag)
 						.register(this.registry));
-			entry = new Entry(new BatchMetrics(this.registry, model, version), queues, gauges);
+			entry = new Entry(new BatchMetrics(this.registry, model, version, runners), queues, gauges);
 			this.entries.put(key, entry);
 		}
 		entry.references++;

@@ -2,6 +2,7 @@ package io.eino.serving.model.lifecycle;
 
 import java.util.List;
 
+import io.eino.serving.model.ModelReadyGauge;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ServedModels;
 import io.eino.serving.model.build.BuildSettings;
@@ -19,11 +20,15 @@ import io.eino.serving.runtime.RuntimeProperties;
 import io.eino.serving.security.EncryptionProperties;
 import io.eino.serving.security.ModelKeys;
 import io.eino.serving.validation.ValidationProperties;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import org.tensorflow.TensorFlow;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.info.BuildProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.DependsOn;
@@ -53,6 +58,25 @@ class ModelConfiguration {
 			}
 		});
 		return registry;
+	}
+
+	/** {@code eino.model.ready}, from the registry's statuses. */
+	@Bean
+	ModelReadyGauge modelReadyGauge(ModelRegistry registry, MeterRegistry meters) {
+		return new ModelReadyGauge(registry, meters);
+	}
+
+	/**
+	 * {@code eino.build.info{version,tensorflow}} = 1: which build of the service, on
+	 * which TensorFlow, answers.
+	 */
+	@Bean
+	MeterBinder buildInfo(ObjectProvider<BuildProperties> build) {
+		String version = build.stream().map(BuildProperties::getVersion).findFirst().orElse("unknown");
+		return (meters) -> Gauge.builder("eino.build.info", () -> 1)
+			.description("Always 1; the tags say which build of eino-serving and which TensorFlow run")
+			.tags("version", version, "tensorflow", TensorFlow.version())
+			.register(meters);
 	}
 
 	/**

@@ -1,0 +1,343 @@
+package io.eino.serving.operations;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.eino.serving.TestModels;
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.sentiment.DefaultModel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.boot.micrometer.metrics.test.autoconfigure.AutoConfigureMetrics;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The operations files checked by the real tools (docs/operations.md): {@code promtool}
+ * checks and unit-tests the alert rules; a real Prometheus server (Debian's package,
+ * started here on loopback with a temporary configuration and data directory) scrapes the
+ * running service under a little load (answers, input errors, a version that failed to
+ * load), and every expression of the alert rules and of the Grafana dashboard must return
+ * data through its HTTP API, so that none refers to a series that does not exist. The
+ * series scraped must be exactly those documented. Figures go to
+ * {@code target/operations-report.md}.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@AutoConfigureMetrics
+class OperationsIntegrationTest {
+
+	static final Path RULES = Path.of("helm/eino-serving/files/prometheus/rules.yaml").toAbsolutePath();
+
+	static final Path RULE_TESTS = Path.of("src/test/prometheus/rules.test.yaml").toAbsolutePath();
+
+	static final Path DASHBOARD = Path.of("helm/eino-serving/files/grafana/eino-serving.json").toAbsolutePath();
+
+	static final Path DOCS = Path.of("docs/operations.md");
+
+	static final Path REPORT = Path.of("target", "operations-report.md");
+
+	private static final Path REPOSITORY = Path.of("target", "operations-repository").toAbsolutePath();
+
+	private static final Path WORK = Path.of("target", "operations-prometheus").toAbsolutePath();
+
+	/** Series that appear only at their first event (documented as such). */
+	private static final Set<String> ON_FIRST_EVENT = Set.of("eino_model_failures_total", "eino_degraded_total");
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
+
+	private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+	private static Process prometheus;
+
+	@LocalServerPort
+	private int port;
+
+	@LocalManagementPort
+	private int managementPort;
+
+	@DynamicPropertySource
+	static void properties(DynamicPropertyRegistry registry) throws IOException {
+		Path source = TestModels.repository().resolve(DefaultModel.NAME);
+		TestModels.deleteRecursively(REPOSITORY);
+		Files.createDirectories(REPOSITORY.resolve("ops"));
+		Files.copy(source.resolve(ModelDescriptor.FILE_NAME), REPOSITORY.resolve("ops/" + ModelDescriptor.FILE_NAME));
+		TestModels.linkVersion(source.resolve(Long.toString(DefaultModel.VERSION)), REPOSITORY.resolve("ops/1"));
+		// Version 2 is ready to load but its graph is garbage: its build fails at 'load'.
+		TestModels.linkVersion(source.resolve(Long.toString(DefaultModel.VERSION)), REPOSITORY.resolve("ops/2"));
+		Files.delete(REPOSITORY.resolve("ops/2/saved_model.pb"));
+		Files.writeString(REPOSITORY.resolve("ops/2/saved_model.pb"), "not a graph");
+		registry.add("eino.repository.path", REPOSITORY::toString);
+		registry.add("eino.repository.install-default-model", () -> "false");
+		TestModels.smallBuilds(registry, "ops");
+		registry.add("eino.models.sentiment.enabled", () -> "false");
+		registry.add("eino.models.ops.enabled", () -> "true");
+		registry.add("eino.models.ops.version-policy.kind", () -> "all");
+	}
+
+	@AfterAll
+	static void stopPrometheus() {
+		if (prometheus != null) {
+			prometheus.destroy();
+		}
+	}
+
+	@Test
+	void promtoolChecksTheRulesAndTheirUnitTestsPass() throws IOException {
+		String check = PrometheusTools.check(PrometheusTools.promtool(), "check", "rules", RULES.toString());
+		assertThat(check).contains("SUCCESS");
+		String test = PrometheusTools.check(PrometheusTools.promtool(), "test", "rules", RULE_TESTS.toString());
+		assertThat(test).contains("SUCCESS").doesNotContain("FAILED");
+		append("## promtool\n\n```\n$ promtool check rules " + Path.of("").toAbsolutePath().relativize(RULES) + "\n"
+				+ check.strip() + "\n$ promtool test rules " + Path.of("").toAbsolutePath().relativize(RULE_TESTS)
+				+ "\n" + test.strip() + "\n```\n\n");
+	}
+
+	@Test
+	void aRealPrometheusFindsDataForEveryRuleAndPanelAndTheSeriesAreDocumented() throws Exception {
+		int prometheusPort = freePort();
+		startPrometheus(prometheusPort);
+		long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+		// A little traffic: answers, input errors, a model that is not served, a request
+		// pinned to the version that failed.
+		int sent = 0;
+		while (System.nanoTime() < deadline) {
+			for (int i = 0; i < 10; i++) {
+				assertThat(predict("/v1/models/ops:predict", "A wonderful, moving film.")).isEqualTo(200);
+				sent++;
+			}
+			assertThat(predict("/v1/models/ops:predict", "<script>")).isEqualTo(422);
+			assertThat(predict("/v1/models/nowhere:predict", "A film")).isEqualTo(404);
+			assertThat(predict("/v1/models/ops/versions/2:predict", "A film")).isGreaterThanOrEqualTo(400);
+			sent += 3;
+			if (sent > 100 && !query(prometheusPort, "eino:requests:rate5m").isEmpty()) {
+				break;
+			}
+			Thread.sleep(200);
+		}
+		Map<String, List<String>> expressions = new LinkedHashMap<>();
+		expressions.putAll(ruleExpressions());
+		expressions.putAll(dashboardExpressions());
+		Map<String, Integer> results = new LinkedHashMap<>();
+		List<String> empty = new ArrayList<>();
+		int evaluated = 0;
+		for (Map.Entry<String, List<String>> entry : expressions.entrySet()) {
+			for (String signal : entry.getValue()) {
+				List<JsonNode> data = query(prometheusPort, signal);
+				evaluated++;
+				results.put(entry.getKey() + ": " + signal, data.size());
+				if (data.isEmpty()) {
+					empty.add(entry.getKey() + ": " + signal);
+				}
+			}
+		}
+		assertThat(empty).as("expressions that returned no data").isEmpty();
+
+		Set<String> scraped = scrapedFamilies();
+		Set<String> documented = documentedFamilies();
+		assertThat(documented).as("series documented in docs/operations.md but not scraped").containsAll(scraped);
+		Set<String> missing = new TreeSet<>(documented);
+		missing.removeAll(scraped);
+		assertThat(missing).as("documented series the service does not export").isSubsetOf(ON_FIRST_EVENT);
+
+		StringBuilder report = new StringBuilder("## Real Prometheus\n\n");
+		report.append(String.format(
+				"%d expressions (%d rules and dashboard targets) evaluated through Prometheus' "
+						+ "HTTP API after %d requests; all returned data.%n%n| expression | series |%n|---|---|%n",
+				evaluated, expressions.size(), sent));
+		results.forEach((expression, count) -> report
+			.append("| `" + expression.replaceAll("\\s+", " ").replace("|", "\\|") + "` | " + count + " |\n"));
+		report.append("\nSeries families scraped: ").append(scraped).append("\n\n");
+		append(report.toString());
+	}
+
+	/** The seed's heap profiling: a heap dump of the running process, in HPROF format. */
+	@Test
+	void theManagementPortServesAHeapDump() throws Exception {
+		long started = System.nanoTime();
+		HttpResponse<java.io.InputStream> response = HTTP
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.managementPort + "/actuator/heapdump"))
+				.timeout(Duration.ofSeconds(120))
+				.build(), HttpResponse.BodyHandlers.ofInputStream());
+		assertThat(response.statusCode()).isEqualTo(200);
+		long bytes;
+		String header;
+		try (java.io.InputStream body = response.body()) {
+			header = new String(body.readNBytes(18), StandardCharsets.US_ASCII);
+			bytes = 18 + body.transferTo(java.io.OutputStream.nullOutputStream());
+		}
+		assertThat(header).isEqualTo("JAVA PROFILE 1.0.2");
+		append(String.format("## Heap dump%n%nGET /actuator/heapdump: 200, HPROF (`%s`), %d MiB in %d ms.%n%n", header,
+				bytes >> 20, (System.nanoTime() - started) / 1_000_000));
+	}
+
+	private int predict(String path, String text) throws IOException, InterruptedException {
+		return HTTP
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
+				.header("Content-Type", "application/json")
+				.POST(HttpRequest.BodyPublishers.ofString("{\"instances\":[\"" + text + "\"]}"))
+				.timeout(Duration.ofSeconds(30))
+				.build(), HttpResponse.BodyHandlers.ofString())
+			.statusCode();
+	}
+
+	private void startPrometheus(int port) throws Exception {
+		TestModels.deleteRecursively(WORK);
+		Files.createDirectories(WORK.resolve("data"));
+		Path config = WORK.resolve("prometheus.yml");
+		Files.writeString(config, """
+				global:
+				  scrape_interval: 1s
+				  evaluation_interval: 1s
+				rule_files:
+				  - %s
+				scrape_configs:
+				  - job_name: eino-serving
+				    metrics_path: /actuator/prometheus
+				    static_configs:
+				      - targets: ['127.0.0.1:%d']
+				""".formatted(RULES, this.managementPort));
+		prometheus = new ProcessBuilder(PrometheusTools.prometheus().toString(), "--config.file=" + config,
+				"--storage.tsdb.path=" + WORK.resolve("data"), "--web.listen-address=127.0.0.1:" + port)
+			.redirectErrorStream(true)
+			.redirectOutput(WORK.resolve("prometheus.log").toFile())
+			.start();
+		long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+		while (System.nanoTime() < deadline) {
+			try {
+				if (HTTP
+					.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/ready")).build(),
+							HttpResponse.BodyHandlers.discarding())
+					.statusCode() == 200) {
+					return;
+				}
+			}
+			catch (IOException ex) {
+				// not listening yet
+			}
+			assertThat(prometheus.isAlive()).as("Prometheus running; see %s", WORK.resolve("prometheus.log")).isTrue();
+			Thread.sleep(100);
+		}
+		throw new AssertionError("Prometheus did not become ready; see " + WORK.resolve("prometheus.log"));
+	}
+
+	/** The result vector of an instant query; fails on a query error. */
+	private static List<JsonNode> query(int port, String expression) throws IOException, InterruptedException {
+		HttpResponse<String> response = HTTP.send(
+				HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
+						+ URLEncoder.encode(expression, StandardCharsets.UTF_8)))
+					.build(),
+				HttpResponse.BodyHandlers.ofString());
+		JsonNode body = JSON.readTree(response.body());
+		assertThat(body.path("status").asString()).as("query %s: %s", expression, response.body()).isEqualTo("success");
+		List<JsonNode> result = new ArrayList<>();
+		body.path("data").path("result").forEach(result::add);
+		return result;
+	}
+
+	/**
+	 * Every rule's expression, by rule name, split into the parts that must return data.
+	 */
+	static Map<String, List<String>> ruleExpressions() throws IOException {
+		Map<String, List<String>> expressions = new LinkedHashMap<>();
+		JsonNode rules = tools.jackson.dataformat.yaml.YAMLMapper.builder().build().readTree(RULES.toFile());
+		for (JsonNode group : rules.path("groups")) {
+			for (JsonNode rule : group.path("rules")) {
+				String name = rule.has("alert") ? "alert " + rule.path("alert").asString()
+						: "record " + rule.path("record").asString();
+				expressions.put(name, PromQl.signals(rule.path("expr").asString()));
+			}
+		}
+		return expressions;
+	}
+
+	/**
+	 * Every dashboard target's expression, by panel title, with the dashboard's variables
+	 * as Grafana would fill them for all models.
+	 */
+	static Map<String, List<String>> dashboardExpressions() throws IOException {
+		Map<String, List<String>> expressions = new LinkedHashMap<>();
+		JsonNode dashboard = JSON.readTree(DASHBOARD.toFile());
+		for (JsonNode panel : dashboard.path("panels")) {
+			for (JsonNode target : panel.path("targets")) {
+				String expression = target.path("expr")
+					.asString()
+					.replace("$__rate_interval", "1m")
+					.replace("$model", ".+");
+				expressions.put("panel " + panel.path("title").asString() + " " + target.path("refId").asString(),
+						List.of(expression));
+			}
+		}
+		return expressions;
+	}
+
+	/** The eino series families the service exports now. */
+	private Set<String> scrapedFamilies() throws IOException, InterruptedException {
+		String text = HTTP
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.managementPort + "/actuator/prometheus"))
+				.build(), HttpResponse.BodyHandlers.ofString())
+			.body();
+		Set<String> families = new TreeSet<>();
+		Matcher type = Pattern.compile("(?m)^# TYPE (eino_\\w+) (\\w+)").matcher(text);
+		while (type.find()) {
+			String name = type.group(1);
+			if (type.group(2).equals("counter") && !name.endsWith("_total")) {
+				name = name + "_total";
+			}
+			if (!name.endsWith("_max")) {
+				families.add(name);
+			}
+		}
+		return families;
+	}
+
+	/** The series in the first column of docs/operations.md's metrics table. */
+	static Set<String> documentedFamilies() throws IOException {
+		Set<String> families = new TreeSet<>();
+		Matcher row = Pattern.compile("(?m)^\\| `(eino_\\w+)` \\|").matcher(Files.readString(DOCS));
+		while (row.find()) {
+			families.add(row.group(1));
+		}
+		return families;
+	}
+
+	private static int freePort() throws IOException {
+		try (ServerSocket socket = new ServerSocket(0)) {
+			return socket.getLocalPort();
+		}
+	}
+
+	private static synchronized void append(String text) throws IOException {
+		if (!Files.exists(REPORT)) {
+			Files.createDirectories(REPORT.getParent());
+			Files.writeString(REPORT, "# Operations checks\n\n");
+		}
+		Files.writeString(REPORT, text, java.nio.file.StandardOpenOption.APPEND);
+	}
+
+}
