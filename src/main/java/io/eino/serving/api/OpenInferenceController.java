@@ -109,11 +109,11 @@ class OpenInferenceController {
 		return Mono.fromCallable(() -> ApiHeaders.requestOptions(exchange, this.clients))
 			.flatMap((options) -> RequestBodies
 				.json(exchange.getRequest(), this.policies.forModel(model).limits().maxBodySize())
-				.flatMap((body) -> infer(model, version, body, options)));
+				.flatMap((body) -> infer(model, version, body, options, exchange)));
 	}
 
 	private Mono<ResponseEntity<Map<String, Object>>> infer(String model, Long version, JsonNode body,
-			RequestOptions options) {
+			RequestOptions options, ServerWebExchange exchange) {
 		return Mono.defer(() -> {
 			Predictions.requireObject(body);
 			JsonNode inputs = body.get("inputs");
@@ -129,6 +129,7 @@ class OpenInferenceController {
 					throw new InvalidInputException(Rule.INPUT_DATATYPE, "A BYTES input's 'data' must hold strings");
 				}
 				return this.inference.predictText(model, version, texts, options)
+					.doOnNext((result) -> AccessLog.answered(exchange, result))
 					.map((result) -> Predictions.respond(result,
 							body(result.version(), model, id, textOutputs(result, requested))));
 			}

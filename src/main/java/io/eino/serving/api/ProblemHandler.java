@@ -122,6 +122,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	private static void decorate(ProblemDetail problem, ErrorTier tier, ServerWebExchange exchange) {
 		problem.setInstance(URI.create(exchange.getRequest().getPath().value()));
 		problem.setProperty("tier", tier.name().toLowerCase(Locale.ROOT));
+		AccessLog.failed(exchange, tier);
 		problem.setProperty("traceId", TraceIds.of(exchange));
 	}
 

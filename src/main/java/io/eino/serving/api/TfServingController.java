@@ -95,11 +95,11 @@ class TfServingController {
 		return Mono.fromCallable(() -> ApiHeaders.requestOptions(exchange, this.clients))
 			.flatMap((options) -> RequestBodies
 				.json(exchange.getRequest(), this.policies.forModel(model).limits().maxBodySize())
-				.flatMap((body) -> predict(model, version, body, options)));
+				.flatMap((body) -> predict(model, version, body, options, exchange)));
 	}
 
 	private Mono<ResponseEntity<Map<String, Object>>> predict(String model, Long version, JsonNode body,
-			RequestOptions options) {
+			RequestOptions options, ServerWebExchange exchange) {
 		return Mono.defer(() -> {
 			Predictions.requireObject(body);
 			JsonNode instances = body.get("instances");
@@ -116,10 +116,12 @@ class TfServingController {
 			}
 			List<String> texts = Predictions.texts(payload);
 			if (texts != null) {
-				return this.inference.predictText(model, version, texts, options).map((result) -> {
-					List<Object> predictions = result.predictions().stream().map(Predictions::render).toList();
-					return Predictions.respond(result, Map.of(rows ? "predictions" : "outputs", predictions));
-				});
+				return this.inference.predictText(model, version, texts, options)
+					.doOnNext((result) -> AccessLog.answered(exchange, result))
+					.map((result) -> {
+						List<Object> predictions = result.predictions().stream().map(Predictions::render).toList();
+						return Predictions.respond(result, Map.of(rows ? "predictions" : "outputs", predictions));
+					});
 			}
 			SignatureSpec spec = signatureSpec(model, version, signature);
 			Map<String, HostTensor> tensors = rows ? rowTensors(spec, payload) : columnTensors(spec, payload);

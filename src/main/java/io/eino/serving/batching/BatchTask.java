@@ -47,6 +47,11 @@ public final class BatchTask<I, O> {
 	/** Predicted run time of this task (its share of a full batch), set at admission. */
 	long workNanos;
 
+	/** Set when it starts running: the rows of its batch, and its wait in the queue. */
+	private volatile int batchSize;
+
+	private volatile long queueNanos;
+
 	/** Its start tag in the queue's virtual time (start-time fair queueing). */
 	long startTag;
 
@@ -107,6 +112,16 @@ public final class BatchTask<I, O> {
 		return this.enqueuedNanos;
 	}
 
+	/** The rows of the batch it ran in; 0 until it started. */
+	public int batchSize() {
+		return this.batchSize;
+	}
+
+	/** How long it waited in the queue; 0 until it started. */
+	public long queueNanos() {
+		return this.queueNanos;
+	}
+
 	public CompletableFuture<O> result() {
 		return this.result;
 	}
@@ -124,8 +139,13 @@ public final class BatchTask<I, O> {
 		}
 	}
 
-	/** The runner took the task: runs its start listener, if any. */
-	public void markStarted() {
+	/**
+	 * The runner took the task: records how long it waited and the size of its batch, and
+	 * runs its start listener, if any.
+	 */
+	public void markStarted(int batchSize, long queueNanos) {
+		this.batchSize = batchSize;
+		this.queueNanos = queueNanos;
 		Object previous = this.start.getAndSet(STARTED);
 		if (previous instanceof Runnable listener) {
 			listener.run();

@@ -140,7 +140,8 @@ final class TextExecution {
 
 	private TextResult degraded(TextResult result, String degradation) {
 		this.meters.counter("eino.degraded", "model", result.model(), "kind", degradation).increment();
-		return new TextResult(result.model(), result.version(), result.predictions(), degradation);
+		return new TextResult(result.model(), result.version(), result.predictions(), degradation, result.queueNanos(),
+				result.batchSize());
 	}
 
 	/** One try on one version, through its circuit breaker. */
@@ -214,10 +215,14 @@ final class TextExecution {
 
 	private static TextResult textResult(ServingVersion version, List<BatchTask<TokenSequence, float[]>> tasks) {
 		List<TextPrediction> predictions = new ArrayList<>(tasks.size());
+		long queueNanos = 0;
+		int batchSize = 0;
 		for (BatchTask<TokenSequence, float[]> task : tasks) {
 			predictions.add(version.prediction(task.result().join()));
+			queueNanos = Math.max(queueNanos, task.queueNanos());
+			batchSize = Math.max(batchSize, task.batchSize());
 		}
-		return new TextResult(version.model(), version.version(), predictions, null);
+		return new TextResult(version.model(), version.version(), predictions, null, queueNanos, batchSize);
 	}
 
 }

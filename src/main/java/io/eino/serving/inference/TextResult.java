@@ -13,8 +13,15 @@ import io.eino.serving.plugin.TextPrediction;
  * @param degradation null normally; {@code previous-version} when an older version
  * answered because the serving one failed, {@code fallback-answer} when the configured
  * fallback answered
+ * @param queueNanos the longest wait of its texts in the queue (0 for a fallback answer)
+ * @param batchSize the largest batch its texts ran in (0 for a fallback answer)
  */
-public record TextResult(String model, long version, List<TextPrediction> predictions, String degradation) {
+public record TextResult(String model, long version, List<TextPrediction> predictions, String degradation,
+		long queueNanos, int batchSize) {
+
+	public TextResult(String model, long version, List<TextPrediction> predictions, String degradation) {
+		this(model, version, predictions, degradation, 0, 0);
+	}
 
 	public static final String PREVIOUS_VERSION = "previous-version";
 

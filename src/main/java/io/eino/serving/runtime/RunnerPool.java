@@ -141,9 +141,12 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 			for (BatchTask<TokenSequence, float[]> task : batch.tasks()) {
 				if (!task.result().isDone()) {
 					live.add(task);
-					task.markStarted();
-					this.metrics.queued(started - task.enqueuedNanos());
 				}
+			}
+			for (BatchTask<TokenSequence, float[]> task : live) {
+				long queued = started - task.enqueuedNanos();
+				task.markStarted(live.size(), queued);
+				this.metrics.queued(queued);
 			}
 			if (live.isEmpty()) {
 				return;

@@ -1,0 +1,181 @@
+package io.eino.serving.operations;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.eino.serving.TestModels;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.micrometer.tracing.test.autoconfigure.AutoConfigureTracing;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Logs joined to traces (docs/operations.md, "Logs" and "Traces"), with the {@code json}
+ * profile and every request sampled: a request carrying a W3C {@code traceparent} is
+ * answered in that trace, its access line (a JSON object written by the Logstash encoder,
+ * logged after the request hopped from the event loop to the runner and the completion
+ * threads) carries the same {@code trace_id} with the model, version and latency, a
+ * refused request's problem names the same trace id as its log line, and the spans land
+ * in an in-memory exporter under the caller's trace.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "management.tracing.sampling.probability=1.0" })
+@ActiveProfiles("json")
+@AutoConfigureTracing
+@ExtendWith(OutputCaptureExtension.class)
+class TracingIntegrationTest {
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
+
+	private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+	@LocalServerPort
+	private int port;
+
+	@Autowired
+	private InMemorySpanExporter spans;
+
+	@Autowired
+	private SdkTracerProvider tracerProvider;
+
+	@DynamicPropertySource
+	static void properties(DynamicPropertyRegistry registry) {
+		registry.add("eino.repository.path", () -> TestModels.repository().toString());
+		TestModels.smallBuilds(registry, "sentiment");
+	}
+
+	@TestConfiguration(proxyBeanMethods = false)
+	static class Exporter {
+
+		@Bean
+		InMemorySpanExporter inMemorySpanExporter() {
+			return InMemorySpanExporter.create();
+		}
+
+	}
+
+	@Test
+	void aRequestsAccessLineAndSpansCarryTheCallersTraceId(CapturedOutput output) throws Exception {
+		String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+		HttpResponse<String> response = predict("{\"instances\":[\"A wonderful, moving film.\"]}",
+				"00-" + traceId + "-00f067aa0ba902b7-01");
+		assertThat(response.statusCode()).isEqualTo(200);
+
+		JsonNode line = accessLine(output, traceId);
+		assertThat(line.path("logger").asString()).isEqualTo("eino.access");
+		assertThat(line.path("level").asString()).isEqualTo("INFO");
+		assertThat(line.has("@timestamp")).isTrue();
+		assertThat(line.path("span_id").asString()).matches("[0-9a-f]{16}");
+		assertThat(line.path("model").asString()).isEqualTo("sentiment");
+		assertThat(line.path("version").asString())
+			.isEqualTo(response.headers().firstValue("Eino-Model-Version").get());
+		assertThat(line.path("status").asInt()).isEqualTo(200);
+		assertThat(line.path("outcome").asString()).isEqualTo("ok");
+		assertThat(line.path("latency_ms").asDouble()).isPositive();
+		assertThat(line.path("batch_size").asInt()).isPositive();
+		assertThat(line.path("client").asString()).matches("[0-9a-f]{16}");
+		assertThat(line.toString()).doesNotContain("wonderful");
+
+		this.tracerProvider.forceFlush().join(10, TimeUnit.SECONDS);
+		List<SpanData> trace = this.spans.getFinishedSpanItems()
+			.stream()
+			.filter((span) -> span.getTraceId().equals(traceId))
+			.toList();
+		assertThat(trace).as("spans in the caller's trace").isNotEmpty();
+		assertThat(trace).anySatisfy((span) -> {
+			assertThat(span.getParentSpanId()).isEqualTo("00f067aa0ba902b7");
+			assertThat(span.getName()).containsIgnoringCase("post");
+		});
+		Files.writeReport(output, line, trace);
+	}
+
+	@Test
+	void aRefusedRequestsProblemNamesTheTraceOfItsLogLine(CapturedOutput output) throws Exception {
+		String traceId = "0af7651916cd43dd8448eb211c80319c";
+		HttpResponse<String> response = predict("{\"instances\":[\"<b>\"]}", "00-" + traceId + "-b7ad6b7169203331-01");
+		assertThat(response.statusCode()).isEqualTo(422);
+		JsonNode problem = JSON.readTree(response.body());
+		assertThat(problem.path("traceId").asString()).isEqualTo(traceId);
+		JsonNode line = accessLine(output, traceId);
+		assertThat(line.path("status").asInt()).isEqualTo(422);
+		assertThat(line.path("outcome").asString()).isEqualTo("error");
+		assertThat(line.path("tier").asString()).isEqualTo("input");
+		assertThat(line.toString()).doesNotContain("<b>");
+	}
+
+	private HttpResponse<String> predict(String body, String traceparent) throws IOException, InterruptedException {
+		return HTTP
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/v1/models/sentiment:predict"))
+				.header("Content-Type", "application/json")
+				.header("traceparent", traceparent)
+				.POST(HttpRequest.BodyPublishers.ofString(body))
+				.timeout(Duration.ofSeconds(30))
+				.build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	/** The one access line of the trace, waiting briefly for it to be written. */
+	private static JsonNode accessLine(CapturedOutput output, String traceId) throws InterruptedException {
+		long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+		while (true) {
+			List<JsonNode> lines = new ArrayList<>();
+			for (String text : output.getOut().split("\n")) {
+				if (text.startsWith("{") && text.contains(traceId)) {
+					JsonNode line = JSON.readTree(text);
+					if (line.path("logger").asString().equals("eino.access")
+							&& line.path("trace_id").asString().equals(traceId)) {
+						lines.add(line);
+					}
+				}
+			}
+			if (!lines.isEmpty() || System.nanoTime() > deadline) {
+				assertThat(lines).as("access lines of trace %s", traceId).hasSize(1);
+				return lines.get(0);
+			}
+			Thread.sleep(50);
+		}
+	}
+
+	/** The log line and the trace of one request, for the closing report. */
+	private static final class Files {
+
+		static void writeReport(CapturedOutput output, JsonNode line, List<SpanData> trace) throws IOException {
+			StringBuilder report = new StringBuilder("## A request's access line and trace\n\n```json\n").append(line)
+				.append("\n```\n\n| span | id | parent | kind | ms |\n|---|---|---|---|---|\n");
+			for (SpanData span : trace) {
+				report.append(String.format("| %s | %s | %s | %s | %.2f |%n", span.getName(), span.getSpanId(),
+						span.getParentSpanId(), span.getKind(),
+						(span.getEndEpochNanos() - span.getStartEpochNanos()) / 1e6));
+			}
+			java.nio.file.Path file = java.nio.file.Path.of("target", "tracing-report.md");
+			java.nio.file.Files.writeString(file, report.append("\n").toString());
+		}
+
+	}
+
+}
