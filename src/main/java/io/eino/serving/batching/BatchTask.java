@@ -47,6 +47,9 @@ public final class BatchTask<I, O> {
 	/** Predicted run time of this task (its share of a full batch), set at admission. */
 	long workNanos;
 
+	/** What the caller attached (a trace context), for observers of batches. */
+	private volatile Object attachment;
+
 	/** Set when it starts running: the rows of its batch, and its wait in the queue. */
 	private volatile int batchSize;
 
@@ -110,6 +113,15 @@ public final class BatchTask<I, O> {
 	/** When the queue admitted it, on the scheduler's clock. */
 	public long enqueuedNanos() {
 		return this.enqueuedNanos;
+	}
+
+	/** Attaches an opaque object (a request's trace context) before it is submitted. */
+	public void attach(Object attachment) {
+		this.attachment = attachment;
+	}
+
+	public Object attachment() {
+		return this.attachment;
 	}
 
 	/** The rows of the batch it ran in; 0 until it started. */

@@ -8,12 +8,14 @@ import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ServedModels;
 import io.eino.serving.plugin.Plugins;
 import io.eino.serving.ratelimit.ClientRateLimiters;
+import io.eino.serving.runtime.BatchObserver;
 import io.eino.serving.runtime.RuntimeLayout;
 import io.eino.serving.validation.InputPolicies;
 import io.eino.serving.validation.ValidationOverrides;
 import io.eino.serving.validation.ValidationProperties;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Tracer;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -46,7 +48,8 @@ class InferenceConfiguration {
 	@Bean
 	InferenceService inferenceService(ModelRegistry registry, Scheduler tensorScheduler, ServedModels models,
 			BatchingProperties batching, InputPolicies inputPolicies, Plugins plugins, ClientRateLimiters rateLimiters,
-			ObjectProvider<CircuitBreakerRegistry> circuitBreakers, MeterRegistry meters) {
+			ObjectProvider<CircuitBreakerRegistry> circuitBreakers, MeterRegistry meters,
+			ObjectProvider<Tracer> tracer) {
 		Map<String, ServedModels.Fallback> fallbacks = new HashMap<>();
 		models.models().forEach((name, model) -> {
 			if (model.fallback() != null) {
@@ -54,7 +57,16 @@ class InferenceConfiguration {
 			}
 		});
 		return new InferenceService(registry, tensorScheduler, batching.requestTimeout(), inputPolicies, plugins,
-				rateLimiters, circuitBreakers.getIfAvailable(CircuitBreakerRegistry::ofDefaults), fallbacks, meters);
+				rateLimiters, circuitBreakers.getIfAvailable(CircuitBreakerRegistry::ofDefaults), fallbacks, meters,
+				tracer.getIfAvailable(() -> Tracer.NOOP));
+	}
+
+	/**
+	 * The {@code eino.batch} spans, one per session run (docs/operations.md, "Traces").
+	 */
+	@Bean
+	BatchObserver batchSpans(ObjectProvider<Tracer> tracer) {
+		return new RequestSpans(tracer.getIfAvailable(() -> Tracer.NOOP));
 	}
 
 }

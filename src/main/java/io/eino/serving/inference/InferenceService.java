@@ -27,6 +27,7 @@ import io.eino.serving.validation.InvalidInputException;
 import io.eino.serving.validation.TextValidator;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Tracer;
 import org.tensorflow.exceptions.TFInvalidArgumentException;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -62,10 +63,11 @@ public class InferenceService {
 	 * @param defaultTimeout a text request's deadline unless it names its own
 	 * @param breakers Resilience4j's circuit breaker registry, holding the settings
 	 * @param fallbacks each model's configured fallback answer, if it has one
+	 * @param tracer records the spans of text requests ({@link Tracer#NOOP}: none)
 	 */
 	public InferenceService(ModelRegistry registry, Scheduler tensorRunners, Duration defaultTimeout,
 			InputPolicies policies, Plugins plugins, ClientRateLimiters rateLimiters, CircuitBreakerRegistry breakers,
-			Map<String, ServedModels.Fallback> fallbacks, MeterRegistry meters) {
+			Map<String, ServedModels.Fallback> fallbacks, MeterRegistry meters, Tracer tracer) {
 		this.registry = registry;
 		this.tensorRunners = tensorRunners;
 		this.policies = policies;
@@ -76,7 +78,7 @@ public class InferenceService {
 		this.servingMeters = new ServingMeters(meters, registry::contains);
 		registry.onRetired(this.servingMeters::forget);
 		this.execution = new TextExecution(registry, defaultTimeout, modelBreakers, fallbacks, meters,
-				this.servingMeters, Schedulers.parallel());
+				this.servingMeters, new RequestSpans(tracer), Schedulers.parallel());
 	}
 
 	/**

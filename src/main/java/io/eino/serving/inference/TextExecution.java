@@ -20,6 +20,7 @@ import io.eino.serving.runtime.TokenSequence;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.TraceContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.exceptions.TFResourceExhaustedException;
@@ -58,6 +59,8 @@ final class TextExecution {
 
 	private final ServingMeters servingMeters;
 
+	private final RequestSpans spans;
+
 	private final Scheduler completions;
 
 	/**
@@ -65,8 +68,9 @@ final class TextExecution {
 	 */
 	TextExecution(ModelRegistry registry, Duration defaultTimeout, ModelBreakers breakers,
 			Map<String, ServedModels.Fallback> fallbacks, MeterRegistry meters, ServingMeters servingMeters,
-			Scheduler completions) {
+			RequestSpans spans, Scheduler completions) {
 		this.completions = completions;
+		this.spans = spans;
 		this.servingMeters = servingMeters;
 		this.registry = registry;
 		this.defaultTimeout = defaultTimeout;
@@ -159,15 +163,18 @@ final class TextExecution {
 		String model = leased.model();
 		long version = leased.version();
 		List<BatchTask<TokenSequence, float[]>> tasks;
+		TraceContext trace = this.spans.current();
 		try {
 			Duration timeout = (options.timeout() != null) ? options.timeout() : this.defaultTimeout;
 			long deadline = System.nanoTime() + timeout.toNanos();
-			tasks = leased.submit(texts, deadline, options.priority(), options.client());
+			tasks = leased.submit(texts, deadline, options.priority(), options.client(), trace);
 		}
 		catch (RuntimeException ex) {
 			return Mono.error(ex);
 		}
+		long admitted = System.nanoTime();
 		this.servingMeters.preprocessed(model, version, startedNanos);
+		this.spans.record(trace, "eino.preprocess", model, version, startedNanos, admitted);
 		Runnable pending = this.servingMeters.pending(model, tasks);
 		// Waits on each task's outcome, not on its result: a task cancelled because the
 		// client went away settles normally, so nothing fails (or is dropped as an error)
@@ -180,7 +187,10 @@ final class TextExecution {
 			.then(Mono.fromCallable(() -> {
 				long resulted = System.nanoTime();
 				TextResult result = textResult(leased, tasks);
-				this.servingMeters.postprocessed(model, version, System.nanoTime() - resulted);
+				long answered = System.nanoTime();
+				this.servingMeters.postprocessed(model, version, answered - resulted);
+				this.spans.record(trace, "eino.queue", model, version, admitted, admitted + result.queueNanos());
+				this.spans.record(trace, "eino.postprocess", model, version, resulted, answered);
 				return result;
 			}))
 			.onErrorMap(CompletionException.class, (ex) -> (ex.getCause() != null) ? ex.getCause() : ex)

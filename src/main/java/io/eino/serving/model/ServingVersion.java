@@ -33,11 +33,14 @@ public interface ServingVersion {
 	 * @param deadlineNanos when the request's texts must have started
 	 * @param priority the request's (trusted) priority
 	 * @param client the client, for fair queueing
+	 * @param trace the request's trace context, attached to each task for whoever
+	 * observes the batches (opaque here; null when untraced)
 	 * @throws io.eino.serving.validation.InvalidInputException if a text fails the
 	 * tokenizer's rules
 	 * @throws io.eino.serving.batching.BatchingException if the queue refuses them
 	 */
-	List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, long deadlineNanos, int priority, String client);
+	List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, long deadlineNanos, int priority, String client,
+			Object trace);
 
 	/**
 	 * One text's output row through the post-processing operators.

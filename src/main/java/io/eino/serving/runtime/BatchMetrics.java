@@ -43,14 +43,25 @@ public final class BatchMetrics {
 
 	private final Gauge busyRatio;
 
+	private final String model;
+
+	private final long version;
+
+	private final BatchObserver observer;
+
 	/**
 	 * @param runners how many sessions run batches side by side
+	 * @param observer told about every batch run
 	 */
-	public BatchMetrics(MeterRegistry registry, String model, long version, int runners) {
-		this(registry, model, version, runners, System::nanoTime);
+	public BatchMetrics(MeterRegistry registry, String model, long version, int runners, BatchObserver observer) {
+		this(registry, model, version, runners, observer, System::nanoTime);
 	}
 
-	BatchMetrics(MeterRegistry registry, String model, long version, int runners, LongSupplier clock) {
+	BatchMetrics(MeterRegistry registry, String model, long version, int runners, BatchObserver observer,
+			LongSupplier clock) {
+		this.model = model;
+		this.version = version;
+		this.observer = observer;
 		Tags tags = Tags.of("model", model, "version", Long.toString(version));
 		this.batchSize = DistributionSummary.builder("eino.batch.size")
 			.description("Rows per session run")
@@ -107,6 +118,14 @@ public final class BatchMetrics {
 		this.executions.increment();
 		this.inferences.increment(rows);
 		this.computeDuration.record(computeNanos, TimeUnit.NANOSECONDS);
+	}
+
+	/** Tells the observer about a batch run. */
+	void observe(List<? extends io.eino.serving.batching.BatchTask<?, ?>> tasks, long startNanos, long endNanos,
+			Throwable failure) {
+		if (!tasks.isEmpty()) {
+			this.observer.ran(this.model, this.version, tasks, startNanos, endNanos, failure);
+		}
 	}
 
 	/** A runner was busy for {@code nanos} (a batch, whether it succeeded or not). */

@@ -13,6 +13,8 @@ import java.util.function.LongSupplier;
 import io.eino.serving.batching.Batch;
 import io.eino.serving.batching.BatchProcessor;
 import io.eino.serving.batching.BatchTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -26,6 +28,8 @@ import org.tensorflow.types.TInt64;
  * cancelled after their batch closed are left out of the run if it has not started.
  */
 public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>, AutoCloseable {
+
+	private static final Logger logger = LoggerFactory.getLogger(RunnerPool.class);
 
 	private final List<Runner> runners;
 
@@ -136,8 +140,9 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 	private void run(Runner runner, Batch<TokenSequence, float[]> batch) {
 		long started = this.clock.getAsLong();
 		int rowsRun = 0;
+		List<BatchTask<TokenSequence, float[]>> live = new ArrayList<>(batch.size());
+		Throwable failure = null;
 		try {
-			List<BatchTask<TokenSequence, float[]>> live = new ArrayList<>(batch.size());
 			for (BatchTask<TokenSequence, float[]> task : batch.tasks()) {
 				if (!task.result().isDone()) {
 					live.add(task);
@@ -162,15 +167,27 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 			this.metrics.ran(rows.size(), batch.paddedLength(), tokens, this.clock.getAsLong() - started);
 		}
 		catch (RuntimeException | Error ex) {
+			failure = ex;
 			batch.fail(ex);
 		}
 		finally {
 			long elapsed = this.clock.getAsLong() - started;
+			observe(live, started, started + elapsed, failure);
 			batch.finished(rowsRun, elapsed);
 			runner.busyNanos.addAndGet(elapsed);
 			this.metrics.busy(elapsed);
 			runner.outstanding.decrementAndGet();
 			this.wakeUp.run();
+		}
+	}
+
+	private void observe(List<BatchTask<TokenSequence, float[]>> live, long started, long ended, Throwable failure) {
+		try {
+			this.metrics.observe(live, started, ended, failure);
+		}
+		catch (RuntimeException ex) {
+			// An observer's failure must not cost the runner its next batch.
+			logger.warn("A batch observer failed: {}", ex.toString());
 		}
 	}
 

@@ -12,6 +12,7 @@ import io.eino.serving.validation.InputPolicies;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Tracer;
 import reactor.core.scheduler.Schedulers;
 
 /**
@@ -28,7 +29,7 @@ public final class TestInference {
 		return new InferenceService(registry, Schedulers.boundedElastic(), Duration.ofSeconds(5), policies,
 				new Plugins(List.of()), new ClientRateLimiters(RateLimiterRegistry.ofDefaults(),
 						new RateLimitProperties(false, 100), System::nanoTime),
-				CircuitBreakerRegistry.ofDefaults(), Map.of(), meters);
+				CircuitBreakerRegistry.ofDefaults(), Map.of(), meters, Tracer.NOOP);
 	}
 
 }

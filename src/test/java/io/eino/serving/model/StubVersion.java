@@ -68,7 +68,7 @@ public final class StubVersion implements PublishedVersion {
 
 	@Override
 	public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, long deadlineNanos, int priority,
-			String client) {
+			String client, Object trace) {
 		checkOpen();
 		List<BatchTask<TokenSequence, float[]>> tasks = new ArrayList<>();
 		for (String text : texts) {

@@ -108,11 +108,41 @@ class TracingIntegrationTest {
 			.filter((span) -> span.getTraceId().equals(traceId))
 			.toList();
 		assertThat(trace).as("spans in the caller's trace").isNotEmpty();
-		assertThat(trace).anySatisfy((span) -> {
-			assertThat(span.getParentSpanId()).isEqualTo("00f067aa0ba902b7");
-			assertThat(span.getName()).containsIgnoringCase("post");
-		});
-		Files.writeReport(output, line, trace);
+		SpanData server = trace.stream()
+			.filter((span) -> span.getParentSpanId().equals("00f067aa0ba902b7"))
+			.findFirst()
+			.orElseThrow(() -> new AssertionError("no span under the caller's: " + trace));
+		assertThat(server.getName()).containsIgnoringCase("post");
+		assertThat(server.getSpanId()).isEqualTo(line.path("span_id").asString());
+		for (String name : List.of("eino.preprocess", "eino.queue", "eino.postprocess")) {
+			assertThat(trace).as(name).anySatisfy((span) -> {
+				assertThat(span.getName()).isEqualTo(name);
+				assertThat(span.getParentSpanId()).isEqualTo(server.getSpanId());
+				assertThat(span.getAttributes().asMap().toString()).contains("model=sentiment");
+			});
+		}
+		// The session run is a span of its own trace, linked to every request it served.
+		List<SpanData> batches = this.spans.getFinishedSpanItems()
+			.stream()
+			.filter((span) -> span.getName().equals("eino.batch"))
+			.filter((span) -> span.getLinks()
+				.stream()
+				.anyMatch((link) -> link.getSpanContext().getTraceId().equals(traceId)
+						&& link.getSpanContext().getSpanId().equals(server.getSpanId())))
+			.toList();
+		assertThat(batches).as("batch spans linked to the request").hasSize(1);
+		assertThat(batches.get(0).getTraceId()).isNotEqualTo(traceId);
+		List<SpanData> reported = new ArrayList<>(trace);
+		reported.addAll(batches);
+		Files.writeReport(output, line, reported);
+	}
+
+	/** Nothing leaves the process unless an OTLP endpoint is configured. */
+	@Test
+	void noSpanExporterButTheTestsWithoutAnOtlpEndpoint(
+			@Autowired org.springframework.context.ApplicationContext context) {
+		assertThat(context.getBeansOfType(io.opentelemetry.sdk.trace.export.SpanExporter.class).values())
+			.containsExactly(this.spans);
 	}
 
 	@Test

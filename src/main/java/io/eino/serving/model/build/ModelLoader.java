@@ -16,6 +16,7 @@ import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.operator.OperatorRegistry;
 import io.eino.serving.operator.Pipeline;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.BatchObserver;
 import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SignatureSpec;
@@ -54,11 +55,14 @@ public final class ModelLoader {
 
 	private final OperatorRegistry operators;
 
+	/**
+	 * @param batches told about every batch the versions' runners run (their tracing)
+	 */
 	public ModelLoader(BuildSettings settings, BatchScheduler scheduler, MeterRegistry meters,
-			OperatorRegistry operators, ModelKeys keys) {
+			OperatorRegistry operators, ModelKeys keys, BatchObserver batches) {
 		this.settings = settings;
 		this.scheduler = scheduler;
-		this.meters = new VersionMeters(meters);
+		this.meters = new VersionMeters(meters, batches);
 		this.operators = operators;
 		this.keys = keys;
 		this.healthCheck = new HealthCheck(settings.repository().healthCheck());

@@ -150,13 +150,14 @@ public final class ModelVersion implements PublishedVersion {
 
 	@Override
 	public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, long deadlineNanos, int priority,
-			String client) {
+			String client, Object trace) {
 		List<String> prepared = texts.stream().map(this.pipeline::preprocess).toList();
 		List<BatchTask<TokenSequence, float[]>> tasks = this.tokenizer.encodeEach(prepared, this.maxUnknownTokenRatio)
 			.stream()
 			.map((tokens) -> new BatchTask<TokenSequence, float[]>(tokens, tokens.length(), deadlineNanos, priority,
 					client))
 			.toList();
+		tasks.forEach((task) -> task.attach(trace));
 		this.queue.submit(tasks);
 		return tasks;
 	}

@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import io.eino.serving.batching.BatchQueue;
 import io.eino.serving.runtime.BatchMetrics;
+import io.eino.serving.runtime.BatchObserver;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -25,8 +26,11 @@ final class VersionMeters {
 
 	private final Map<String, Entry> entries = new HashMap<>();
 
-	VersionMeters(MeterRegistry registry) {
+	private final BatchObserver observer;
+
+	VersionMeters(MeterRegistry registry, BatchObserver observer) {
 		this.registry = registry;
+		this.observer = observer;
 	}
 
 	private static final class Entry {
@@ -71,7 +75,7 @@ final class VersionMeters {
 						.description("Measured over predicted run time of recent batches")
 						.tags("model", model, "version", versionTag)
 						.register(this.registry));
-			entry = new Entry(new BatchMetrics(this.registry, model, version, runners), queues, gauges);
+			entry = new Entry(new BatchMetrics(this.registry, model, version, runners, this.observer), queues, gauges);
 			this.entries.put(key, entry);
 		}
 		entry.references++;

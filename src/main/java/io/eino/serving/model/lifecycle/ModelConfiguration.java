@@ -15,6 +15,7 @@ import io.eino.serving.error.SystemErrorMonitor;
 import io.eino.serving.operator.OperatorRegistry;
 import io.eino.serving.repository.ModelInstaller;
 import io.eino.serving.repository.RepositoryProperties;
+import io.eino.serving.runtime.BatchObserver;
 import io.eino.serving.runtime.RuntimeLayout;
 import io.eino.serving.runtime.RuntimeProperties;
 import io.eino.serving.security.EncryptionProperties;
@@ -101,10 +102,11 @@ class ModelConfiguration {
 	ModelLoader modelLoader(RepositoryProperties repository, RuntimeLayout runtime, BatchingProperties batching,
 			AdmissionProperties admission, EncryptionProperties encryption, ValidationProperties validation,
 			BatchScheduler batchScheduler, MeterRegistry meterRegistry, OperatorRegistry operatorRegistry,
-			ModelKeys modelKeys) {
+			ModelKeys modelKeys, ObjectProvider<BatchObserver> batchObserver) {
 		BuildSettings settings = new BuildSettings(repository, runtime, batching, admission,
 				encryption.plaintextDirectory(), validation);
-		return new ModelLoader(settings, batchScheduler, meterRegistry, operatorRegistry, modelKeys);
+		return new ModelLoader(settings, batchScheduler, meterRegistry, operatorRegistry, modelKeys,
+				batchObserver.getIfAvailable(() -> BatchObserver.NONE));
 	}
 
 	/** Stopped before the registry closes, so that no build is under way then. */
