@@ -3,6 +3,8 @@
 # both in their default configuration, driven by wrk in interleaved rounds; medians and
 # the median per-round ratio (working tree ÷ revision).
 #   bench/compare.sh REV [--rounds=5] [--duration=15] [--concurrency=64]
+#   bench/compare.sh HEAD --props-b="spring.profiles.active=json;management.tracing.sampling.probability=1.0"
+#     (one build in two configurations: --props-a / --props-b add settings to one side)
 # Builds REV in a temporary git worktree under target/bench/compare-base. Results:
 # target/bench/compare.{md,json}.
 set -euo pipefail

@@ -46,6 +46,10 @@ public final class SideBySide {
 		Path bodyFile = Wrk.writeBodies(Wrk.corpus(), out);
 		Path script = Path.of("bench", "wrk-corpus.lua");
 		List<String> properties = List.of("eino.repository.path=" + repository);
+		// Extra settings for one side ("k=v;k=v"), to compare configurations of one
+		// build.
+		List<String> propertiesA = withExtra(properties, options.get("props-a"));
+		List<String> propertiesB = withExtra(properties, options.get("props-b"));
 		List<Wrk.Result> resultsA = new ArrayList<>();
 		List<Wrk.Result> resultsB = new ArrayList<>();
 		StringBuilder md = new StringBuilder();
@@ -53,9 +57,9 @@ public final class SideBySide {
 		md.append(nameA).append(" p99 ms | ").append(nameB).append(" p99 ms | ").append(nameA).append(" errors | ");
 		md.append(nameB).append(" errors |\n|---|---|---|---|---|---|---|---|\n");
 		try (ServiceProcess a = ServiceProcess.start(jarA, out.resolve("compare-" + nameA + ".log"), PORT_A,
-				properties);
+				propertiesA);
 				ServiceProcess b = ServiceProcess.start(jarB, out.resolve("compare-" + nameB + ".log"), PORT_B,
-						properties)) {
+						propertiesB)) {
 			String urlA = "http://127.0.0.1:" + a.port() + "/v1/models/sentiment:predict";
 			String urlB = "http://127.0.0.1:" + b.port() + "/v1/models/sentiment:predict";
 			Wrk.run(urlA, script, bodyFile, concurrency, Duration.ofSeconds(5));
@@ -105,6 +109,14 @@ public final class SideBySide {
 		report.put("ratios", ratios);
 		Files.writeString(out.resolve("compare.json"),
 				json.writerWithDefaultPrettyPrinter().writeValueAsString(report));
+	}
+
+	private static List<String> withExtra(List<String> properties, String extra) {
+		List<String> all = new ArrayList<>(properties);
+		if (extra != null && !extra.isBlank()) {
+			all.addAll(List.of(extra.split(";")));
+		}
+		return all;
 	}
 
 }
