@@ -56,19 +56,24 @@ public final class SideBySide {
 		md.append("| round | ").append(nameA).append(" ok/s | ").append(nameB).append(" ok/s | ratio | ");
 		md.append(nameA).append(" p99 ms | ").append(nameB).append(" p99 ms | ").append(nameA).append(" errors | ");
 		md.append(nameB).append(" errors |\n|---|---|---|---|---|---|---|---|\n");
-		try (ServiceProcess a = ServiceProcess.start(jarA, out.resolve("compare-" + nameA + ".log"), PORT_A,
-				propertiesA);
-				ServiceProcess b = ServiceProcess.start(jarB, out.resolve("compare-" + nameB + ".log"), PORT_B,
-						propertiesB)) {
-			String urlA = "http://127.0.0.1:" + a.port() + "/v1/models/sentiment:predict";
-			String urlB = "http://127.0.0.1:" + b.port() + "/v1/models/sentiment:predict";
-			Wrk.run(urlA, script, bodyFile, concurrency, Duration.ofSeconds(5));
-			Wrk.run(urlB, script, bodyFile, concurrency, Duration.ofSeconds(5));
+		// Fresh processes every round (the default): one pair of JVMs keeps a speed
+		// difference of its own (JIT decisions, placement) as large as 14 % in an A/A run
+		// of one build against itself, so a ratio measured on one pair decides nothing.
+		boolean fresh = Boolean.parseBoolean(options.getOrDefault("fresh", "true"));
+		ServiceProcess a = null;
+		ServiceProcess b = null;
+		try {
 			for (int round = 1; round <= rounds; round++) {
+				if (a == null) {
+					a = ServiceProcess.start(jarA, out.resolve("compare-" + nameA + ".log"), PORT_A, propertiesA);
+					b = ServiceProcess.start(jarB, out.resolve("compare-" + nameB + ".log"), PORT_B, propertiesB);
+					Wrk.run(url(a), script, bodyFile, concurrency, Duration.ofSeconds(5));
+					Wrk.run(url(b), script, bodyFile, concurrency, Duration.ofSeconds(5));
+				}
 				// Alternate which goes first, so that neither always follows the other.
 				boolean aFirst = round % 2 == 1;
-				Wrk.Result first = Wrk.run(aFirst ? urlA : urlB, script, bodyFile, concurrency, duration);
-				Wrk.Result second = Wrk.run(aFirst ? urlB : urlA, script, bodyFile, concurrency, duration);
+				Wrk.Result first = Wrk.run(aFirst ? url(a) : url(b), script, bodyFile, concurrency, duration);
+				Wrk.Result second = Wrk.run(aFirst ? url(b) : url(a), script, bodyFile, concurrency, duration);
 				Wrk.Result ra = aFirst ? first : second;
 				Wrk.Result rb = aFirst ? second : first;
 				resultsA.add(ra);
@@ -78,20 +83,36 @@ public final class SideBySide {
 						ra.errors(), rb.errors());
 				System.out.print(row);
 				md.append(row);
+				if (round == rounds) {
+					md.append("\n").append(nameA).append(" errors: ").append(a.get("/actuator/metrics/eino.errors"));
+					md.append("\n")
+						.append(nameB)
+						.append(" errors: ")
+						.append(b.get("/actuator/metrics/eino.errors"))
+						.append('\n');
+				}
+				if (fresh || round == rounds) {
+					a.close();
+					b.close();
+					a = null;
+					b = null;
+				}
 			}
-			md.append("\n").append(nameA).append(" errors: ").append(a.get("/actuator/metrics/eino.errors"));
-			md.append("\n")
-				.append(nameB)
-				.append(" errors: ")
-				.append(b.get("/actuator/metrics/eino.errors"))
-				.append('\n');
+		}
+		finally {
+			if (a != null) {
+				a.close();
+			}
+			if (b != null) {
+				b.close();
+			}
 		}
 		double[] ratios = new double[rounds];
 		for (int i = 0; i < rounds; i++) {
 			ratios[i] = resultsB.get(i).goodput() / resultsA.get(i).goodput();
 		}
 		String summary = String.format(Locale.ROOT,
-				"%nMedians over %d rounds of %d s at %d connections: %s %.1f ok/s (p99 %.1f ms), %s %.1f ok/s "
+				"%nMedians over %d rounds (fresh processes each round unless --fresh=false) of %d s at %d connections: %s %.1f ok/s (p99 %.1f ms), %s %.1f ok/s "
 						+ "(p99 %.1f ms); median per-round goodput ratio %s ÷ %s = %.3f; errors %d / %d%n",
 				rounds, duration.toSeconds(), concurrency, nameA,
 				LoadDriver.median(resultsA.stream().mapToDouble(Wrk.Result::goodput).toArray()),
@@ -109,6 +130,10 @@ public final class SideBySide {
 		report.put("ratios", ratios);
 		Files.writeString(out.resolve("compare.json"),
 				json.writerWithDefaultPrettyPrinter().writeValueAsString(report));
+	}
+
+	private static String url(ServiceProcess service) {
+		return "http://127.0.0.1:" + service.port() + "/v1/models/sentiment:predict";
 	}
 
 	private static List<String> withExtra(List<String> properties, String extra) {
