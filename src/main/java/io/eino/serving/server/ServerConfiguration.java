@@ -22,6 +22,12 @@ class ServerConfiguration {
 	/** Below this file-descriptor limit a warning is logged at start. */
 	static final long LOW_DESCRIPTOR_LIMIT = 4096;
 
+	/** Flame graphs of the running process on the management port. */
+	@Bean
+	ProfileEndpoint profileEndpoint() {
+		return new ProfileEndpoint();
+	}
+
 	@Bean
 	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> publicConnectionLimits(ServerLimits limits) {
 		long descriptors = ConnectionSettings.descriptorLimit();

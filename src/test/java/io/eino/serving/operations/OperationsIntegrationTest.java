@@ -186,6 +186,81 @@ class OperationsIntegrationTest {
 		append(report.toString());
 	}
 
+	/**
+	 * The seed's live profiling: a CPU flame graph of the process under load, while a
+	 * second request for one is refused with 409; and the same recording as collapsed
+	 * stacks, whose heaviest frames go to the report.
+	 */
+	@Test
+	void theManagementPortRecordsAFlameGraphUnderLoad() throws Exception {
+		java.util.concurrent.atomic.AtomicBoolean loading = new java.util.concurrent.atomic.AtomicBoolean(true);
+		Thread load = new Thread(() -> {
+			while (loading.get()) {
+				try {
+					predict("/v1/models/ops:predict", "A wonderful, moving film.");
+				}
+				catch (IOException | InterruptedException ex) {
+					return;
+				}
+			}
+		});
+		load.start();
+		try {
+			java.util.concurrent.CompletableFuture<HttpResponse<String>> graph = HTTP
+				.sendAsync(HttpRequest.newBuilder(URI.create(management("/actuator/profile?mode=cpu&seconds=3")))
+					.timeout(Duration.ofSeconds(60))
+					.build(), HttpResponse.BodyHandlers.ofString());
+			Thread.sleep(1000);
+			HttpResponse<String> busy = HTTP.send(
+					HttpRequest.newBuilder(URI.create(management("/actuator/profile?seconds=1"))).build(),
+					HttpResponse.BodyHandlers.ofString());
+			assertThat(busy.statusCode()).isEqualTo(409);
+			HttpResponse<String> html = graph.get(60, java.util.concurrent.TimeUnit.SECONDS);
+			assertThat(html.statusCode()).isEqualTo(200);
+			assertThat(html.headers().firstValue("Content-Type"))
+				.hasValueSatisfying((type) -> assertThat(type).startsWith("text/html"));
+			assertThat(html.body()).contains("<canvas", "const cpool", "eino/serving/");
+
+			HttpResponse<String> stacks = HTTP.send(HttpRequest
+				.newBuilder(URI.create(management("/actuator/profile?mode=wall&seconds=3&format=collapsed")))
+				.timeout(Duration.ofSeconds(60))
+				.build(), HttpResponse.BodyHandlers.ofString());
+			assertThat(stacks.statusCode()).isEqualTo(200);
+			Map<String, Long> frames = new java.util.TreeMap<>();
+			for (String line : stacks.body().split("\n")) {
+				int space = line.lastIndexOf(' ');
+				if (space > 0) {
+					long samples = Long.parseLong(line.substring(space + 1));
+					for (String frame : new java.util.LinkedHashSet<>(List.of(line.substring(0, space).split(";")))) {
+						if (frame.startsWith("io/eino/serving") || frame.contains("tensorflow")) {
+							frames.merge(frame, samples, Long::sum);
+						}
+					}
+				}
+			}
+			assertThat(frames).as("frames of the service in the wall-clock profile").isNotEmpty();
+			StringBuilder report = new StringBuilder(String.format(
+					"## Flame graph under load%n%nGET /actuator/profile?mode=cpu&seconds=3: 200 text/html, %d KiB "
+							+ "(a second request meanwhile: %d). Wall-clock profile, 3 s, the service's and "
+							+ "TensorFlow's frames by samples (inclusive):%n%n| frame | samples |%n|---|---|%n",
+					html.body().length() >> 10, busy.statusCode()));
+			frames.entrySet()
+				.stream()
+				.sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+				.limit(15)
+				.forEach((entry) -> report.append("| `" + entry.getKey() + "` | " + entry.getValue() + " |\n"));
+			append(report.append("\n").toString());
+		}
+		finally {
+			loading.set(false);
+			load.join(30_000);
+		}
+	}
+
+	private String management(String path) {
+		return "http://127.0.0.1:" + this.managementPort + path;
+	}
+
 	/** The seed's heap profiling: a heap dump of the running process, in HPROF format. */
 	@Test
 	void theManagementPortServesAHeapDump() throws Exception {
