@@ -1,10 +1,16 @@
 package io.eino.serving.api;
 
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.handler.TracingObservationHandler;
+
+import org.springframework.http.server.reactive.observation.ServerRequestObservationContext;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
  * The trace id a response reports: the W3C {@code traceparent} trace id when the caller
- * sent one, else the server's request id.
+ * sent one, else the id of the trace the service started for the request (the one its log
+ * lines and spans carry, docs/operations.md, "Traces"), else, with tracing off, the
+ * server's request id.
  */
 final class TraceIds {
 
@@ -19,7 +25,17 @@ final class TraceIds {
 				return parts[1];
 			}
 		}
-		return exchange.getRequest().getId();
+		return ServerRequestObservationContext.findCurrent(exchange.getAttributes())
+			.map(TraceIds::traceId)
+			.filter((traceId) -> !traceId.isEmpty() && !traceId.matches("0+"))
+			.orElseGet(() -> exchange.getRequest().getId());
+	}
+
+	private static String traceId(ServerRequestObservationContext observation) {
+		TracingObservationHandler.TracingContext tracing = observation
+			.get(TracingObservationHandler.TracingContext.class);
+		Span span = (tracing != null) ? tracing.getSpan() : null;
+		return (span != null) ? span.context().traceId() : "";
 	}
 
 }

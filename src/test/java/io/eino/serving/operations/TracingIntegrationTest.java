@@ -159,6 +159,21 @@ class TracingIntegrationTest {
 		assertThat(line.toString()).doesNotContain("<b>");
 	}
 
+	/** Without a traceparent, the problem names the trace the service started. */
+	@Test
+	void withoutATraceparentTheProblemNamesTheServicesTrace(CapturedOutput output) throws Exception {
+		HttpResponse<String> response = HTTP
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/v1/models/sentiment:predict"))
+				.header("Content-Type", "application/json")
+				.POST(HttpRequest.BodyPublishers.ofString("{\"instances\":[\"<i>\"]}"))
+				.timeout(Duration.ofSeconds(30))
+				.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(response.statusCode()).isEqualTo(422);
+		String traceId = JSON.readTree(response.body()).path("traceId").asString();
+		assertThat(traceId).matches("[0-9a-f]{32}");
+		assertThat(accessLine(output, traceId).path("status").asInt()).isEqualTo(422);
+	}
+
 	private HttpResponse<String> predict(String body, String traceparent) throws IOException, InterruptedException {
 		return HTTP
 			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/v1/models/sentiment:predict"))
