@@ -53,6 +53,19 @@ public final class TestModels {
 	}
 
 	/**
+	 * Empties {@code repository} and gives it each of {@code models}, holding the default
+	 * model's descriptor and no version yet.
+	 */
+	public static void emptyRepository(Path repository, String... models) throws IOException {
+		deleteRecursively(repository);
+		for (String model : models) {
+			Files.createDirectories(repository.resolve(model));
+			Files.copy(repository().resolve(DefaultModel.NAME + "/" + ModelDescriptor.FILE_NAME),
+					repository.resolve(model + "/" + ModelDescriptor.FILE_NAME));
+		}
+	}
+
+	/**
 	 * Makes {@code target} a version directory of hard links to the files of
 	 * {@code source} (a version's own {@code model.yaml} left out, so the target model's
 	 * descriptor applies) and the ready marker, staged beside it and renamed into place;

@@ -21,8 +21,6 @@ import java.util.stream.Stream;
 import io.eino.serving.TestModels;
 import io.eino.serving.api.ApiTests;
 import io.eino.serving.error.ErrorMetrics;
-import io.eino.serving.error.ErrorTier;
-import io.eino.serving.error.Failure;
 import io.eino.serving.error.Rule;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.repository.ModelRepository;
@@ -93,15 +91,10 @@ class ModelLifecycleIntegrationTest {
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) throws IOException {
 		Path source = TestModels.repository().resolve(DefaultModel.NAME);
-		TestModels.deleteRecursively(REPOSITORY);
+		TestModels.emptyRepository(REPOSITORY, "live", "sealed");
 		TestModels.deleteRecursively(PLAINTEXT_ROOT);
 		Files.createDirectories(PLAINTEXT_ROOT,
 				PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-		Files.createDirectories(REPOSITORY.resolve("live"));
-		Files.createDirectories(REPOSITORY.resolve("sealed"));
-		Files.copy(source.resolve(ModelDescriptor.FILE_NAME), REPOSITORY.resolve("live/" + ModelDescriptor.FILE_NAME));
-		Files.copy(source.resolve(ModelDescriptor.FILE_NAME),
-				REPOSITORY.resolve("sealed/" + ModelDescriptor.FILE_NAME));
 		TestModels.linkVersion(source.resolve(Long.toString(DefaultModel.VERSION)), REPOSITORY.resolve("live/1"));
 		TestModels.sealVersion(REPOSITORY.resolve("sealed/1"), KEY_ID, KEY);
 		Files.writeString(REPORT, "# Model lifecycle measurements\n\n");

@@ -21,7 +21,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.eino.serving.TestModels;
-import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.sentiment.DefaultModel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -87,9 +86,7 @@ class OperationsIntegrationTest {
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) throws IOException {
 		Path source = TestModels.repository().resolve(DefaultModel.NAME);
-		TestModels.deleteRecursively(REPOSITORY);
-		Files.createDirectories(REPOSITORY.resolve("ops"));
-		Files.copy(source.resolve(ModelDescriptor.FILE_NAME), REPOSITORY.resolve("ops/" + ModelDescriptor.FILE_NAME));
+		TestModels.emptyRepository(REPOSITORY, "ops");
 		TestModels.linkVersion(source.resolve(Long.toString(DefaultModel.VERSION)), REPOSITORY.resolve("ops/1"));
 		// Version 2 is ready to load but its graph is garbage: its build fails at 'load'.
 		TestModels.linkVersion(source.resolve(Long.toString(DefaultModel.VERSION)), REPOSITORY.resolve("ops/2"));

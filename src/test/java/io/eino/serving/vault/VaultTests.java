@@ -1,12 +1,9 @@
 package io.eino.serving.vault;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import io.eino.serving.TestModels;
-import io.eino.serving.repository.ModelDescriptor;
-import io.eino.serving.sentiment.DefaultModel;
 
 import org.springframework.test.context.DynamicPropertyRegistry;
 
@@ -18,10 +15,7 @@ final class VaultTests {
 
 	/** An empty repository holding {@code model} with the default model's descriptor. */
 	static void prepareRepository(Path repository, String model) throws IOException {
-		TestModels.deleteRecursively(repository);
-		Files.createDirectories(repository.resolve(model));
-		Files.copy(TestModels.repository().resolve(DefaultModel.NAME + "/" + ModelDescriptor.FILE_NAME),
-				repository.resolve(model + "/" + ModelDescriptor.FILE_NAME));
+		TestModels.emptyRepository(repository, model);
 	}
 
 	/**
