@@ -107,20 +107,24 @@ public final class TrafficLoad {
 					List.of(Map.entry(forwarded("warm", Map.of()), 4 * Math.max(50, warm.goodput()))));
 			for (int round = 1; round <= rounds; round++) {
 				double seconds = duration.toNanos() / 1e9;
+				Cpu cpu = Cpu.start(reference.pid());
 				Summary capacity = Summary.of(referenceLoad.closedLoop(anonymous("capacity"), 64, duration), seconds);
 				double c = capacity.goodput();
-				record(rows, "capacity C (reference, 64 connections)", capacity, c);
-				record(rows, "one client at 64 connections",
-						Summary.of(load.closedLoop(anonymous("single"), 64, duration), seconds), c);
+				Cpu.Used capacityCpu = cpu.stop();
+				record(rows, "capacity C (reference, 64 connections)", capacity, c, capacityCpu, capacityCpu);
+				cpu = Cpu.start(guarded.pid());
+				Summary single = Summary.of(load.closedLoop(anonymous("single"), 64, duration), seconds);
+				record(rows, "one client at 64 connections", single, c, cpu.stop(), capacityCpu);
 				Clients flood = forwarded("flood", Map.of());
-				record(rows, "64 clients at 4 × C",
-						Summary.of(load.openLoop(duration, List.of(Map.entry(flood, 4 * c))), seconds), c);
-				floodAndLight(rows, load, "flood + light clients", flood, c, duration);
-				floodAndLight(rows, load, "anonymous priority-9 flood + light clients",
-						forwarded("flood", Map.of("Eino-Priority", "9")), c, duration);
-				floodAndLight(rows, load, "trusted priority-9 flood + light clients",
+				cpu = Cpu.start(guarded.pid());
+				Summary flooded = Summary.of(load.openLoop(duration, List.of(Map.entry(flood, 4 * c))), seconds);
+				record(rows, "64 clients at 4 × C", flooded, c, cpu.stop(), capacityCpu);
+				floodAndLight(rows, load, guarded, "flood + light clients", flood, c, duration, capacityCpu);
+				floodAndLight(rows, load, guarded, "anonymous priority-9 flood + light clients",
+						forwarded("flood", Map.of("Eino-Priority", "9")), c, duration, capacityCpu);
+				floodAndLight(rows, load, guarded, "trusted priority-9 flood + light clients",
 						new Clients("flood", (n) -> Map.of("X-Api-Key", TRUSTED_KEY, "Eino-Priority", "9")), c,
-						duration);
+						duration, capacityCpu);
 				System.out.println("Round " + round + " done: C = " + Math.round(c) + " predictions/s");
 			}
 			report.append(table(rows));
@@ -149,8 +153,10 @@ public final class TrafficLoad {
 		return new Clients(group, headers);
 	}
 
-	private static void floodAndLight(Map<String, List<Map<String, Double>>> rows, LoadDriver load, String name,
-			Clients flood, double c, Duration duration) {
+	private static void floodAndLight(Map<String, List<Map<String, Double>>> rows, LoadDriver load,
+			ServiceProcess service, String name, Clients flood, double c, Duration duration, Cpu.Used capacityCpu)
+			throws IOException {
+		Cpu cpu = Cpu.start(service.pid());
 		List<Map.Entry<Clients, Double>> groups = new ArrayList<>();
 		groups.add(Map.entry(flood, 4 * c));
 		for (int i = 0; i < LIGHT_CLIENTS; i++) {
@@ -158,18 +164,32 @@ public final class TrafficLoad {
 			groups.add(Map.entry(new Clients("light", (n) -> Map.of("X-Forwarded-For", address)), LIGHT_RATE));
 		}
 		List<Answer> answers = load.openLoop(duration, groups);
+		Cpu.Used used = cpu.stop();
 		double seconds = duration.toNanos() / 1e9;
 		record(rows, name + ": flood",
-				Summary.of(answers.stream().filter((answer) -> answer.group().equals("flood")).toList(), seconds), c);
+				Summary.of(answers.stream().filter((answer) -> answer.group().equals("flood")).toList(), seconds), c,
+				used, capacityCpu);
 		record(rows, name + ": light",
-				Summary.of(answers.stream().filter((answer) -> answer.group().equals("light")).toList(), seconds), c);
+				Summary.of(answers.stream().filter((answer) -> answer.group().equals("light")).toList(), seconds), c,
+				used, capacityCpu);
 	}
 
-	private static void record(Map<String, List<Map<String, Double>>> rows, String name, Summary summary, double c) {
+	/**
+	 * One scenario's figures; {@code used} is the CPU the service and this driver took
+	 * meanwhile, {@code capacityCpu} what the reference took while C was measured.
+	 */
+	private static void record(Map<String, List<Map<String, Double>>> rows, String name, Summary summary, double c,
+			Cpu.Used used, Cpu.Used capacityCpu) {
 		Map<String, Double> row = new LinkedHashMap<>();
 		row.put("sent", (double) summary.sent());
 		row.put("goodput", summary.goodput());
 		row.put("goodput_over_c", summary.goodput() / c);
+		row.put("service_cores", used.serviceCores());
+		row.put("driver_cores", used.driverCores());
+		// Goodput per core the service had, against C per core the reference had: whether
+		// the service still turns its CPU into answers, whatever the driver took.
+		row.put("goodput_per_core_over_c",
+				(summary.goodput() / used.serviceCores()) / (c / Math.max(1e-9, capacityCpu.serviceCores())));
 		row.put("success", summary.successRate());
 		row.put("p50_ms", summary.p50Millis());
 		row.put("p99_ms", summary.p99Millis());
@@ -184,13 +204,17 @@ public final class TrafficLoad {
 
 	private static String table(Map<String, List<Map<String, Double>>> rows) {
 		StringBuilder table = new StringBuilder("## Overload (medians over rounds; ratios to the same round's C)\n\n"
-				+ "| scenario | goodput / C | success | p50 ms | p99 ms | 429 | 503 | other errors | refusals without Retry-After |\n"
-				+ "|---|---|---|---|---|---|---|---|---|\n");
-		rows.forEach((name, measured) -> table.append(String.format(java.util.Locale.ROOT,
-				"| %s | %.2f | %.1f %% | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |%n", name,
-				median(measured, "goodput_over_c"), 100 * median(measured, "success"), median(measured, "p50_ms"),
-				median(measured, "p99_ms"), median(measured, "429"), median(measured, "503"),
-				median(measured, "other_errors"), median(measured, "refusals_without_retry_after"))));
+				+ "| scenario | goodput / C | success | p50 ms | p99 ms | 429 | 503 | other errors | refusals without Retry-After "
+				+ "| service cores | driver cores | goodput per service core / C's |\n"
+				+ "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+		rows.forEach((name,
+				measured) -> table.append(String.format(java.util.Locale.ROOT,
+						"| %s | %.2f | %.1f %% | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f |%n",
+						name, median(measured, "goodput_over_c"), 100 * median(measured, "success"),
+						median(measured, "p50_ms"), median(measured, "p99_ms"), median(measured, "429"),
+						median(measured, "503"), median(measured, "other_errors"),
+						median(measured, "refusals_without_retry_after"), median(measured, "service_cores"),
+						median(measured, "driver_cores"), median(measured, "goodput_per_core_over_c"))));
 		table.append("\nC per round (predictions/s): ")
 			.append(rows.values()
 				.iterator()
