@@ -81,11 +81,7 @@ class AccessLog implements WebFilter, Ordered {
 		String version = exchange.getResponse().getHeaders().getFirst(ApiHeaders.MODEL_VERSION);
 		String client;
 		try {
-			client = ClientResolver
-				.sha256(this.clients
-					.resolve(exchange.getRequest().getRemoteAddress(), exchange.getRequest().getHeaders())
-					.id())
-				.substring(0, 16);
+			client = ClientResolver.sha256(ApiHeaders.client(exchange, this.clients).id()).substring(0, 16);
 		}
 		catch (RuntimeException ex) {
 			client = "unknown";

@@ -69,9 +69,7 @@ class AdmissionDoor implements WebFilter, Ordered {
 			return chain.filter(exchange);
 		}
 		try {
-			String client = this.clients
-				.resolve(exchange.getRequest().getRemoteAddress(), exchange.getRequest().getHeaders())
-				.id();
+			String client = ApiHeaders.client(exchange, this.clients).id();
 			this.inference.checkDoor(target[0], (target[1] != null) ? parseVersion(target[1]) : null, client);
 		}
 		catch (BatchingException.Overloaded ex) {

@@ -43,6 +43,8 @@ final class ApiHeaders {
 	/** Set on a degraded answer: {@code previous-version} or {@code fallback-answer}. */
 	static final String DEGRADED = "Eino-Degraded";
 
+	private static final String CLIENT = ApiHeaders.class.getName() + ".client";
+
 	/**
 	 * What a request asks of scheduling, and who sent it ({@link ClientResolver}). A
 	 * priority is honoured only from a client granted a priority range, and must lie in
@@ -50,7 +52,7 @@ final class ApiHeaders {
 	 */
 	static RequestOptions requestOptions(ServerWebExchange exchange, ClientResolver clients) {
 		HttpHeaders headers = exchange.getRequest().getHeaders();
-		Client client = clients.resolve(exchange.getRequest().getRemoteAddress(), headers);
+		Client client = client(exchange, clients);
 		Duration timeout = null;
 		String timeoutValue = headers.getFirst(TIMEOUT_MILLIS);
 		if (timeoutValue != null) {
@@ -63,6 +65,21 @@ final class ApiHeaders {
 			priority = (int) parse(PRIORITY, priorityValue, client.minPriority(), client.maxPriority());
 		}
 		return new RequestOptions(timeout, priority, client.id(), client.rateLimit(), TraceIds.of(exchange));
+	}
+
+	/**
+	 * Who sent the request, resolved once per exchange (the admission door, the
+	 * controller and the access log all ask; an API key is hashed each time it is
+	 * resolved).
+	 * @throws io.eino.serving.client.ApiKeyException for a missing or unknown key
+	 */
+	static Client client(ServerWebExchange exchange, ClientResolver clients) {
+		Client client = exchange.getAttribute(CLIENT);
+		if (client == null) {
+			client = clients.resolve(exchange.getRequest().getRemoteAddress(), exchange.getRequest().getHeaders());
+			exchange.getAttributes().put(CLIENT, client);
+		}
+		return client;
 	}
 
 	private static long parse(String header, String value, long min, long max) {
