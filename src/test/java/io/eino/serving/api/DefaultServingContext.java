@@ -9,6 +9,7 @@ import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.text.Overflow;
 
+import org.springframework.boot.micrometer.metrics.test.autoconfigure.AutoConfigureMetrics;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
@@ -24,10 +25,12 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient(timeout = "PT60S")
-abstract class DefaultServingContext {
+// Metrics exported as in production (the deployment checks read the Prometheus scrape).
+@AutoConfigureMetrics
+public abstract class DefaultServingContext {
 
 	/** The default model's version; the embedding model is given the same number. */
-	static final String V = Long.toString(DefaultModel.VERSION);
+	public static final String V = Long.toString(DefaultModel.VERSION);
 
 	@DynamicPropertySource
 	static void repository(DynamicPropertyRegistry registry) throws IOException {

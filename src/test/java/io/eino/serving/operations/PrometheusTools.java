@@ -19,14 +19,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * that need it are skipped with the reason, except in CI ({@code CI} set), where that
  * fails them.
  */
-final class PrometheusTools {
+public final class PrometheusTools {
 
 	static final Path HOME = Path.of(".tools", "prometheus", "usr", "bin").toAbsolutePath();
 
 	private PrometheusTools() {
 	}
 
-	static Path promtool() {
+	public static Path promtool() {
 		return binary("promtool");
 	}
 
@@ -81,7 +81,7 @@ final class PrometheusTools {
 	}
 
 	/** Runs a tool and asserts it succeeded. */
-	static String check(Path tool, String... arguments) {
+	public static String check(Path tool, String... arguments) {
 		List<String> command = new ArrayList<>();
 		command.add(tool.toString());
 		command.addAll(List.of(arguments));

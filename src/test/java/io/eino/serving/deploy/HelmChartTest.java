@@ -1,0 +1,179 @@
+package io.eino.serving.deploy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The Helm chart checked by Helm (lint --strict, template with the defaults and with
+ * every shipped example values file, values.schema.json) and every rendered object
+ * validated against the strict schemas; the objects per values file and the results go to
+ * {@code target/deploy-report.md}.
+ */
+class HelmChartTest {
+
+	static final Path REPORT = Path.of("target", "deploy-report.md");
+
+	private static final Map<String, String> report = new TreeMap<>();
+
+	@AfterAll
+	static void writeReport() throws IOException {
+		StringBuilder text = new StringBuilder("# Deployment checks\n\n");
+		report.forEach((section, body) -> text.append("## ").append(section).append("\n\n").append(body).append('\n'));
+		Files.createDirectories(REPORT.getParent());
+		Files.writeString(REPORT, text.toString());
+	}
+
+	@Test
+	void appVersionIsTheProjectVersion() throws IOException {
+		Properties build = new Properties();
+		try (InputStream in = getClass().getResourceAsStream("/META-INF/build-info.properties")) {
+			build.load(in);
+		}
+		String chart = Files.readString(Chart.DIRECTORY.resolve("Chart.yaml"));
+		assertThat(chart).contains("appVersion: \"" + build.getProperty("build.version") + "\"");
+	}
+
+	@Test
+	void helmLintStrictFindsNothing() {
+		LintResult lint = new Helm(Chart.DIRECTORY).lint().strict().call();
+		assertThat(lint.isFailed()).as(String.join("\n", lint.getMessages())).isFalse();
+		assertThat(lint.getMessages())
+			.noneMatch((message) -> message.contains("[WARNING]") || message.contains("[ERROR]"));
+		report.put("1. helm lint --strict", "```\n" + String.join("\n", lint.getMessages()) + "\n```\n");
+	}
+
+	@Test
+	void everyObjectRenderedWithEveryValuesFileIsValidAgainstItsStrictSchema() throws IOException {
+		Schemas schemas = new Schemas();
+		List<Path> files = new ArrayList<>();
+		files.add(null);
+		files.addAll(Chart.examples());
+		assertThat(files).extracting(Chart::name).contains("default", "gpu", "canary", "keda", "vault", "pvc");
+		StringBuilder table = new StringBuilder("| values | objects | schema problems |\n|---|---|---|\n");
+		List<String> problems = new ArrayList<>();
+		for (Path file : files) {
+			List<JsonNode> objects = Chart.render(file, Map.of());
+			List<String> own = new ArrayList<>();
+			objects.forEach((object) -> own.addAll(schemas.validate(object)));
+			problems.addAll(own.stream().map((problem) -> Chart.name(file) + ": " + problem).toList());
+			table.append("| ")
+				.append(Chart.name(file))
+				.append(" | ")
+				.append(String.join(", ", objects.stream().map(Chart::kindAndName).toList()))
+				.append(" | ")
+				.append(own.size())
+				.append(" |\n");
+		}
+		report.put("2. helm template, objects and schema validation (Kubernetes " + Schemas.KUBERNETES_VERSION + ")",
+				table.toString());
+		assertThat(problems).isEmpty();
+	}
+
+	@Test
+	void theHelmTestPodIsValidAndPredictsThroughTheService() throws IOException {
+		// helm-java's template, like an install, keeps hooks apart from the manifest: the
+		// test pod is rendered from a copy of the chart where it is a plain template.
+		Path copy = Path.of("target", "chart-with-tests", "eino-serving");
+		org.springframework.util.FileSystemUtils.deleteRecursively(copy);
+		org.springframework.util.FileSystemUtils.copyRecursively(Chart.DIRECTORY, copy);
+		Path test = copy.resolve("templates/tests/test-predict.yaml");
+		Files.writeString(copy.resolve("templates/test-predict.yaml"),
+				Files.readString(test).replaceAll("(?m)^  annotations:\n(    helm\\.sh/hook.*\n)+", ""));
+		Files.delete(test);
+		JsonNode pod = Chart.only(Chart.parse(new Helm(copy).template()
+			.withName(Chart.RELEASE)
+			.withNamespace(Chart.NAMESPACE)
+			.withKubeVersion(Schemas.KUBERNETES_VERSION + ".0")
+			.call()), "Pod");
+		assertThat(new Schemas().validate(pod)).isEmpty();
+		assertThat(pod.at("/spec/containers/0/command/2").asString())
+			.contains("http://eino-serving:8080/v1/models/sentiment:predict", "\"predictions\"");
+		assertThat(Files.readString(Chart.DIRECTORY.resolve("templates/tests/test-predict.yaml")))
+			.contains("helm.sh/hook: test");
+	}
+
+	@Test
+	void theExamplesRenderWhatTheySay() {
+		Map<String, List<String>> kinds = new LinkedHashMap<>();
+		for (String name : List.of("gpu", "canary", "keda", "vault", "pvc")) {
+			kinds.put(name,
+					Chart.render(Chart.EXAMPLES.resolve(name + "-values.yaml"), Map.of())
+						.stream()
+						.map((object) -> object.path("kind").asString(""))
+						.toList());
+		}
+		JsonNode gpu = Chart.only(Chart.render(Chart.EXAMPLES.resolve("gpu-values.yaml"), Map.of()), "Deployment");
+		assertThat(gpu.at("/spec/template/spec/containers/0/resources/limits/nvidia.com~1gpu").asInt()).isEqualTo(1);
+		assertThat(gpu.at("/spec/template/spec/tolerations/0/key").asString()).isEqualTo("nvidia.com/gpu");
+		// A canary release joins the stable release's Service: it has only its management
+		// one.
+		assertThat(kinds.get("canary")).containsOnlyOnce("Service").doesNotContain("VirtualService");
+		assertThat(Chart.render(Chart.EXAMPLES.resolve("canary-values.yaml"), Map.of())
+			.stream()
+			.filter((object) -> object.path("kind").asString().equals("Service"))
+			.map((object) -> object.at("/metadata/name").asString())).containsExactly("eino-serving-management");
+		assertThat(kinds.get("keda")).contains("ScaledObject", "ServiceMonitor", "PrometheusRule")
+			.doesNotContain("HorizontalPodAutoscaler");
+		assertThat(kinds.get("vault")).contains("HorizontalPodAutoscaler", "Gateway", "VirtualService",
+				"DestinationRule", "PeerAuthentication", "AuthorizationPolicy");
+		assertThat(kinds.get("pvc")).contains("PersistentVolumeClaim");
+
+		JsonNode defaults = Chart.only(Chart.render(null, Map.of()), "Deployment");
+		JsonNode pod = defaults.at("/spec/template/spec");
+		assertThat(pod.at("/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/0/topologyKey")
+			.asString()).isEqualTo("kubernetes.io/hostname");
+		assertThat(pod.at("/containers/0/resources/limits/memory").asString()).isEqualTo("8Gi");
+		assertThat(pod.at("/containers/0/resources/requests/memory").asString()).isEqualTo("6Gi");
+		assertThat(pod.at("/containers/0/resources/requests/cpu").asString()).isEqualTo("2");
+		assertThat(pod.at("/containers/0/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+		assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
+		assertThat(pod.path("volumes").findValuesAsString("medium")).containsExactly("Memory");
+		JsonNode preferred = Chart.only(Chart.render(Chart.EXAMPLES.resolve("pvc-values.yaml"), Map.of()),
+				"Deployment");
+		assertThat(preferred
+			.at("/spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution"))
+			.hasSize(1);
+	}
+
+	@Test
+	void theValuesSchemaRejectsAWrongTypeAnUnknownKeyAndA503Retry() {
+		StringBuilder refusals = new StringBuilder();
+		for (Map<String, Object> wrong : List.<Map<String, Object>>of(Map.of("replicaCount", "two"),
+				Map.of("replicaCnt", 2), Map.of("istio.retries.retryOn", "5xx"),
+				Map.of("podAntiAffinity.mode", "sometimes"))) {
+			assertThatThrownBy(() -> Chart.render(null, wrong))
+				.hasMessageContaining("values don't meet the specifications")
+				.satisfies((ex) -> refusals.append("- `--set ")
+					.append(wrong.entrySet().iterator().next())
+					.append("`: ")
+					.append(ex.getMessage()
+						.lines()
+						.filter((line) -> line.startsWith("- "))
+						.findFirst()
+						.orElse("?")
+						.substring(2))
+					.append('\n'));
+		}
+		assertThatThrownBy(() -> Chart.render(null, Map.of("autoscaling.enabled", true, "keda.enabled", true)))
+			.hasMessageContaining("alternatives");
+		report.put("3. values.schema.json refusals", refusals.toString());
+	}
+
+}
