@@ -16,11 +16,16 @@ COPY mvnw pom.xml ./
 COPY src/ src/
 RUN --mount=type=cache,target=/root/.m2 \
     ./mvnw -B -ntp -DskipTests $([ "$VARIANT" = gpu ] && echo -Pgpu) package
-# Spring Boot's layered jar: dependencies, loader, snapshot dependencies, application.
-RUN java -Djarmode=tools -jar target/eino-serving.jar extract --layers --destination /layers
-# The default model, prepared now so that a pod never imports at start; preparing it loads
-# TensorFlow, whose native libraries JavaCPP extracts into /javacpp once, here.
-RUN java -Dorg.bytedeco.javacpp.cachedir=/javacpp -jar target/eino-serving.jar \
+# Spring Boot's layered jar: dependencies, loader, snapshot dependencies, application; and the
+# same files assembled as the runtime stage lays them out in /app.
+RUN java -Djarmode=tools -jar target/eino-serving.jar extract --layers --destination /layers \
+    && mkdir /app \
+    && cp -a /layers/dependencies/. /layers/spring-boot-loader/. /layers/snapshot-dependencies/. \
+        /layers/application/. /app/
+# The default model, prepared now so that a pod never imports at start. Preparing it loads
+# TensorFlow, whose native libraries JavaCPP extracts into /javacpp, keyed by the jars' paths:
+# run from /app, as the runtime runs, so that the runtime finds them there and writes nothing.
+RUN java -Dorg.bytedeco.javacpp.cachedir=/javacpp -jar /app/eino-serving.jar \
         prepare-models --repository /models
 
 # --- runtime bases ---

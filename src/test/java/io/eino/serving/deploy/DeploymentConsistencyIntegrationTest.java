@@ -30,9 +30,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * What a typo in the deployment files would break, checked against the running service
  * (the default configuration and model): the chart's probes answered 200 as the kubelet
  * would call them, its ports those the application listens on, every metric the HPA,
- * KEDA, the ServiceMonitor, the PrometheusRule and the dashboard name present in the
- * service's scrape, and the Istio objects' hosts, subsets and labels matching the
- * Services and pods of a stable and a canary release.
+ * KEDA, the ServiceMonitor, the PrometheusRule, the dashboard and the canary analysis
+ * name present in the service's scrape, and the Istio objects' hosts, subsets and labels
+ * matching the Services and pods of a stable and a canary release.
  */
 class DeploymentConsistencyIntegrationTest extends DefaultServingContext {
 
@@ -108,7 +108,7 @@ class DeploymentConsistencyIntegrationTest extends DefaultServingContext {
 			.filter((o) -> Set.of("HorizontalPodAutoscaler", "ScaledObject", "PrometheusRule", "ConfigMap")
 				.contains(o.path("kind").asString()))
 			.forEach(named::append);
-		named.append(Files.readString(Path.of("istio", "flagger-canary.yaml")));
+		named.append(Files.readString(Path.of("istio", "argo-rollouts-canary.yaml")));
 		Set<String> metrics = new TreeSet<>();
 		Matcher matcher = METRIC.matcher(named);
 		while (matcher.find()) {

@@ -4,15 +4,21 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.nio.file.LinkOption;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.eino.serving.TestModels;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
+
+import org.springframework.util.FileSystemUtils;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,6 +36,28 @@ class DockerfileIT {
 
 	private static final Path JAR = Path.of("target", "eino-serving.jar");
 
+	/** The jar's layers, extracted as the build stage does. */
+	private static Path layers;
+
+	/** The layers assembled as the runtime stage lays them out. */
+	private static Path app;
+
+	@BeforeAll
+	static void extractLayers() throws Exception {
+		Path work = Path.of("target", "dockerfile-it").toAbsolutePath();
+		TestModels.deleteRecursively(work);
+		layers = work.resolve("layers");
+		app = work.resolve("app");
+		Files.createDirectories(work);
+		run(List.of(java(), "-Djarmode=tools", "-jar", JAR.toString(), "extract", "--layers", "--destination",
+				layers.toString()));
+		try (var each = Files.list(layers)) {
+			for (Path layer : each.toList()) {
+				FileSystemUtils.copyRecursively(layer, app);
+			}
+		}
+	}
+
 	@Test
 	void theBuildContextHoldsEveryCopySource() throws IOException {
 		List<String> sources = new ArrayList<>();
@@ -45,39 +73,60 @@ class DockerfileIT {
 
 	@Test
 	void theLayersItCopiesAreThoseTheJarExtractsInto() throws Exception {
-		Path layers = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "layers-");
-		try {
-			run(List.of(java(), "-Djarmode=tools", "-jar", JAR.toString(), "extract", "--layers", "--destination",
-					layers.toString()));
-			Matcher copy = Pattern.compile("(?m)^COPY --from=build /layers/([a-z-]+)/ \\./$")
-				.matcher(Files.readString(DOCKERFILE));
-			List<String> copied = new ArrayList<>();
-			while (copy.find()) {
-				copied.add(copy.group(1));
-				assertThat(layers.resolve(copy.group(1))).isDirectory();
-			}
-			try (var extracted = Files.list(layers)) {
-				assertThat(copied).containsExactlyInAnyOrderElementsOf(
-						extracted.map((layer) -> layer.getFileName().toString()).toList());
-			}
-			// The entrypoint runs /app/eino-serving.jar: the application layer's jar.
-			assertThat(layers.resolve("application/eino-serving.jar")).isRegularFile();
-			assertThat(Files.readString(DOCKERFILE))
-				.contains("ENTRYPOINT [\"java\", \"-jar\", \"/app/eino-serving.jar\"]");
+		Matcher copy = Pattern.compile("(?m)^COPY --from=build /layers/([a-z-]+)/ \\./$")
+			.matcher(Files.readString(DOCKERFILE));
+		List<String> copied = new ArrayList<>();
+		while (copy.find()) {
+			copied.add(copy.group(1));
+			assertThat(layers.resolve(copy.group(1))).isDirectory();
 		}
-		finally {
-			TestModels.deleteRecursively(layers);
+		try (var extracted = Files.list(layers)) {
+			assertThat(copied)
+				.containsExactlyInAnyOrderElementsOf(extracted.map((layer) -> layer.getFileName().toString()).toList());
 		}
+		// The entrypoint runs /app/eino-serving.jar: the application layer's jar.
+		assertThat(layers.resolve("application/eino-serving.jar")).isRegularFile();
+		assertThat(Files.readString(DOCKERFILE)).contains("ENTRYPOINT [\"java\", \"-jar\", \"/app/eino-serving.jar\"]");
 	}
 
+	/**
+	 * The build stage's {@code prepare-models} run, from the layers assembled as the
+	 * runtime lays them out: it prepares the model, and a second run (as the runtime's
+	 * start) finds TensorFlow's native libraries in the JavaCPP cache it left and writes
+	 * nothing there, so the image's read-only /opt/javacpp serves the runtime.
+	 */
 	@Test
-	void prepareModelsIsACommandOfTheJarAndFindsAPreparedRepository() throws Exception {
-		assertThat(Files.readString(DOCKERFILE))
-			.contains("-jar target/eino-serving.jar \\\n        prepare-models --repository /models");
-		String output = run(List.of(java(), "-jar", JAR.toString(), "prepare-models", "--repository",
-				TestModels.repository().toString()));
-		assertThat(output).contains("Already present: model 'sentiment'");
+	void prepareModelsPreparesTheModelAndLeavesACacheTheRuntimeOnlyReads() throws Exception {
+		String dockerfile = Files.readString(DOCKERFILE);
+		assertThat(dockerfile)
+			.contains("RUN java -Dorg.bytedeco.javacpp.cachedir=/javacpp -jar /app/eino-serving.jar \\\n"
+					+ "        prepare-models --repository /models");
+		Path work = layers.getParent();
+		Path javacpp = work.resolve("javacpp");
+		String first = run(List.of(java(), "-Dorg.bytedeco.javacpp.cachedir=" + javacpp, "-jar",
+				app.resolve("eino-serving.jar").toString(), "prepare-models", "--repository",
+				work.resolve("models").toString()));
+		assertThat(first).contains("Prepared model 'sentiment' version");
+		assertThat(work.resolve("models/sentiment/2/saved_model.pb")).isRegularFile();
+		Map<String, String> cache = snapshot(javacpp);
+		assertThat(cache.keySet()).anyMatch((file) -> file.contains("tensorflow"));
+		String second = run(List.of(java(), "-Dorg.bytedeco.javacpp.cachedir=" + javacpp, "-jar",
+				app.resolve("eino-serving.jar").toString(), "prepare-models", "--repository",
+				work.resolve("models-again").toString()));
+		assertThat(second).contains("Prepared model 'sentiment' version");
+		assertThat(snapshot(javacpp)).as("the JavaCPP cache after a second run").isEqualTo(cache);
 		assertThat(run(List.of(java(), "-jar", JAR.toString(), "prepare-models"), 2)).contains("usage: prepare-models");
+	}
+
+	private static Map<String, String> snapshot(Path directory) throws IOException {
+		Map<String, String> files = new TreeMap<>();
+		try (var walk = Files.walk(directory)) {
+			for (Path file : walk.toList()) {
+				files.put(directory.relativize(file).toString(), Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
+						? Files.size(file) + "@" + Files.getLastModifiedTime(file) : "dir-or-link");
+			}
+		}
+		return files;
 	}
 
 	@Test
@@ -100,7 +149,7 @@ class DockerfileIT {
 		assertThat(dockerfile).contains("-Dorg.bytedeco.javacpp.cachedir=/javacpp",
 				"COPY --from=build /javacpp/ /opt/javacpp/", "-Dorg.bytedeco.javacpp.cachedir=/opt/javacpp");
 		// The chart mounts the volumes the image writes to.
-		JsonNode mounts = Chart.only(Chart.render(null, java.util.Map.of()), "Deployment")
+		JsonNode mounts = Chart.only(Chart.render(null, Map.of()), "Deployment")
 			.at("/spec/template/spec/containers/0/volumeMounts");
 		assertThat(mounts.findValuesAsString("mountPath")).contains("/tmp", "/var/run/eino/plaintext");
 	}
