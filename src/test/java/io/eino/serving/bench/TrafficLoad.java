@@ -34,13 +34,16 @@ import static io.eino.serving.LoopbackSockets.readUntilClosed;
  * limits off ("reference", which only measures the capacity C), on loopback.
  *
  * <p>
- * In rounds, C first (64 closed loops on the reference), then on the guarded service: one
- * client at 64 connections; 64 clients (forwarded addresses, as behind a sidecar) at 4 ×
- * C; that flood beside 8 light clients at 2 requests/s each; the flood again asking for
- * priority 9 anonymously, then through a trusted API key. Ratios to the same round's C,
- * medians over rounds. Then once: idle connections at 3 × the public connection limit,
- * partial headers, 300 clients that go away mid-request, and SIGTERM under 32 clients.
- * Writes {@code target/bench/traffic.md} and {@code traffic.json}.
+ * In rounds, on the guarded service: one client at 64 connections; 64 clients (forwarded
+ * addresses, as behind a sidecar) at 4 × C; that flood beside 8 light clients at 2
+ * requests/s each; the flood again asking for priority 9 anonymously, then through a
+ * trusted API key. C (64 closed loops on the reference) is measured before the first
+ * scenario, between the second and the third, and after the last; each scenario is a
+ * ratio to the mean of the two measurements around it (the machine's speed drifts within
+ * a round), and medians over rounds are reported. With {@code --profile}, an extra
+ * unmeasured flood is profiled first. Then once: idle connections at 3 × the public
+ * connection limit, partial headers, 300 clients that go away mid-request, and SIGTERM
+ * under 32 clients. Writes {@code target/bench/traffic.md} and {@code traffic.json}.
  */
 public final class TrafficLoad {
 
@@ -62,6 +65,7 @@ public final class TrafficLoad {
 		int rounds = 3;
 		Duration duration = Duration.ofSeconds(15);
 		boolean connections = true;
+		boolean profile = false;
 		for (String arg : args) {
 			if (arg.startsWith("--rounds=")) {
 				rounds = Integer.parseInt(arg.substring("--rounds=".length()));
@@ -71,6 +75,9 @@ public final class TrafficLoad {
 			}
 			else if (arg.equals("--no-connections")) {
 				connections = false;
+			}
+			else if (arg.equals("--profile")) {
+				profile = true;
 			}
 		}
 		Path out = Path.of("target", "bench");
@@ -98,34 +105,54 @@ public final class TrafficLoad {
 						guardedProperties, DESCRIPTOR_LIMIT);
 				LoadDriver referenceLoad = new LoadDriver(reference.port(), corpus);
 				LoadDriver load = new LoadDriver(guarded.port(), corpus)) {
-			// Warm both services and this driver (JIT, connection pools) before anything
-			// is
-			// measured: a cold driver spends more CPU than the service it drives.
+			// The driver shares the 2 cores with the services: it yields them (nice 19),
+			// so
+			// that it sends with the CPU the services leave idle, as remote clients
+			// would.
+			Cpu.yieldToOthers();
+			// Warm both services and this driver (JIT, connection pools) before
+			// anything is measured: a cold driver spends more CPU than the service.
 			Summary warm = Summary.of(referenceLoad.closedLoop(anonymous("warm"), 64, Duration.ofSeconds(10)), 10);
 			load.closedLoop(anonymous("warm"), 64, Duration.ofSeconds(10));
 			load.openLoop(Duration.ofSeconds(20),
 					List.of(Map.entry(forwarded("warm", Map.of()), 4 * Math.max(50, warm.goodput()))));
+			if (profile) {
+				// Profiling costs the service CPU: its flood is not one of the measured.
+				Thread profiler = profile(guarded, duration, out);
+				load.openLoop(duration, List.of(Map.entry(forwarded("flood", Map.of()), 4 * warm.goodput())));
+				profiler.join();
+			}
 			for (int round = 1; round <= rounds; round++) {
-				double seconds = duration.toNanos() / 1e9;
-				Cpu cpu = Cpu.start(reference.pid());
-				Summary capacity = Summary.of(referenceLoad.closedLoop(anonymous("capacity"), 64, duration), seconds);
-				double c = capacity.goodput();
-				Cpu.Used capacityCpu = cpu.stop();
-				record(rows, "capacity C (reference, 64 connections)", capacity, c, capacityCpu, capacityCpu);
-				cpu = Cpu.start(guarded.pid());
-				Summary single = Summary.of(load.closedLoop(anonymous("single"), 64, duration), seconds);
-				record(rows, "one client at 64 connections", single, c, cpu.stop(), capacityCpu);
+				// C is measured right before and right after the scenarios it is compared
+				// with, and their mean taken: the machine's speed drifts within a round.
+				Capacity before = capacity(referenceLoad, reference, duration);
+				Cpu cpu = Cpu.start(guarded.pid());
+				Summary single = Summary.of(load.closedLoop(anonymous("single"), 64, duration), seconds(duration));
+				Cpu.Used singleCpu = cpu.stop();
 				Clients flood = forwarded("flood", Map.of());
 				cpu = Cpu.start(guarded.pid());
-				Summary flooded = Summary.of(load.openLoop(duration, List.of(Map.entry(flood, 4 * c))), seconds);
-				record(rows, "64 clients at 4 × C", flooded, c, cpu.stop(), capacityCpu);
-				floodAndLight(rows, load, guarded, "flood + light clients", flood, c, duration, capacityCpu);
-				floodAndLight(rows, load, guarded, "anonymous priority-9 flood + light clients",
-						forwarded("flood", Map.of("Eino-Priority", "9")), c, duration, capacityCpu);
-				floodAndLight(rows, load, guarded, "trusted priority-9 flood + light clients",
-						new Clients("flood", (n) -> Map.of("X-Api-Key", TRUSTED_KEY, "Eino-Priority", "9")), c,
-						duration, capacityCpu);
-				System.out.println("Round " + round + " done: C = " + Math.round(c) + " predictions/s");
+				Summary flooded = Summary.of(load.openLoop(duration, List.of(Map.entry(flood, 4 * before.c()))),
+						seconds(duration));
+				Cpu.Used floodedCpu = cpu.stop();
+				Capacity between = capacity(referenceLoad, reference, duration);
+				Capacity first = Capacity.mean(before, between);
+				record(rows, "capacity C (reference, 64 connections)", first.summary(), first.c(), first.cpu(),
+						first.cpu());
+				record(rows, "one client at 64 connections", single, first.c(), singleCpu, first.cpu());
+				record(rows, "64 clients at 4 × C", flooded, first.c(), floodedCpu, first.cpu());
+				// The flood scenarios are recorded once C after them is known.
+				List<java.util.function.Consumer<Capacity>> later = new ArrayList<>();
+				floodAndLight(rows, later, load, guarded, "flood + light clients", flood, between.c(), duration);
+				floodAndLight(rows, later, load, guarded, "anonymous priority-9 flood + light clients",
+						forwarded("flood", Map.of("Eino-Priority", "9")), between.c(), duration);
+				floodAndLight(rows, later, load, guarded, "trusted priority-9 flood + light clients",
+						new Clients("flood", (n) -> Map.of("X-Api-Key", TRUSTED_KEY, "Eino-Priority", "9")),
+						between.c(), duration);
+				Capacity after = capacity(referenceLoad, reference, duration);
+				Capacity second = Capacity.mean(between, after);
+				later.forEach((scenario) -> scenario.accept(second));
+				System.out.println("Round " + round + " done: C = " + Math.round(before.c()) + ", "
+						+ Math.round(between.c()) + ", " + Math.round(after.c()) + " predictions/s");
 			}
 			report.append(table(rows));
 			if (connections) {
@@ -136,6 +163,54 @@ public final class TrafficLoad {
 		Files.writeString(out.resolve("traffic.md"), report.toString());
 		Files.writeString(out.resolve("traffic.json"), json(rows));
 		System.out.println(report);
+	}
+
+	/** One measurement of C on the reference, with the CPU it took. */
+	private record Capacity(Summary summary, double c, Cpu.Used cpu) {
+
+		/** Two measurements as one: C and cores averaged, answers pooled. */
+		static Capacity mean(Capacity a, Capacity b) {
+			Summary pooled = new Summary(a.summary().sent() + b.summary().sent(), a.summary().ok() + b.summary().ok(),
+					a.summary().tooMany() + b.summary().tooMany(), a.summary().overloaded() + b.summary().overloaded(),
+					a.summary().otherErrors() + b.summary().otherErrors(), (a.c() + b.c()) / 2,
+					(a.summary().p50Millis() + b.summary().p50Millis()) / 2,
+					Math.max(a.summary().p99Millis(), b.summary().p99Millis()),
+					a.summary().refusalsWithoutRetryAfter() + b.summary().refusalsWithoutRetryAfter(),
+					a.summary().retryAfterSeconds());
+			return new Capacity(pooled, (a.c() + b.c()) / 2, Cpu.Used.mean(a.cpu(), b.cpu()));
+		}
+
+	}
+
+	private static Capacity capacity(LoadDriver referenceLoad, ServiceProcess reference, Duration duration)
+			throws IOException {
+		Cpu cpu = Cpu.start(reference.pid());
+		Summary capacity = Summary.of(referenceLoad.closedLoop(anonymous("capacity"), 64, duration), seconds(duration));
+		return new Capacity(capacity, capacity.goodput(), cpu.stop());
+	}
+
+	private static double seconds(Duration duration) {
+		return duration.toNanos() / 1e9;
+	}
+
+	/**
+	 * Records a CPU profile of {@code service} over most of the next {@code duration}, in
+	 * the background, into {@code out}/flood-profile.collapsed (folded stacks).
+	 */
+	private static Thread profile(ServiceProcess service, Duration duration, Path out) {
+		long seconds = Math.max(1, duration.toSeconds() - 3);
+		Thread thread = new Thread(() -> {
+			try {
+				Thread.sleep(2000);
+				Files.writeString(out.resolve("flood-profile.collapsed"),
+						service.get("/actuator/profile?mode=cpu&format=collapsed&seconds=" + seconds));
+			}
+			catch (IOException | InterruptedException ex) {
+				System.out.println("  profile failed: " + ex);
+			}
+		}, "profile");
+		thread.start();
+		return thread;
 	}
 
 	private static Clients anonymous(String group) {
@@ -153,9 +228,9 @@ public final class TrafficLoad {
 		return new Clients(group, headers);
 	}
 
-	private static void floodAndLight(Map<String, List<Map<String, Double>>> rows, LoadDriver load,
-			ServiceProcess service, String name, Clients flood, double c, Duration duration, Cpu.Used capacityCpu)
-			throws IOException {
+	private static void floodAndLight(Map<String, List<Map<String, Double>>> rows,
+			List<java.util.function.Consumer<Capacity>> later, LoadDriver load, ServiceProcess service, String name,
+			Clients flood, double c, Duration duration) throws IOException {
 		Cpu cpu = Cpu.start(service.pid());
 		List<Map.Entry<Clients, Double>> groups = new ArrayList<>();
 		groups.add(Map.entry(flood, 4 * c));
@@ -165,13 +240,14 @@ public final class TrafficLoad {
 		}
 		List<Answer> answers = load.openLoop(duration, groups);
 		Cpu.Used used = cpu.stop();
-		double seconds = duration.toNanos() / 1e9;
-		record(rows, name + ": flood",
-				Summary.of(answers.stream().filter((answer) -> answer.group().equals("flood")).toList(), seconds), c,
-				used, capacityCpu);
-		record(rows, name + ": light",
-				Summary.of(answers.stream().filter((answer) -> answer.group().equals("light")).toList(), seconds), c,
-				used, capacityCpu);
+		Summary floodSummary = Summary.of(answers.stream().filter((answer) -> answer.group().equals("flood")).toList(),
+				seconds(duration));
+		Summary lightSummary = Summary.of(answers.stream().filter((answer) -> answer.group().equals("light")).toList(),
+				seconds(duration));
+		later.add((capacity) -> {
+			record(rows, name + ": flood", floodSummary, capacity.c(), used, capacity.cpu());
+			record(rows, name + ": light", lightSummary, capacity.c(), used, capacity.cpu());
+		});
 	}
 
 	/**
@@ -186,6 +262,8 @@ public final class TrafficLoad {
 		row.put("goodput_over_c", summary.goodput() / c);
 		row.put("service_cores", used.serviceCores());
 		row.put("driver_cores", used.driverCores());
+		row.put("idle_cores", used.idleCores());
+		row.put("interrupt_cores", used.interruptCores());
 		// Goodput per core the service had, against C per core the reference had: whether
 		// the service still turns its CPU into answers, whatever the driver took.
 		row.put("goodput_per_core_over_c",
@@ -205,16 +283,15 @@ public final class TrafficLoad {
 	private static String table(Map<String, List<Map<String, Double>>> rows) {
 		StringBuilder table = new StringBuilder("## Overload (medians over rounds; ratios to the same round's C)\n\n"
 				+ "| scenario | goodput / C | success | p50 ms | p99 ms | 429 | 503 | other errors | refusals without Retry-After "
-				+ "| service cores | driver cores | goodput per service core / C's |\n"
-				+ "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-		rows.forEach((name,
-				measured) -> table.append(String.format(java.util.Locale.ROOT,
-						"| %s | %.2f | %.1f %% | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f |%n",
-						name, median(measured, "goodput_over_c"), 100 * median(measured, "success"),
-						median(measured, "p50_ms"), median(measured, "p99_ms"), median(measured, "429"),
-						median(measured, "503"), median(measured, "other_errors"),
-						median(measured, "refusals_without_retry_after"), median(measured, "service_cores"),
-						median(measured, "driver_cores"), median(measured, "goodput_per_core_over_c"))));
+				+ "| service cores | driver cores | idle cores | interrupt cores | goodput per service core / C's |\n"
+				+ "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+		rows.forEach((name, measured) -> table.append(String.format(java.util.Locale.ROOT,
+				"| %s | %.2f | %.1f %% | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f |%n",
+				name, median(measured, "goodput_over_c"), 100 * median(measured, "success"), median(measured, "p50_ms"),
+				median(measured, "p99_ms"), median(measured, "429"), median(measured, "503"),
+				median(measured, "other_errors"), median(measured, "refusals_without_retry_after"),
+				median(measured, "service_cores"), median(measured, "driver_cores"), median(measured, "idle_cores"),
+				median(measured, "interrupt_cores"), median(measured, "goodput_per_core_over_c"))));
 		table.append("\nC per round (predictions/s): ")
 			.append(rows.values()
 				.iterator()
@@ -222,7 +299,15 @@ public final class TrafficLoad {
 				.stream()
 				.map((row) -> Long.toString(Math.round(row.get("goodput"))))
 				.toList())
-			.append("\n\n");
+			.append("\n\nGoodput / C per round:\n\n");
+		rows.forEach((name, measured) -> table.append("- ")
+			.append(name)
+			.append(": ")
+			.append(measured.stream()
+				.map((row) -> String.format(java.util.Locale.ROOT, "%.2f", row.get("goodput_over_c")))
+				.toList())
+			.append('\n'));
+		table.append('\n');
 		return table.toString();
 	}
 
