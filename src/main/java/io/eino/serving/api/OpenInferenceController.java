@@ -22,6 +22,8 @@ import io.eino.serving.validation.InvalidInputException;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.info.BuildProperties;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -50,13 +52,26 @@ class OpenInferenceController {
 
 	private final Drain drain;
 
+	private final String version;
+
 	OpenInferenceController(InferenceService inference, ModelRegistry registry, InputPolicies policies,
-			ClientResolver clients, Drain drain) {
+			ClientResolver clients, Drain drain, ObjectProvider<BuildProperties> build) {
 		this.inference = inference;
 		this.registry = registry;
 		this.policies = policies;
 		this.clients = clients;
 		this.drain = drain;
+		BuildProperties properties = build.getIfAvailable();
+		this.version = (properties != null) ? properties.getVersion() : "unknown";
+	}
+
+	/**
+	 * Server metadata. No protocol extension is listed: the model repository one is
+	 * served on the management port, not here.
+	 */
+	@GetMapping("/v2")
+	Map<String, Object> server() {
+		return Map.of("name", "eino-serving", "version", this.version, "extensions", List.of());
 	}
 
 	@GetMapping("/v2/health/live")

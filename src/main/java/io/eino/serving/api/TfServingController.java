@@ -63,9 +63,20 @@ class TfServingController {
 		return predict(model, Long.valueOf(version), exchange);
 	}
 
+	/** KServe V1's model list: every model this service serves. */
+	@GetMapping("/v1/models")
+	Map<String, Object> models() {
+		return Map.of("models", this.registry.models().stream().sorted().toList());
+	}
+
+	/**
+	 * TF Serving's model status, which is also KServe V1's: {@code name} and
+	 * {@code ready} beside {@code model_version_status}.
+	 */
 	@GetMapping("/v1/models/{model}")
 	Map<String, Object> status(@PathVariable String model) {
-		return TfServingMetadata.status(this.registry.status(model));
+		return withReadiness(model, TfServingMetadata.status(this.registry.status(model)),
+				this.registry.isReady(model));
 	}
 
 	@GetMapping("/v1/models/{model}/versions/{version}")
@@ -78,7 +89,16 @@ class TfServingController {
 			throw new io.eino.serving.model.ModelNotFoundException(
 					"Version " + version + " of model '" + model + "' is not known");
 		}
-		return TfServingMetadata.status(statuses);
+		return withReadiness(model, TfServingMetadata.status(statuses),
+				statuses.stream().anyMatch((status) -> status.state() == io.eino.serving.model.ModelState.AVAILABLE));
+	}
+
+	private static Map<String, Object> withReadiness(String model, Map<String, Object> status, boolean ready) {
+		Map<String, Object> json = new LinkedHashMap<>();
+		json.put("name", model);
+		json.put("ready", ready);
+		json.putAll(status);
+		return json;
 	}
 
 	@GetMapping("/v1/models/{model}/metadata")

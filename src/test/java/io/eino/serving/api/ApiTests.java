@@ -35,6 +35,8 @@ public final class ApiTests {
 			.containsEntry("tier", tier)
 			.containsKeys("title", "detail", "traceId");
 		assertThat((String) problem.get("detail")).isNotBlank();
+		// What TF Serving and Open Inference Protocol clients read.
+		assertThat(problem.get("error")).isEqualTo(problem.get("detail"));
 		assertThat(problem.toString()).doesNotContain("Exception").doesNotContain("\tat ");
 		return problem;
 	}

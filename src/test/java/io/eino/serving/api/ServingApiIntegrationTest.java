@@ -93,6 +93,11 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 		Map<String, Object> version = rows(status.get("model_version_status")).get(0);
 		assertThat(version).containsEntry("version", V).containsEntry("state", "AVAILABLE");
 		assertThat(map(version.get("status"))).containsEntry("error_code", "OK");
+		// The same body is KServe V1's model status: its client reads "ready".
+		assertThat(status).containsEntry("name", "sentiment").containsEntry("ready", true);
+		assertThat(get("/v1/models/sentiment/versions/" + V)).containsEntry("ready", true);
+		// KServe V1's model list.
+		assertThat(list(get("/v1/models").get("models"))).containsExactly("embeddings", "sentiment");
 
 		Map<String, Object> metadata = get("/v1/models/sentiment/metadata");
 		assertThat(map(metadata.get("model_spec"))).containsEntry("name", "sentiment").containsEntry("version", V);
@@ -108,6 +113,9 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 
 	@Test
 	void answersOpenInferenceProtocolHealthAndMetadata() {
+		Map<String, Object> server = get("/v2");
+		assertThat(server).containsEntry("name", "eino-serving").containsKey("extensions");
+		assertThat((String) server.get("version")).isNotBlank();
 		assertThat(get("/v2/health/live")).containsEntry("live", true);
 		assertThat(get("/v2/health/ready")).containsEntry("ready", true);
 		assertThat(get("/v2/models/sentiment/ready")).containsEntry("ready", true).containsEntry("name", "sentiment");
