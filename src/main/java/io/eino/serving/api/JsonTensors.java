@@ -63,11 +63,14 @@ final class JsonTensors {
 				float[] values = new float[leaves.size()];
 				for (int i = 0; i < values.length; i++) {
 					JsonNode leaf = leaves.get(i);
-					if (!leaf.isNumber() || !Float.isFinite(leaf.floatValue())) {
+					// NaN and ±Infinity included, as TF Serving takes them.
+					if (!leaf.isNumber()) {
 						throw new InvalidInputException(Rule.INPUT_DATATYPE,
-								"Input '" + name + "' must hold finite float32 numbers, found " + describe(leaf));
+								"Input '" + name + "' must hold float32 numbers, found " + describe(leaf));
 					}
-					values[i] = leaf.floatValue();
+					// Through double: Jackson refuses floatValue() for NaN, ±Infinity and
+					// values beyond float's range, which TF Serving reads as float32.
+					values[i] = (float) leaf.doubleValue();
 				}
 				return new HostTensor.Float32(shape, values);
 			}

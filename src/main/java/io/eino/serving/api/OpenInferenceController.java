@@ -104,10 +104,17 @@ class OpenInferenceController {
 		List<Object> inputs = new ArrayList<>();
 		inputs.add(tensorMetadata("text", "BYTES", new long[] { -1 }));
 		signature.inputs().forEach((input) -> inputs.add(tensorMetadata(input)));
+		// Each output once, with its true shape: the signature's own, then those only the
+		// text pipeline adds (a label and its score per text).
 		List<Object> outputs = new ArrayList<>();
-		textOutputs(serving)
-			.forEach((name, datatype) -> outputs.add(tensorMetadata(name, datatype, new long[] { -1 })));
 		signature.outputs().forEach((output) -> outputs.add(tensorMetadata(output)));
+		java.util.Set<String> named = new java.util.HashSet<>();
+		signature.outputs().forEach((output) -> named.add(output.name()));
+		new java.util.TreeMap<>(textOutputs(serving)).forEach((name, datatype) -> {
+			if (!named.contains(name)) {
+				outputs.add(tensorMetadata(name, datatype, new long[] { -1 }));
+			}
+		});
 		Map<String, Object> json = new LinkedHashMap<>();
 		json.put("name", model);
 		json.put("versions", List.of(Long.toString(serving.version())));
@@ -135,13 +142,26 @@ class OpenInferenceController {
 			if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
 				throw new InvalidInputException(Rule.REQUEST_SHAPE, "'inputs' must be a non-empty array of tensors");
 			}
-			String id = body.hasNonNull("id") ? body.get("id").asString() : null;
+			// Echoed as it came (a string in the protocol, but a number is given back as
+			// one).
+			JsonNode id = body.hasNonNull("id") ? body.get("id") : null;
 			List<String> requested = OpenInferenceRequests.requestedOutputs(body);
 			JsonNode text = OpenInferenceRequests.textInput(inputs);
 			if (text != null) {
 				List<String> texts = Predictions.texts(text.get("data"));
 				if (texts == null) {
 					throw new InvalidInputException(Rule.INPUT_DATATYPE, "A BYTES input's 'data' must hold strings");
+				}
+				long[] shape = OpenInferenceRequests.shape(text);
+				long elements = 1;
+				for (long dimension : shape) {
+					elements = (dimension == 0 || elements <= Integer.MAX_VALUE / Math.max(1, dimension))
+							? elements * dimension : Long.MAX_VALUE;
+				}
+				if (elements != texts.size()) {
+					throw new InvalidInputException(Rule.INPUT_SHAPE,
+							"Input '" + text.path("name").asString() + "' has shape " + java.util.Arrays.toString(shape)
+									+ " (" + elements + " elements) but " + texts.size() + " strings in 'data'");
 				}
 				return this.inference.predictText(model, version, texts, options)
 					.doOnNext((result) -> AccessLog.answered(exchange, result))
@@ -246,14 +266,14 @@ class OpenInferenceController {
 		return json;
 	}
 
-	private static ResponseEntity<Map<String, Object>> respond(long version, String model, String id,
+	private static ResponseEntity<Map<String, Object>> respond(long version, String model, JsonNode id,
 			List<Object> outputs) {
 		return ResponseEntity.ok()
 			.header(ApiHeaders.MODEL_VERSION, Long.toString(version))
 			.body(body(version, model, id, outputs));
 	}
 
-	private static Map<String, Object> body(long version, String model, String id, List<Object> outputs) {
+	private static Map<String, Object> body(long version, String model, JsonNode id, List<Object> outputs) {
 		Map<String, Object> json = new LinkedHashMap<>();
 		json.put("model_name", model);
 		json.put("model_version", Long.toString(version));

@@ -15,6 +15,7 @@ import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.core.json.JsonFactory;
+import tools.jackson.core.json.JsonReadFeature;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -48,6 +49,8 @@ final class RequestBodies {
 				.maxNumberLength(MAX_NUMBER_LENGTH)
 				.build())
 			.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+			// NaN, Infinity and -Infinity as numbers, as TF Serving's parser takes them.
+			.enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
 			.build())
 		.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
 		.build();

@@ -136,6 +136,14 @@ class TfServingController {
 			}
 			List<String> texts = Predictions.texts(payload);
 			if (texts != null) {
+				// Text runs the signature of the model's text pipeline: a signature_name,
+				// if
+				// given, must name that one.
+				String textSignature = this.registry.serving(model, version).descriptor().signature();
+				if (body.has("signature_name") && !signature.equals(textSignature)) {
+					throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Text sent to model '" + model
+							+ "' runs its signature '" + textSignature + "', not '" + signature + "'");
+				}
 				return this.inference.predictText(model, version, texts, options)
 					.doOnNext((result) -> AccessLog.answered(exchange, result))
 					.map((result) -> {

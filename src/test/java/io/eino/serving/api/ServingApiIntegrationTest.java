@@ -124,6 +124,16 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 		assertThat(list(metadata.get("versions"))).containsExactly(V);
 		assertThat(rows(metadata.get("inputs"))).extracting((input) -> input.get("name"))
 			.contains("text", "input_ids", "attention_mask", "token_type_ids");
+		// Each output once, with its true shape.
+		List<Map<String, Object>> outputs = rows(metadata.get("outputs"));
+		assertThat(outputs).extracting((output) -> output.get("name"))
+			.doesNotHaveDuplicates()
+			.contains("label", "score", "probabilities", "sentence_embedding");
+		assertThat(outputs).filteredOn((output) -> output.get("name").equals("probabilities"))
+			.singleElement()
+			.satisfies((output) -> assertThat(list(output.get("shape"))).containsExactly(-1, 2));
+		assertThat(rows(get("/v2/models/embeddings").get("outputs"))).extracting((output) -> output.get("name"))
+			.doesNotHaveDuplicates();
 	}
 
 	@Test
@@ -132,6 +142,13 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 				"{\"id\":\"r1\",\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[2],"
 						+ "\"data\":[\"I love it\",\"I hate it\"]}]}");
 		assertThat(text).containsEntry("model_name", "sentiment").containsEntry("id", "r1");
+		// An id is echoed with its JSON type; signature_name naming the text signature is
+		// accepted.
+		assertThat(postOk("/v2/models/sentiment/infer",
+				"{\"id\":42,\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[1,1],\"data\":[\"fine\"]}]}"))
+			.containsEntry("id", 42);
+		assertThat(predict("sentiment", "{\"signature_name\":\"serving_default\",\"instances\":[\"fine\"]}"))
+			.containsKey("predictions");
 		Map<String, Object> label = rows(text.get("outputs")).get(0);
 		assertThat(label).containsEntry("name", "label").containsEntry("datatype", "BYTES");
 		assertThat(list(label.get("data"))).containsExactly("positive", "negative");
@@ -205,7 +222,15 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 				Arguments.of("token id out of vocabulary", "/v1/models/sentiment:predict",
 						"{\"inputs\":{\"input_ids\":[[101,99999999,102]],\"attention_mask\":[[1,1,1]],\"token_type_ids\":[[0,0,0]]}}",
 						422, "invalid-tensor"),
+				// TF Serving's JSON takes NaN: it is read, and refused as no text.
+				Arguments.of("NaN as an instance", "/v1/models/sentiment:predict", "{\"instances\":[NaN]}", 400,
+						"instance-type"),
+				Arguments.of("unknown signature on a text request", "/v1/models/sentiment:predict",
+						"{\"signature_name\":\"nope\",\"instances\":[\"a fine film\"]}", 400, "unknown-signature"),
 				Arguments.of("v2 without inputs", "/v2/models/sentiment/infer", "{\"id\":\"x\"}", 400, "request-shape"),
+				Arguments.of("v2 BYTES shape disagreeing with its data", "/v2/models/sentiment/infer",
+						"{\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[3],\"data\":[\"a\",\"b\"]}]}",
+						400, "input-shape"),
 				Arguments.of("v2 shape mismatch", "/v2/models/sentiment/infer",
 						"{\"inputs\":[{\"name\":\"input_ids\",\"datatype\":\"INT64\",\"shape\":[1,5],\"data\":[101,102]}]}",
 						400, "input-shape"),
