@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The traffic runs (docs/traffic.md): overload, fairness, priorities, connection limits,
 # disconnects and shutdown, against the packaged service in its default configuration.
-#   bench/traffic.sh                     # 3 rounds of 15 s per scenario, then the connection runs
+#   bench/traffic.sh                     # 5 rounds of 15 s per scenario, then the connection runs
 #   bench/traffic.sh --rounds=5 --duration=20 --no-connections
 #   bench/traffic.sh --profile ...      # also a CPU profile of a flood: target/bench/flood-profile.collapsed
-# Loopback only; bounded in time (about 10 minutes with the defaults). Results:
+# Loopback only; bounded in time (about 18 minutes with the defaults). Results:
 # target/bench/traffic.md and traffic.json; service logs beside them.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -62,7 +62,7 @@ public final class TrafficLoad {
 	}
 
 	public static void main(String[] args) throws Exception {
-		int rounds = 3;
+		int rounds = 5;
 		Duration duration = Duration.ofSeconds(15);
 		boolean connections = true;
 		boolean profile = false;
