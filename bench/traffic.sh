@@ -4,6 +4,7 @@
 #   bench/traffic.sh                     # 5 rounds of 15 s per scenario, then the connection runs
 #   bench/traffic.sh --rounds=5 --duration=20 --no-connections
 #   bench/traffic.sh --profile ...      # also a CPU profile of a flood: target/bench/flood-profile.collapsed
+#   bench/traffic.sh --rounds=0          # only the connection and shutdown runs
 # Loopback only; bounded in time (about 18 minutes with the defaults). Results:
 # target/bench/traffic.md and traffic.json; service logs beside them.
 set -euo pipefail

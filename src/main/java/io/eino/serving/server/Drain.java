@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.netty.channel.Channel;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,15 +18,26 @@ import org.springframework.context.SmartLifecycle;
  * to refusing traffic as the context starts closing; this lifecycle stops first of all
  * (the highest phase) and holds the shutdown for {@code eino.shutdown.drain-delay} while
  * the service keeps serving, every response asking its client to close the connection
- * ({@link ConnectionCloseFilter}). Only then does the web server's graceful shutdown
- * close the listener and wait for the requests in flight. The management port answers all
- * the while (it stops after the public port).
+ * ({@link ConnectionCloseFilter}). Then it closes the public listener itself and gives
+ * the connections already accepted {@link #LAST_CALL} more (at most the drain delay) to
+ * send their request, which is answered: a client that connected just before the listener
+ * closed has its request in flight, not lost. Only then does the web server's graceful
+ * shutdown close the idle connections and wait for the requests in flight. The management
+ * port answers all the while (it stops after the public port).
  */
 public final class Drain implements SmartLifecycle {
 
 	private static final Logger logger = LoggerFactory.getLogger(Drain.class);
 
+	/**
+	 * How long connections accepted before the listener closed may still send a request.
+	 */
+	static final Duration LAST_CALL = Duration.ofMillis(500);
+
 	private final Duration delay;
+
+	/** The public port's listening channel, once bound. */
+	private volatile Channel listener;
 
 	private final ApplicationAvailability availability;
 
@@ -43,6 +56,11 @@ public final class Drain implements SmartLifecycle {
 	 */
 	public boolean acceptsTraffic() {
 		return !this.draining && this.availability.getReadinessState() == ReadinessState.ACCEPTING_TRAFFIC;
+	}
+
+	/** The public port is listening on {@code channel}. */
+	void listening(Channel channel) {
+		this.listener = channel;
 	}
 
 	/** Whether shutdown has begun: responses close their connections. */
@@ -68,7 +86,16 @@ public final class Drain implements SmartLifecycle {
 		this.draining = true;
 		this.running = false;
 		logger.info("Shutting down: readiness is down, draining for {} before the listener closes", this.delay);
-		CompletableFuture.delayedExecutor(this.delay.toNanos(), TimeUnit.NANOSECONDS).execute(callback);
+		long lastCall = Math.min(LAST_CALL.toNanos(), this.delay.toNanos());
+		CompletableFuture.delayedExecutor(this.delay.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
+			Channel channel = this.listener;
+			if (channel == null || lastCall == 0) {
+				callback.run();
+				return;
+			}
+			channel.close();
+			CompletableFuture.delayedExecutor(lastCall, TimeUnit.NANOSECONDS).execute(callback);
+		});
 	}
 
 	@Override

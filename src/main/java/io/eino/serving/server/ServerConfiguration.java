@@ -29,7 +29,7 @@ class ServerConfiguration {
 	}
 
 	@Bean
-	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> publicConnectionLimits(ServerLimits limits) {
+	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> publicConnectionLimits(ServerLimits limits, Drain drain) {
 		long descriptors = ConnectionSettings.descriptorLimit();
 		int maxConnections = limits.effectiveMaxConnections(descriptors);
 		if (descriptors > 0 && descriptors < LOW_DESCRIPTOR_LIMIT) {
@@ -48,7 +48,8 @@ class ServerConfiguration {
 				maxConnections, descriptors, limits.headerReadTimeout(), limits.bodyReadTimeout(),
 				limits.idleTimeout());
 		return (factory) -> factory
-			.addServerCustomizers((server) -> ConnectionSettings.apply(server, limits, maxConnections));
+			.addServerCustomizers((server) -> ConnectionSettings.apply(server, limits, maxConnections)
+				.doOnBound((bound) -> drain.listening(bound.channel())));
 	}
 
 	@Bean

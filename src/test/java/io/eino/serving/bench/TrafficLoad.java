@@ -154,7 +154,9 @@ public final class TrafficLoad {
 				System.out.println("Round " + round + " done: C = " + Math.round(before.c()) + ", "
 						+ Math.round(between.c()) + ", " + Math.round(after.c()) + " predictions/s");
 			}
-			report.append(table(rows));
+			if (!rows.isEmpty()) {
+				report.append(table(rows));
+			}
 			if (connections) {
 				report.append(connectionRuns(guarded, out.resolve("traffic-guarded.log")));
 			}
