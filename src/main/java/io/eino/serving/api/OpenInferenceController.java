@@ -142,8 +142,8 @@ class OpenInferenceController {
 			if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
 				throw new InvalidInputException(Rule.REQUEST_SHAPE, "'inputs' must be a non-empty array of tensors");
 			}
-			// Echoed as it came (a string in the protocol, but a number is given back as
-			// one).
+			// Echoed as it came: the protocol says a string, but a number comes back
+			// as a number.
 			JsonNode id = body.hasNonNull("id") ? body.get("id") : null;
 			List<String> requested = OpenInferenceRequests.requestedOutputs(body);
 			JsonNode text = OpenInferenceRequests.textInput(inputs);

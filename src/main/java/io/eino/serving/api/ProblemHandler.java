@@ -120,11 +120,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	}
 
 	private static void decorate(ProblemDetail problem, ErrorTier tier, ServerWebExchange exchange) {
-		// TF Serving's and the Open Inference Protocol's error body is {"error":
-		// "<message>"}:
-		// stock clients (Triton's, KServe's) read that member, so every problem carries
-		// the
-		// detail there too, beside the RFC 9457 fields.
+		// The error body of TF Serving and of the Open Inference Protocol is
+		// {"error": "<message>"}: stock clients (Triton's, KServe's) read that member,
+		// so every problem carries the detail there too, beside the RFC 9457 fields.
 		problem.setProperty("error", problem.getDetail());
 		problem.setInstance(URI.create(exchange.getRequest().getPath().value()));
 		problem.setProperty("tier", tier.name().toLowerCase(Locale.ROOT));

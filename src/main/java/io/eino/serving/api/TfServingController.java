@@ -11,6 +11,7 @@ import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TensorResult;
 import io.eino.serving.model.ModelRegistry;
+import io.eino.serving.model.ModelState;
 import io.eino.serving.model.VersionStatus;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
@@ -90,7 +91,7 @@ class TfServingController {
 					"Version " + version + " of model '" + model + "' is not known");
 		}
 		return withReadiness(model, TfServingMetadata.status(statuses),
-				statuses.stream().anyMatch((status) -> status.state() == io.eino.serving.model.ModelState.AVAILABLE));
+				statuses.stream().anyMatch((status) -> status.state() == ModelState.AVAILABLE));
 	}
 
 	private static Map<String, Object> withReadiness(String model, Map<String, Object> status, boolean ready) {
@@ -136,9 +137,8 @@ class TfServingController {
 			}
 			List<String> texts = Predictions.texts(payload);
 			if (texts != null) {
-				// Text runs the signature of the model's text pipeline: a signature_name,
-				// if
-				// given, must name that one.
+				// Text runs the signature of its model's text pipeline: a
+				// signature_name, if given, must name that one.
 				String textSignature = this.registry.serving(model, version).descriptor().signature();
 				if (body.has("signature_name") && !signature.equals(textSignature)) {
 					throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Text sent to model '" + model

@@ -142,8 +142,8 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 				"{\"id\":\"r1\",\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[2],"
 						+ "\"data\":[\"I love it\",\"I hate it\"]}]}");
 		assertThat(text).containsEntry("model_name", "sentiment").containsEntry("id", "r1");
-		// An id is echoed with its JSON type; signature_name naming the text signature is
-		// accepted.
+		// An id comes back with its JSON type; a signature_name naming the text
+		// signature is accepted.
 		assertThat(postOk("/v2/models/sentiment/infer",
 				"{\"id\":42,\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[1,1],\"data\":[\"fine\"]}]}"))
 			.containsEntry("id", 42);

@@ -105,10 +105,8 @@ public final class TrafficLoad {
 						guardedProperties, DESCRIPTOR_LIMIT);
 				LoadDriver referenceLoad = new LoadDriver(reference.port(), corpus);
 				LoadDriver load = new LoadDriver(guarded.port(), corpus)) {
-			// The driver shares the 2 cores with the services: it yields them (nice 19),
-			// so
-			// that it sends with the CPU the services leave idle, as remote clients
-			// would.
+			// The driver shares the 2 cores with the services: it yields them
+			// (nice 19) and sends with the CPU they leave idle, as remote clients do.
 			Cpu.yieldToOthers();
 			// Warm both services and this driver (JIT, connection pools) before
 			// anything is measured: a cold driver spends more CPU than the service.

@@ -146,8 +146,8 @@ class DeploymentConsistencyIntegrationTest extends DefaultServingContext {
 			.containsExactly("canary", "stable");
 		assertThat(texts(virtualService.at("/spec/gateways")))
 			.contains(Chart.only(stable, "Gateway").at("/metadata/name").asString());
-		// Each subset's labels select that track's pods, and the shared Service selects
-		// both.
+		// Each subset's labels select its track's pods; the shared Service selects
+		// the pods of both tracks.
 		JsonNode selector = serviceObject.at("/spec/selector");
 		for (JsonNode subset : destinationRule.at("/spec/subsets")) {
 			List<JsonNode> release = subset.path("name").asString().equals("stable") ? stable : canary;

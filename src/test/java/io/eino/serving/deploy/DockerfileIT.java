@@ -144,8 +144,8 @@ class DockerfileIT {
 				"USER 10001:10001");
 		assertThat(Files.readString(Path.of("src/main/java/io/eino/serving/security/EncryptionProperties.java")))
 			.contains("@ConfigurationProperties(\"eino.encryption\")", "Path plaintextDirectory");
-		// The native libraries extracted at build time are where the runtime looks for
-		// them.
+		// The native libraries extracted at build time are where the runtime
+		// looks for them.
 		assertThat(dockerfile).contains("-Dorg.bytedeco.javacpp.cachedir=/javacpp",
 				"COPY --from=build /javacpp/ /opt/javacpp/", "-Dorg.bytedeco.javacpp.cachedir=/opt/javacpp");
 		// The chart mounts the volumes the image writes to.

@@ -122,8 +122,8 @@ class HelmChartTest {
 		JsonNode gpu = Chart.only(Chart.render(Chart.EXAMPLES.resolve("gpu-values.yaml"), Map.of()), "Deployment");
 		assertThat(gpu.at("/spec/template/spec/containers/0/resources/limits/nvidia.com~1gpu").asInt()).isEqualTo(1);
 		assertThat(gpu.at("/spec/template/spec/tolerations/0/key").asString()).isEqualTo("nvidia.com/gpu");
-		// A canary release joins the stable release's Service: it has only its management
-		// one.
+		// A canary release joins the stable release's Service: of its own, it has
+		// only the management Service.
 		assertThat(kinds.get("canary")).containsOnlyOnce("Service").doesNotContain("VirtualService");
 		assertThat(Chart.render(Chart.EXAMPLES.resolve("canary-values.yaml"), Map.of())
 			.stream()

@@ -66,8 +66,8 @@ class ManifestsTest {
 		assertThat(new Schemas().validate("compose/compose-spec.json", compose)).isEmpty();
 		assertThat(compose.at("/services/eino/build/dockerfile").asString()).isEqualTo("Dockerfile");
 		assertThat(compose.at("/services/eino/environment/SPRING_PROFILES_ACTIVE").asString()).contains("vault");
-		// Prometheus in the stack reads the rules the chart ships, at the path its
-		// configuration names.
+		// Prometheus in the stack reads the rules the chart ships, at the path
+		// that its configuration names.
 		String rulesMount = null;
 		for (JsonNode volume : compose.at("/services/prometheus/volumes")) {
 			String[] parts = volume.asString().split(":");

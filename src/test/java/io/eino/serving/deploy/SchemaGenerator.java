@@ -140,9 +140,8 @@ final class SchemaGenerator {
 			return nodes.objectNode().put("type", "string").set("enum", values);
 		}
 		if (cls.isInterface() || cls == Object.class || Modifier.isAbstract(cls.getModifiers()) || !isModel(cls)) {
-			// A polymorphic field (a protobuf oneof in fabric8's Istio models) or free
-			// JSON:
-			// any value.
+			// A polymorphic field (a protobuf oneof in fabric8's Istio models) or
+			// free JSON: any value.
 			return nodes.objectNode();
 		}
 		return nodes.objectNode().put("$ref", "#/$defs/" + define(cls));
