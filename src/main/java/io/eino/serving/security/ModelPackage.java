@@ -116,6 +116,12 @@ public final class ModelPackage {
 			cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
 			cipher.updateAAD(headerBytes);
 			byte[] ciphertext = cipher.doFinal(plaintext);
+			// The package's folder may not exist yet (the README's example seals into a
+			// new staging folder).
+			Path parent = packageFile.toAbsolutePath().getParent();
+			if (parent != null) {
+				Files.createDirectories(parent);
+			}
 			Path temporary = packageFile.resolveSibling("." + packageFile.getFileName() + ".partial");
 			try (OutputStream out = Files.newOutputStream(temporary)) {
 				out.write(headerBytes);

@@ -64,6 +64,17 @@ class ModelPackageTest {
 	}
 
 	@Test
+	void sealsIntoAFolderThatDoesNotExistYet() throws IOException {
+		// The README's example seals into a new staging folder of the repository.
+		Path sealed = this.temp.resolve("sentiment/.staging-3/model.eino");
+		ModelPackage.seal(this.version, sealed, "k1", key(this.k1));
+		assertThat(sealed).isRegularFile();
+		Path opened = this.temp.resolve("opened");
+		ModelPackage.open(sealed, keys(Map.of("k1", this.k1)), opened);
+		assertThat(opened.resolve("saved_model.pb")).exists();
+	}
+
+	@Test
 	void twoSealsOfTheSameDirectoryUseDifferentNonces() {
 		ModelPackage.Header first = ModelPackage.seal(this.version, this.temp.resolve("a.eino"), "k1", key(this.k1));
 		ModelPackage.Header second = ModelPackage.seal(this.version, this.temp.resolve("b.eino"), "k1", key(this.k1));
