@@ -25,6 +25,11 @@ final class Predictions {
 	}
 
 	/** The texts of a JSON string or array of strings; null when it is neither. */
+	/**
+	 * The texts of a request: a string, or an array of strings and TF Serving's binary
+	 * values {@code {"b64": "<base64>"}} (decoded, and read as UTF-8 text); null when the
+	 * node holds anything else.
+	 */
 	static List<String> texts(JsonNode node) {
 		if (node.isString()) {
 			return List.of(node.stringValue());
@@ -33,11 +38,38 @@ final class Predictions {
 			return null;
 		}
 		for (JsonNode element : node) {
-			if (!element.isString()) {
+			if (!element.isString() && !isBinary(element)) {
 				return null;
 			}
 		}
-		return node.valueStream().map(JsonNode::stringValue).toList();
+		return node.valueStream()
+			.map((element) -> element.isString() ? element.stringValue() : decode(element))
+			.toList();
+	}
+
+	private static boolean isBinary(JsonNode element) {
+		return element.isObject() && element.size() == 1 && element.path("b64").isString();
+	}
+
+	private static String decode(JsonNode binary) {
+		byte[] bytes;
+		try {
+			bytes = java.util.Base64.getDecoder().decode(binary.get("b64").stringValue());
+		}
+		catch (IllegalArgumentException ex) {
+			throw new InvalidInputException(Rule.INSTANCE_TYPE, "A {\"b64\": …} value must be standard base64");
+		}
+		try {
+			return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+				.onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+				.onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+				.decode(java.nio.ByteBuffer.wrap(bytes))
+				.toString();
+		}
+		catch (java.nio.charset.CharacterCodingException ex) {
+			throw new InvalidInputException(Rule.MALFORMED_UTF8,
+					"A {\"b64\": …} value sent as text must decode to UTF-8 text");
+		}
 	}
 
 	static TensorSpec inputSpec(SignatureSpec signature, String name) {

@@ -45,6 +45,15 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 	}
 
 	@Test
+	void readsTfServingBinaryValuesAsText() {
+		// {"b64": …} is TF Serving's JSON for binary strings; "I love this film" here.
+		Map<String, Object> body = predict("sentiment",
+				"{\"instances\":[{\"b64\":\"SSBsb3ZlIHRoaXMgZmlsbQ==\"},\"I hated every minute of it.\"]}");
+		assertThat(rows(body.get("predictions"))).extracting((prediction) -> prediction.get("label"))
+			.containsExactly("positive", "negative");
+	}
+
+	@Test
 	void returnsPredictionsInRequestOrder() {
 		Map<String, Object> body = predict("sentiment",
 				"{\"instances\":[\"I hated every minute of it.\",\"Absolutely delightful!\",\"The food was cold and the staff rude.\"]}");
@@ -222,6 +231,10 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 				Arguments.of("token id out of vocabulary", "/v1/models/sentiment:predict",
 						"{\"inputs\":{\"input_ids\":[[101,99999999,102]],\"attention_mask\":[[1,1,1]],\"token_type_ids\":[[0,0,0]]}}",
 						422, "invalid-tensor"),
+				Arguments.of("b64 that is not base64", "/v1/models/sentiment:predict",
+						"{\"instances\":[{\"b64\":\"not base64!\"}]}", 400, "instance-type"),
+				Arguments.of("b64 of bytes that are not UTF-8", "/v1/models/sentiment:predict",
+						"{\"instances\":[{\"b64\":\"/w==\"}]}", 400, "malformed-utf8"),
 				// TF Serving's JSON takes NaN: it is read, and refused as no text.
 				Arguments.of("NaN as an instance", "/v1/models/sentiment:predict", "{\"instances\":[NaN]}", 400,
 						"instance-type"),
