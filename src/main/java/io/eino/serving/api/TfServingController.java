@@ -139,10 +139,12 @@ class TfServingController {
 			if (texts != null) {
 				// Text runs the signature of its model's text pipeline: a
 				// signature_name, if given, must name that one.
-				String textSignature = this.registry.serving(model, version).descriptor().signature();
-				if (body.has("signature_name") && !signature.equals(textSignature)) {
-					throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Text sent to model '" + model
-							+ "' runs its signature '" + textSignature + "', not '" + signature + "'");
+				if (body.has("signature_name")) {
+					String textSignature = this.registry.serving(model, version).descriptor().signature();
+					if (!signature.equals(textSignature)) {
+						throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Text sent to model '" + model
+								+ "' runs its signature '" + textSignature + "', not '" + signature + "'");
+					}
 				}
 				return this.inference.predictText(model, version, texts, options)
 					.doOnNext((result) -> AccessLog.answered(exchange, result))

@@ -111,21 +111,20 @@ class HelmChartTest {
 
 	@Test
 	void theExamplesRenderWhatTheySay() {
+		Map<String, List<JsonNode>> rendered = new LinkedHashMap<>();
 		Map<String, List<String>> kinds = new LinkedHashMap<>();
 		for (String name : List.of("gpu", "canary", "keda", "vault", "pvc")) {
-			kinds.put(name,
-					Chart.render(Chart.EXAMPLES.resolve(name + "-values.yaml"), Map.of())
-						.stream()
-						.map((object) -> object.path("kind").asString(""))
-						.toList());
+			List<JsonNode> objects = Chart.render(Chart.EXAMPLES.resolve(name + "-values.yaml"), Map.of());
+			rendered.put(name, objects);
+			kinds.put(name, objects.stream().map((object) -> object.path("kind").asString("")).toList());
 		}
-		JsonNode gpu = Chart.only(Chart.render(Chart.EXAMPLES.resolve("gpu-values.yaml"), Map.of()), "Deployment");
+		JsonNode gpu = Chart.only(rendered.get("gpu"), "Deployment");
 		assertThat(gpu.at("/spec/template/spec/containers/0/resources/limits/nvidia.com~1gpu").asInt()).isEqualTo(1);
 		assertThat(gpu.at("/spec/template/spec/tolerations/0/key").asString()).isEqualTo("nvidia.com/gpu");
 		// A canary release joins the stable release's Service: of its own, it has
 		// only the management Service.
 		assertThat(kinds.get("canary")).containsOnlyOnce("Service").doesNotContain("VirtualService");
-		assertThat(Chart.render(Chart.EXAMPLES.resolve("canary-values.yaml"), Map.of())
+		assertThat(rendered.get("canary")
 			.stream()
 			.filter((object) -> object.path("kind").asString().equals("Service"))
 			.map((object) -> object.at("/metadata/name").asString())).containsExactly("eino-serving-management");
@@ -145,8 +144,7 @@ class HelmChartTest {
 		assertThat(pod.at("/containers/0/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
 		assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
 		assertThat(pod.path("volumes").findValuesAsString("medium")).containsExactly("Memory");
-		JsonNode preferred = Chart.only(Chart.render(Chart.EXAMPLES.resolve("pvc-values.yaml"), Map.of()),
-				"Deployment");
+		JsonNode preferred = Chart.only(rendered.get("pvc"), "Deployment");
 		assertThat(preferred
 			.at("/spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution"))
 			.hasSize(1);

@@ -60,8 +60,6 @@ class OperationsIntegrationTest {
 
 	static final Path DASHBOARD = Path.of("helm/eino-serving/files/grafana/eino-serving.json").toAbsolutePath();
 
-	static final Path DOCS = Path.of("docs/operations.md");
-
 	static final Path REPORT = Path.of("target", "operations-report.md");
 
 	private static final Path REPOSITORY = Path.of("target", "operations-repository").toAbsolutePath();
@@ -166,7 +164,7 @@ class OperationsIntegrationTest {
 			.isEmpty();
 
 		Set<String> scraped = scrapedFamilies();
-		Set<String> documented = documentedFamilies();
+		Set<String> documented = MetricsDocs.families();
 		assertThat(documented).as("series documented in docs/operations.md but not scraped").containsAll(scraped);
 		Set<String> missing = new TreeSet<>(documented);
 		missing.removeAll(scraped);
@@ -397,16 +395,6 @@ class OperationsIntegrationTest {
 			if (!name.endsWith("_max")) {
 				families.add(name);
 			}
-		}
-		return families;
-	}
-
-	/** The series in the first column of docs/operations.md's metrics table. */
-	static Set<String> documentedFamilies() throws IOException {
-		Set<String> families = new TreeSet<>();
-		Matcher row = Pattern.compile("(?m)^\\| `(eino_\\w+)` \\|").matcher(Files.readString(DOCS));
-		while (row.find()) {
-			families.add(row.group(1));
 		}
 		return families;
 	}
