@@ -100,21 +100,29 @@ class OpenInferenceController {
 	@GetMapping({ "/v2/models/{model}", "/v2/models/{model}/versions/{version}" })
 	Map<String, Object> metadata(@PathVariable String model, @PathVariable(required = false) Long version) {
 		ServingVersion serving = this.registry.serving(model, version);
-		SignatureSpec signature = serving.signature(serving.descriptor().signature());
+		SignatureSpec signature = serving
+			.signature(serving.takesText() ? serving.descriptor().signature() : Predictions.DEFAULT_SIGNATURE);
+		if (signature == null) {
+			signature = serving.signatures().get(0);
+		}
 		List<Object> inputs = new ArrayList<>();
-		inputs.add(tensorMetadata("text", "BYTES", new long[] { -1 }));
-		signature.inputs().forEach((input) -> inputs.add(tensorMetadata(input)));
+		if (serving.takesText()) {
+			inputs.add(OpenInferenceResponses.tensorMetadata("text", "BYTES", new long[] { -1 }));
+		}
+		signature.inputs().forEach((input) -> inputs.add(OpenInferenceResponses.tensorMetadata(input)));
 		// Each output once, with its true shape: the signature's own, then those only the
 		// text pipeline adds (a label and its score per text).
 		List<Object> outputs = new ArrayList<>();
-		signature.outputs().forEach((output) -> outputs.add(tensorMetadata(output)));
+		signature.outputs().forEach((output) -> outputs.add(OpenInferenceResponses.tensorMetadata(output)));
 		java.util.Set<String> named = new java.util.HashSet<>();
 		signature.outputs().forEach((output) -> named.add(output.name()));
-		new java.util.TreeMap<>(textOutputs(serving)).forEach((name, datatype) -> {
-			if (!named.contains(name)) {
-				outputs.add(tensorMetadata(name, datatype, new long[] { -1 }));
-			}
-		});
+		if (serving.takesText()) {
+			new java.util.TreeMap<>(textOutputs(serving)).forEach((name, datatype) -> {
+				if (!named.contains(name)) {
+					outputs.add(OpenInferenceResponses.tensorMetadata(name, datatype, new long[] { -1 }));
+				}
+			});
+		}
 		Map<String, Object> json = new LinkedHashMap<>();
 		json.put("name", model);
 		json.put("versions", List.of(Long.toString(serving.version())));
@@ -146,7 +154,8 @@ class OpenInferenceController {
 			// as a number.
 			JsonNode id = body.hasNonNull("id") ? body.get("id") : null;
 			List<String> requested = OpenInferenceRequests.requestedOutputs(body);
-			JsonNode text = OpenInferenceRequests.textInput(inputs);
+			ServingVersion serving = this.registry.serving(model, version);
+			JsonNode text = serving.takesText() ? OpenInferenceRequests.textInput(inputs) : null;
 			if (text != null) {
 				List<String> texts = Predictions.texts(text.get("data"));
 				if (texts == null) {
@@ -168,7 +177,14 @@ class OpenInferenceController {
 					.map((result) -> Predictions.respond(result,
 							body(result.version(), model, id, textOutputs(result, requested))));
 			}
-			SignatureSpec signature = this.registry.serving(model, version).signature(Predictions.DEFAULT_SIGNATURE);
+			String signatureName = OpenInferenceRequests.signatureName(body);
+			SignatureSpec signature = serving.signature(signatureName);
+			if (signature == null) {
+				throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE,
+						"Model '" + model + "' has no signature '" + signatureName + "' (has "
+								+ serving.signatures().stream().map(SignatureSpec::key).toList()
+								+ "); name one in parameters.signature_name");
+			}
 			Map<String, HostTensor> tensors = new LinkedHashMap<>();
 			for (JsonNode input : inputs) {
 				String name = OpenInferenceRequests.requiredString(input, "name");
@@ -181,13 +197,12 @@ class OpenInferenceController {
 				tensors.put(name, JsonTensors.fromFlat(name, OpenInferenceRequests.required(input, "data"),
 						OpenInferenceRequests.shape(input), datatype));
 			}
-			return this.inference
-				.predictTensors(model, version, Predictions.DEFAULT_SIGNATURE, tensors, requested, options)
+			return this.inference.predictTensors(model, version, signatureName, tensors, requested, options)
 				.map((result) -> {
 					List<Object> outputs = new ArrayList<>();
 					result.outputs()
-						.forEach((name, tensor) -> outputs
-							.add(tensor(name, tensor.datatype(), tensor.shape(), JsonTensors.flatData(tensor))));
+						.forEach((name, tensor) -> outputs.add(OpenInferenceResponses.tensor(name, tensor.datatype(),
+								tensor.shape(), JsonTensors.flatData(tensor))));
 					return respond(result.version(), model, id, outputs);
 				});
 		});
@@ -210,10 +225,12 @@ class OpenInferenceController {
 					probabilities[i * labels + j++] = (float) probability;
 				}
 			}
-			addIfRequested(outputs, requested, tensor("label", "BYTES", new long[] { count }, names));
-			addIfRequested(outputs, requested, tensor("score", "FP32", new long[] { count }, scores));
 			addIfRequested(outputs, requested,
-					tensor("probabilities", "FP32", new long[] { count, labels }, probabilities));
+					OpenInferenceResponses.tensor("label", "BYTES", new long[] { count }, names));
+			addIfRequested(outputs, requested,
+					OpenInferenceResponses.tensor("score", "FP32", new long[] { count }, scores));
+			addIfRequested(outputs, requested, OpenInferenceResponses.tensor("probabilities", "FP32",
+					new long[] { count, labels }, probabilities));
 		}
 		else {
 			int size = ((TextPrediction.Embedding) result.predictions().get(0)).vector().length;
@@ -223,7 +240,7 @@ class OpenInferenceController {
 						i * size, size);
 			}
 			addIfRequested(outputs, requested,
-					tensor("sentence_embedding", "FP32", new long[] { count, size }, vectors));
+					OpenInferenceResponses.tensor("sentence_embedding", "FP32", new long[] { count, size }, vectors));
 		}
 		if (outputs.isEmpty()) {
 			throw new InvalidInputException(Rule.UNKNOWN_OUTPUT, "None of the requested outputs " + requested
@@ -243,27 +260,6 @@ class OpenInferenceController {
 		if (requested.isEmpty() || requested.contains((String) tensor.get("name"))) {
 			outputs.add(tensor);
 		}
-	}
-
-	private static Map<String, Object> tensor(String name, String datatype, long[] shape, Object data) {
-		Map<String, Object> json = new LinkedHashMap<>();
-		json.put("name", name);
-		json.put("datatype", datatype);
-		json.put("shape", shape);
-		json.put("data", data);
-		return json;
-	}
-
-	private static Map<String, Object> tensorMetadata(TensorSpec spec) {
-		return tensorMetadata(spec.name(), spec.datatype(), spec.shape());
-	}
-
-	private static Map<String, Object> tensorMetadata(String name, String datatype, long[] shape) {
-		Map<String, Object> json = new LinkedHashMap<>();
-		json.put("name", name);
-		json.put("datatype", datatype);
-		json.put("shape", shape);
-		return json;
 	}
 
 	private static ResponseEntity<Map<String, Object>> respond(long version, String model, JsonNode id,

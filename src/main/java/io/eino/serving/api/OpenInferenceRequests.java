@@ -29,6 +29,21 @@ final class OpenInferenceRequests {
 		return text;
 	}
 
+	/**
+	 * The signature a tensor request runs: {@code parameters.signature_name}, as KServe's
+	 * TensorFlow runtime reads it, else {@code serving_default}.
+	 */
+	static String signatureName(JsonNode body) {
+		JsonNode name = body.path("parameters").get("signature_name");
+		if (name == null || name.isNull()) {
+			return Predictions.DEFAULT_SIGNATURE;
+		}
+		if (!name.isString()) {
+			throw new InvalidInputException(Rule.REQUEST_SHAPE, "'parameters.signature_name' must be a string");
+		}
+		return name.stringValue();
+	}
+
 	static List<String> requestedOutputs(JsonNode body) {
 		JsonNode outputs = body.get("outputs");
 		if (outputs == null || outputs.isNull()) {

@@ -24,7 +24,6 @@ final class Predictions {
 	private Predictions() {
 	}
 
-	/** The texts of a JSON string or array of strings; null when it is neither. */
 	/**
 	 * The texts of a request: a string, or an array of strings and TF Serving's binary
 	 * values {@code {"b64": "<base64>"}} (decoded, and read as UTF-8 text); null when the
@@ -38,17 +37,13 @@ final class Predictions {
 			return null;
 		}
 		for (JsonNode element : node) {
-			if (!element.isString() && !isBinary(element)) {
+			if (!element.isString() && !JsonTensors.isBinary(element)) {
 				return null;
 			}
 		}
 		return node.valueStream()
 			.map((element) -> element.isString() ? element.stringValue() : decode(element))
 			.toList();
-	}
-
-	private static boolean isBinary(JsonNode element) {
-		return element.isObject() && element.size() == 1 && element.path("b64").isString();
 	}
 
 	private static String decode(JsonNode binary) {

@@ -12,6 +12,7 @@ import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TensorResult;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ModelState;
+import io.eino.serving.model.ServingVersion;
 import io.eino.serving.model.VersionStatus;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
@@ -135,16 +136,15 @@ class TfServingController {
 			if (rows && (!payload.isArray() || payload.isEmpty())) {
 				throw new InvalidInputException(Rule.EMPTY_INSTANCES, "'instances' must be a non-empty array");
 			}
-			List<String> texts = Predictions.texts(payload);
+			ServingVersion serving = this.registry.serving(model, version);
+			List<String> texts = serving.takesText() ? Predictions.texts(payload) : null;
 			if (texts != null) {
 				// Text runs the signature of its model's text pipeline: a
 				// signature_name, if given, must name that one.
-				if (body.has("signature_name")) {
-					String textSignature = this.registry.serving(model, version).descriptor().signature();
-					if (!signature.equals(textSignature)) {
-						throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Text sent to model '" + model
-								+ "' runs its signature '" + textSignature + "', not '" + signature + "'");
-					}
+				String textSignature = serving.descriptor().signature();
+				if (body.has("signature_name") && !signature.equals(textSignature)) {
+					throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Text sent to model '" + model
+							+ "' runs its signature '" + textSignature + "', not '" + signature + "'");
 				}
 				return this.inference.predictText(model, version, texts, options)
 					.doOnNext((result) -> AccessLog.answered(exchange, result))
@@ -153,18 +153,18 @@ class TfServingController {
 						return Predictions.respond(result, Map.of(rows ? "predictions" : "outputs", predictions));
 					});
 			}
-			SignatureSpec spec = signatureSpec(model, version, signature);
+			SignatureSpec spec = signatureSpec(serving, signature);
 			Map<String, HostTensor> tensors = rows ? rowTensors(spec, payload) : columnTensors(spec, payload);
 			return this.inference.predictTensors(model, version, signature, tensors, List.of(), options)
 				.map((result) -> withVersion(result.version(), rows ? rowOutputs(result) : columnOutputs(result)));
 		});
 	}
 
-	private SignatureSpec signatureSpec(String model, Long version, String signature) {
-		SignatureSpec spec = this.registry.serving(model, version).signature(signature);
+	private static SignatureSpec signatureSpec(ServingVersion serving, String signature) {
+		SignatureSpec spec = serving.signature(signature);
 		if (spec == null) {
-			throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE,
-					"Model '" + model + "' has no signature '" + signature + "'");
+			throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Model '" + serving.model() + "' has no signature '"
+					+ signature + "' (has " + serving.signatures().stream().map(SignatureSpec::key).toList() + ")");
 		}
 		return spec;
 	}
@@ -180,13 +180,21 @@ class TfServingController {
 		return name.stringValue();
 	}
 
+	/**
+	 * The row format: each instance an object of named inputs, or, for a signature with
+	 * one input, that input's value.
+	 */
 	private static Map<String, HostTensor> rowTensors(SignatureSpec signature, JsonNode instances) {
 		Map<String, List<JsonNode>> columns = new LinkedHashMap<>();
+		String single = (signature.inputs().size() == 1) ? signature.inputs().get(0).name() : null;
 		for (JsonNode instance : instances) {
-			if (!instance.isObject()) {
-				throw new InvalidInputException(Rule.INSTANCE_TYPE,
-						"Each instance must be a string (text) or an object of named inputs, found "
-								+ instance.getNodeType());
+			if (!isNamedInputs(instance)) {
+				if (single == null) {
+					throw new InvalidInputException(Rule.INSTANCE_TYPE, "Signature '" + signature.key() + "' takes "
+							+ signature.inputs().size() + " inputs: each instance must be an object naming them");
+				}
+				columns.computeIfAbsent(single, (name) -> new ArrayList<>()).add(instance);
+				continue;
 			}
 			if (!columns.isEmpty() && !columns.keySet().equals(instance.propertyNames())) {
 				throw new InvalidInputException(Rule.INSTANCE_TYPE, "Every instance must name the same inputs");
@@ -204,12 +212,24 @@ class TfServingController {
 		return tensors;
 	}
 
+	/**
+	 * The columnar format: an object of named tensors, or, for a signature with one
+	 * input, that input's tensor.
+	 */
 	private static Map<String, HostTensor> columnTensors(SignatureSpec signature, JsonNode inputs) {
-		if (!inputs.isObject() || inputs.isEmpty()) {
-			throw new InvalidInputException(Rule.INSTANCE_TYPE,
-					"'inputs' must be text (a string or array of strings) or an object of named tensors");
-		}
 		Map<String, HostTensor> tensors = new LinkedHashMap<>();
+		if (!isNamedInputs(inputs)) {
+			if (signature.inputs().size() != 1) {
+				throw new InvalidInputException(Rule.INSTANCE_TYPE, "Signature '" + signature.key() + "' takes "
+						+ signature.inputs().size() + " inputs: 'inputs' must be an object naming them");
+			}
+			TensorSpec spec = signature.inputs().get(0);
+			tensors.put(spec.name(), JsonTensors.fromNested(spec.name(), inputs, spec.datatype()));
+			return tensors;
+		}
+		if (inputs.isEmpty()) {
+			throw new InvalidInputException(Rule.INSTANCE_TYPE, "'inputs' names no tensor");
+		}
 		for (Map.Entry<String, JsonNode> input : inputs.properties()) {
 			TensorSpec spec = Predictions.inputSpec(signature, input.getKey());
 			tensors.put(input.getKey(), JsonTensors.fromNested(input.getKey(), input.getValue(), spec.datatype()));
@@ -217,23 +237,38 @@ class TfServingController {
 		return tensors;
 	}
 
+	/** An object of named inputs, not a single binary value {@code {"b64": …}}. */
+	private static boolean isNamedInputs(JsonNode node) {
+		return node.isObject() && !JsonTensors.isBinary(node);
+	}
+
+	/**
+	 * The row format's answer: one entry per row, the output's value when the signature
+	 * answers one output, else an object of them (as TF Serving answers).
+	 */
 	private static Map<String, Object> rowOutputs(TensorResult result) {
 		int batch = (int) result.outputs().values().iterator().next().shape()[0];
+		boolean single = result.outputs().size() == 1;
 		List<Object> predictions = new ArrayList<>(batch);
 		for (int i = 0; i < batch; i++) {
 			Map<String, Object> prediction = new LinkedHashMap<>();
 			for (Map.Entry<String, HostTensor> output : result.outputs().entrySet()) {
-				prediction.put(output.getKey(), JsonTensors.row(output.getValue(), i));
+				prediction.put(output.getKey(), JsonTensors.row(output.getValue(), i, base64(output.getKey())));
 			}
-			predictions.add(prediction);
+			predictions.add(single ? prediction.values().iterator().next() : prediction);
 		}
 		return Map.of("predictions", predictions);
 	}
 
 	private static Map<String, Object> columnOutputs(TensorResult result) {
 		Map<String, Object> outputs = new LinkedHashMap<>();
-		result.outputs().forEach((name, tensor) -> outputs.put(name, JsonTensors.toNested(tensor)));
-		return Map.of("outputs", outputs);
+		result.outputs().forEach((name, tensor) -> outputs.put(name, JsonTensors.toNested(tensor, base64(name))));
+		return Map.of("outputs", (outputs.size() == 1) ? outputs.values().iterator().next() : outputs);
+	}
+
+	/** TF Serving answers outputs named {@code *_bytes} as base64. */
+	private static boolean base64(String output) {
+		return output.endsWith("_bytes");
 	}
 
 	private static ResponseEntity<Map<String, Object>> withVersion(long version, Map<String, Object> body) {

@@ -9,6 +9,7 @@ import java.util.Map;
 import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.model.ModelState;
 import io.eino.serving.model.OptimizationReport;
+import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.model.ServingVersion;
 import io.eino.serving.model.VersionStatus;
 import io.eino.serving.runtime.SignatureSpec;
@@ -50,13 +51,16 @@ final class TfServingMetadata {
 			steps.add(json);
 		}
 		BatchingOptions options = version.batchingOptions();
-		Map<String, Object> batching = new LinkedHashMap<>();
-		batching.put("max_batch_size", options.maxBatchSize());
-		batching.put("max_queue_delay_ms", options.maxQueueDelay().toNanos() / 1e6);
-		batching.put("queue_capacity", options.queueCapacity());
-		batching.put("allowed_lengths", options.allowedLengths());
-		batching.put("run_overhead_ms", round(report.overheadMillis()));
-		batching.put("run_us_per_padded_token", round(report.microsPerToken()));
+		Map<String, Object> batching = null;
+		if (options != null) {
+			batching = new LinkedHashMap<>();
+			batching.put("max_batch_size", options.maxBatchSize());
+			batching.put("max_queue_delay_ms", options.maxQueueDelay().toNanos() / 1e6);
+			batching.put("queue_capacity", options.queueCapacity());
+			batching.put("allowed_lengths", options.allowedLengths());
+			batching.put("run_overhead_ms", round(report.overheadMillis()));
+			batching.put("run_us_per_padded_token", round(report.microsPerToken()));
+		}
 		Map<String, Object> runtime = new LinkedHashMap<>();
 		runtime.put("instances", version.instances());
 		runtime.put("precision", report.precision());
@@ -85,16 +89,23 @@ final class TfServingMetadata {
 		spec.put("name", version.model());
 		spec.put("signature_name", "");
 		spec.put("version", Long.toString(version.version()));
-		Map<String, Object> pipeline = new LinkedHashMap<>();
-		pipeline.put("task", version.descriptor().task().name().toLowerCase(Locale.ROOT));
-		pipeline.put("signature", version.descriptor().signature());
-		pipeline.put("output", version.descriptor().output());
-		pipeline.put("labels", version.descriptor().labels());
-		pipeline.put("max_tokens", version.descriptor().maxTokens());
-		pipeline.put("overflow", version.descriptor().overflow().name().toLowerCase(Locale.ROOT));
+		Map<String, Object> pipeline = null;
+		ModelDescriptor descriptor = version.descriptor();
+		if (descriptor != null) {
+			pipeline = new LinkedHashMap<>();
+			pipeline.put("task", descriptor.task().name().toLowerCase(Locale.ROOT));
+			pipeline.put("signature", descriptor.signature());
+			pipeline.put("output", descriptor.output());
+			pipeline.put("labels", descriptor.labels());
+			pipeline.put("max_tokens", descriptor.maxTokens());
+			pipeline.put("overflow", descriptor.overflow().name().toLowerCase(Locale.ROOT));
+		}
 		Map<String, Object> metadata = new LinkedHashMap<>();
 		metadata.put("signature_def", Map.of("signature_def", signatures));
-		metadata.put("eino", Map.of("text_pipeline", pipeline, "runtime", runtimeOf(version)));
+		Map<String, Object> eino = new LinkedHashMap<>();
+		eino.put("text_pipeline", pipeline);
+		eino.put("runtime", runtimeOf(version));
+		metadata.put("eino", eino);
 		return Map.of("model_spec", spec, "metadata", metadata);
 	}
 

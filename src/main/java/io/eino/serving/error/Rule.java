@@ -96,6 +96,9 @@ public enum Rule {
 	/** TensorFlow refused the tensors (e.g. a token id outside the vocabulary). */
 	INVALID_TENSOR(INPUT, 422, "Invalid tensor"),
 
+	/** Text sent to a model without a text pipeline (no {@code model.yaml}). */
+	NO_TEXT_PIPELINE(INPUT, 400, "Model takes no text"),
+
 	/** The model, or the pinned version, is not served. */
 	UNKNOWN_MODEL(INPUT, 404, "Model not found"),
 

@@ -241,9 +241,10 @@ public class InferenceService {
 				throw new InvalidInputException(Rule.INPUT_DATATYPE,
 						"Input '" + spec.name() + "' must be " + spec.datatype() + ", got " + value.datatype());
 			}
-			if (spec.shape().length != value.shape().length) {
-				throw new InvalidInputException(Rule.INPUT_SHAPE, "Input '" + spec.name() + "' must have rank "
-						+ spec.shape().length + ", got " + value.shape().length);
+			if (!fits(spec.shape(), value.shape())) {
+				throw new InvalidInputException(Rule.INPUT_SHAPE,
+						"Input '" + spec.name() + "' must have shape " + java.util.Arrays.toString(spec.shape())
+								+ " (-1: any size), got " + java.util.Arrays.toString(value.shape()));
 			}
 			if (value.size() == 0) {
 				throw new InvalidInputException(Rule.INPUT_SHAPE, "Input '" + spec.name() + "' is empty");
@@ -255,6 +256,19 @@ public class InferenceService {
 						"Signature '" + signature.key() + "' has no input '" + name + "'");
 			}
 		}
+	}
+
+	/** Same rank, and every dimension the signature fixes has that size. */
+	private static boolean fits(long[] expected, long[] actual) {
+		if (expected.length != actual.length) {
+			return false;
+		}
+		for (int i = 0; i < expected.length; i++) {
+			if (expected[i] >= 0 && expected[i] != actual[i]) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	static String firstLine(String message) {

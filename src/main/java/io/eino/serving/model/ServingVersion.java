@@ -23,8 +23,16 @@ public interface ServingVersion {
 
 	long version();
 
-	/** Its {@code model.yaml}, with the configured overrides applied. */
+	/**
+	 * Its {@code model.yaml}, with the configured overrides applied; null for a version
+	 * without a text pipeline, which serves raw tensors only.
+	 */
 	ModelDescriptor descriptor();
+
+	/** Whether it takes text (it has a {@code model.yaml}). */
+	default boolean takesText() {
+		return descriptor() != null;
+	}
 
 	/**
 	 * Preprocesses and tokenizes the texts and admits one task per text to the version's
@@ -68,7 +76,7 @@ public interface ServingVersion {
 	/** What the startup optimisation step did and measured. */
 	OptimizationReport optimization();
 
-	/** How its queue forms batches. */
+	/** How its queue forms batches; null when its requests are not batched. */
 	BatchingOptions batchingOptions();
 
 	/** Its runners (sessions). */

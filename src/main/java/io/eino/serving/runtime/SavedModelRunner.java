@@ -13,14 +13,10 @@ import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.exceptions.TensorFlowException;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorShapeProto;
-import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt64;
 
 /**
  * One loaded SavedModel and its TensorFlow session.
@@ -97,7 +93,7 @@ public final class SavedModelRunner implements AutoCloseable {
 		Map<String, Tensor> fed = new LinkedHashMap<>();
 		try {
 			for (Map.Entry<String, HostTensor> input : inputs.entrySet()) {
-				fed.put(input.getKey(), toTensor(input.getValue()));
+				fed.put(input.getKey(), TensorConversions.toTensor(input.getValue()));
 			}
 			return runTensors(signature, fed, outputs);
 		}
@@ -139,7 +135,7 @@ public final class SavedModelRunner implements AutoCloseable {
 			try (Result result = runner.run()) {
 				Map<String, HostTensor> values = new LinkedHashMap<>();
 				for (int i = 0; i < fetched.size(); i++) {
-					values.put(fetched.get(i), fromTensor(result.get(i), fetched.get(i)));
+					values.put(fetched.get(i), TensorConversions.fromTensor(result.get(i), fetched.get(i)));
 				}
 				return values;
 			}
@@ -147,31 +143,6 @@ public final class SavedModelRunner implements AutoCloseable {
 		catch (TensorFlowException ex) {
 			throw new ModelRuntimeException("TensorFlow failed running " + this.directory + ": " + ex.getMessage(), ex);
 		}
-	}
-
-	private static Tensor toTensor(HostTensor value) {
-		Shape shape = Shape.of(value.shape());
-		if (value instanceof HostTensor.Int64 int64) {
-			return TInt64.tensorOf(shape, DataBuffers.of(int64.values(), true, false));
-		}
-		return TFloat32.tensorOf(shape, DataBuffers.of(((HostTensor.Float32) value).values(), true, false));
-
-	}
-
-	private static HostTensor fromTensor(Tensor tensor, String name) {
-		long[] shape = tensor.shape().asArray();
-		if (tensor instanceof TFloat32 floats) {
-			float[] values = new float[(int) floats.size()];
-			floats.asRawTensor().data().asFloats().read(values);
-			return new HostTensor.Float32(shape, values);
-		}
-		if (tensor instanceof TInt64 longs) {
-			long[] values = new long[(int) longs.size()];
-			longs.asRawTensor().data().asLongs().read(values);
-			return new HostTensor.Int64(shape, values);
-		}
-		throw new ModelRuntimeException(
-				"Output '" + name + "' has type " + tensor.dataType() + "; only float32 and int64 outputs are served");
 	}
 
 	private static SignatureSpec describe(String key, SignatureDef definition) {
@@ -200,6 +171,12 @@ public final class SavedModelRunner implements AutoCloseable {
 			case DT_BFLOAT16 -> "BF16";
 			case DT_INT64 -> "INT64";
 			case DT_INT32 -> "INT32";
+			case DT_INT16 -> "INT16";
+			case DT_INT8 -> "INT8";
+			case DT_UINT8 -> "UINT8";
+			case DT_UINT16 -> "UINT16";
+			case DT_UINT32 -> "UINT32";
+			case DT_UINT64 -> "UINT64";
 			case DT_BOOL -> "BOOL";
 			case DT_STRING -> "BYTES";
 			default -> type.name();

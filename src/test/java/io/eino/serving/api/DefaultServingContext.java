@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
+import io.eino.serving.TensorModels;
 import io.eino.serving.TestModels;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.sentiment.DefaultModel;
@@ -19,9 +20,9 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * The one Spring context of the end-to-end API tests that run the service as a user gets
  * it: every setting at its default, the default sentiment model and an embedding model on
- * the same SavedModel served side by side from one repository. Test classes that extend
- * it share the running service (Spring's context cache) instead of each loading the model
- * again.
+ * the same SavedModel served side by side from one repository, with the two SavedModels
+ * without a text pipeline of {@link TensorModels}. Test classes that extend it share the
+ * running service (Spring's context cache) instead of each loading the model again.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient(timeout = "PT60S")
@@ -38,6 +39,9 @@ public abstract class DefaultServingContext {
 		addEmbeddingModel(repository);
 		registry.add("eino.repository.path", repository::toString);
 		registry.add("eino.models.embeddings.enabled", () -> "true");
+		TensorModels.install(repository);
+		registry.add("eino.models." + TensorModels.PIXELS + ".enabled", () -> "true");
+		registry.add("eino.models." + TensorModels.MIXED + ".enabled", () -> "true");
 	}
 
 	/**

@@ -106,7 +106,7 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 		assertThat(status).containsEntry("name", "sentiment").containsEntry("ready", true);
 		assertThat(get("/v1/models/sentiment/versions/" + V)).containsEntry("ready", true);
 		// KServe V1's model list.
-		assertThat(list(get("/v1/models").get("models"))).containsExactly("embeddings", "sentiment");
+		assertThat(list(get("/v1/models").get("models"))).containsExactly("embeddings", "mixed", "pixels", "sentiment");
 
 		Map<String, Object> metadata = get("/v1/models/sentiment/metadata");
 		assertThat(map(metadata.get("model_spec"))).containsEntry("name", "sentiment").containsEntry("version", V);

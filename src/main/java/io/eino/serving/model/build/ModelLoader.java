@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.function.Supplier;
 
 import io.eino.serving.model.OptimizationReport;
+import io.eino.serving.model.PublishedVersion;
 import io.eino.serving.model.ServedModels;
 import io.eino.serving.batching.BatchQueue;
 import io.eino.serving.batching.BatchScheduler;
@@ -79,7 +80,7 @@ public final class ModelLoader {
 	 * @throws ModelLoadException naming the step that failed; nothing of the version is
 	 * left open
 	 */
-	public ModelVersion load(String model, Path modelDirectory, long version, ServedModels.Settings overrides) {
+	public PublishedVersion load(String model, Path modelDirectory, long version, ServedModels.Settings overrides) {
 		Path stored = modelDirectory.resolve(Long.toString(version));
 		Path packageFile = stored.resolve(ModelPackage.FILE_NAME);
 		if (!Files.isRegularFile(packageFile)) {
@@ -126,8 +127,11 @@ public final class ModelLoader {
 	 * @param workspace where a decrypted version lies, removed as soon as its sessions
 	 * are open; null for a plain version
 	 */
-	private ModelVersion build(String model, Path modelDirectory, Path versionDirectory, long version,
+	private PublishedVersion build(String model, Path modelDirectory, Path versionDirectory, long version,
 			ServedModels.Settings overrides, PlaintextWorkspace workspace) {
+		if (!VersionSettings.hasDescriptor(modelDirectory, versionDirectory)) {
+			return buildTensorModel(model, versionDirectory, version, workspace);
+		}
 		ModelDescriptor descriptor = step(model, version, ModelLoadException.Step.READ,
 				() -> VersionSettings.descriptor(modelDirectory, versionDirectory, overrides));
 		BatchingOptions options = step(model, version, ModelLoadException.Step.READ, () -> VersionSettings
@@ -203,6 +207,21 @@ public final class ModelLoader {
 			tokenizer.close();
 			throw ex;
 		}
+	}
+
+	/**
+	 * A version without {@code model.yaml}: its sessions, opened as stored, serve raw
+	 * tensors through every signature.
+	 */
+	private PublishedVersion buildTensorModel(String model, Path versionDirectory, long version,
+			PlaintextWorkspace workspace) {
+		TensorModelVersion built = step(model, version, ModelLoadException.Step.LOAD,
+				() -> TensorModelVersion.open(model, version, versionDirectory, this.settings.runtime().instances(),
+						this.settings.runtime().sessionSettings(), this.settings.repository().drainTimeout()));
+		if (workspace != null) {
+			removePlaintext(model, version, workspace);
+		}
+		return built;
 	}
 
 	private static <T> T step(String model, long version, ModelLoadException.Step step, Supplier<T> work) {

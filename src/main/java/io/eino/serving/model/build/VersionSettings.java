@@ -28,6 +28,15 @@ final class VersionSettings {
 		return withOverrides(read(modelDirectory, versionDirectory), overrides);
 	}
 
+	/**
+	 * Whether the version has a text pipeline: a {@code model.yaml} in its directory or
+	 * its model's.
+	 */
+	static boolean hasDescriptor(Path modelDirectory, Path versionDirectory) {
+		return Files.isRegularFile(versionDirectory.resolve(ModelDescriptor.FILE_NAME))
+				|| Files.isRegularFile(modelDirectory.resolve(ModelDescriptor.FILE_NAME));
+	}
+
 	static BatchingOptions batchingOptions(ModelDescriptor descriptor, ServedModels.Settings overrides,
 			BatchingProperties batching, AdmissionProperties admission) {
 		Integer padTo = (overrides != null) ? overrides.padTo() : null;

@@ -10,11 +10,11 @@ import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Failure;
 import io.eino.serving.error.SystemErrorMonitor;
 import io.eino.serving.model.ModelRegistry;
+import io.eino.serving.model.PublishedVersion;
 import io.eino.serving.model.ServedModels;
 import io.eino.serving.model.VersionStatus;
 import io.eino.serving.model.build.ModelLoadException;
 import io.eino.serving.model.build.ModelLoader;
-import io.eino.serving.model.build.ModelVersion;
 import io.eino.serving.repository.ModelRepository;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -162,7 +162,7 @@ final class Reconciler {
 		this.registry.loading(model, version);
 		Timer.Sample sample = Timer.start(this.meters);
 		try {
-			ModelVersion built = this.loader.load(model, this.repository.modelDirectory(model), version, settings);
+			PublishedVersion built = this.loader.load(model, this.repository.modelDirectory(model), version, settings);
 			this.registry.publish(built);
 			this.loadedFingerprints.get(model).put(version, entry.fingerprint());
 			long millis = sample.stop(timer(model, "loaded")) / 1_000_000;
