@@ -2,6 +2,7 @@ package io.eino.serving;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,8 +14,10 @@ import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.io.ParseExample;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat16;
 import org.tensorflow.types.TFloat32;
@@ -42,7 +45,10 @@ import org.tensorflow.types.family.TType;
  * {@code length} INT32 (bytes); {@code types} takes {@code flag} BOOL, {@code small}
  * INT32, {@code weight} FP64, {@code half} FP16, {@code u8} UINT8 and {@code u16} UINT16
  * and answers {@code flag_not}, {@code small_plus_one}, {@code weight_halved},
- * {@code half_doubled}, {@code u8_same} and {@code u16_same}.</li>
+ * {@code half_doubled}, {@code u8_same} and {@code u16_same}; {@code classify} and
+ * {@code regress} (TF Serving's classify and regress methods) take serialized
+ * {@code tf.Example}s with a float feature {@code x} and answer the classes
+ * {@code low}/{@code high} with scores {@code x}/{@code 2x}, and {@code 3x + 1}.</li>
  * </ul>
  */
 public final class TensorModels {
@@ -89,6 +95,8 @@ public final class TensorModels {
 		Operand<TFloat16> half = vector(tf, TFloat16.class);
 		Operand<TUint8> u8 = vector(tf, TUint8.class);
 		Operand<TUint16> u16 = vector(tf, TUint16.class);
+		Operand<TString> examples = vector(tf, TString.class);
+		Operand<TFloat32> x = featureX(tf, examples);
 		return List.of(
 				Signature.builder()
 					.key("serving_default")
@@ -112,7 +120,43 @@ public final class TensorModels {
 					.output("half_doubled", tf.math.add(half, half))
 					.output("u8_same", tf.identity(u8))
 					.output("u16_same", tf.identity(u16))
-					.build());
+					.build(),
+				classify(tf, examples, x), regress(tf, examples, x));
+	}
+
+	/** Scores {@code [x, 2x]} for the classes {@code low} and {@code high}. */
+	private static Signature classify(Ops tf, Operand<TString> examples, Operand<TFloat32> x) {
+		Operand<TFloat32> scores = tf.concat(List.of(x, tf.math.mul(x, tf.constant(2f))), tf.constant(1));
+		Operand<TString> classes = tf.broadcastTo(
+				tf.constant(StandardCharsets.UTF_8, Shape.of(1, 2), DataBuffers.ofObjects("low", "high")),
+				tf.shape(scores));
+		return Signature.builder()
+			.key("classify")
+			.methodName("tensorflow/serving/classify")
+			.input("inputs", examples)
+			.output("classes", classes)
+			.output("scores", scores)
+			.build();
+	}
+
+	/** {@code 3x + 1}. */
+	private static Signature regress(Ops tf, Operand<TString> examples, Operand<TFloat32> x) {
+		return Signature.builder()
+			.key("regress")
+			.methodName("tensorflow/serving/regress")
+			.input("inputs", examples)
+			.output("outputs", tf.math.add(tf.math.mul(x, tf.constant(3f)), tf.constant(1f)))
+			.build();
+	}
+
+	/** The float feature {@code x} of serialized tf.Examples, {@code [n, 1]}. */
+	private static Operand<TFloat32> featureX(Ops tf, Operand<TString> examples) {
+		Operand<TString> none = tf.constant(StandardCharsets.UTF_8, Shape.of(0),
+				DataBuffers.ofObjects(String.class, 0));
+		ParseExample parsed = tf.io.parseExample(examples, none, none,
+				tf.constant(StandardCharsets.UTF_8, new String[] { "x" }), none,
+				List.of(tf.constant(new float[] { 0f })), 0L, List.of(), List.of(), List.of(), List.of(Shape.of(1)));
+		return parsed.denseValues().get(0).expect(TFloat32.class);
 	}
 
 	private static <T extends TType> Operand<T> vector(Ops tf, Class<T> type) {

@@ -10,9 +10,9 @@ import io.eino.serving.error.Rule;
 import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TextResult;
+import io.eino.serving.inference.TextTensors;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ServingVersion;
-import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
@@ -209,39 +209,10 @@ class OpenInferenceController {
 	}
 
 	private static List<Object> textOutputs(TextResult result, List<String> requested) {
-		int count = result.predictions().size();
 		List<Object> outputs = new ArrayList<>();
-		if (result.predictions().get(0) instanceof TextPrediction.Classification first) {
-			int labels = first.scores().size();
-			String[] names = new String[count];
-			float[] scores = new float[count];
-			float[] probabilities = new float[count * labels];
-			for (int i = 0; i < count; i++) {
-				TextPrediction.Classification prediction = (TextPrediction.Classification) result.predictions().get(i);
-				names[i] = prediction.label();
-				scores[i] = (float) prediction.score();
-				int j = 0;
-				for (double probability : prediction.scores().values()) {
-					probabilities[i * labels + j++] = (float) probability;
-				}
-			}
-			addIfRequested(outputs, requested,
-					OpenInferenceResponses.tensor("label", "BYTES", new long[] { count }, names));
-			addIfRequested(outputs, requested,
-					OpenInferenceResponses.tensor("score", "FP32", new long[] { count }, scores));
-			addIfRequested(outputs, requested, OpenInferenceResponses.tensor("probabilities", "FP32",
-					new long[] { count, labels }, probabilities));
-		}
-		else {
-			int size = ((TextPrediction.Embedding) result.predictions().get(0)).vector().length;
-			float[] vectors = new float[count * size];
-			for (int i = 0; i < count; i++) {
-				System.arraycopy(((TextPrediction.Embedding) result.predictions().get(i)).vector(), 0, vectors,
-						i * size, size);
-			}
-			addIfRequested(outputs, requested,
-					OpenInferenceResponses.tensor("sentence_embedding", "FP32", new long[] { count, size }, vectors));
-		}
+		TextTensors.of(result.predictions(), requested)
+			.forEach((name, tensor) -> outputs.add(OpenInferenceResponses.tensor(name, tensor.datatype(),
+					tensor.shape(), JsonTensors.flatData(tensor))));
 		if (outputs.isEmpty()) {
 			throw new InvalidInputException(Rule.UNKNOWN_OUTPUT, "None of the requested outputs " + requested
 					+ " is produced for text; available: label, score, probabilities (or sentence_embedding)");
@@ -251,15 +222,9 @@ class OpenInferenceController {
 
 	private static Map<String, String> textOutputs(ServingVersion version) {
 		return switch (version.descriptor().task()) {
-			case CLASSIFICATION -> Map.of("label", "BYTES", "score", "FP32", "probabilities", "FP32");
-			case EMBEDDING -> Map.of("sentence_embedding", "FP32");
+			case CLASSIFICATION -> TextTensors.CLASSIFICATION;
+			case EMBEDDING -> TextTensors.EMBEDDING;
 		};
-	}
-
-	private static void addIfRequested(List<Object> outputs, List<String> requested, Map<String, Object> tensor) {
-		if (requested.isEmpty() || requested.contains((String) tensor.get("name"))) {
-			outputs.add(tensor);
-		}
 	}
 
 	private static ResponseEntity<Map<String, Object>> respond(long version, String model, JsonNode id,

@@ -61,6 +61,12 @@ class InferenceConfiguration {
 				tracer.getIfAvailable(() -> Tracer.NOOP));
 	}
 
+	/** TF Serving's Classify and Regress, for the REST and gRPC APIs. */
+	@Bean
+	ExampleInference exampleInference(InferenceService inference, ModelRegistry registry) {
+		return new ExampleInference(inference, registry);
+	}
+
 	/**
 	 * The {@code eino.batch} spans, one per session run (docs/operations.md, "Traces").
 	 */

@@ -119,11 +119,44 @@ class TensorModelsIntegrationTest extends DefaultServingContext {
 	}
 
 	@Test
+	void classifyAndRegressRunTheirSignaturesOnExamples() {
+		Map<String, Object> classified = okJson(post("/v1/models/mixed:classify",
+				"{\"signature_name\":\"classify\",\"examples\":[{\"x\":1.5},{\"x\":[0.25]}]}"));
+		assertThat(classified.get("results")).isEqualTo(List.of(List.of(List.of("low", 1.5), List.of("high", 3.0)),
+				List.of(List.of("low", 0.25), List.of("high", 0.5))));
+		// The context's features join every example.
+		Map<String, Object> regressed = okJson(post("/v1/models/mixed/versions/1:regress",
+				"{\"signature_name\":\"regress\",\"context\":{\"x\":2.5},\"examples\":[{},{\"x\":-1.5}]}"));
+		assertThat(regressed.get("results")).isEqualTo(List.of(8.5, -3.5));
+		// A signature of another method is refused, as TF Serving refuses it.
+		problem(post("/v1/models/mixed:classify", "{\"signature_name\":\"regress\",\"examples\":[{\"x\":1.5}]}"), 400,
+				"unknown-signature", "input");
+		problem(post("/v1/models/mixed:regress", "{\"examples\":[]}"), 400, "empty-instances", "input");
+	}
+
+	@Test
+	void aTextClassifierClassifiesTheTextOfEachExample() {
+		Map<String, Object> body = okJson(post("/v1/models/sentiment:classify",
+				"{\"examples\":[{\"text\":\"What a wonderful film\"},{\"review\":\"I hated every minute of it.\"}]}"));
+		List<?> results = (List<?>) body.get("results");
+		assertThat(results).hasSize(2);
+		List<?> first = (List<?>) results.get(0);
+		assertThat(first).extracting((labelScore) -> ((List<?>) labelScore).get(0))
+			.containsExactly("negative", "positive");
+		List<?> second = (List<?>) results.get(1);
+		// [label, score] per label, in label order: negative, positive.
+		assertThat((Double) ((List<?>) first.get(1)).get(1)).isGreaterThan(0.9);
+		assertThat((Double) ((List<?>) second.get(0)).get(1)).isGreaterThan(0.9);
+		problem(post("/v1/models/embeddings:classify", "{\"examples\":[{\"text\":\"hi\"}]}"), 400, "unknown-signature",
+				"input");
+	}
+
+	@Test
 	void metadataDescribesTheSignaturesAndNoTextPipeline() {
 		Map<String, Object> metadata = okJson(client.get().uri("/v1/models/mixed/metadata").exchange());
 		Map<String, Object> inner = map(metadata.get("metadata"));
 		Map<String, Object> signatures = map(map(inner.get("signature_def")).get("signature_def"));
-		assertThat(signatures).containsOnlyKeys("serving_default", "length", "types");
+		assertThat(signatures).containsOnlyKeys("serving_default", "length", "types", "classify", "regress");
 		assertThat(map(inner.get("eino"))).containsEntry("text_pipeline", null);
 		Map<String, Object> oip = okJson(client.get().uri("/v2/models/pixels").exchange());
 		assertThat(oip.get("inputs"))
