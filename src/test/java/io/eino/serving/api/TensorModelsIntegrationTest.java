@@ -141,7 +141,7 @@ class TensorModelsIntegrationTest extends DefaultServingContext {
 		List<?> results = (List<?>) body.get("results");
 		assertThat(results).hasSize(2);
 		List<?> first = (List<?>) results.get(0);
-		assertThat(first).extracting((labelScore) -> ((List<?>) labelScore).get(0))
+		assertThat(first.stream().map((labelScore) -> (Object) ((List<?>) labelScore).get(0)).toList())
 			.containsExactly("negative", "positive");
 		List<?> second = (List<?>) results.get(1);
 		// [label, score] per label, in label order: negative, positive.

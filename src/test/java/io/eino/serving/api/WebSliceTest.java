@@ -10,6 +10,7 @@ import io.eino.serving.client.SecurityProperties;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.Rule;
 import io.eino.serving.error.SystemErrorMonitor;
+import io.eino.serving.inference.ExampleInference;
 import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.TestInference;
 import io.eino.serving.model.ModelRegistry;
@@ -75,6 +76,11 @@ class WebSliceTest {
 		@Bean
 		InferenceService inferenceService(ModelRegistry registry, InputPolicies policies, MeterRegistry meters) {
 			return TestInference.service(registry, policies, meters);
+		}
+
+		@Bean
+		ExampleInference exampleInference(InferenceService inference, ModelRegistry registry) {
+			return new ExampleInference(inference, registry);
 		}
 
 		@Bean
