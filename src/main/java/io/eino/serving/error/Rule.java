@@ -123,6 +123,9 @@ public enum Rule {
 	/** No key where anonymous requests are not served. */
 	MISSING_API_KEY(INPUT, 401, "API key required"),
 
+	/** A management call without valid credentials (docs/security.md). */
+	MANAGEMENT_CREDENTIALS(INPUT, 401, "Management credentials required"),
+
 	/** The client is over its quota for the model. */
 	RATE_LIMIT(CAPACITY, 429, "Rate limit reached"),
 

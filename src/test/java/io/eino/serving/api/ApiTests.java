@@ -13,7 +13,30 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 public final class ApiTests {
 
+	/**
+	 * The management user of the tests
+	 * (src/test/resources/config/application.properties).
+	 */
+	public static final String MANAGEMENT_USER = "test-admin";
+
+	public static final String MANAGEMENT_PASSWORD = "test-management-password";
+
 	private ApiTests() {
+	}
+
+	/** The {@code Authorization} header value of the tests' management user. */
+	public static String managementAuthorization() {
+		return "Basic " + java.util.Base64.getEncoder()
+			.encodeToString(
+					(MANAGEMENT_USER + ":" + MANAGEMENT_PASSWORD).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+	}
+
+	/** A client of the management port that sends the tests' management credentials. */
+	public static WebTestClient managementClient(int port) {
+		return WebTestClient.bindToServer()
+			.baseUrl("http://localhost:" + port)
+			.defaultHeader(org.springframework.http.HttpHeaders.AUTHORIZATION, managementAuthorization())
+			.build();
 	}
 
 	/**
@@ -43,8 +66,7 @@ public final class ApiTests {
 
 	/** A JSON GET on the management port. */
 	public static Map<String, Object> management(int port, String uri) {
-		return okJson(
-				WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build().get().uri(uri).exchange());
+		return okJson(managementClient(port).get().uri(uri).exchange());
 	}
 
 	/** Asserts a 200 and returns its JSON object. */

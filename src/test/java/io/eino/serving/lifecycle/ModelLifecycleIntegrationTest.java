@@ -40,6 +40,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -494,6 +495,7 @@ class ModelLifecycleIntegrationTest {
 	private WebTestClient managementClient() {
 		return WebTestClient.bindToServer()
 			.baseUrl("http://localhost:" + this.managementPort)
+			.defaultHeader(HttpHeaders.AUTHORIZATION, ApiTests.managementAuthorization())
 			.responseTimeout(Duration.ofMinutes(3))
 			.build();
 	}

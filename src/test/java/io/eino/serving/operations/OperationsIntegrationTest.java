@@ -20,6 +20,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.eino.serving.api.ApiTests;
 import io.eino.serving.TestModels;
 import io.eino.serving.sentiment.DefaultModel;
 import org.junit.jupiter.api.AfterAll;
@@ -203,12 +204,14 @@ class OperationsIntegrationTest {
 		try {
 			java.util.concurrent.CompletableFuture<HttpResponse<String>> graph = HTTP
 				.sendAsync(HttpRequest.newBuilder(URI.create(management("/actuator/profile?mode=cpu&seconds=3")))
+					.header("Authorization", ApiTests.managementAuthorization())
 					.timeout(Duration.ofSeconds(60))
 					.build(), HttpResponse.BodyHandlers.ofString());
 			Thread.sleep(1000);
-			HttpResponse<String> busy = HTTP.send(
-					HttpRequest.newBuilder(URI.create(management("/actuator/profile?seconds=1"))).build(),
-					HttpResponse.BodyHandlers.ofString());
+			HttpResponse<String> busy = HTTP
+				.send(HttpRequest.newBuilder(URI.create(management("/actuator/profile?seconds=1")))
+					.header("Authorization", ApiTests.managementAuthorization())
+					.build(), HttpResponse.BodyHandlers.ofString());
 			assertThat(busy.statusCode()).isEqualTo(409);
 			HttpResponse<String> html = graph.get(60, java.util.concurrent.TimeUnit.SECONDS);
 			assertThat(html.statusCode()).isEqualTo(200);
@@ -218,6 +221,7 @@ class OperationsIntegrationTest {
 
 			HttpResponse<String> stacks = HTTP.send(HttpRequest
 				.newBuilder(URI.create(management("/actuator/profile?mode=wall&seconds=3&format=collapsed")))
+				.header("Authorization", ApiTests.managementAuthorization())
 				.timeout(Duration.ofSeconds(60))
 				.build(), HttpResponse.BodyHandlers.ofString());
 			assertThat(stacks.statusCode()).isEqualTo(200);
@@ -265,6 +269,7 @@ class OperationsIntegrationTest {
 		long started = System.nanoTime();
 		HttpResponse<java.io.InputStream> response = HTTP
 			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.managementPort + "/actuator/heapdump"))
+				.header("Authorization", ApiTests.managementAuthorization())
 				.timeout(Duration.ofSeconds(120))
 				.build(), HttpResponse.BodyHandlers.ofInputStream());
 		assertThat(response.statusCode()).isEqualTo(200);

@@ -424,6 +424,7 @@ class TrafficIntegrationTest {
 	void aMalformedIndexRequestOnTheManagementPortIsTheClientsError() throws Exception {
 		HttpResponse<String> response = HTTP
 			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/v2/repository/index"))
+				.header("Authorization", io.eino.serving.api.ApiTests.managementAuthorization())
 				.header("Content-Type", "application/json")
 				.POST(HttpRequest.BodyPublishers.ofString("[1, 2"))
 				.build(), HttpResponse.BodyHandlers.ofString());

@@ -162,6 +162,7 @@ class VaultKeysIntegrationTest {
 	private static WebTestClient client(int port) {
 		return WebTestClient.bindToServer()
 			.baseUrl("http://localhost:" + port)
+			.defaultHeader("Authorization", io.eino.serving.api.ApiTests.managementAuthorization())
 			.responseTimeout(Duration.ofMinutes(2))
 			.build();
 	}
