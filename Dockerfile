@@ -62,5 +62,5 @@ ENV EINO_REPOSITORY_PATH=/models \
     EINO_ENCRYPTION_PLAINTEXT_DIRECTORY=/var/run/eino/plaintext \
     SPRING_PROFILES_ACTIVE=json \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp -Dorg.bytedeco.javacpp.cachedir=/opt/javacpp"
-EXPOSE 8080 8081
+EXPOSE 8080 8081 8500
 ENTRYPOINT ["java", "-jar", "/app/eino-serving.jar"]
