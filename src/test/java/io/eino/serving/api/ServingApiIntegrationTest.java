@@ -45,6 +45,26 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 	}
 
 	@Test
+	@SuppressWarnings("unchecked")
+	void explainsATextClassificationWordByWord() {
+		Map<String, Object> body = postOk("/v1/models/sentiment:explain",
+				"{\"instances\":[\"What a wonderful film\",\"dreadful\"]}");
+		List<Map<String, Object>> explanations = (List<Map<String, Object>>) body.get("explanations");
+		assertThat(explanations).hasSize(2);
+		assertThat(explanations.get(0)).containsEntry("label", "positive");
+		List<Map<String, Object>> words = (List<Map<String, Object>>) explanations.get(0).get("words");
+		assertThat(words).extracting((word) -> word.get("word")).containsExactly("What", "a", "wonderful", "film");
+		Map<String, Object> strongest = words.stream()
+			.max(java.util.Comparator.comparingDouble((word) -> ((Number) word.get("weight")).doubleValue()))
+			.orElseThrow();
+		assertThat(strongest).containsEntry("word", "wonderful");
+		// One word: weighed against the uniform prior.
+		List<Map<String, Object>> single = (List<Map<String, Object>>) explanations.get(1).get("words");
+		assertThat(((Number) single.get(0).get("weight")).doubleValue()).isPositive();
+		problem(post("/v1/models/embeddings:explain", "{\"instances\":[\"hi\"]}"), 400, "unknown-signature");
+	}
+
+	@Test
 	void readsTfServingBinaryValuesAsText() {
 		// {"b64": …} is TF Serving's JSON for binary strings; "I love this film" here.
 		Map<String, Object> body = predict("sentiment",
