@@ -1,8 +1,8 @@
 package io.eino.serving.error;
 
 /**
- * The four kinds of failure (README, "Errors" and "Request path"), each handled its own
- * way.
+ * The four kinds of failure (docs/errors.md and docs/request-path.md), each handled its
+ * own way.
  */
 public enum ErrorTier {
 

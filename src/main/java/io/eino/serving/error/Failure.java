@@ -1,7 +1,7 @@
 package io.eino.serving.error;
 
 /**
- * What a failure is, decided in this one place for every stage (README, "Errors" and
+ * What a failure is, decided in this one place for every stage (docs/errors.md and
  * "Request path"): the {@link Rule} that names it, which carries its tier and HTTP
  * status, and the detail a client may see. The API turns it into a problem; plugins see
  * it as the request's outcome.

@@ -8,7 +8,7 @@ import static io.eino.serving.error.ErrorTier.MODEL;
 import static io.eino.serving.error.ErrorTier.SYSTEM;
 
 /**
- * Every rule a request can fail, the one catalogue (README, "Errors"): each is a problem
+ * Every rule a request can fail, the one catalogue (docs/errors.md): each is a problem
  * type ({@code urn:eino:problem:<slug>}), a {@code rule} tag of the {@code eino.errors}
  * counter, and carries its tier, HTTP status and problem title. The text rules are listed
  * in the order validation checks them.

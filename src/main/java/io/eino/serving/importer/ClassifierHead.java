@@ -16,7 +16,7 @@ import tools.jackson.databind.json.JsonMapper;
  * @param weights one row per label, each as long as the embedding
  * @param bias one value per label
  * @param provenance where the weights came from (data, licence, method, command); carried
- * along into the model repository for the README and the metadata endpoint
+ * along into the model repository for docs/models.md and the metadata endpoint
  */
 public record ClassifierHead(List<String> labels, float[][] weights, float[] bias, Map<String, Object> provenance) {
 

@@ -19,18 +19,19 @@ import io.micrometer.core.instrument.Timer;
 import reactor.core.publisher.Mono;
 
 /**
- * The request-level golden signals (the README's "Metrics"): every inference request once
- * in {@code eino.requests} and {@code eino.request.duration}, by {@code model},
- * {@code version} ({@code none} when it never reached one), {@code outcome} ({@code ok},
- * {@code degraded}, {@code error}, {@code cancelled}: the client went away first) and,
- * for the counter, the {@code tier} of an error ({@code none} otherwise); the split of a
- * text request's time into {@code eino.preprocess.duration} (from the request to its
- * admission to the queue: validation, plugins, quota, tokenization) and
- * {@code eino.postprocess.duration} (from its last result to its answer: output operators
- * and checks); and per model the gauges {@code eino.inflight.requests} and
- * {@code eino.pending.requests} (admitted to a queue, not all texts running yet: what an
- * autoscaler reads). A model that is not served is counted as {@code model=unknown}, so
- * that names in URLs never make new series; no client or text is ever a tag. Thread safe.
+ * The request-level golden signals (docs/operations.md, "Metrics"): every inference
+ * request once in {@code eino.requests} and {@code eino.request.duration}, by
+ * {@code model}, {@code version} ({@code none} when it never reached one),
+ * {@code outcome} ({@code ok}, {@code degraded}, {@code error}, {@code cancelled}: the
+ * client went away first) and, for the counter, the {@code tier} of an error
+ * ({@code none} otherwise); the split of a text request's time into
+ * {@code eino.preprocess.duration} (from the request to its admission to the queue:
+ * validation, plugins, quota, tokenization) and {@code eino.postprocess.duration} (from
+ * its last result to its answer: output operators and checks); and per model the gauges
+ * {@code eino.inflight.requests} and {@code eino.pending.requests} (admitted to a queue,
+ * not all texts running yet: what an autoscaler reads). A model that is not served is
+ * counted as {@code model=unknown}, so that names in URLs never make new series; no
+ * client or text is ever a tag. Thread safe.
  */
 final class ServingMeters {
 

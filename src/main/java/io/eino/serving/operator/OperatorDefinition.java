@@ -6,7 +6,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * A named operator factory, registered by name as TensorFlow's {@code RegisterOp} does
- * (README, "Request path"): declare one as a Spring bean and a model's {@code model.yaml}
+ * (docs/request-path.md): declare one as a Spring bean and a model's {@code model.yaml}
  * can name it in its {@code preprocess} (texts) or {@code postprocess} (scores) pipeline.
  * The factory gets the entry's arguments from {@code model.yaml} as plain values and
  * returns the operator; it runs when a model version loads and should refuse bad

@@ -3,10 +3,10 @@ package io.eino.serving.plugin;
 import reactor.core.publisher.Mono;
 
 /**
- * A hook around every text inference, before and after it (README, "Request path").
- * Plugins are Spring beans of this type, run in ascending {@link #order()};
- * {@code before} runs after validation and before rate limiting and tokenization,
- * {@code after} once the request has an outcome, success or failure.
+ * A hook around every text inference, before and after it (docs/request-path.md). Plugins
+ * are Spring beans of this type, run in ascending {@link #order()}; {@code before} runs
+ * after validation and before rate limiting and tokenization, {@code after} once the
+ * request has an outcome, success or failure.
  *
  * <p>
  * Contract: both methods run on the request's thread and must not block; work that blocks

@@ -12,8 +12,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
 /**
- * The model repository and how versions come and go ({@code eino.repository.*}; README,
- * "Model repository").
+ * The model repository and how versions come and go ({@code eino.repository.*};
+ * docs/models.md).
  *
  * @param path the directory holding {@code <model>/<version>/}; created when missing
  * @param installDefaultModel whether the bundled default model is prepared there on first

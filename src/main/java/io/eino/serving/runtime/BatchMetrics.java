@@ -14,7 +14,7 @@ import io.micrometer.core.instrument.Timer;
 
 /**
  * What the runners of one model version report, with queue wait and compute apart (as
- * Triton does; the README's "Metrics" lists them): {@code eino.queue.duration},
+ * Triton does; docs/operations.md lists them): {@code eino.queue.duration},
  * {@code eino.compute.duration}, {@code eino.executions} (session runs) and
  * {@code eino.inferences} (rows run), so that batch fill is their ratio;
  * {@code eino.runner.busy.ratio}; {@code eino.batch.size},

@@ -116,7 +116,8 @@ public final class ModelPackage {
 			cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
 			cipher.updateAAD(headerBytes);
 			byte[] ciphertext = cipher.doFinal(plaintext);
-			// The package's folder may not exist yet (the README's example seals into a
+			// The package's folder may not exist yet (the example of docs/security.md
+			// seals into a
 			// new staging folder).
 			Path parent = packageFile.toAbsolutePath().getParent();
 			if (parent != null) {

@@ -29,10 +29,10 @@ import org.tribuo.provenance.SimpleDataSourceProvenance;
  * mean rating. Deterministic: the same recipe and encoder give the same weights.
  *
  * <p>
- * Measured while choosing the recipe (README): adding "not &lt;word&gt;" examples with
- * flipped labels (VADER's negation rule) lowered evaluation accuracy from 93 % to 83 %,
- * because the encoder embeds "not good" close to "good"; the recipe uses the ratings
- * alone.
+ * Measured while choosing the recipe (docs/models.md, "The default model"): adding "not
+ * &lt;word&gt;" examples with flipped labels (VADER's negation rule) lowered evaluation
+ * accuracy from 93 % to 83 %, because the encoder embeds "not good" close to "good"; the
+ * recipe uses the ratings alone.
  */
 public final class SentimentHeadTrainer {
 

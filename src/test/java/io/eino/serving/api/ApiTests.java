@@ -17,7 +17,7 @@ public final class ApiTests {
 	 * The management user of the tests
 	 * (src/test/resources/config/application.properties).
 	 */
-	public static final String MANAGEMENT_USER = "test-admin";
+	public static final String MANAGEMENT_USER = "eino-admin";
 
 	public static final String MANAGEMENT_PASSWORD = "test-management-password";
 

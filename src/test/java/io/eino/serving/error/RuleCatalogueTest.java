@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The rule catalogue against the README's error table and the error counter: the table
- * lists exactly the rules of {@link Rule}, each with its status, and every rule is
+ * The rule catalogue against the error table of docs/errors.md and the error counter: the
+ * table lists exactly the rules of {@link Rule}, each with its status, and every rule is
  * counted from the start.
  */
 class RuleCatalogueTest {
@@ -30,7 +30,7 @@ class RuleCatalogueTest {
 
 	@Test
 	void theReadmeErrorTableListsExactlyTheCatalogueWithItsStatuses() throws IOException {
-		Map<String, Integer> documented = readmeErrorTable();
+		Map<String, Integer> documented = errorTable();
 		Map<String, Integer> catalogue = Arrays.stream(Rule.values())
 			.collect(Collectors.toMap(Rule::slug, Rule::status, (a, b) -> a, LinkedHashMap::new));
 		assertThat(documented).containsExactlyInAnyOrderEntriesOf(catalogue);
@@ -67,10 +67,10 @@ class RuleCatalogueTest {
 	}
 
 	/** Each rule of the table's first column with the status of its row. */
-	private static Map<String, Integer> readmeErrorTable() throws IOException {
-		List<String> lines = Files.readAllLines(Path.of("README.md"));
-		int start = lines.indexOf("### Errors");
-		assertThat(start).as("the README's Errors section").isNotNegative();
+	private static Map<String, Integer> errorTable() throws IOException {
+		List<String> lines = Files.readAllLines(Path.of("docs", "errors.md"));
+		int start = lines.indexOf("## Problems (HTTP)");
+		assertThat(start).as("the problems table of docs/errors.md").isNotNegative();
 		Map<String, Integer> rules = new LinkedHashMap<>();
 		boolean inTable = false;
 		for (String line : lines.subList(start + 1, lines.size())) {

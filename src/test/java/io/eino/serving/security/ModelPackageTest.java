@@ -65,7 +65,8 @@ class ModelPackageTest {
 
 	@Test
 	void sealsIntoAFolderThatDoesNotExistYet() throws IOException {
-		// The README's example seals into a new staging folder of the repository.
+		// The example of docs/security.md seals into a new staging folder of the
+		// repository.
 		Path sealed = this.temp.resolve("sentiment/.staging-3/model.eino");
 		ModelPackage.seal(this.version, sealed, "k1", key(this.k1));
 		assertThat(sealed).isRegularFile();
