@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 
 import io.eino.serving.error.Failure;
 import io.eino.serving.error.Rule;
@@ -20,15 +19,12 @@ import io.eino.serving.plugin.RequestContext;
 import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.ratelimit.ClientRateLimiters;
 import io.eino.serving.runtime.HostTensor;
-import io.eino.serving.runtime.SignatureSpec;
-import io.eino.serving.runtime.TensorSpec;
 import io.eino.serving.validation.InputPolicies;
 import io.eino.serving.validation.InvalidInputException;
 import io.eino.serving.validation.TextValidator;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.tracing.Tracer;
-import org.tensorflow.exceptions.TFInvalidArgumentException;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -39,14 +35,13 @@ import reactor.core.scheduler.Schedulers;
  * after. Text requests are batched with other requests onto the version's runners; a
  * version that fails (error tier "model") is guarded by a circuit breaker and degrades to
  * the previous loaded version, else to the model's configured fallback answer. Raw-tensor
- * requests run as they are on a bounded pool of tensor threads. Session runs never happen
- * on the event loop, and nothing here blocks.
+ * requests are batched by row where their signature allows (a model without a text
+ * pipeline), else run as they are on a bounded pool of tensor threads. Session runs never
+ * happen on the event loop, and nothing here blocks.
  */
 public class InferenceService {
 
 	private final ModelRegistry registry;
-
-	private final Scheduler tensorRunners;
 
 	private final InputPolicies policies;
 
@@ -57,6 +52,8 @@ public class InferenceService {
 	private final TextExecution execution;
 
 	private final ServingMeters servingMeters;
+
+	private final TensorExecution tensors;
 
 	/**
 	 * @param tensorRunners where raw-tensor requests (not batched) run
@@ -69,10 +66,10 @@ public class InferenceService {
 			InputPolicies policies, Plugins plugins, ClientRateLimiters rateLimiters, CircuitBreakerRegistry breakers,
 			Map<String, ServedModels.Fallback> fallbacks, MeterRegistry meters, Tracer tracer) {
 		this.registry = registry;
-		this.tensorRunners = tensorRunners;
 		this.policies = policies;
 		this.plugins = plugins;
 		this.rateLimiters = rateLimiters;
+		this.tensors = new TensorExecution(registry, tensorRunners, defaultTimeout);
 		ModelBreakers modelBreakers = new ModelBreakers(breakers);
 		registry.onRetired(modelBreakers::forget);
 		this.servingMeters = new ServingMeters(meters, registry::contains);
@@ -181,94 +178,10 @@ public class InferenceService {
 				validator.checkRows(input.shape()[0]);
 			}
 		}
-		return this.servingMeters.measure(model, tensorPipeline(model, version, signatureKey, inputs, outputs, options),
+		return this.servingMeters.measure(model,
+				this.rateLimiters.limit(model, options.client(), options.quota(),
+						this.tensors.execute(model, version, signatureKey, inputs, outputs, options)),
 				TensorResult::version, (result) -> false);
-	}
-
-	private Mono<TensorResult> tensorPipeline(String model, Long version, String signatureKey,
-			Map<String, HostTensor> inputs, List<String> outputs, RequestOptions options) {
-		return this.rateLimiters.limit(model, options.client(), options.quota(), onRunner(model, version, (leased) -> {
-			SignatureSpec signature = leased.signature(signatureKey);
-			if (signature == null) {
-				throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE,
-						"Model '" + model + "' has no signature '" + signatureKey + "' (has "
-								+ leased.signatures().stream().map(SignatureSpec::key).toList() + ")");
-			}
-			checkInputs(signature, inputs);
-			List<String> wanted = outputs.isEmpty() ? signature.outputs().stream().map(TensorSpec::name).toList()
-					: outputs;
-			for (String output : wanted) {
-				if (!signature.hasOutput(output)) {
-					throw new InvalidInputException(Rule.UNKNOWN_OUTPUT,
-							"Signature '" + signatureKey + "' has no output '" + output + "'");
-				}
-			}
-			return new TensorResult(model, leased.version(), run(leased, signatureKey, inputs, wanted));
-		}));
-	}
-
-	private <T> Mono<T> onRunner(String model, Long version, Function<ServingVersion, T> work) {
-		return Mono.fromCallable(() -> {
-			ServingVersion leased = this.registry.lease(model, version);
-			try {
-				return work.apply(leased);
-			}
-			finally {
-				leased.release();
-			}
-		}).subscribeOn(this.tensorRunners);
-	}
-
-	private static Map<String, HostTensor> run(ServingVersion version, String signature, Map<String, HostTensor> inputs,
-			List<String> outputs) {
-		try {
-			return version.run(signature, inputs, outputs);
-		}
-		catch (TFInvalidArgumentException ex) {
-			throw new InvalidInputException(Rule.INVALID_TENSOR,
-					"The model rejected the input tensors: " + firstLine(ex.getMessage()));
-		}
-	}
-
-	private static void checkInputs(SignatureSpec signature, Map<String, HostTensor> inputs) {
-		for (TensorSpec spec : signature.inputs()) {
-			HostTensor value = inputs.get(spec.name());
-			if (value == null) {
-				throw new InvalidInputException(Rule.MISSING_INPUT,
-						"Signature '" + signature.key() + "' needs input '" + spec.name() + "'");
-			}
-			if (!value.datatype().equals(spec.datatype())) {
-				throw new InvalidInputException(Rule.INPUT_DATATYPE,
-						"Input '" + spec.name() + "' must be " + spec.datatype() + ", got " + value.datatype());
-			}
-			if (!fits(spec.shape(), value.shape())) {
-				throw new InvalidInputException(Rule.INPUT_SHAPE,
-						"Input '" + spec.name() + "' must have shape " + java.util.Arrays.toString(spec.shape())
-								+ " (-1: any size), got " + java.util.Arrays.toString(value.shape()));
-			}
-			if (value.size() == 0) {
-				throw new InvalidInputException(Rule.INPUT_SHAPE, "Input '" + spec.name() + "' is empty");
-			}
-		}
-		for (String name : inputs.keySet()) {
-			if (!signature.hasInput(name)) {
-				throw new InvalidInputException(Rule.UNKNOWN_INPUT,
-						"Signature '" + signature.key() + "' has no input '" + name + "'");
-			}
-		}
-	}
-
-	/** Same rank, and every dimension the signature fixes has that size. */
-	private static boolean fits(long[] expected, long[] actual) {
-		if (expected.length != actual.length) {
-			return false;
-		}
-		for (int i = 0; i < expected.length; i++) {
-			if (expected[i] >= 0 && expected[i] != actual[i]) {
-				return false;
-			}
-		}
-		return true;
 	}
 
 	static String firstLine(String message) {

@@ -2,6 +2,7 @@ package io.eino.serving.model;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import io.eino.serving.batching.BatchTask;
 import io.eino.serving.batching.BatchingOptions;
@@ -72,6 +73,27 @@ public interface ServingVersion {
 	 * @param outputs the outputs wanted
 	 */
 	Map<String, HostTensor> run(String signature, Map<String, HostTensor> inputs, List<String> outputs);
+
+	/**
+	 * Whether raw-tensor requests of {@code signature} are batched with one another: then
+	 * they go through {@link #submitTensors}, not {@link #run}.
+	 */
+	default boolean batchesTensors(String signature) {
+		return false;
+	}
+
+	/**
+	 * Admits each row of a raw-tensor request to the signature's batch queue, all or
+	 * none; completes with the wanted outputs. Cancelling the future drops the rows that
+	 * have not started.
+	 * @param outputs the outputs wanted; empty for all of them
+	 * @param deadlineNanos when the rows must have started
+	 * @throws io.eino.serving.batching.BatchingException if the queue refuses them
+	 */
+	default CompletableFuture<Map<String, HostTensor>> submitTensors(String signature, Map<String, HostTensor> inputs,
+			List<String> outputs, long deadlineNanos, int priority, String client) {
+		throw new UnsupportedOperationException("Signature '" + signature + "' is not batched");
+	}
 
 	/** What the startup optimisation step did and measured. */
 	OptimizationReport optimization();

@@ -1,5 +1,6 @@
 package io.eino.serving.api;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -33,6 +34,25 @@ class TensorModelsIntegrationTest extends DefaultServingContext {
 		Map<String, Object> body = okJson(post("/v1/models/pixels:predict", "{\"instances\":" + IMAGES + "}"));
 		assertThat(body.get("predictions")).isEqualTo(
 				List.of(Map.of("brightness", 0.25, "bright", false), Map.of("brightness", 0.75, "bright", true)));
+	}
+
+	@Test
+	void concurrentRequestsAreBatchedAndEachGetsItsOwnRows() {
+		// serving_default batches by row: 32 requests at once, each its own brightness.
+		List<Double> brightness = java.util.stream.IntStream.range(0, 32).mapToObj((i) -> i / 32.0).toList();
+		List<Object> answers = reactor.core.publisher.Flux.fromIterable(brightness)
+			.flatMap((value) -> this.client.post()
+				.uri("/v1/models/pixels:predict")
+				.contentType(MediaType.APPLICATION_JSON)
+				.bodyValue("{\"instances\":[" + image(value) + "]}")
+				.exchange()
+				.returnResult(Map.class)
+				.getResponseBody()
+				.map((body) -> (Object) ((Map<?, ?>) ((List<?>) body.get("predictions")).get(0)).get("brightness")), 32)
+			.collectList()
+			.block(Duration.ofSeconds(60));
+		assertThat(answers)
+			.containsExactlyInAnyOrderElementsOf(brightness.stream().map((value) -> (Object) value).toList());
 	}
 
 	@Test

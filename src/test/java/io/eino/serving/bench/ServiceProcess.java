@@ -28,6 +28,9 @@ final class ServiceProcess implements AutoCloseable {
 		this.port = port;
 	}
 
+	/** The management password of the services started here: loopback only, one run. */
+	private static final String MANAGEMENT_PASSWORD = java.util.UUID.randomUUID().toString();
+
 	/**
 	 * Starts {@code jar} with {@code properties} (nothing else changed from the defaults)
 	 * and waits until it is ready.
@@ -50,7 +53,10 @@ final class ServiceProcess implements AutoCloseable {
 		}
 		command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g", "-jar",
 				jar.toString(), "--server.port=" + port, "--server.address=127.0.0.1",
-				"--management.server.port=" + (port + 1), "--management.server.address=127.0.0.1"));
+				"--management.server.port=" + (port + 1), "--management.server.address=127.0.0.1",
+				// gRPC beside the two HTTP ports; the management password that get()
+				// sends.
+				"--eino.grpc.port=" + (port + 2), "--eino.management.password=" + MANAGEMENT_PASSWORD));
 		properties.forEach((property) -> command.add("--" + property));
 		Files.createDirectories(log.getParent());
 		Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -79,9 +85,12 @@ final class ServiceProcess implements AutoCloseable {
 
 	String get(String path) throws IOException, InterruptedException {
 		HttpClient client = HttpClient.newHttpClient();
-		HttpResponse<String> response = client.send(
-				HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (this.port + 1) + path)).build(),
-				HttpResponse.BodyHandlers.ofString());
+		HttpResponse<String> response = client
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (this.port + 1) + path))
+				.header("Authorization",
+						"Basic " + java.util.Base64.getEncoder()
+							.encodeToString(("eino-admin:" + MANAGEMENT_PASSWORD).getBytes()))
+				.build(), HttpResponse.BodyHandlers.ofString());
 		return response.body();
 	}
 

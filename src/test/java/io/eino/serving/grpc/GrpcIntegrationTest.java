@@ -123,6 +123,8 @@ class GrpcIntegrationTest extends DefaultServingContext {
 		assertThat(probabilities.getTensorShape().getDimList()).extracting(TensorShapeProto.Dim::getSize)
 			.containsExactly(2L, 2L);
 		assertThat(probabilities.getFloatVal(0) + probabilities.getFloatVal(1)).isCloseTo(1f, within(1e-5f));
+		// Spring gRPC's observation of every call (docs/operations.md, "Metrics").
+		assertThat(this.meters.find("grpc.server").tag("rpc.method", "Predict").timers()).isNotEmpty();
 	}
 
 	@Test

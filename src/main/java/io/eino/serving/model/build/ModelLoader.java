@@ -217,7 +217,9 @@ public final class ModelLoader {
 			PlaintextWorkspace workspace) {
 		TensorModelVersion built = step(model, version, ModelLoadException.Step.LOAD,
 				() -> TensorModelVersion.open(model, version, versionDirectory, this.settings.runtime().instances(),
-						this.settings.runtime().sessionSettings(), this.settings.repository().drainTimeout()));
+						this.settings.runtime().sessionSettings(), this.settings.repository().drainTimeout(),
+						this.scheduler,
+						VersionSettings.tensorBatchingOptions(this.settings.batching(), this.settings.admission())));
 		if (workspace != null) {
 			removePlaintext(model, version, workspace);
 		}

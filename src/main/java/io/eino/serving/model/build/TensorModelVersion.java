@@ -5,8 +5,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.eino.serving.batching.BatchScheduler;
 import io.eino.serving.batching.BatchTask;
 import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.error.Rule;
@@ -25,9 +27,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A version without a text pipeline (no {@code model.yaml}): any SavedModel, served as
- * raw tensors through its signatures (docs/protocols.md, "Any SavedModel"). Its sessions
- * take runs side by side, handed out in turn; requests are not batched with each other,
- * and the startup optimisation step (which measures text batches) does not run.
+ * raw tensors through its signatures (docs/protocols.md, "Any SavedModel"). A signature
+ * whose first dimension is the batch has a batch queue ({@link TensorBatches}); the
+ * others run each request alone on its sessions, handed out in turn. The startup
+ * optimisation step (which measures text batches) does not run.
  *
  * <p>
  * Like {@link ModelVersion}, work is bracketed by {@link #acquire()} and
@@ -52,12 +55,18 @@ final class TensorModelVersion implements PublishedVersion {
 
 	private final AtomicInteger inFlight = new AtomicInteger();
 
+	/** The batch queues of its batchable signatures; null when batching is off. */
+	private final TensorBatches batches;
+
+	/** How its queues form batches; null when none batches. */
+	private final BatchingOptions batching;
+
 	/**
 	 * Opens {@code instances} sessions of the SavedModel in {@code directory}.
 	 * @throws IllegalArgumentException if it has no signature
 	 */
 	static TensorModelVersion open(String model, long version, Path directory, int instances, SessionSettings settings,
-			Duration drainTimeout) {
+			Duration drainTimeout, BatchScheduler scheduler, BatchingOptions batching) {
 		List<SavedModelRunner> sessions = new ArrayList<>();
 		try {
 			for (int i = 0; i < instances; i++) {
@@ -71,15 +80,19 @@ final class TensorModelVersion implements PublishedVersion {
 			sessions.forEach(SavedModelRunner::close);
 			throw ex;
 		}
-		logger.info("Model '{}' version {}: no {}, serving raw tensors through {} with {} runner(s)", model, version,
-				ModelDescriptor.FILE_NAME, sessions.get(0).signatures().keySet(), sessions.size());
-		return new TensorModelVersion(model, version, sessions, drainTimeout);
+		TensorBatches batches = (batching != null) ? new TensorBatches(model, version, sessions, scheduler, batching)
+				: null;
+		logger.info("Model '{}' version {}: no {}, serving raw tensors through {} with {} runner(s); batched: {}",
+				model, version, ModelDescriptor.FILE_NAME, sessions.get(0).signatures().keySet(), sessions.size(),
+				(batches != null) ? batches.batched() : List.of());
+		return new TensorModelVersion(model, version, sessions, drainTimeout, batches, batching);
 	}
 
 	/**
 	 * @param sessions its instances; closed by {@link #close()}
 	 */
-	private TensorModelVersion(String model, long version, List<SavedModelRunner> sessions, Duration drainTimeout) {
+	private TensorModelVersion(String model, long version, List<SavedModelRunner> sessions, Duration drainTimeout,
+			TensorBatches batches, BatchingOptions batching) {
 		if (sessions.isEmpty()) {
 			throw new IllegalArgumentException("A version needs at least one session");
 		}
@@ -87,6 +100,8 @@ final class TensorModelVersion implements PublishedVersion {
 		this.version = version;
 		this.sessions = List.copyOf(sessions);
 		this.drainTimeout = drainTimeout;
+		this.batches = batches;
+		this.batching = (batches != null && !batches.batched().isEmpty()) ? batching : null;
 	}
 
 	@Override
@@ -117,9 +132,23 @@ final class TensorModelVersion implements PublishedVersion {
 		throw new IllegalStateException("Model '" + this.model + "' has no text pipeline");
 	}
 
-	/** Nothing to check: its runs are not queued. */
+	/** Its default signature's queue, when that one batches. */
 	@Override
 	public void checkDoor(String client) {
+		if (this.batches != null) {
+			this.batches.checkDoor(client);
+		}
+	}
+
+	@Override
+	public boolean batchesTensors(String signature) {
+		return this.batches != null && this.batches.batches(signature);
+	}
+
+	@Override
+	public CompletableFuture<Map<String, HostTensor>> submitTensors(String signature, Map<String, HostTensor> inputs,
+			List<String> outputs, long deadlineNanos, int priority, String client) {
+		return this.batches.submit(signature, inputs, outputs, deadlineNanos, priority, client);
 	}
 
 	@Override
@@ -143,10 +172,10 @@ final class TensorModelVersion implements PublishedVersion {
 		return NOT_OPTIMISED;
 	}
 
-	/** None: its requests are not batched. */
+	/** How its batchable signatures' queues form batches; null when none batches. */
 	@Override
 	public BatchingOptions batchingOptions() {
-		return null;
+		return this.batching;
 	}
 
 	@Override
@@ -174,9 +203,15 @@ final class TensorModelVersion implements PublishedVersion {
 		return this.drainTimeout;
 	}
 
-	/** Frees the sessions; the registry has drained the version's runs. */
+	/**
+	 * Closes its queues and runners, then frees the sessions; the registry has drained
+	 * the version's runs.
+	 */
 	@Override
 	public void close() {
+		if (this.batches != null) {
+			this.batches.close();
+		}
 		this.sessions.forEach(SavedModelRunner::close);
 	}
 

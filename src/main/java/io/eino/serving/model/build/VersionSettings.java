@@ -65,6 +65,18 @@ final class VersionSettings {
 				admission.maxQueueTime(), admission.priorityLead());
 	}
 
+	/**
+	 * The options of a raw-tensor version's batch queues ({@code eino.batching.*},
+	 * {@code eino.admission.*}); null when batching is off.
+	 */
+	static BatchingOptions tensorBatchingOptions(BatchingProperties batching, AdmissionProperties admission) {
+		if (!batching.enabled()) {
+			return null;
+		}
+		return new BatchingOptions(batching.maxBatchSize(), batching.maxQueueDelay(), batching.queueCapacity(),
+				List.of(1), admission.maxQueueTime(), admission.priorityLead());
+	}
+
 	private static ModelDescriptor read(Path modelDirectory, Path versionDirectory) {
 		Path inVersion = versionDirectory.resolve(ModelDescriptor.FILE_NAME);
 		Path file = Files.isRegularFile(inVersion) ? inVersion : modelDirectory.resolve(ModelDescriptor.FILE_NAME);
