@@ -5,9 +5,7 @@ import java.time.Duration;
 import io.eino.serving.batching.BatchTask;
 import io.eino.serving.client.Client;
 import io.eino.serving.client.ClientResolver;
-import io.eino.serving.error.Rule;
 import io.eino.serving.inference.RequestOptions;
-import io.eino.serving.validation.InvalidInputException;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.server.ServerWebExchange;
@@ -56,13 +54,14 @@ final class ApiHeaders {
 		Duration timeout = null;
 		String timeoutValue = headers.getFirst(TIMEOUT_MILLIS);
 		if (timeoutValue != null) {
-			long millis = parse(TIMEOUT_MILLIS, timeoutValue, 1, MAX_TIMEOUT_MILLIS);
+			long millis = RequestOptions.bounded(TIMEOUT_MILLIS, timeoutValue, 1, MAX_TIMEOUT_MILLIS);
 			timeout = Duration.ofMillis(millis);
 		}
 		int priority = BatchTask.NORMAL_PRIORITY;
 		String priorityValue = headers.getFirst(PRIORITY);
 		if (priorityValue != null && client.grantedPriorities()) {
-			priority = (int) parse(PRIORITY, priorityValue, client.minPriority(), client.maxPriority());
+			priority = (int) RequestOptions.bounded(PRIORITY, priorityValue, client.minPriority(),
+					client.maxPriority());
 		}
 		return new RequestOptions(timeout, priority, client.id(), client.rateLimit(), TraceIds.of(exchange));
 	}
@@ -80,20 +79,6 @@ final class ApiHeaders {
 			exchange.getAttributes().put(CLIENT, client);
 		}
 		return client;
-	}
-
-	private static long parse(String header, String value, long min, long max) {
-		try {
-			long parsed = Long.parseLong(value.trim());
-			if (parsed >= min && parsed <= max) {
-				return parsed;
-			}
-		}
-		catch (NumberFormatException ex) {
-			// reported below
-		}
-		throw new InvalidInputException(Rule.INVALID_HEADER,
-				"Header " + header + " must be a whole number from " + min + " to " + max);
 	}
 
 }

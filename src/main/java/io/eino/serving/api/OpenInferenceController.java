@@ -213,10 +213,6 @@ class OpenInferenceController {
 		TextTensors.of(result.predictions(), requested)
 			.forEach((name, tensor) -> outputs.add(OpenInferenceResponses.tensor(name, tensor.datatype(),
 					tensor.shape(), JsonTensors.flatData(tensor))));
-		if (outputs.isEmpty()) {
-			throw new InvalidInputException(Rule.UNKNOWN_OUTPUT, "None of the requested outputs " + requested
-					+ " is produced for text; available: label, score, probabilities (or sentence_embedding)");
-		}
 		return outputs;
 	}
 

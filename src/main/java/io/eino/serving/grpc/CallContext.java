@@ -10,9 +10,7 @@ import java.util.concurrent.TimeUnit;
 import io.eino.serving.batching.BatchTask;
 import io.eino.serving.client.Client;
 import io.eino.serving.client.ClientResolver;
-import io.eino.serving.error.Rule;
 import io.eino.serving.inference.RequestOptions;
-import io.eino.serving.validation.InvalidInputException;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Deadline;
@@ -87,13 +85,15 @@ final class CallContext implements ServerInterceptor {
 		}
 		String timeoutValue = headers.getFirst("eino-timeout-ms");
 		if (timeoutValue != null) {
-			Duration asked = Duration.ofMillis(parse("eino-timeout-ms", timeoutValue, 1, MAX_TIMEOUT_MILLIS));
+			Duration asked = Duration
+				.ofMillis(RequestOptions.bounded("eino-timeout-ms", timeoutValue, 1, MAX_TIMEOUT_MILLIS));
 			timeout = (timeout == null || asked.compareTo(timeout) < 0) ? asked : timeout;
 		}
 		int priority = BatchTask.NORMAL_PRIORITY;
 		String priorityValue = headers.getFirst("eino-priority");
 		if (priorityValue != null && client.grantedPriorities()) {
-			priority = (int) parse("eino-priority", priorityValue, client.minPriority(), client.maxPriority());
+			priority = (int) RequestOptions.bounded("eino-priority", priorityValue, client.minPriority(),
+					client.maxPriority());
 		}
 		return new RequestOptions(timeout, priority, client.id(), client.rateLimit(), traceId());
 	}
@@ -113,20 +113,6 @@ final class CallContext implements ServerInterceptor {
 	private static HttpHeaders headers() {
 		HttpHeaders headers = HEADERS.get();
 		return (headers != null) ? headers : new HttpHeaders();
-	}
-
-	private static long parse(String header, String value, long min, long max) {
-		try {
-			long parsed = Long.parseLong(value.trim());
-			if (parsed >= min && parsed <= max) {
-				return parsed;
-			}
-		}
-		catch (NumberFormatException ex) {
-			// reported below
-		}
-		throw new InvalidInputException(Rule.INVALID_HEADER,
-				"Metadata " + header + " must be a whole number from " + min + " to " + max);
 	}
 
 }

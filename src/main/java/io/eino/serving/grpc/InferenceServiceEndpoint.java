@@ -165,14 +165,9 @@ final class InferenceServiceEndpoint extends GRPCInferenceServiceGrpc.GRPCInfere
 					&& inputs.values().iterator().next() instanceof HostTensor.Bytes strings) {
 				List<String> texts = TensorMessages.texts(inputs.keySet().iterator().next(), strings);
 				this.inference.checkDoor(model, version, options.client());
-				return this.inference.predictText(model, version, texts, options).map((result) -> {
-					Map<String, HostTensor> outputs = TextTensors.of(result.predictions(), wanted);
-					if (outputs.isEmpty()) {
-						throw new InvalidInputException(Rule.UNKNOWN_OUTPUT, "None of the requested outputs " + wanted
-								+ " is produced for text; available: label, score, probabilities (or sentence_embedding)");
-					}
-					return response(request, result.version(), outputs, raw);
-				});
+				return this.inference.predictText(model, version, texts, options)
+					.map((result) -> response(request, result.version(), TextTensors.of(result.predictions(), wanted),
+							raw));
 			}
 			String signature = signatureName(request.getParametersMap());
 			checkDatatypes(serving, signature, request);

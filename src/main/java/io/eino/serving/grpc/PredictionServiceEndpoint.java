@@ -23,7 +23,6 @@ import io.grpc.stub.StreamObserver;
 import org.tensorflow.framework.DataType;
 import org.tensorflow.framework.SignatureDef;
 import org.tensorflow.framework.TensorInfo;
-import org.tensorflow.framework.TensorProto;
 import reactor.core.publisher.Mono;
 import tensorflow.serving.Classification.Class;
 import tensorflow.serving.Classification.ClassificationRequest;
@@ -97,7 +96,7 @@ final class PredictionServiceEndpoint extends PredictionServiceGrpc.PredictionSe
 				this.inference.checkDoor(model, version, options.client());
 				return this.inference.predictText(model, version, texts, options)
 					.map((result) -> response(model, result.version(), textSignature,
-							checkOutputs(TextTensors.of(result.predictions(), wanted), wanted)));
+							TextTensors.of(result.predictions(), wanted)));
 			}
 			return this.inference.predictTensors(model, version, signature, inputs, wanted, options)
 				.map((result) -> response(model, result.version(), signature, result.outputs()));
@@ -195,14 +194,6 @@ final class PredictionServiceEndpoint extends PredictionServiceGrpc.PredictionSe
 			.setModelSpec(modelSpec(model, version, signature));
 		outputs.forEach((name, tensor) -> response.putOutputs(name, TensorMessages.toProto(tensor)));
 		return response.build();
-	}
-
-	private static Map<String, HostTensor> checkOutputs(Map<String, HostTensor> outputs, List<String> wanted) {
-		if (outputs.isEmpty()) {
-			throw new InvalidInputException(Rule.UNKNOWN_OUTPUT, "None of the requested outputs " + wanted
-					+ " is produced for text; available: label, score, probabilities (or sentence_embedding)");
-		}
-		return outputs;
 	}
 
 	static ModelSpec modelSpec(String model, long version, String signature) {

@@ -2,6 +2,9 @@ package io.eino.serving.inference;
 
 import java.time.Duration;
 
+import io.eino.serving.error.Rule;
+import io.eino.serving.validation.InvalidInputException;
+
 /**
  * What one request asks of scheduling, and who sent it.
  *
@@ -14,4 +17,23 @@ import java.time.Duration;
  * @param traceId the request's trace id
  */
 public record RequestOptions(Duration timeout, int priority, String client, Integer quota, String traceId) {
+
+	/**
+	 * A whole number a request header (or gRPC metadata) carries, within bounds.
+	 * @throws InvalidInputException ({@code invalid-header}) when it is not
+	 */
+	public static long bounded(String header, String value, long min, long max) {
+		try {
+			long parsed = Long.parseLong(value.trim());
+			if (parsed >= min && parsed <= max) {
+				return parsed;
+			}
+		}
+		catch (NumberFormatException ex) {
+			// reported below
+		}
+		throw new InvalidInputException(Rule.INVALID_HEADER,
+				header + " must be a whole number from " + min + " to " + max);
+	}
+
 }

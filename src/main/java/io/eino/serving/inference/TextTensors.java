@@ -5,8 +5,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.eino.serving.error.Rule;
 import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.validation.InvalidInputException;
 
 /**
  * A text request's predictions as the tensors the tensor protocols answer (the Open
@@ -60,6 +62,10 @@ public final class TextTensors {
 				System.arraycopy(((TextPrediction.Embedding) predictions.get(i)).vector(), 0, vectors, i * size, size);
 			}
 			put(tensors, requested, "sentence_embedding", new HostTensor.Float32(new long[] { count, size }, vectors));
+		}
+		if (tensors.isEmpty()) {
+			throw new InvalidInputException(Rule.UNKNOWN_OUTPUT, "None of the requested outputs " + requested
+					+ " is produced for text; available: label, score, probabilities (or sentence_embedding)");
 		}
 		return tensors;
 	}

@@ -58,6 +58,38 @@ class GrpcFailuresTest {
 	}
 
 	@Test
+	void theGrpcTableOfTheErrorDocsIsTheMapping() throws Exception {
+		List<String> lines = java.nio.file.Files.readAllLines(java.nio.file.Path.of("docs", "errors.md"));
+		int start = lines.indexOf("## gRPC status codes");
+		assertThat(start).isNotNegative();
+		java.util.Map<Rule, Status.Code> documented = new java.util.EnumMap<>(Rule.class);
+		Status.Code others = null;
+		for (String line : lines.subList(start, lines.size())) {
+			if (!line.startsWith("| ") || line.startsWith("| rules")) {
+				continue;
+			}
+			String[] cells = line.split("\\|");
+			Status.Code code = Status.Code.valueOf(cells[2].trim().split("[ `]+")[1]);
+			if (cells[1].contains("every other")) {
+				others = code;
+				continue;
+			}
+			java.util.regex.Matcher slugs = java.util.regex.Pattern.compile("`([a-z-]+)`").matcher(cells[1]);
+			while (slugs.find()) {
+				documented.put(java.util.Arrays.stream(Rule.values())
+					.filter((rule) -> rule.slug().equals(slugs.group(1)))
+					.findFirst()
+					.orElseThrow(), code);
+			}
+		}
+		for (Rule rule : Rule.values()) {
+			Status.Code expected = documented.getOrDefault(rule,
+					(rule.tier() == io.eino.serving.error.ErrorTier.INPUT) ? others : null);
+			assertThat(GrpcFailures.code(rule)).as(rule.slug()).isEqualTo(expected);
+		}
+	}
+
+	@Test
 	void aRateLimitIsResourceExhaustedWithItsRetryDelay() {
 		StatusRuntimeException status = this.failures
 			.toStatus(new RateLimitedException("m", 10, Duration.ofSeconds(1), Duration.ofMillis(2500)), "Predict");
