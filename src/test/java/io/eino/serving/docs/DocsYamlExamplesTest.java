@@ -31,6 +31,20 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 class DocsYamlExamplesTest {
 
 	@Test
+	void theModelYamlOfTheRepositoryDocsIsADescriptorTheServiceReads(@org.junit.jupiter.api.io.TempDir Path directory)
+			throws IOException {
+		String markdown = Files.readString(Path.of("docs", "models.md"));
+		int start = markdown.indexOf("```yaml\ntask: classification");
+		assertThat(start).as("the model.yaml example in docs/models.md").isNotNegative();
+		Path file = directory.resolve("model.yaml");
+		Files.writeString(file, markdown.substring(start + "```yaml\n".length(), markdown.indexOf("```", start + 7)));
+		io.eino.serving.repository.ModelDescriptor descriptor = io.eino.serving.repository.ModelDescriptor.read(file);
+		assertThat(descriptor.labels()).containsExactly("negative", "positive");
+		assertThat(descriptor.maxTokens()).isEqualTo(256);
+		assertThat(descriptor.output()).isEqualTo("probabilities");
+	}
+
+	@Test
 	void thePerModelDenyPatternExampleDoesWhatItSays() throws IOException {
 		String markdown = Files.readString(Path.of("docs", "request-path.md"));
 		int start = markdown.indexOf("```yaml\neino:\n  models:\n    sentiment:\n      validation:");
