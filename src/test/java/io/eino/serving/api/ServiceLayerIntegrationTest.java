@@ -70,6 +70,9 @@ class ServiceLayerIntegrationTest {
 	private ModelRegistry registry;
 
 	@Autowired
+	private org.springframework.context.ApplicationContext context;
+
+	@Autowired
 	private CircuitBreakerRegistry breakers;
 
 	@Autowired
@@ -95,6 +98,8 @@ class ServiceLayerIntegrationTest {
 		registry.add("eino.models.guarded.fallback.label", () -> "unknown");
 		registry.add("eino.models.guarded.fallback.score", () -> "0");
 		registry.add("eino.plugins.audit.enabled", () -> "true");
+		// This context serves REST only: the gRPC server is off by property.
+		registry.add("eino.grpc.enabled", () -> "false");
 		registry.add("eino.plugins.audit.include-text", () -> "true");
 		registry.add("eino.plugins.pii-masking.enabled", () -> "true");
 		// Each client is its own API key (its secret is its name), so each has its own
@@ -148,6 +153,13 @@ class ServiceLayerIntegrationTest {
 				io.eino.serving.operator.OperatorSpec
 					.parse(List.of("custom_relu", Map.of("name", "labels", "names", List.of("bad", "good")))))
 			.write(repository.resolve("guarded").resolve(ModelDescriptor.FILE_NAME));
+	}
+
+	@Test
+	@Order(0)
+	void theGrpcServerIsOffByProperty() {
+		assertThat(this.context.getEnvironment().getProperty("local.grpc.port")).isNull();
+		assertThat(this.context.getBeanNamesForType(io.grpc.BindableService.class)).isEmpty();
 	}
 
 	@Test

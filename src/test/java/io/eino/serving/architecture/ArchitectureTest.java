@@ -30,7 +30,7 @@ class ArchitectureTest {
 		.layer("Application")
 		.definedBy("io.eino.serving")
 		.layer("Web")
-		.definedBy("io.eino.serving.api..", "io.eino.serving.server..")
+		.definedBy("io.eino.serving.api..", "io.eino.serving.grpc..", "io.eino.serving.server..")
 		.layer("Service")
 		.definedBy("io.eino.serving.inference..", "io.eino.serving.ratelimit..", "io.eino.serving.client..")
 		.layer("Model")
@@ -98,7 +98,8 @@ class ArchitectureTest {
 	/** Requests see a version through model.ServingVersion only. */
 	@ArchTest
 	static final ArchRule requestsNeverTouchRunnersQueuesOrTokenizers = noClasses().that()
-		.resideInAnyPackage("io.eino.serving.api..", "io.eino.serving.inference..", "io.eino.serving.ratelimit..")
+		.resideInAnyPackage("io.eino.serving.api..", "io.eino.serving.grpc..", "io.eino.serving.inference..",
+				"io.eino.serving.ratelimit..")
 		.should()
 		.dependOnClassesThat()
 		.haveFullyQualifiedName("io.eino.serving.model.build.ModelVersion")
