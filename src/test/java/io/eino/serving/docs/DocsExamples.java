@@ -48,7 +48,8 @@ final class DocsExamples {
 	 *
 	 * @param file where it is written
 	 * @param line its fence's line
-	 * @param notTested the reason it is not run, or null when it is
+	 * @param notTested why the service tests do not run it (not run at all, or run by
+	 * QuickStartIT), or null when they do
 	 * @param commands its commands
 	 */
 	record Block(Path file, int line, String notTested, List<Command> commands) {
@@ -87,7 +88,12 @@ final class DocsExamples {
 			}
 			String attributes = fence.group(2).trim();
 			String notTested = null;
-			if (attributes.startsWith("no-test")) {
+			if (attributes.startsWith("quick-start")) {
+				// Run by QuickStartIT: the build is the one verify made, the jar is
+				// started.
+				notTested = attributes.substring("quick-start".length()).trim();
+			}
+			else if (attributes.startsWith("no-test")) {
 				notTested = attributes.substring("no-test".length()).trim();
 				assertThat(notTested).as("%s:%d: a no-test block says why, in parentheses", file, i + 1)
 					.matches("\\(.+\\)");
