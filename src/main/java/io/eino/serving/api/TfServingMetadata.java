@@ -9,6 +9,7 @@ import java.util.Map;
 import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.model.ModelState;
 import io.eino.serving.model.OptimizationReport;
+import io.eino.serving.runtime.OpProfile;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.model.ServingVersion;
 import io.eino.serving.model.VersionStatus;
@@ -20,6 +21,9 @@ import io.eino.serving.runtime.TensorSpec;
  * /v1/models/{m}}, {@code .../metadata}) for {@link TfServingController}.
  */
 final class TfServingMetadata {
+
+	/** How many op types each optimisation step's profile lists, most time first. */
+	private static final int OP_TYPES = 10;
 
 	private TfServingMetadata() {
 	}
@@ -48,6 +52,15 @@ final class TfServingMetadata {
 			json.put("reference_batch_ms", Double.isNaN(step.millis()) ? null : round(step.millis()));
 			json.put("speedup", Double.isNaN(step.speedup()) ? null : round(step.speedup()));
 			json.put("note", step.note());
+			if (step.profile() != null) {
+				json.put("op_time_ms", round(step.profile().millis()));
+				json.put("nodes_run", step.profile().nodes());
+				List<Object> ops = new ArrayList<>();
+				for (OpProfile.OpTime op : step.profile().top(OP_TYPES)) {
+					ops.add(Map.of("op", op.op(), "nodes", op.nodes(), "ms", round(op.millis())));
+				}
+				json.put("op_time", ops);
+			}
 			steps.add(json);
 		}
 		BatchingOptions options = version.batchingOptions();

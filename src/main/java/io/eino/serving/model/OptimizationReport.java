@@ -2,6 +2,8 @@ package io.eino.serving.model;
 
 import java.util.List;
 
+import io.eino.serving.runtime.OpProfile;
+
 /**
  * What the startup optimisation step did to one model version, for the metadata endpoint
  * and the log.
@@ -25,8 +27,16 @@ public record OptimizationReport(List<Step> steps, String precision, String prec
 	 * @param millis median time of the reference batch with it (and the steps before)
 	 * @param speedup time without it over time with it
 	 * @param note what was checked or why it was left out
+	 * @param profile where the reference batch's run spent its time with it, by op type
+	 * (TensorFlow's step trace); null when the step did not run
 	 */
-	public record Step(String name, boolean applied, double millis, double speedup, String note) {
+	public record Step(String name, boolean applied, double millis, double speedup, String note, OpProfile profile) {
+
+		/** A step that did not run. */
+		public Step(String name, boolean applied, double millis, double speedup, String note) {
+			this(name, applied, millis, speedup, note, null);
+		}
+
 	}
 
 }

@@ -14,6 +14,7 @@ import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorShapeProto;
@@ -142,6 +143,42 @@ public final class SavedModelRunner implements AutoCloseable {
 		}
 		catch (TensorFlowException ex) {
 			throw new ModelRuntimeException("TensorFlow failed running " + this.directory + ": " + ex.getMessage(), ex);
+		}
+	}
+
+	/**
+	 * Runs {@code signature} once with TensorFlow's full step trace and returns where the
+	 * run spent its time, by op type (slower than {@link #run}: for the startup step and
+	 * diagnostics, never for requests).
+	 */
+	public OpProfile profile(String signature, Map<String, HostTensor> inputs, Collection<String> outputs) {
+		SignatureDef definition = this.signatureDefs.get(signature);
+		if (definition == null) {
+			throw new IllegalArgumentException("Unknown signature '" + signature + "'");
+		}
+		Map<String, Tensor> fed = new LinkedHashMap<>();
+		try {
+			Session.Runner runner = this.bundle.session()
+				.runner()
+				.setOptions(RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build());
+			for (Map.Entry<String, HostTensor> input : inputs.entrySet()) {
+				Tensor tensor = TensorConversions.toTensor(input.getValue());
+				fed.put(input.getKey(), tensor);
+				runner.feed(definition.getInputsMap().get(input.getKey()).getName(), tensor);
+			}
+			for (String output : outputs) {
+				runner.fetch(definition.getOutputsMap().get(output).getName());
+			}
+			try (Result result = runner.runAndFetchMetadata()) {
+				return OpProfile.of(result.getMetadata()
+					.orElseThrow(() -> new ModelRuntimeException("TensorFlow returned no step trace")));
+			}
+		}
+		catch (TensorFlowException ex) {
+			throw new ModelRuntimeException("TensorFlow failed running " + this.directory + ": " + ex.getMessage(), ex);
+		}
+		finally {
+			fed.values().forEach(Tensor::close);
 		}
 	}
 

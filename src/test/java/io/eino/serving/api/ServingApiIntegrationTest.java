@@ -46,6 +46,25 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 
 	@Test
 	@SuppressWarnings("unchecked")
+	void theMetadataAccountsForEachOptimisationStepsTimeByOpType() {
+		Map<String, Object> metadata = (Map<String, Object>) get("/v1/models/sentiment/metadata").get("metadata");
+		Map<String, Object> runtime = (Map<String, Object>) ((Map<String, Object>) metadata.get("eino")).get("runtime");
+		List<Map<String, Object>> steps = (List<Map<String, Object>>) runtime.get("optimization_steps");
+		List<Map<String, Object>> measured = steps.stream().filter((step) -> step.containsKey("op_time")).toList();
+		assertThat(measured).extracting((step) -> step.get("name"))
+			.contains("no graph optimisation (baseline)", "grappler");
+		for (Map<String, Object> step : measured) {
+			List<Map<String, Object>> ops = (List<Map<String, Object>>) step.get("op_time");
+			assertThat(ops).isNotEmpty().hasSizeLessThanOrEqualTo(10);
+			// The matrix products take most of the time, in every step.
+			assertThat((String) ops.get(0).get("op")).contains("MatMul");
+			assertThat(((Number) step.get("op_time_ms")).doubleValue()).isPositive();
+			assertThat(((Number) step.get("nodes_run")).intValue()).isGreaterThan(100);
+		}
+	}
+
+	@Test
+	@SuppressWarnings("unchecked")
 	void explainsATextClassificationWordByWord() {
 		Map<String, Object> body = postOk("/v1/models/sentiment:explain",
 				"{\"instances\":[\"What a wonderful film\",\"dreadful\"]}");

@@ -15,6 +15,7 @@ import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.GraphOptimization;
 import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.OpProfile;
 import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
@@ -89,24 +90,25 @@ final class StartupOptimizer {
 		}
 		Map<String, HostTensor> reference = tokenizer.encode(Collections.nCopies(REFERENCE_ROWS, REFERENCE_TEXT))
 			.asInputs();
-		double baseline = time(versionDirectory, base.withOptimization(GraphOptimization.NONE, false), descriptor,
+		Timing baseline = time(versionDirectory, base.withOptimization(GraphOptimization.NONE, false), descriptor,
 				reference);
 		steps.add(new OptimizationReport.Step("no graph optimisation (baseline)", this.level == GraphOptimization.NONE,
-				baseline, 1.0, "the graph as imported"));
-		double previous = baseline;
+				baseline.millis(), 1.0, "the graph as imported", baseline.profile()));
+		double previous = baseline.millis();
 		if (this.level != GraphOptimization.NONE) {
-			double grappler = time(versionDirectory, base.withOptimization(GraphOptimization.DEFAULT, false),
+			Timing grappler = time(versionDirectory, base.withOptimization(GraphOptimization.DEFAULT, false),
 					descriptor, reference);
-			steps.add(new OptimizationReport.Step("grappler", true, grappler, previous / grappler,
-					"constant folding, arithmetic, remapper fusions, layout, shape, dependency, common subgraphs"));
-			previous = grappler;
+			steps.add(new OptimizationReport.Step("grappler", true, grappler.millis(), previous / grappler.millis(),
+					"constant folding, arithmetic, remapper fusions, layout, shape, dependency, common subgraphs",
+					grappler.profile()));
+			previous = grappler.millis();
 		}
 		if (this.level == GraphOptimization.FULL) {
-			double xla = time(versionDirectory, base.withOptimization(GraphOptimization.FULL, false), descriptor,
+			Timing xla = time(versionDirectory, base.withOptimization(GraphOptimization.FULL, false), descriptor,
 					reference);
-			steps.add(new OptimizationReport.Step("xla-jit", true, xla, previous / xla,
-					"XLA compiles each new input shape once; warm-up covers the bucket shapes"));
-			previous = xla;
+			steps.add(new OptimizationReport.Step("xla-jit", true, xla.millis(), previous / xla.millis(),
+					"XLA compiles each new input shape once; warm-up covers the bucket shapes", xla.profile()));
+			previous = xla.millis();
 		}
 		if (this.precision == Precision.FP32) {
 			return new Choice(chosen, steps, "fp32", "precision fp32 configured");
@@ -119,8 +121,8 @@ final class StartupOptimizer {
 		SessionSettings bfloat16 = base.withOptimization(this.level, true);
 		List<String> texts = evaluationTexts(evaluationFile(versionDirectory, modelDirectory, descriptor));
 		Agreement agreement = compare(versionDirectory, chosen, bfloat16, descriptor, tokenizer, texts);
-		double bf16Millis = time(versionDirectory, bfloat16, descriptor, reference);
-		double speedup = previous / bf16Millis;
+		Timing bf16 = time(versionDirectory, bfloat16, descriptor, reference);
+		double speedup = previous / bf16.millis();
 		String measured = String.format(Locale.ROOT,
 				"labels agree on %.1f %% of %d evaluation texts, largest output difference %.4f, speed-up %.2f×",
 				agreement.labelAgreement() * 100, texts.size(), agreement.maxDifference(), speedup);
@@ -130,7 +132,7 @@ final class StartupOptimizer {
 		String reason = kept ? "bf16 kept: " + measured : "fp32 kept: bf16 "
 				+ (accurate ? "was not at least " + MIN_BFLOAT16_SPEEDUP + "× faster" : "failed the accuracy check")
 				+ " (" + measured + ")";
-		steps.add(new OptimizationReport.Step("bf16", kept, bf16Millis, speedup, reason));
+		steps.add(new OptimizationReport.Step("bf16", kept, bf16.millis(), speedup, reason, bf16.profile()));
 		return new Choice(kept ? bfloat16 : chosen, steps, kept ? "bf16" : "fp32", reason);
 	}
 
@@ -205,7 +207,17 @@ final class StartupOptimizer {
 		}
 	}
 
-	private static double time(Path directory, SessionSettings settings, ModelDescriptor descriptor,
+	/**
+	 * The reference batch's median run time with {@code settings}, and one step trace of
+	 * it by op type.
+	 *
+	 * @param millis the median of the timed runs
+	 * @param profile where one more run spent its time
+	 */
+	private record Timing(double millis, OpProfile profile) {
+	}
+
+	private static Timing time(Path directory, SessionSettings settings, ModelDescriptor descriptor,
 			Map<String, HostTensor> inputs) {
 		try (SavedModelRunner runner = SavedModelRunner.load(directory, settings)) {
 			output(runner, descriptor, inputs);
@@ -217,8 +229,9 @@ final class StartupOptimizer {
 			}
 			Arrays.sort(millis);
 			double median = millis[TIMED_RUNS / 2];
-			logger.debug("Reference batch with {}: {} ms", settings, median);
-			return median;
+			OpProfile profile = runner.profile(descriptor.signature(), inputs, List.of(descriptor.output()));
+			logger.debug("Reference batch with {}: {} ms; most op time in {}", settings, median, profile.top(5));
+			return new Timing(median, profile);
 		}
 	}
 
