@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The benchmark: one command, one run, one machine (README, "Benchmark").
-#   bench/run.sh                      # 20 s per point at 32, 64 and 128 clients
-#   bench/run.sh --duration=30 --soak=100000
+# The benchmark: one command, one run, one machine (docs/benchmark.md).
+#   bench/run.sh                      # 3 interleaved rounds, 20 s per point at 32, 64 and 128 clients
+#   bench/run.sh --rounds=5 --duration=30 --soak=100000
 # Installs wrk from Debian's packages when missing, builds the service jar, then runs
-# io.eino.serving.bench.Benchmark (src/test/java), which starts the service twice on
-# loopback (tuned, traditional), drives it with wrk, runs ONNX Runtime in-process and
-# measures the matmul peak. Results: target/bench/results.{json,md} and benchmark.png.
+# io.eino.serving.bench.Benchmark (src/test/java), which measures the matmul peak, then in
+# each round starts the service twice on loopback (tuned, traditional), drives it with wrk
+# and runs ONNX Runtime in-process (batch 1 and 32). Results: target/bench/results.{json,md} and benchmark.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

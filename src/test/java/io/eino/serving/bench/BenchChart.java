@@ -52,7 +52,7 @@ final class BenchChart {
 		throughput.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
 		services.forEach((name, results) -> throughput.addSeries(name,
 				results.stream().map((result) -> result.concurrency() + " clients").toList(),
-				results.stream().map(Wrk.Result::throughput).toList()));
+				results.stream().map(Wrk.Result::goodput).toList()));
 		List<String> flatNames = List.copyOf(flatThroughputs.keySet());
 		List<String> categories = services.values()
 			.iterator()

@@ -14,6 +14,7 @@ import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.sentiment.DefaultModelInstaller;
 import io.eino.serving.text.Overflow;
 import io.eino.serving.text.TextTokenizer;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -38,6 +39,7 @@ public final class Benchmark {
 	private Benchmark() {
 	}
 
+	@SuppressWarnings("unchecked")
 	public static void main(String[] args) throws Exception {
 		Map<String, String> options = options(args);
 		Duration duration = Duration.ofSeconds(Long.parseLong(options.getOrDefault("duration", "20")));
@@ -78,7 +80,8 @@ public final class Benchmark {
 		report.put("model_mflops_per_request", flopsPerRequest / 1e6);
 		report.put("roofline_requests_per_second", roofline);
 
-		Map<String, List<Wrk.Result>> services = new LinkedHashMap<>();
+		int rounds = Integer.parseInt(options.getOrDefault("rounds", "3"));
+		report.put("rounds", rounds);
 		Map<String, Object> serviceReports = new LinkedHashMap<>();
 		List<String> common = List.of("eino.repository.path=" + repository,
 				"eino.repository.install-default-model=true");
@@ -88,31 +91,54 @@ public final class Benchmark {
 		traditional.addAll(List.of("eino.batching.enabled=false", "eino.models.sentiment.pad-to=256",
 				"eino.runtime.graph-optimization=none", "eino.runtime.precision=fp32"));
 		configurations.put("eino traditional", traditional);
-		for (Map.Entry<String, List<String>> configuration : configurations.entrySet()) {
-			String name = configuration.getKey();
-			System.out.println("Starting " + name + " ...");
-			try (ServiceProcess service = ServiceProcess.start(jar, out.resolve(name.replace(' ', '-') + ".log"),
-					BASE_PORT, configuration.getValue())) {
-				String url = "http://127.0.0.1:" + service.port() + "/v1/models/sentiment:predict";
-				Wrk.run(url, script, bodies, concurrencies.get(0), Duration.ofSeconds(5));
-				List<Wrk.Result> results = new ArrayList<>();
-				for (int concurrency : concurrencies) {
-					Wrk.Result result = Wrk.run(url, script, bodies, concurrency, duration);
-					System.out.println(row(name, result.concurrency() + "", result.throughput(), result.p50Millis(),
-							result.p95Millis(), result.p99Millis()));
-					results.add(result);
+		// Interleaved: every round measures each configuration, then ONNX Runtime, so
+		// that a
+		// slow minute of the machine hits both sides (docs/benchmark.md).
+		List<Map<String, List<Wrk.Result>>> serviceRounds = new ArrayList<>();
+		List<List<OnnxRuntimeBaseline.Result>> onnxRounds = new ArrayList<>();
+		JsonNode opProfile = null;
+		for (int round = 1; round <= rounds; round++) {
+			Map<String, List<Wrk.Result>> measured = new LinkedHashMap<>();
+			for (Map.Entry<String, List<String>> configuration : configurations.entrySet()) {
+				String name = configuration.getKey();
+				System.out.println("Round " + round + ": starting " + name + " ...");
+				try (ServiceProcess service = ServiceProcess.start(jar,
+						out.resolve(name.replace(' ', '-') + "-" + round + ".log"), BASE_PORT,
+						configuration.getValue())) {
+					String url = "http://127.0.0.1:" + service.port() + "/v1/models/sentiment:predict";
+					Wrk.run(url, script, bodies, concurrencies.get(0), Duration.ofSeconds(5));
+					List<Wrk.Result> results = new ArrayList<>();
+					for (int concurrency : concurrencies) {
+						Wrk.Result result = Wrk.run(url, script, bodies, concurrency, duration);
+						System.out.println(row(name + ", round " + round, result.concurrency() + "", result.goodput(),
+								result.p50Millis(), result.p95Millis(), result.p99Millis()));
+						results.add(result);
+					}
+					measured.put(name, results);
+					if (round == 1) {
+						Map<String, Object> details = new LinkedHashMap<>();
+						details.put("properties", configuration.getValue());
+						details.put("batch_size_mean", meanBatchSize(service));
+						details.put("runtime_metadata", json.readTree(service.get("/actuator/health/models")));
+						serviceReports.put(name, details);
+						if (name.equals("eino tuned")) {
+							opProfile = json.readTree(service.getPublic("/v1/models/sentiment/metadata"))
+								.at("/metadata/eino/runtime/optimization_steps");
+						}
+					}
 				}
-				services.put(name, results);
-				Map<String, Object> details = new LinkedHashMap<>();
-				details.put("properties", configuration.getValue());
-				details.put("points", results);
-				details.put("batch_size_mean", meanBatchSize(service));
-				details.put("runtime_metadata", json.readTree(service.get("/actuator/health/models")));
-				serviceReports.put(name, details);
 			}
+			serviceRounds.add(measured);
+			System.out.println("Round " + round + ": running ONNX Runtime in-process ...");
+			onnxRounds.add(OnnxRuntimeBaseline.run(corpus, duration, out.resolve("onnx")));
 		}
-		System.out.println("Running ONNX Runtime in-process ...");
-		List<OnnxRuntimeBaseline.Result> onnx = OnnxRuntimeBaseline.run(corpus, duration, out.resolve("onnx"));
+		Map<String, List<Wrk.Result>> services = Rounds.medianServices(serviceRounds);
+		services.forEach((name, points) -> ((Map<String, Object>) serviceReports.get(name)).put("points", points));
+		List<OnnxRuntimeBaseline.Result> onnx = Rounds.medianOnnx(onnxRounds);
+		int ratioClients = concurrencies.contains(64) ? 64 : concurrencies.get(0);
+		Map<String, Object> ratios = Rounds.ratios(serviceRounds, onnxRounds, ratioClients);
+		report.put("interleaved", ratios);
+		report.put("op_time_by_step", opProfile);
 		Map<String, Object> onnxReport = new LinkedHashMap<>();
 		for (OnnxRuntimeBaseline.Result result : onnx) {
 			double[] latencies = result.latencies().clone();
@@ -129,7 +155,10 @@ public final class Benchmark {
 			report.put("soak", soak(jar, out, common, script, bodies, soakRequests));
 		}
 
-		String table = table(services, onnx, roofline, peak, flopsPerRequest, meanTokens);
+		String table = table(services, onnx, roofline, peak, flopsPerRequest, meanTokens) + String.format(Locale.ROOT,
+				"%nInterleaved rounds, eino tuned at %d clients against ONNX Runtime in-process "
+						+ "(requests or sequences per second; ratios taken within each round):%n%n",
+				ratioClients) + Rounds.table(ratios) + OpTimeTable.of(opProfile);
 		report.put("targets", targets(services, onnx));
 		Files.writeString(out.resolve("results.md"), table);
 		json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("results.json").toFile(), report);
@@ -178,22 +207,25 @@ public final class Benchmark {
 		Map<String, Object> targets = new LinkedHashMap<>();
 		for (int i = 0; i < tuned.size(); i++) {
 			int clients = tuned.get(i).concurrency();
-			targets.put("throughput_ratio_at_" + clients, tuned.get(i).throughput() / traditional.get(i).throughput());
+			targets.put("goodput_ratio_at_" + clients, tuned.get(i).goodput() / traditional.get(i).goodput());
 			targets.put("p99_ratio_at_" + clients, tuned.get(i).p99Millis() / traditional.get(i).p99Millis());
 		}
-		double best = tuned.stream().mapToDouble(Wrk.Result::throughput).max().orElseThrow();
-		targets.put("best_throughput_over_onnxruntime_single", best / onnx.get(0).throughput());
+		double best = tuned.stream().mapToDouble(Wrk.Result::goodput).max().orElseThrow();
+		for (OnnxRuntimeBaseline.Result baseline : onnx) {
+			targets.put("best_throughput_over_onnxruntime_batch_" + baseline.batchSize(), best / baseline.throughput());
+		}
 		return targets;
 	}
 
 	private static String table(Map<String, List<Wrk.Result>> services, List<OnnxRuntimeBaseline.Result> onnx,
 			double roofline, double peak, double flopsPerRequest, double meanTokens) {
 		StringBuilder table = new StringBuilder();
-		table.append("| configuration | clients | requests/s | p50 ms | p95 ms | p99 ms |\n");
+		table.append(
+				"| configuration | clients | successful requests/s | p50 ms | p95 ms | p99 ms (every answer, refusals included) |\n");
 		table.append("|---|---|---|---|---|---|\n");
 		services.forEach((name, results) -> results.forEach(
 				(result) -> table
-					.append(row(name, Integer.toString(result.concurrency()), result.throughput(), result.p50Millis(),
+					.append(row(name, Integer.toString(result.concurrency()), result.goodput(), result.p50Millis(),
 							result.p95Millis(), result.p99Millis()))
 					.append('\n')));
 		for (OnnxRuntimeBaseline.Result result : onnx) {
@@ -213,10 +245,10 @@ public final class Benchmark {
 			table.append("\nRatios (tuned ÷ traditional): ");
 			for (int i = 0; i < tuned.size(); i++) {
 				table.append(String.format(Locale.ROOT, "%d clients: throughput %.1f×, p99 %.3f×; ",
-						tuned.get(i).concurrency(), tuned.get(i).throughput() / traditional.get(i).throughput(),
+						tuned.get(i).concurrency(), tuned.get(i).goodput() / traditional.get(i).goodput(),
 						tuned.get(i).p99Millis() / traditional.get(i).p99Millis()));
 			}
-			double best = tuned.stream().mapToDouble(Wrk.Result::throughput).max().orElseThrow();
+			double best = tuned.stream().mapToDouble(Wrk.Result::goodput).max().orElseThrow();
 			table.append(String.format(Locale.ROOT,
 					"%nBest tuned throughput over ONNX Runtime single request: %.2f×; share of the roofline: %.0f %%."
 							+ " Corpus: mean %.1f tokens per request.%n",

@@ -83,6 +83,14 @@ final class ServiceProcess implements AutoCloseable {
 		throw new IOException("No VmRSS for process " + this.process.pid());
 	}
 
+	/** A GET on the public port. */
+	String getPublic(String path) throws IOException, InterruptedException {
+		return HttpClient.newHttpClient()
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path)).build(),
+					HttpResponse.BodyHandlers.ofString())
+			.body();
+	}
+
 	String get(String path) throws IOException, InterruptedException {
 		HttpClient client = HttpClient.newHttpClient();
 		HttpResponse<String> response = client

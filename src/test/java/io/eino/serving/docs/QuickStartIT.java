@@ -67,10 +67,17 @@ class QuickStartIT {
 			}
 			ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", grpc).usePlaintext().build();
 			try {
-				assertThat(HealthGrpc.newBlockingStub(channel)
-					.withDeadlineAfter(10, TimeUnit.SECONDS)
-					.check(HealthCheckRequest.getDefaultInstance())
-					.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+				// The gRPC health service polls the readiness indicators every second.
+				HealthCheckResponse.ServingStatus status = null;
+				long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+				while (status != HealthCheckResponse.ServingStatus.SERVING && System.nanoTime() < deadline) {
+					status = HealthGrpc.newBlockingStub(channel)
+						.withDeadlineAfter(10, TimeUnit.SECONDS)
+						.check(HealthCheckRequest.getDefaultInstance())
+						.getStatus();
+					Thread.sleep(100);
+				}
+				assertThat(status).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
 			}
 			finally {
 				channel.shutdownNow();
