@@ -392,10 +392,17 @@ class GrpcIntegrationTest extends DefaultServingContext {
 	}
 
 	@Test
-	void healthAndReflectionServices() {
-		assertThat(HealthGrpc.newBlockingStub(channel)
-			.check(HealthCheckRequest.newBuilder().setService("").build())
-			.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+	void healthAndReflectionServices() throws InterruptedException {
+		// The health service polls the readiness indicators every second.
+		HealthCheckResponse.ServingStatus status = null;
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		while (status != HealthCheckResponse.ServingStatus.SERVING && System.nanoTime() < deadline) {
+			status = HealthGrpc.newBlockingStub(channel)
+				.check(HealthCheckRequest.newBuilder().setService("").build())
+				.getStatus();
+			Thread.sleep(100);
+		}
+		assertThat(status).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
 		CompletableFuture<List<String>> services = new CompletableFuture<>();
 		StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
 			.serverReflectionInfo(new StreamObserver<>() {
