@@ -25,7 +25,8 @@ import tools.jackson.databind.json.JsonMapper;
  * <li>eino in the "traditional" configuration: no batching, every request padded to 256,
  * no graph optimisation, fp32;
  * <li>ONNX Runtime in-process on the same ONNX file, single request and batch 32;
- * <li>the roofline: model FLOPs per request against this machine's measured matmul peak.
+ * <li>the roofline: model FLOPs per request against this machine's measured matmul peak
+ * in the precision the service serves (fp32 or bf16, both measured).
  * </ol>
  * Both services are driven over HTTP by wrk at each concurrency with the corpus
  * ({@code bench/corpus.txt}). Writes {@code target/bench/results.json},
@@ -64,8 +65,8 @@ public final class Benchmark {
 		report.put("cpu", cpuModel());
 		report.put("seconds_per_point", duration.toSeconds());
 
-		System.out.println("Measuring the fp32 matmul peak ...");
-		double peak = MatmulPeak.measure();
+		System.out.println("Measuring the fp32 and bf16 matmul peaks ...");
+		Map<String, Double> peaks = Map.of("fp32", MatmulPeak.measure("fp32"), "bf16", MatmulPeak.measure("bf16"));
 		double flopsPerRequest;
 		double meanTokens;
 		try (TextTokenizer tokenizer = TextTokenizer.load(DefaultModel.extractTokenizer(out.resolve("tokenizer")),
@@ -73,12 +74,10 @@ public final class Benchmark {
 			flopsPerRequest = ModelFlops.meanPerRequest(corpus, tokenizer);
 			meanTokens = ModelFlops.meanTokens(corpus, tokenizer);
 		}
-		double roofline = peak / flopsPerRequest;
-		report.put("matmul_peak_gflops", peak / 1e9);
+		report.put("matmul_peak_gflops", Map.of("fp32", peaks.get("fp32") / 1e9, "bf16", peaks.get("bf16") / 1e9));
 		report.put("corpus_sentences", corpus.size());
 		report.put("corpus_mean_tokens", meanTokens);
 		report.put("model_mflops_per_request", flopsPerRequest / 1e6);
-		report.put("roofline_requests_per_second", roofline);
 
 		int rounds = Integer.parseInt(options.getOrDefault("rounds", "3"));
 		report.put("rounds", rounds);
@@ -97,6 +96,7 @@ public final class Benchmark {
 		List<Map<String, List<Wrk.Result>>> serviceRounds = new ArrayList<>();
 		List<List<OnnxRuntimeBaseline.Result>> onnxRounds = new ArrayList<>();
 		JsonNode opProfile = null;
+		String served = "fp32";
 		for (int round = 1; round <= rounds; round++) {
 			Map<String, List<Wrk.Result>> measured = new LinkedHashMap<>();
 			for (Map.Entry<String, List<String>> configuration : configurations.entrySet()) {
@@ -122,8 +122,10 @@ public final class Benchmark {
 						details.put("runtime_metadata", json.readTree(service.get("/actuator/health/models")));
 						serviceReports.put(name, details);
 						if (name.equals("eino tuned")) {
-							opProfile = json.readTree(service.getPublic("/v1/models/sentiment/metadata"))
-								.at("/metadata/eino/runtime/optimization_steps");
+							JsonNode runtime = json.readTree(service.getPublic("/v1/models/sentiment/metadata"))
+								.at("/metadata/eino/runtime");
+							opProfile = runtime.at("/optimization_steps");
+							served = runtime.path("precision").asString("fp32");
 						}
 					}
 				}
@@ -138,6 +140,12 @@ public final class Benchmark {
 		int ratioClients = concurrencies.contains(64) ? 64 : concurrencies.get(0);
 		Map<String, Object> ratios = Rounds.ratios(serviceRounds, onnxRounds, ratioClients);
 		report.put("interleaved", ratios);
+		// The roofline of the precision the service chose in round 1 (the startup step
+		// decides).
+		double peak = peaks.get(served);
+		double roofline = peak / flopsPerRequest;
+		report.put("served_precision", served);
+		report.put("roofline_requests_per_second", roofline);
 		report.put("op_time_by_step", opProfile);
 		Map<String, Object> onnxReport = new LinkedHashMap<>();
 		for (OnnxRuntimeBaseline.Result result : onnx) {
@@ -155,10 +163,12 @@ public final class Benchmark {
 			report.put("soak", soak(jar, out, common, script, bodies, soakRequests));
 		}
 
-		String table = table(services, onnx, roofline, peak, flopsPerRequest, meanTokens) + String.format(Locale.ROOT,
-				"%nInterleaved rounds, eino tuned at %d clients against ONNX Runtime in-process "
-						+ "(requests or sequences per second; ratios taken within each round):%n%n",
-				ratioClients) + Rounds.table(ratios) + OpTimeTable.of(opProfile);
+		String table = table(services, onnx, roofline, served, peak, flopsPerRequest, meanTokens)
+				+ String.format(Locale.ROOT,
+						"%nInterleaved rounds, eino tuned at %d clients against ONNX Runtime in-process "
+								+ "(requests or sequences per second; ratios taken within each round):%n%n",
+						ratioClients)
+				+ Rounds.table(ratios) + OpTimeTable.of(opProfile);
 		report.put("targets", targets(services, onnx));
 		Files.writeString(out.resolve("results.md"), table);
 		json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("results.json").toFile(), report);
@@ -218,7 +228,7 @@ public final class Benchmark {
 	}
 
 	private static String table(Map<String, List<Wrk.Result>> services, List<OnnxRuntimeBaseline.Result> onnx,
-			double roofline, double peak, double flopsPerRequest, double meanTokens) {
+			double roofline, String precision, double peak, double flopsPerRequest, double meanTokens) {
 		StringBuilder table = new StringBuilder();
 		table.append(
 				"| configuration | clients | successful requests/s | p50 ms | p95 ms | p99 ms (every answer, refusals included) |\n");
@@ -236,9 +246,11 @@ public final class Benchmark {
 						percentile(latencies, 50), percentile(latencies, 95), percentile(latencies, 99)))
 				.append('\n');
 		}
-		table.append(String.format(Locale.ROOT,
-				"| roofline (%.0f GFLOP/s fp32 matmul peak ÷ %.0f MFLOP per request) " + "| – | %.0f | – | – | – |%n",
-				peak / 1e9, flopsPerRequest / 1e6, roofline));
+		table.append(
+				String.format(Locale.ROOT,
+						"| roofline (%.0f GFLOP/s %s matmul peak, the precision served, ÷ %.0f MFLOP per request) "
+								+ "| – | %.0f | – | – | – |%n",
+						peak / 1e9, precision, flopsPerRequest / 1e6, roofline));
 		List<Wrk.Result> tuned = services.get("eino tuned");
 		List<Wrk.Result> traditional = services.get("eino traditional");
 		if (tuned != null && traditional != null) {

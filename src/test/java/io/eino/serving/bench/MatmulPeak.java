@@ -7,11 +7,16 @@ import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.Tensor;
+import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.family.TNumber;
 
 /**
- * This machine's float32 matrix-multiply peak, measured with TensorFlow's own MatMul
- * kernel on all cores: the best of several {@code n × n} products.
+ * This machine's matrix-multiply peak in one precision (fp32 or bf16), measured with
+ * TensorFlow's own MatMul kernel (oneDNN's on this CPU build) on all cores: the best of
+ * several {@code n × n} products. The roofline uses the peak of the precision the service
+ * serves.
  */
 final class MatmulPeak {
 
@@ -22,22 +27,29 @@ final class MatmulPeak {
 	private MatmulPeak() {
 	}
 
-	/** Floating-point operations per second. */
+	/** Floating-point operations per second in fp32. */
 	static double measure() {
+		return measure("fp32");
+	}
+
+	/**
+	 * Floating-point operations per second in {@code precision}: {@code fp32} or
+	 * {@code bf16} (bf16 inputs and product).
+	 */
+	static double measure(String precision) {
+		Class<? extends TNumber> type = precision.equals("bf16") ? TBfloat16.class : TFloat32.class;
 		try (Graph graph = new Graph()) {
 			Ops tf = Ops.create(graph);
-			Operand<TFloat32> a = tf.withName("a").placeholder(TFloat32.class);
-			Operand<TFloat32> b = tf.withName("b").placeholder(TFloat32.class);
-			tf.withName("product").linalg.matMul(a, b);
+			Operand<? extends TNumber> a = tf.withName("a").placeholder(type);
+			Operand<? extends TNumber> b = tf.withName("b").placeholder(type);
+			matMul(tf, a, b);
 			ConfigProto config = ConfigProto.newBuilder()
 				.setIntraOpParallelismThreads(Runtime.getRuntime().availableProcessors())
 				.setInterOpParallelismThreads(1)
 				.build();
 			try (Session session = new Session(graph, config);
-					TFloat32 left = TFloat32.tensorOf(Shape.of(SIZE, SIZE), (data) -> data.scalars()
-						.forEachIndexed((index, scalar) -> scalar.setFloat((index[0] * 31 + index[1]) % 7 / 7f)));
-					TFloat32 right = TFloat32.tensorOf(Shape.of(SIZE, SIZE), (data) -> data.scalars()
-						.forEachIndexed((index, scalar) -> scalar.setFloat((index[0] + index[1] * 17) % 5 / 5f)))) {
+					Tensor left = matrix(type, 31, 1, 7);
+					Tensor right = matrix(type, 1, 17, 5)) {
 				long best = Long.MAX_VALUE;
 				for (int i = 0; i < RUNS; i++) {
 					long started = System.nanoTime();
@@ -48,6 +60,25 @@ final class MatmulPeak {
 				return 2.0 * SIZE * SIZE * SIZE / (best / 1e9);
 			}
 		}
+	}
+
+	@SuppressWarnings("unchecked")
+	private static <T extends TNumber> void matMul(Ops tf, Operand<? extends TNumber> a, Operand<? extends TNumber> b) {
+		tf.withName("product").linalg.matMul((Operand<T>) a, (Operand<T>) b);
+	}
+
+	/** A {@code SIZE × SIZE} matrix of small fractions, in the given type. */
+	private static Tensor matrix(Class<? extends TNumber> type, int rowFactor, int columnFactor, int modulus) {
+		if (type == TBfloat16.class) {
+			return TBfloat16.tensorOf(Shape.of(SIZE, SIZE),
+					(data) -> data.scalars()
+						.forEachIndexed((index, scalar) -> scalar
+							.setFloat((index[0] * rowFactor + index[1] * columnFactor) % modulus / (float) modulus)));
+		}
+		return TFloat32.tensorOf(Shape.of(SIZE, SIZE),
+				(data) -> data.scalars()
+					.forEachIndexed((index, scalar) -> scalar
+						.setFloat((index[0] * rowFactor + index[1] * columnFactor) % modulus / (float) modulus)));
 	}
 
 }
