@@ -176,9 +176,10 @@ public final class Benchmark {
 		onnx.forEach((result) -> flat.put(result.name(), result.throughput()));
 		flat.put("roofline", roofline);
 		BenchChart.write(services, flat, out.resolve("benchmark.png"));
+		OpTimeChart.write(opProfile, out.resolve("op-time.png"));
 		System.out.println();
 		System.out.println(table);
-		System.out.println("Wrote " + out.resolve("results.json") + ", results.md and benchmark.png");
+		System.out.println("Wrote " + out.resolve("results.json") + ", results.md, benchmark.png and op-time.png");
 	}
 
 	private static Map<String, Object> soak(Path jar, Path out, List<String> properties, Path script, Path bodies,
