@@ -101,7 +101,7 @@ class OpenInferenceController {
 	Map<String, Object> metadata(@PathVariable String model, @PathVariable(required = false) Long version) {
 		ServingVersion serving = this.registry.serving(model, version);
 		SignatureSpec signature = serving
-			.signature(serving.takesText() ? serving.descriptor().signature() : Predictions.DEFAULT_SIGNATURE);
+			.signature(serving.takesText() ? serving.descriptor().signature() : SignatureSpec.DEFAULT_KEY);
 		if (signature == null) {
 			signature = serving.signatures().get(0);
 		}

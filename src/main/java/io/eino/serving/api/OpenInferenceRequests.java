@@ -3,6 +3,7 @@ package io.eino.serving.api;
 import java.util.List;
 
 import io.eino.serving.error.Rule;
+import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.validation.InvalidInputException;
 import tools.jackson.databind.JsonNode;
 
@@ -36,7 +37,7 @@ final class OpenInferenceRequests {
 	static String signatureName(JsonNode body) {
 		JsonNode name = body.path("parameters").get("signature_name");
 		if (name == null || name.isNull()) {
-			return Predictions.DEFAULT_SIGNATURE;
+			return SignatureSpec.DEFAULT_KEY;
 		}
 		if (!name.isString()) {
 			throw new InvalidInputException(Rule.REQUEST_SHAPE, "'parameters.signature_name' must be a string");

@@ -19,8 +19,6 @@ import org.springframework.http.ResponseEntity;
  */
 final class Predictions {
 
-	static final String DEFAULT_SIGNATURE = "serving_default";
-
 	private Predictions() {
 	}
 

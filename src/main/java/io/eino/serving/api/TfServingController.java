@@ -172,7 +172,7 @@ class TfServingController {
 	private static String signatureName(JsonNode body) {
 		JsonNode name = body.get("signature_name");
 		if (name == null || name.isNull()) {
-			return Predictions.DEFAULT_SIGNATURE;
+			return SignatureSpec.DEFAULT_KEY;
 		}
 		if (!name.isString()) {
 			throw new InvalidInputException(Rule.REQUEST_SHAPE, "'signature_name' must be a string");

@@ -105,8 +105,8 @@ final class InferenceServiceEndpoint extends GRPCInferenceServiceGrpc.GRPCInfere
 		this.grpc.unary("ModelMetadata", observer, () -> {
 			ServingVersion serving = this.registry.serving(request.getName(),
 					version(request.getName(), request.getVersion()));
-			SignatureSpec signature = serving.signature(serving.takesText() ? serving.descriptor().signature()
-					: PredictionServiceEndpoint.DEFAULT_SIGNATURE);
+			SignatureSpec signature = serving
+				.signature(serving.takesText() ? serving.descriptor().signature() : SignatureSpec.DEFAULT_KEY);
 			if (signature == null) {
 				signature = serving.signatures().get(0);
 			}
@@ -221,7 +221,7 @@ final class InferenceServiceEndpoint extends GRPCInferenceServiceGrpc.GRPCInfere
 	private static String signatureName(Map<String, InferParameter> parameters) {
 		InferParameter name = parameters.get("signature_name");
 		if (name == null) {
-			return PredictionServiceEndpoint.DEFAULT_SIGNATURE;
+			return SignatureSpec.DEFAULT_KEY;
 		}
 		if (name.getParameterChoiceCase() != InferParameter.ParameterChoiceCase.STRING_PARAM) {
 			throw new InvalidInputException(Rule.REQUEST_SHAPE, "Parameter 'signature_name' must be a string");

@@ -51,8 +51,6 @@ import tensorflow.serving.RegressionOuterClass.RegressionResult;
  */
 final class PredictionServiceEndpoint extends PredictionServiceGrpc.PredictionServiceImplBase {
 
-	static final String DEFAULT_SIGNATURE = "serving_default";
-
 	private final InferenceService inference;
 
 	private final ExampleInference examples;
@@ -217,7 +215,7 @@ final class PredictionServiceEndpoint extends PredictionServiceGrpc.PredictionSe
 	}
 
 	private static String signatureName(ModelSpec spec) {
-		return spec.getSignatureName().isEmpty() ? DEFAULT_SIGNATURE : spec.getSignatureName();
+		return spec.getSignatureName().isEmpty() ? SignatureSpec.DEFAULT_KEY : spec.getSignatureName();
 	}
 
 	private static String signatureOrNull(ModelSpec spec) {

@@ -36,8 +36,6 @@ public final class ExampleInference {
 	/** The feature a text model reads from an example that has several bytes features. */
 	public static final String TEXT_FEATURE = "text";
 
-	private static final String DEFAULT_SIGNATURE = "serving_default";
-
 	private final InferenceService inference;
 
 	private final ModelRegistry registry;
@@ -96,7 +94,7 @@ public final class ExampleInference {
 					.map((result) -> new Classified(result.version(), descriptor.signature(),
 							result.predictions().stream().map(ExampleInference::classes).toList()));
 			}
-			String key = (signature != null) ? signature : DEFAULT_SIGNATURE;
+			String key = (signature != null) ? signature : SignatureSpec.DEFAULT_KEY;
 			SignatureSpec spec = methodSignature(serving, key, CLASSIFY_METHOD);
 			return this.inference.predictTensors(model, version, key, serialized(spec, examples), List.of(), options)
 				.map((result) -> new Classified(result.version(), key,
@@ -116,7 +114,7 @@ public final class ExampleInference {
 				throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE,
 						"Model '" + model + "' is a text model without a regression signature");
 			}
-			String key = (signature != null) ? signature : DEFAULT_SIGNATURE;
+			String key = (signature != null) ? signature : SignatureSpec.DEFAULT_KEY;
 			SignatureSpec spec = methodSignature(serving, key, REGRESS_METHOD);
 			return this.inference
 				.predictTensors(model, version, key, serialized(spec, examples), List.of("outputs"), options)

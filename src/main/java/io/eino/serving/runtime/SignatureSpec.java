@@ -12,6 +12,11 @@ import java.util.List;
  */
 public record SignatureSpec(String key, String methodName, List<TensorSpec> inputs, List<TensorSpec> outputs) {
 
+	/**
+	 * The signature a request runs when it names none (TensorFlow's and TF Serving's).
+	 */
+	public static final String DEFAULT_KEY = "serving_default";
+
 	public boolean hasInput(String name) {
 		return this.inputs.stream().anyMatch((input) -> input.name().equals(name));
 	}

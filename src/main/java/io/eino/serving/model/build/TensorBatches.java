@@ -148,7 +148,7 @@ final class TensorBatches implements AutoCloseable {
 	 * of this client.
 	 */
 	void checkDoor(String client) {
-		BatchQueue<?, ?> queue = this.queues.get("serving_default");
+		BatchQueue<?, ?> queue = this.queues.get(SignatureSpec.DEFAULT_KEY);
 		if (queue != null) {
 			queue.checkDoor(client);
 		}
