@@ -8,6 +8,7 @@ import java.util.Map;
 import io.eino.serving.client.ClientResolver;
 import io.eino.serving.error.Rule;
 import io.eino.serving.inference.InferenceService;
+import io.eino.serving.inference.OpenInferenceMetadata;
 import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TextResult;
 import io.eino.serving.inference.TextTensors;
@@ -100,29 +101,11 @@ class OpenInferenceController {
 	@GetMapping({ "/v2/models/{model}", "/v2/models/{model}/versions/{version}" })
 	Map<String, Object> metadata(@PathVariable String model, @PathVariable(required = false) Long version) {
 		ServingVersion serving = this.registry.serving(model, version);
-		SignatureSpec signature = serving
-			.signature(serving.takesText() ? serving.descriptor().signature() : SignatureSpec.DEFAULT_KEY);
-		if (signature == null) {
-			signature = serving.signatures().get(0);
-		}
+		OpenInferenceMetadata described = OpenInferenceMetadata.of(serving);
 		List<Object> inputs = new ArrayList<>();
-		if (serving.takesText()) {
-			inputs.add(OpenInferenceResponses.tensorMetadata("text", "BYTES", new long[] { -1 }));
-		}
-		signature.inputs().forEach((input) -> inputs.add(OpenInferenceResponses.tensorMetadata(input)));
-		// Each output once, with its true shape: the signature's own, then those only the
-		// text pipeline adds (a label and its score per text).
+		described.inputs().forEach((input) -> inputs.add(OpenInferenceResponses.tensorMetadata(input)));
 		List<Object> outputs = new ArrayList<>();
-		signature.outputs().forEach((output) -> outputs.add(OpenInferenceResponses.tensorMetadata(output)));
-		java.util.Set<String> named = new java.util.HashSet<>();
-		signature.outputs().forEach((output) -> named.add(output.name()));
-		if (serving.takesText()) {
-			new java.util.TreeMap<>(textOutputs(serving)).forEach((name, datatype) -> {
-				if (!named.contains(name)) {
-					outputs.add(OpenInferenceResponses.tensorMetadata(name, datatype, new long[] { -1 }));
-				}
-			});
-		}
+		described.outputs().forEach((output) -> outputs.add(OpenInferenceResponses.tensorMetadata(output)));
 		Map<String, Object> json = new LinkedHashMap<>();
 		json.put("name", model);
 		json.put("versions", List.of(Long.toString(serving.version())));
@@ -214,13 +197,6 @@ class OpenInferenceController {
 			.forEach((name, tensor) -> outputs.add(OpenInferenceResponses.tensor(name, tensor.datatype(),
 					tensor.shape(), JsonTensors.flatData(tensor))));
 		return outputs;
-	}
-
-	private static Map<String, String> textOutputs(ServingVersion version) {
-		return switch (version.descriptor().task()) {
-			case CLASSIFICATION -> TextTensors.CLASSIFICATION;
-			case EMBEDDING -> TextTensors.EMBEDDING;
-		};
 	}
 
 	private static ResponseEntity<Map<String, Object>> respond(long version, String model, JsonNode id,

@@ -3,7 +3,7 @@ package io.eino.serving.api;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import io.eino.serving.runtime.TensorSpec;
+import io.eino.serving.inference.OpenInferenceMetadata;
 
 /**
  * The tensors of Open Inference Protocol v2 responses and model metadata, as JSON
@@ -23,8 +23,8 @@ final class OpenInferenceResponses {
 		return json;
 	}
 
-	static Map<String, Object> tensorMetadata(TensorSpec spec) {
-		return tensorMetadata(spec.name(), spec.datatype(), spec.shape());
+	static Map<String, Object> tensorMetadata(OpenInferenceMetadata.Tensor tensor) {
+		return tensorMetadata(tensor.name(), tensor.datatype(), tensor.shape());
 	}
 
 	static Map<String, Object> tensorMetadata(String name, String datatype, long[] shape) {

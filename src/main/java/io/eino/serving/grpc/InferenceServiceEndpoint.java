@@ -22,6 +22,7 @@ import inference.GrpcPredictV2.ServerReadyResponse;
 import io.eino.serving.client.Client;
 import io.eino.serving.error.Rule;
 import io.eino.serving.inference.InferenceService;
+import io.eino.serving.inference.OpenInferenceMetadata;
 import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TextTensors;
 import io.eino.serving.model.ModelNotFoundException;
@@ -105,32 +106,13 @@ final class InferenceServiceEndpoint extends GRPCInferenceServiceGrpc.GRPCInfere
 		this.grpc.unary("ModelMetadata", observer, () -> {
 			ServingVersion serving = this.registry.serving(request.getName(),
 					version(request.getName(), request.getVersion()));
-			SignatureSpec signature = serving
-				.signature(serving.takesText() ? serving.descriptor().signature() : SignatureSpec.DEFAULT_KEY);
-			if (signature == null) {
-				signature = serving.signatures().get(0);
-			}
+			OpenInferenceMetadata described = OpenInferenceMetadata.of(serving);
 			ModelMetadataResponse.Builder response = ModelMetadataResponse.newBuilder()
 				.setName(request.getName())
 				.addVersions(Long.toString(serving.version()))
 				.setPlatform(PLATFORM);
-			if (serving.takesText()) {
-				response.addInputs(metadata("text", "BYTES", new long[] { -1 }));
-			}
-			signature.inputs().forEach((input) -> response.addInputs(metadata(input)));
-			signature.outputs().forEach((output) -> response.addOutputs(metadata(output)));
-			if (serving.takesText()) {
-				Map<String, String> textOutputs = switch (serving.descriptor().task()) {
-					case CLASSIFICATION -> TextTensors.CLASSIFICATION;
-					case EMBEDDING -> TextTensors.EMBEDDING;
-				};
-				SignatureSpec named = signature;
-				new java.util.TreeMap<>(textOutputs).forEach((name, datatype) -> {
-					if (!named.hasOutput(name)) {
-						response.addOutputs(metadata(name, datatype, new long[] { -1 }));
-					}
-				});
-			}
+			described.inputs().forEach((input) -> response.addInputs(metadata(input)));
+			described.outputs().forEach((output) -> response.addOutputs(metadata(output)));
 			return Mono.just(response.build());
 		});
 	}
@@ -244,15 +226,11 @@ final class InferenceServiceEndpoint extends GRPCInferenceServiceGrpc.GRPCInfere
 		}
 	}
 
-	private static ModelMetadataResponse.TensorMetadata metadata(TensorSpec spec) {
-		return metadata(spec.name(), spec.datatype(), spec.shape());
-	}
-
-	private static ModelMetadataResponse.TensorMetadata metadata(String name, String datatype, long[] shape) {
+	private static ModelMetadataResponse.TensorMetadata metadata(OpenInferenceMetadata.Tensor tensor) {
 		ModelMetadataResponse.TensorMetadata.Builder metadata = ModelMetadataResponse.TensorMetadata.newBuilder()
-			.setName(name)
-			.setDatatype(datatype);
-		for (long size : shape) {
+			.setName(tensor.name())
+			.setDatatype(tensor.datatype());
+		for (long size : tensor.shape()) {
 			metadata.addShape(size);
 		}
 		return metadata.build();
