@@ -141,15 +141,23 @@ final class JsonTensors {
 			return leaf.stringValue().getBytes(StandardCharsets.UTF_8);
 		}
 		if (isBinary(leaf)) {
-			try {
-				return Base64.getDecoder().decode(leaf.get("b64").stringValue());
-			}
-			catch (IllegalArgumentException ex) {
-				throw new InvalidInputException(Rule.INSTANCE_TYPE,
-						"Input '" + name + "': a {\"b64\": …} value must be standard base64");
-			}
+			return binary(leaf, "Input '" + name + "': a {\"b64\": …} value must be standard base64");
 		}
 		throw wrongType(name, "strings or {\"b64\": …} values", leaf);
+	}
+
+	/**
+	 * The bytes of a binary value ({@link #isBinary}), standard base64.
+	 * @param refusal the detail of the {@code instance-type} problem when it is not
+	 * base64
+	 */
+	static byte[] binary(JsonNode node, String refusal) {
+		try {
+			return Base64.getDecoder().decode(node.get("b64").stringValue());
+		}
+		catch (IllegalArgumentException ex) {
+			throw new InvalidInputException(Rule.INSTANCE_TYPE, refusal);
+		}
 	}
 
 	/** TF Serving's JSON for a binary value: {@code {"b64": "<base64>"}}. */

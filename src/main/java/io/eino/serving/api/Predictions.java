@@ -10,6 +10,7 @@ import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
 import io.eino.serving.validation.InvalidInputException;
+import io.eino.serving.validation.Utf8Text;
 import tools.jackson.databind.JsonNode;
 
 import org.springframework.http.ResponseEntity;
@@ -45,24 +46,8 @@ final class Predictions {
 	}
 
 	private static String decode(JsonNode binary) {
-		byte[] bytes;
-		try {
-			bytes = java.util.Base64.getDecoder().decode(binary.get("b64").stringValue());
-		}
-		catch (IllegalArgumentException ex) {
-			throw new InvalidInputException(Rule.INSTANCE_TYPE, "A {\"b64\": …} value must be standard base64");
-		}
-		try {
-			return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
-				.onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-				.onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-				.decode(java.nio.ByteBuffer.wrap(bytes))
-				.toString();
-		}
-		catch (java.nio.charset.CharacterCodingException ex) {
-			throw new InvalidInputException(Rule.MALFORMED_UTF8,
-					"A {\"b64\": …} value sent as text must decode to UTF-8 text");
-		}
+		return Utf8Text.decode(JsonTensors.binary(binary, "A {\"b64\": …} value must be standard base64"),
+				"A {\"b64\": …} value sent as text must decode to UTF-8 text");
 	}
 
 	static TensorSpec inputSpec(SignatureSpec signature, String name) {

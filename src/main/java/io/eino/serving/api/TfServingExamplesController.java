@@ -2,7 +2,6 @@ package io.eino.serving.api;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -149,7 +148,8 @@ class TfServingExamplesController {
 			BytesList.Builder bytes = BytesList.newBuilder();
 			for (JsonNode each : values) {
 				bytes.addValue(each.isString() ? ByteString.copyFrom(each.stringValue(), StandardCharsets.UTF_8)
-						: ByteString.copyFrom(decode(name, each)));
+						: ByteString.copyFrom(JsonTensors.binary(each,
+								"Feature '" + name + "': a {\"b64\": …} value must be standard base64")));
 			}
 			return Feature.newBuilder().setBytesList(bytes).build();
 		}
@@ -165,16 +165,6 @@ class TfServingExamplesController {
 		}
 		throw new InvalidInputException(Rule.INSTANCE_TYPE, "Feature '" + name
 				+ "' must hold strings ({\"b64\": …} for bytes), integers or numbers, all of one kind");
-	}
-
-	private static byte[] decode(String name, JsonNode binary) {
-		try {
-			return Base64.getDecoder().decode(binary.get("b64").stringValue());
-		}
-		catch (IllegalArgumentException ex) {
-			throw new InvalidInputException(Rule.INSTANCE_TYPE,
-					"Feature '" + name + "': a {\"b64\": …} value must be standard base64");
-		}
 	}
 
 	private static ResponseEntity<Map<String, Object>> respond(long version, Map<String, Object> body) {

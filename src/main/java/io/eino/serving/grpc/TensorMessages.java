@@ -9,6 +9,7 @@ import com.google.protobuf.ByteString;
 import io.eino.serving.error.Rule;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.validation.InvalidInputException;
+import io.eino.serving.validation.Utf8Text;
 import org.tensorflow.framework.DataType;
 import org.tensorflow.framework.TensorProto;
 import org.tensorflow.framework.TensorShapeProto;
@@ -196,17 +197,7 @@ final class TensorMessages {
 	static List<String> texts(String name, HostTensor.Bytes strings) {
 		java.util.List<String> texts = new java.util.ArrayList<>(strings.values().length);
 		for (byte[] value : strings.values()) {
-			try {
-				texts.add(java.nio.charset.StandardCharsets.UTF_8.newDecoder()
-					.onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-					.onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-					.decode(ByteBuffer.wrap(value))
-					.toString());
-			}
-			catch (java.nio.charset.CharacterCodingException ex) {
-				throw new InvalidInputException(Rule.MALFORMED_UTF8,
-						"Input '" + name + "' holds bytes that are not UTF-8 text");
-			}
+			texts.add(Utf8Text.decode(value, "Input '" + name + "' holds bytes that are not UTF-8 text"));
 		}
 		return texts;
 	}
