@@ -35,11 +35,8 @@ final class EncoderOutputs {
 		return tf.math.div(mean, tf.math.maximum(norm, tf.constant(MIN_NORM)));
 	}
 
-	/**
-	 * Adds the head's weights as variables that {@code assignments} fills at export time.
-	 */
-	static Operand<TFloat32> logits(Ops tf, Operand<TFloat32> embedding, ClassifierHead head,
-			List<WeightAssignment> assignments) {
+	/** The head's linear layer, its weights as constants. */
+	static Operand<TFloat32> logits(Ops tf, Operand<TFloat32> embedding, ClassifierHead head) {
 		int labels = head.labels().size();
 		int size = head.embeddingSize();
 		float[] transposed = new float[size * labels];
@@ -48,9 +45,9 @@ final class EncoderOutputs {
 				transposed[i * labels + label] = head.weights()[label][i];
 			}
 		}
-		Operand<TFloat32> weights = WeightAssignment.variable(tf, "head_weights", Shape.of(size, labels), transposed,
-				assignments);
-		Operand<TFloat32> bias = WeightAssignment.variable(tf, "head_bias", Shape.of(labels), head.bias(), assignments);
+		Operand<TFloat32> weights = tf.withName("head_weights")
+			.constant(Shape.of(size, labels), org.tensorflow.ndarray.buffer.DataBuffers.of(transposed));
+		Operand<TFloat32> bias = tf.withName("head_bias").constant(head.bias());
 		return tf.math.add(tf.linalg.matMul(embedding, weights), bias);
 	}
 

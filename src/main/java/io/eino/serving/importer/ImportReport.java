@@ -10,13 +10,15 @@ import java.util.Map;
  *
  * @param exportDirectory the SavedModel written
  * @param opsetVersion the ONNX default-domain opset of the source
- * @param operatorCounts ONNX nodes translated, by operator type
- * @param parameterCount weights carried over as variables (elements)
+ * @param operatorCounts ONNX nodes translated, by operator type (after fusion)
+ * @param fusedCounts chains replaced by one fused node, by fused operator type
+ * ({@code LayerNormalization}, {@code Gelu})
+ * @param parameterCount weights carried over as constants (elements)
  * @param outputs the outputs of the {@code serving_default} signature
  * @param elapsed wall time of the whole import
  */
 public record ImportReport(Path exportDirectory, long opsetVersion, Map<String, Integer> operatorCounts,
-		long parameterCount, List<String> outputs, Duration elapsed) {
+		Map<String, Integer> fusedCounts, long parameterCount, List<String> outputs, Duration elapsed) {
 
 	public int nodeCount() {
 		return this.operatorCounts.values().stream().mapToInt(Integer::intValue).sum();

@@ -63,14 +63,14 @@ public final class OnnxImporter {
 		logger.info("Importing ONNX model {} ({} MiB)", onnxFile, Files.size(onnxFile) >> 20);
 		ModelProto model = ModelProto.parseFrom(Files.readAllBytes(onnxFile));
 		long opset = defaultOpset(model);
-		GraphProto onnxGraph = model.getGraph();
-		checkOperators(onnxGraph);
+		checkOperators(model.getGraph());
+		Map<String, Integer> fusedCounts = new TreeMap<>();
+		GraphProto onnxGraph = OnnxFusions.fuse(model.getGraph(), fusedCounts);
 		try (Graph graph = new Graph()) {
 			Ops tf = Ops.create(graph);
 			TranslationContext context = new TranslationContext(tf.withSubScope("encoder"));
 			Map<String, Operand<TInt64>> inputs = defineInputs(tf, onnxGraph, context);
-			List<WeightAssignment> assignments = new ArrayList<>();
-			long parameters = defineInitializers(onnxGraph, context, assignments);
+			long parameters = defineInitializers(onnxGraph, context, tf.withSubScope("weights"));
 			Map<String, Integer> operatorCounts = translateNodes(onnxGraph, opset, context);
 			Operand<TFloat32> hiddenStates = tf.withName("last_hidden_state")
 				.identity(OperatorTranslators.typed(context.graphOutput(hiddenStateOutput(onnxGraph))));
@@ -84,14 +84,13 @@ public final class OnnxImporter {
 			signature.output("sentence_embedding", embedding);
 			if (head != null) {
 				checkHead(head, embedding);
-				Operand<TFloat32> logits = tf.withName("logits")
-					.identity(EncoderOutputs.logits(tf, embedding, head, assignments));
+				Operand<TFloat32> logits = tf.withName("logits").identity(EncoderOutputs.logits(tf, embedding, head));
 				signature.output("logits", logits);
 				signature.output("probabilities", tf.withName("probabilities").nn.softmax(logits));
 			}
 			Signature built = signature.build();
-			export(graph, built, assignments, exportDirectory);
-			ImportReport report = new ImportReport(exportDirectory, opset, operatorCounts, parameters,
+			export(graph, built, exportDirectory);
+			ImportReport report = new ImportReport(exportDirectory, opset, operatorCounts, fusedCounts, parameters,
 					List.copyOf(built.outputNames()), Duration.ofNanos(System.nanoTime() - started));
 			logger.info("Imported {} ONNX nodes of {} operator types, {} parameters, into {} in {} ms",
 					report.nodeCount(), operatorCounts.size(), parameters, exportDirectory,
@@ -156,34 +155,21 @@ public final class OnnxImporter {
 		return inputs;
 	}
 
-	private static long defineInitializers(GraphProto graph, TranslationContext context,
-			List<WeightAssignment> assignments) {
+	/**
+	 * Every initializer becomes a constant of the graph: frozen weights, which Grappler
+	 * folds (a bf16 cast of a weight is computed once, not per run) and oneDNN reorders
+	 * once and caches.
+	 */
+	private static long defineInitializers(GraphProto graph, TranslationContext context, Ops weights) {
 		long parameters = 0;
-		Set<String> variableNames = new java.util.HashSet<>();
 		for (TensorProto initializer : graph.getInitializerList()) {
 			OnnxTensor value = OnnxTensor.of(initializer);
+			context.defineConstant(value, weights);
 			if (value.isFloatingPoint()) {
-				String name = uniqueName(variableNames, initializer.getName());
-				context.define(initializer.getName(),
-						WeightAssignment.variable(context.tf(), name, value, assignments));
 				parameters += OnnxTensor.elementCount(value.dims());
-			}
-			else {
-				context.defineConstant(value);
 			}
 		}
 		return parameters;
-	}
-
-	/** A valid, unique TensorFlow op name for an ONNX initializer name. */
-	private static String uniqueName(Set<String> taken, String onnxName) {
-		String base = onnxName.replaceAll("[^A-Za-z0-9_.\\-]", "_").replaceAll("^[^A-Za-z0-9.]+", "");
-		base = base.isEmpty() ? "weight" : base;
-		String name = base;
-		for (int i = 1; !taken.add(name); i++) {
-			name = base + "_" + i;
-		}
-		return name;
 	}
 
 	private static Map<String, Integer> translateNodes(GraphProto graph, long opset, TranslationContext context) {
@@ -201,7 +187,9 @@ public final class OnnxImporter {
 			catch (RuntimeException ex) {
 				throw new OnnxImportException(node.describe() + " could not be translated: " + ex.getMessage(), ex);
 			}
-			context.define(node.output(), output);
+			if (!context.defines(node.output())) {
+				context.define(node.output(), output);
+			}
 			counts.merge(node.opType(), 1, Integer::sum);
 		}
 		return counts;
@@ -225,11 +213,9 @@ public final class OnnxImporter {
 		}
 	}
 
-	private static void export(Graph graph, Signature signature, List<WeightAssignment> assignments,
-			Path exportDirectory) throws IOException {
+	private static void export(Graph graph, Signature signature, Path exportDirectory) throws IOException {
 		Files.createDirectories(exportDirectory);
 		try (Session session = new Session(graph)) {
-			WeightAssignment.runAll(session, assignments);
 			SavedModelBundle.exporter(exportDirectory.toString()).withFunction(session.function(signature)).export();
 		}
 	}

@@ -90,6 +90,22 @@ record OnnxTensor(String name, DataType dataType, long[] dims, byte[] littleEndi
 	}
 
 	/**
+	 * The value of a one-element FLOAT or DOUBLE tensor (a scalar constant such as an
+	 * epsilon), or empty for any other tensor.
+	 */
+	java.util.OptionalDouble scalar() {
+		if (elementCount(this.dims) != 1) {
+			return java.util.OptionalDouble.empty();
+		}
+		ByteBuffer buffer = ByteBuffer.wrap(this.littleEndianBytes).order(ByteOrder.LITTLE_ENDIAN);
+		return switch (this.dataType) {
+			case FLOAT -> java.util.OptionalDouble.of(buffer.getFloat());
+			case DOUBLE -> java.util.OptionalDouble.of(buffer.getDouble());
+			default -> java.util.OptionalDouble.empty();
+		};
+	}
+
+	/**
 	 * The elements as longs, for integer tensors used as static arguments (axes, shapes,
 	 * indices).
 	 */

@@ -16,25 +16,27 @@ import org.tensorflow.types.family.TType;
 /**
  * The ONNX operators the importer translates, with ONNX semantics (opsets 9 to 17) mapped
  * onto TensorFlow ops. Covers the operator set of BERT-family encoder exports
- * (all-MiniLM-L6-v2 uses exactly these 19 types). Hand-written: no maintained Java
- * library translates ONNX graphs into TensorFlow graphs.
+ * (all-MiniLM-L6-v2 uses 19 of them), plus ONNX's {@code LayerNormalization} and
+ * {@code Gelu}, which {@link OnnxFusions} also puts in place of their decomposed forms.
+ * Hand-written: no maintained Java library translates ONNX graphs into TensorFlow graphs.
  */
 final class OperatorTranslators {
 
-	private static final Map<String, OperatorTranslator> STANDARD = Collections
-		.unmodifiableMap(new TreeMap<>(Map.ofEntries(Map.entry("Add", binary((tf, a, b) -> tf.math.add(a, b))),
-				Map.entry("Sub", binary((tf, a, b) -> tf.math.sub(a, b))),
-				Map.entry("Mul", binary((tf, a, b) -> tf.math.mul(a, b))),
-				Map.entry("Div", binary((tf, a, b) -> tf.math.div(a, b))),
-				Map.entry("Pow", binary((tf, a, b) -> tf.math.pow(a, b))),
-				Map.entry("Erf", unary((tf, x) -> tf.math.erf(numeric(x)))),
+	private static final Map<String, OperatorTranslator> STANDARD = Collections.unmodifiableMap(new TreeMap<>(Map
+		.ofEntries(Map.entry("Add", DenseTranslators.binary((tf, a, b) -> tf.math.add(a, b), true)),
+				Map.entry("Sub", DenseTranslators.binary((tf, a, b) -> tf.math.sub(a, b), false)),
+				Map.entry("Mul", DenseTranslators.binary((tf, a, b) -> tf.math.mul(a, b), false)),
+				Map.entry("Div", DenseTranslators.binary((tf, a, b) -> tf.math.div(a, b), false)),
+				Map.entry("Pow", binary((tf, a, b) -> tf.math.pow(a, b))), Map.entry("Erf", DenseTranslators::erf),
+				Map.entry("Gelu", DenseTranslators::gelu),
+				Map.entry("LayerNormalization", DenseTranslators::layerNormalization),
 				Map.entry("Sqrt", unary((tf, x) -> tf.math.sqrt(x))), Map.entry("Cast", OperatorTranslators::cast),
 				Map.entry("Constant", OperatorTranslators::constant), Map.entry("Shape", ShapeTranslators::shape),
 				Map.entry("Gather", ShapeTranslators::gather), Map.entry("Unsqueeze", ShapeTranslators::unsqueeze),
 				Map.entry("Concat", ShapeTranslators::concat), Map.entry("Reshape", ShapeTranslators::reshape),
 				Map.entry("Transpose", ShapeTranslators::transpose), Map.entry("Softmax", OperatorTranslators::softmax),
-				Map.entry("ReduceMean", OperatorTranslators::reduceMean),
-				Map.entry("MatMul", OperatorTranslators::matMul), Map.entry("Slice", ShapeTranslators::slice))));
+				Map.entry("ReduceMean", OperatorTranslators::reduceMean), Map.entry("MatMul", DenseTranslators::matMul),
+				Map.entry("Slice", ShapeTranslators::slice))));
 
 	private OperatorTranslators() {
 	}
@@ -118,41 +120,6 @@ final class OperatorTranslators {
 		}
 		boolean keepDimensions = node.intAttribute("keepdims", 1) != 0;
 		return tf.math.mean(data, tf.constant(axes), Mean.keepDims(keepDimensions));
-	}
-
-	private static Operand<?> matMul(TranslationContext context, OnnxNode node) {
-		Ops tf = context.tf();
-		Operand<TType> a = typed(context.input(node, 0));
-		Operand<TType> b = typed(context.input(node, 1));
-		int rankA = TranslationContext.rank(a, node);
-		int rankB = TranslationContext.rank(b, node);
-		if (rankA == 2 && rankB == 2) {
-			return tf.linalg.matMul(a, b);
-		}
-		if (rankA >= 3 && rankB == 2 && b.shape().size(0) > 0 && b.shape().size(1) > 0) {
-			// Activations [..., K] times a weight matrix [K, N]: one GEMM over every row
-			// instead of BatchMatMul's one small product per leading index (about twice
-			// as fast on CPU for BERT-sized layers), then the leading dimensions back.
-			Operand<TInt64> leading = tf.slice(tf.shape(a, TInt64.class), tf.constant(new long[] { 0 }),
-					tf.constant(new long[] { rankA - 1 }));
-			Operand<TType> rows = tf.reshape(a, tf.constant(new long[] { -1, b.shape().size(0) }));
-			Operand<TType> product = tf.linalg.matMul(rows, b);
-			Operand<TInt64> shape = tf.concat(List.of(leading, tf.constant(new long[] { b.shape().size(1) })),
-					tf.constant(0));
-			return tf.reshape(product, shape);
-		}
-		// NumPy matmul semantics: a vector operand gains a dimension that is removed
-		// afterwards.
-		Operand<TType> left = (rankA == 1) ? tf.expandDims(a, tf.constant(0)) : a;
-		Operand<TType> right = (rankB == 1) ? tf.expandDims(b, tf.constant(-1)) : b;
-		Operand<TType> product = tf.train.batchMatMul(left, right, a.type());
-		if (rankB == 1) {
-			product = tf.squeeze(product, org.tensorflow.op.core.Squeeze.axis(List.of(-1L)));
-		}
-		if (rankA == 1) {
-			product = tf.squeeze(product, org.tensorflow.op.core.Squeeze.axis(List.of(-2L)));
-		}
-		return product;
 	}
 
 	@SuppressWarnings("unchecked")

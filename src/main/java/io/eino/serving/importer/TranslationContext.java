@@ -1,6 +1,7 @@
 package io.eino.serving.importer;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -16,6 +17,14 @@ import org.tensorflow.types.family.TType;
  * Slice and Reshape read as static arguments.
  *
  * <p>
+ * An activation of rank 3 or more that feeds a weight product is held as a matrix
+ * ({@link Flat}): the product, its bias, GELU and the element-wise operations with
+ * constants then run on {@code [rows, columns]}, the form in which TensorFlow's remapper
+ * fuses {@code MatMul + BiasAdd + GELU} into one {@code _FusedMatMul}. The matrix is
+ * reshaped back only when a consumer needs the full shape (docs/engine.md, "Graph
+ * rewrites").
+ *
+ * <p>
  * Not thread safe: one translation runs on one thread.
  */
 final class TranslationContext {
@@ -25,6 +34,24 @@ final class TranslationContext {
 	private final Map<String, Operand<?>> values = new HashMap<>();
 
 	private final Map<String, OnnxTensor> constants = new HashMap<>();
+
+	private final Map<String, Flat> flats = new HashMap<>();
+
+	/**
+	 * An activation held as a matrix.
+	 *
+	 * @param rows the values, {@code [rows, columns]}
+	 * @param leading the dimensions before the last one, as a tensor
+	 * @param columns the last dimension (static)
+	 */
+	record Flat(Operand<TType> rows, Operand<TInt64> leading, long columns) {
+
+		/** Whether {@code other} has the same rows, so the two combine element-wise. */
+		boolean alignsWith(Flat other) {
+			return this.leading == other.leading && this.columns == other.columns;
+		}
+
+	}
 
 	TranslationContext(Ops tf) {
 		this.tf = tf;
@@ -38,26 +65,63 @@ final class TranslationContext {
 		this.values.put(name, value);
 	}
 
+	void defineFlat(String name, Flat flat) {
+		this.flats.put(name, flat);
+		this.values.remove(name);
+	}
+
+	boolean defines(String name) {
+		return this.values.containsKey(name) || this.flats.containsKey(name);
+	}
+
+	/** The value as a matrix, when it is held as one. */
+	Optional<Flat> flat(String name) {
+		return Optional.ofNullable(this.flats.get(name));
+	}
+
+	/** The constant (initializer or {@code Constant} node) of that name, if it is one. */
+	Optional<OnnxTensor> constant(String name) {
+		return Optional.ofNullable(this.constants.get(name));
+	}
+
 	/** Records a constant and adds it to the graph. */
 	Operand<?> defineConstant(OnnxTensor constant) {
+		return defineConstant(constant, this.tf);
+	}
+
+	/** Records a constant and adds it to the graph through {@code scope}. */
+	Operand<?> defineConstant(OnnxTensor constant, Ops scope) {
 		this.constants.put(constant.name(), constant);
 		try (Tensor tensor = constant.toTensor()) {
-			Operand<?> operand = this.tf.constantOf((TType) tensor);
+			Operand<?> operand = scope.constantOf((TType) tensor);
 			define(constant.name(), operand);
 			return operand;
 		}
 	}
 
 	Operand<?> value(String name, OnnxNode node) {
-		Operand<?> value = this.values.get(name);
+		Operand<?> value = lookup(name);
 		if (value == null) {
 			throw node.unsupported("input '" + name + "' is not produced by any earlier node, input or initializer");
 		}
 		return value;
 	}
 
-	Operand<?> graphOutput(String name) {
+	/** The value in its full shape: a matrix is reshaped back once, on first use. */
+	private Operand<?> lookup(String name) {
 		Operand<?> value = this.values.get(name);
+		Flat flat = this.flats.get(name);
+		if (value == null && flat != null) {
+			Operand<TInt64> shape = this.tf
+				.concat(List.of(flat.leading(), this.tf.constant(new long[] { flat.columns() })), this.tf.constant(0));
+			value = this.tf.reshape(flat.rows(), shape);
+			this.values.put(name, value);
+		}
+		return value;
+	}
+
+	Operand<?> graphOutput(String name) {
+		Operand<?> value = lookup(name);
 		if (value == null) {
 			throw new OnnxImportException("Graph output '" + name + "' is not produced by any node");
 		}

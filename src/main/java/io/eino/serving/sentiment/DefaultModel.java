@@ -23,10 +23,12 @@ public final class DefaultModel {
 	public static final String NAME = "sentiment";
 
 	/**
-	 * 2: weight products as single GEMMs (importer change, same weights); 1 (first
-	 * release) used one batched product per sequence.
+	 * 3: weights frozen into constants, LayerNorm as one fused node, products with their
+	 * bias (and GELU) in the form TensorFlow fuses into one matmul (importer rewrites,
+	 * same weights); 2: weight products as single GEMMs; 1 (first release) used one
+	 * batched product per sequence.
 	 */
-	public static final long VERSION = 2;
+	public static final long VERSION = 3;
 
 	public static final String ONNX_RESOURCE = "/all-minilm-l6-v2.onnx";
 

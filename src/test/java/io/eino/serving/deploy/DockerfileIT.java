@@ -107,7 +107,9 @@ class DockerfileIT {
 				app.resolve("eino-serving.jar").toString(), "prepare-models", "--repository",
 				work.resolve("models").toString()));
 		assertThat(first).contains("Prepared model 'sentiment' version");
-		assertThat(work.resolve("models/sentiment/2/saved_model.pb")).isRegularFile();
+		assertThat(
+				work.resolve("models/sentiment/" + io.eino.serving.sentiment.DefaultModel.VERSION + "/saved_model.pb"))
+			.isRegularFile();
 		Map<String, String> cache = snapshot(javacpp);
 		assertThat(cache.keySet()).anyMatch((file) -> file.contains("tensorflow"));
 		String second = run(List.of(java(), "-Dorg.bytedeco.javacpp.cachedir=" + javacpp, "-jar",
