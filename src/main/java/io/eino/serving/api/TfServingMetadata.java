@@ -55,6 +55,7 @@ final class TfServingMetadata {
 			if (step.profile() != null) {
 				json.put("op_time_ms", round(step.profile().millis()));
 				json.put("nodes_run", step.profile().nodes());
+				json.put("fused_nodes", step.profile().fusedNodes());
 				List<Object> ops = new ArrayList<>();
 				for (OpProfile.OpTime op : step.profile().top(OP_TYPES)) {
 					ops.add(Map.of("op", op.op(), "nodes", op.nodes(), "ms", round(op.millis())));

@@ -9,7 +9,8 @@ import io.eino.serving.runtime.OpProfile;
  * and the log.
  *
  * @param steps each step measured, in order
- * @param precision the precision serving uses ({@code fp32} or {@code bf16})
+ * @param precision the precision serving uses ({@code fp32}, {@code bf16} or
+ * {@code int8})
  * @param precisionReason why that precision was chosen
  * @param warmupShapes the {@code [rows, length]} shapes run before the version took
  * traffic

@@ -63,6 +63,19 @@ public record OpProfile(List<OpTime> ops, int nodes, double millis) {
 		return new OpProfile(ops, nodes, total);
 	}
 
+	/**
+	 * The nodes that ran as one fused kernel: TensorFlow's internal fused ops
+	 * ({@code _FusedMatMul}, {@code _MklNativeFusedMatMul}, {@code _MklLayerNorm},
+	 * {@code _MklSwish}, …), each standing for several ops of the graph as written.
+	 */
+	public int fusedNodes() {
+		return this.ops.stream().filter((op) -> isFused(op.op())).mapToInt(OpTime::nodes).sum();
+	}
+
+	static boolean isFused(String op) {
+		return op.startsWith("_") && (op.contains("Fused") || op.contains("LayerNorm") || op.contains("Swish"));
+	}
+
 	/** The {@code count} op types that take most time. */
 	public List<OpTime> top(int count) {
 		return this.ops.subList(0, Math.min(count, this.ops.size()));

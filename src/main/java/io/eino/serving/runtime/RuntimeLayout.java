@@ -29,7 +29,7 @@ public record RuntimeLayout(int instances, int intraOpThreads, int interOpThread
 	public SessionSettings sessionSettings() {
 		RuntimeProperties.Gpu gpu = this.properties.gpu();
 		return new SessionSettings(this.intraOpThreads, this.interOpThreads, this.properties.graphOptimization(), false,
-				new SessionSettings.Gpu(gpu.allowGrowth(), gpu.memoryFraction(), gpu.visibleDevices()));
+				new SessionSettings.Gpu(gpu.allowGrowth(), gpu.memoryFraction(), gpu.visibleDevices()), false);
 	}
 
 }

@@ -8,12 +8,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tensorflow.Graph;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.RunOptions;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
@@ -25,13 +29,15 @@ import org.tensorflow.proto.TensorShapeProto;
  * <p>
  * Thread safe: TensorFlow sessions accept concurrent runs. Every native tensor and
  * {@link Result} created by {@link #run} is closed before it returns, on every path;
- * callers exchange only {@link HostTensor}s. {@link #close()} frees the session and
- * graph; it must not overlap a run (the model registry drains a version before closing
- * it).
+ * callers exchange only {@link HostTensor}s. {@link #close()} frees the session and graph
+ * (the bundle's, or the frozen copy's); it must not overlap a run (the model registry
+ * drains a version before closing it).
  */
 public final class SavedModelRunner implements AutoCloseable {
 
 	public static final String SERVE_TAG = "serve";
+
+	private static final Logger logger = LoggerFactory.getLogger(SavedModelRunner.class);
 
 	/**
 	 * The inputs of a BERT-family text model's signature, in this order: token ids,
@@ -41,23 +47,33 @@ public final class SavedModelRunner implements AutoCloseable {
 
 	private final Path directory;
 
-	private final SavedModelBundle bundle;
+	private final AutoCloseable owner;
+
+	private final Session session;
+
+	private final boolean frozen;
 
 	private final Map<String, SignatureSpec> signatures;
 
 	private final Map<String, SignatureDef> signatureDefs;
 
-	private SavedModelRunner(Path directory, SavedModelBundle bundle) {
+	private SavedModelRunner(Path directory, Map<String, SignatureDef> signatureDefs, Session session,
+			AutoCloseable owner, boolean frozen) {
 		this.directory = directory;
-		this.bundle = bundle;
-		this.signatureDefs = new TreeMap<>(bundle.metaGraphDef().getSignatureDefMap());
+		this.session = session;
+		this.owner = owner;
+		this.frozen = frozen;
+		this.signatureDefs = new TreeMap<>(signatureDefs);
 		Map<String, SignatureSpec> specs = new LinkedHashMap<>();
 		this.signatureDefs.forEach((key, definition) -> specs.put(key, describe(key, definition)));
 		this.signatures = Map.copyOf(specs);
 	}
 
 	/**
-	 * Loads the SavedModel in {@code directory} (tag {@value #SERVE_TAG}).
+	 * Loads the SavedModel in {@code directory} (tag {@value #SERVE_TAG}). With graph
+	 * optimisation on, a model whose signatures read variables is served frozen
+	 * ({@link FrozenGraph}): its variables become constants and what the signatures do
+	 * not reach is pruned, in a new graph that the session's Grappler then rewrites.
 	 * @throws ModelRuntimeException if TensorFlow cannot load it
 	 */
 	public static SavedModelRunner load(Path directory, SessionSettings settings) {
@@ -69,11 +85,51 @@ public final class SavedModelRunner implements AutoCloseable {
 				.withTags(SERVE_TAG)
 				.withConfigProto(settings.toConfigProto())
 				.load();
-			return new SavedModelRunner(directory, bundle);
+			Map<String, SignatureDef> signatures = bundle.metaGraphDef().getSignatureDefMap();
+			if (settings.optimization() == GraphOptimization.NONE) {
+				return new SavedModelRunner(directory, signatures, bundle.session(), bundle, false);
+			}
+			StringBuilder rewrites = new StringBuilder();
+			GraphDef serving;
+			try {
+				serving = FrozenGraph.freeze(bundle.graph().toGraphDef(), bundle.session(), signatures.values(),
+						settings.int8(), rewrites);
+			}
+			catch (TensorFlowException | IllegalArgumentException ex) {
+				serving = null;
+				rewrites.append("the variables could not be read: ").append(ex.getMessage());
+			}
+			if (serving != null && settings.int8()) {
+				Int8Rewrite.Result quantised = Int8Rewrite.rewrite(serving);
+				serving = quantised.graph();
+				rewrites.append("; ").append(quantised.products()).append(" weight products in int8");
+			}
+			if (serving == null) {
+				logger.debug("{} is served unfrozen: {}", directory, rewrites);
+				return new SavedModelRunner(directory, signatures, bundle.session(), bundle, false);
+			}
+			logger.debug("{}: {}", directory, rewrites);
+			GraphDef frozen = serving;
+			bundle.close();
+			Graph graph = new Graph();
+			try {
+				graph.importGraphDef(frozen);
+				return new SavedModelRunner(directory, signatures, new Session(graph, settings.toConfigProto()), graph,
+						true);
+			}
+			catch (TensorFlowException | IllegalArgumentException ex) {
+				graph.close();
+				throw ex;
+			}
 		}
 		catch (TensorFlowException ex) {
 			throw new ModelRuntimeException("TensorFlow could not load " + directory + ": " + ex.getMessage(), ex);
 		}
+	}
+
+	/** Whether this runner serves the frozen graph ({@link FrozenGraph}). */
+	public boolean frozen() {
+		return this.frozen;
 	}
 
 	public Path directory() {
@@ -116,7 +172,7 @@ public final class SavedModelRunner implements AutoCloseable {
 			throw new IllegalArgumentException("Unknown signature '" + signature + "'");
 		}
 		try {
-			Session.Runner runner = this.bundle.session().runner();
+			Session.Runner runner = this.session.runner();
 			for (Map.Entry<String, ? extends Tensor> input : inputs.entrySet()) {
 				TensorInfo info = definition.getInputsMap().get(input.getKey());
 				if (info == null) {
@@ -158,8 +214,7 @@ public final class SavedModelRunner implements AutoCloseable {
 		}
 		Map<String, Tensor> fed = new LinkedHashMap<>();
 		try {
-			Session.Runner runner = this.bundle.session()
-				.runner()
+			Session.Runner runner = this.session.runner()
 				.setOptions(RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build());
 			for (Map.Entry<String, HostTensor> input : inputs.entrySet()) {
 				Tensor tensor = TensorConversions.toTensor(input.getValue());
@@ -222,7 +277,16 @@ public final class SavedModelRunner implements AutoCloseable {
 
 	@Override
 	public void close() {
-		this.bundle.close();
+		if (this.frozen) {
+			this.session.close();
+		}
+		try {
+			this.owner.close();
+		}
+		catch (Exception ex) {
+			throw new ModelRuntimeException("TensorFlow could not close " + this.directory + ": " + ex.getMessage(),
+					ex);
+		}
 	}
 
 }

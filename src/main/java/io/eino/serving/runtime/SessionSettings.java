@@ -16,12 +16,14 @@ import org.tensorflow.proto.RewriterConfig.Toggle;
  * @param optimization the Grappler / XLA level
  * @param bfloat16 whether oneDNN's automatic bfloat16 rewrite is on
  * @param gpu GPU placement, used when a GPU build of TensorFlow finds one
+ * @param int8 whether the weight products run in int8 (dynamic quantisation of a frozen
+ * graph, {@link Int8Rewrite}; only with graph optimisation on)
  */
 public record SessionSettings(int intraOpThreads, int interOpThreads, GraphOptimization optimization, boolean bfloat16,
-		Gpu gpu) {
+		Gpu gpu, boolean int8) {
 
 	public static final SessionSettings DEFAULT = new SessionSettings(0, 0, GraphOptimization.DEFAULT, false,
-			Gpu.DEFAULT);
+			Gpu.DEFAULT, false);
 
 	/**
 	 * GPU options (ignored by the CPU build).
@@ -37,8 +39,14 @@ public record SessionSettings(int intraOpThreads, int interOpThreads, GraphOptim
 
 	}
 
+	/** These settings with {@code optimization} and bf16 on or off, in fp32 products. */
 	public SessionSettings withOptimization(GraphOptimization optimization, boolean bfloat16) {
-		return new SessionSettings(this.intraOpThreads, this.interOpThreads, optimization, bfloat16, this.gpu);
+		return new SessionSettings(this.intraOpThreads, this.interOpThreads, optimization, bfloat16, this.gpu, false);
+	}
+
+	/** These settings with the weight products in int8 (fp32 elsewhere). */
+	public SessionSettings withInt8() {
+		return new SessionSettings(this.intraOpThreads, this.interOpThreads, this.optimization, false, this.gpu, true);
 	}
 
 	ConfigProto toConfigProto() {

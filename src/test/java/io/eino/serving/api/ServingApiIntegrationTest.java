@@ -61,6 +61,18 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 			assertThat(((Number) step.get("op_time_ms")).doubleValue()).isPositive();
 			assertThat(((Number) step.get("nodes_run")).intValue()).isGreaterThan(100);
 		}
+		// The importer's 13 LayerNorms run fused in every step; Grappler adds the 36
+		// encoder products fused with their bias (6 of them with GELU).
+		assertThat(fusedNodes(measured, "no graph optimisation (baseline)")).isEqualTo(13);
+		assertThat(fusedNodes(measured, "grappler")).isGreaterThanOrEqualTo(13 + 36);
+	}
+
+	private static int fusedNodes(List<Map<String, Object>> steps, String name) {
+		return steps.stream()
+			.filter((step) -> name.equals(step.get("name")))
+			.map((step) -> ((Number) step.get("fused_nodes")).intValue())
+			.findFirst()
+			.orElseThrow();
 	}
 
 	@Test

@@ -31,11 +31,21 @@ import org.slf4j.LoggerFactory;
  * on CPUs that have it), and chooses the session settings serving uses.
  *
  * <p>
- * bfloat16 is kept only if, on the model's evaluation texts, its labels agree with
- * float32's on at least {@value #MIN_LABEL_AGREEMENT} of them, no output differs by more
- * than {@value #MAX_OUTPUT_DIFFERENCE}, and it is at least
- * {@value #MIN_BFLOAT16_SPEEDUP}× faster; otherwise float32 stays and the report says
- * why.
+ * Grappler's rewrites are kept only if the rewritten graph's outputs match the graph as
+ * imported on the evaluation texts (or the reference text): the same labels, no output
+ * further than {@value #MAX_REWRITE_DIFFERENCE}. A rewrite that changes the function
+ * (TensorFlow 2.18's remapper, for one, can fuse a LayerNorm with the wrong epsilon) then
+ * runs the graph as imported.
+ *
+ * <p>
+ * Reduced precision (bfloat16 through oneDNN's rewrite, int8 weight products through
+ * {@code Int8Rewrite}) is measured where the CPU has it. A precision is kept only if, on
+ * the model's evaluation texts, its labels agree with float32's on at least
+ * {@value #MIN_LABEL_AGREEMENT} of them, no output differs by more than
+ * {@value #MAX_OUTPUT_DIFFERENCE}, it gets at least as many of the labelled texts right,
+ * and it is at least {@value #MIN_SPEEDUP}× faster on the reference batch; of those that
+ * pass, the fastest serves. Otherwise float32 stays, and the report says why, with each
+ * precision's agreement and speed-up.
  */
 final class StartupOptimizer {
 
@@ -45,15 +55,22 @@ final class StartupOptimizer {
 
 	static final double MAX_OUTPUT_DIFFERENCE = 0.02;
 
-	/** Below this, a measured gain is within the noise of a shared machine. */
-	static final double MIN_BFLOAT16_SPEEDUP = 1.05;
+	/** Reduced precision must pay at least this much on the reference batch. */
+	static final double MIN_SPEEDUP = 1.2;
+
+	/**
+	 * The largest change of a served output a graph rewrite may make: far above the
+	 * reassociation of fused fp32 kernels (about 1e-6), far below a rewrite that changes
+	 * the function.
+	 */
+	static final double MAX_REWRITE_DIFFERENCE = 1e-3;
 
 	private static final String REFERENCE_TEXT = "The service answered every question quickly, "
 			+ "and the staff were friendly, but the room was far too small for the price we paid.";
 
 	private static final int REFERENCE_ROWS = 8;
 
-	private static final int TIMED_RUNS = 5;
+	private static final int TIMED_RUNS = 7;
 
 	private static final int EVALUATION_BATCH = 32;
 
@@ -63,10 +80,13 @@ final class StartupOptimizer {
 
 	private final boolean bfloat16Hardware;
 
-	StartupOptimizer(GraphOptimization level, Precision precision, boolean bfloat16Hardware) {
+	private final boolean int8Hardware;
+
+	StartupOptimizer(GraphOptimization level, Precision precision, boolean bfloat16Hardware, boolean int8Hardware) {
 		this.level = level;
 		this.precision = precision;
 		this.bfloat16Hardware = bfloat16Hardware;
+		this.int8Hardware = int8Hardware;
 	}
 
 	/**
@@ -74,7 +94,7 @@ final class StartupOptimizer {
 	 *
 	 * @param settings what serving sessions use
 	 * @param steps the measured steps
-	 * @param precision fp32 or bf16
+	 * @param precision fp32, bf16 or int8
 	 * @param precisionReason why
 	 */
 	record Choice(SessionSettings settings, List<OptimizationReport.Step> steps, String precision,
@@ -90,17 +110,30 @@ final class StartupOptimizer {
 		}
 		Map<String, HostTensor> reference = tokenizer.encode(Collections.nCopies(REFERENCE_ROWS, REFERENCE_TEXT))
 			.asInputs();
-		Timing baseline = time(versionDirectory, base.withOptimization(GraphOptimization.NONE, false), descriptor,
+		SessionSettings imported = base.withOptimization(GraphOptimization.NONE, false);
+		SessionSettings rewritten = base.withOptimization(GraphOptimization.DEFAULT, false);
+		List<Timing> graphs = times(versionDirectory,
+				(this.level == GraphOptimization.NONE) ? List.of(imported) : List.of(imported, rewritten), descriptor,
 				reference);
+		Timing baseline = graphs.get(0);
 		steps.add(new OptimizationReport.Step("no graph optimisation (baseline)", this.level == GraphOptimization.NONE,
 				baseline.millis(), 1.0, "the graph as imported", baseline.profile()));
 		double previous = baseline.millis();
 		if (this.level != GraphOptimization.NONE) {
-			Timing grappler = time(versionDirectory, base.withOptimization(GraphOptimization.DEFAULT, false),
-					descriptor, reference);
-			steps.add(new OptimizationReport.Step("grappler", true, grappler.millis(), previous / grappler.millis(),
-					"constant folding, arithmetic, remapper fusions, layout, shape, dependency, common subgraphs",
+			Timing grappler = graphs.get(1);
+			OutputComparison.Agreement parity = OutputComparison.compare(versionDirectory, imported, rewritten,
+					descriptor, tokenizer, parityTexts(versionDirectory, modelDirectory, descriptor));
+			boolean faithful = parity.labelAgreement() == 1.0 && parity.maxDifference() <= MAX_REWRITE_DIFFERENCE;
+			steps.add(new OptimizationReport.Step("grappler", faithful, grappler.millis(), previous / grappler.millis(),
+					"constant folding, arithmetic, remapper fusions, layout, shape, dependency, common subgraphs; "
+							+ (faithful ? "parity with the graph as imported: " : "left out, it changes the outputs: ")
+							+ parity.describe(),
 					grappler.profile()));
+			if (!faithful) {
+				String reason = "fp32 kept: Grappler's rewrites failed the parity check, so the graph runs as imported";
+				logger.warn("{}: {}", reason, parity.describe());
+				return new Choice(base.withOptimization(GraphOptimization.NONE, false), steps, "fp32", reason);
+			}
 			previous = grappler.millis();
 		}
 		if (this.level == GraphOptimization.FULL) {
@@ -113,98 +146,66 @@ final class StartupOptimizer {
 		if (this.precision == Precision.FP32) {
 			return new Choice(chosen, steps, "fp32", "precision fp32 configured");
 		}
-		String refusal = bfloat16Refusal(versionDirectory, modelDirectory, descriptor);
-		if (refusal != null) {
+		if (this.level == GraphOptimization.NONE
+				|| OutputComparison.evaluationFile(versionDirectory, modelDirectory, descriptor) == null) {
+			String refusal = (this.level == GraphOptimization.NONE)
+					? "fp32 kept: reduced precision rewrites a graph and graph optimisation is off"
+					: "fp32 kept: the model has no evaluation texts to check reduced precision against";
 			steps.add(new OptimizationReport.Step("bf16", false, Double.NaN, Double.NaN, refusal));
 			return new Choice(chosen, steps, "fp32", refusal);
 		}
-		SessionSettings bfloat16 = base.withOptimization(this.level, true);
-		List<String> texts = evaluationTexts(evaluationFile(versionDirectory, modelDirectory, descriptor));
-		Agreement agreement = compare(versionDirectory, chosen, bfloat16, descriptor, tokenizer, texts);
-		Timing bf16 = time(versionDirectory, bfloat16, descriptor, reference);
-		double speedup = previous / bf16.millis();
-		String measured = String.format(Locale.ROOT,
-				"labels agree on %.1f %% of %d evaluation texts, largest output difference %.4f, speed-up %.2f×",
-				agreement.labelAgreement() * 100, texts.size(), agreement.maxDifference(), speedup);
-		boolean accurate = agreement.labelAgreement() >= MIN_LABEL_AGREEMENT
-				&& agreement.maxDifference() <= MAX_OUTPUT_DIFFERENCE;
-		boolean kept = accurate && speedup >= MIN_BFLOAT16_SPEEDUP;
-		String reason = kept ? "bf16 kept: " + measured : "fp32 kept: bf16 "
-				+ (accurate ? "was not at least " + MIN_BFLOAT16_SPEEDUP + "× faster" : "failed the accuracy check")
-				+ " (" + measured + ")";
-		steps.add(new OptimizationReport.Step("bf16", kept, bf16.millis(), speedup, reason, bf16.profile()));
-		return new Choice(kept ? bfloat16 : chosen, steps, kept ? "bf16" : "fp32", reason);
-	}
-
-	private String bfloat16Refusal(Path versionDirectory, Path modelDirectory, ModelDescriptor descriptor) {
-		if (!this.bfloat16Hardware) {
-			return "fp32 kept: this CPU has neither AVX512-BF16 nor AMX";
-		}
-		if (this.level == GraphOptimization.NONE) {
-			return "fp32 kept: the bf16 rewrite is a Grappler pass and graph optimisation is off";
-		}
-		if (evaluationFile(versionDirectory, modelDirectory, descriptor) == null) {
-			return "fp32 kept: the model has no evaluation texts to check bf16 against";
-		}
-		return null;
-	}
-
-	private static Path evaluationFile(Path versionDirectory, Path modelDirectory, ModelDescriptor descriptor) {
-		if (descriptor.evaluation() == null) {
-			return null;
-		}
-		for (Path candidate : List.of(versionDirectory.resolve(descriptor.evaluation()),
-				modelDirectory.resolve(descriptor.evaluation()))) {
-			if (Files.isRegularFile(candidate)) {
-				return candidate;
+		Path evaluation = OutputComparison.evaluationFile(versionDirectory, modelDirectory, descriptor);
+		List<String> texts = OutputComparison.evaluationTexts(evaluation);
+		List<String> labels = OutputComparison.evaluationLabels(evaluation);
+		Choice best = new Choice(chosen, steps, "fp32", "fp32 kept: no reduced precision passed");
+		double bestSpeedup = 1;
+		List<String> outcomes = new ArrayList<>();
+		for (String candidate : List.of("bf16", "int8")) {
+			boolean hardware = candidate.equals("bf16") ? this.bfloat16Hardware : this.int8Hardware;
+			if (!hardware) {
+				String refusal = candidate + " not tried: this CPU has no "
+						+ (candidate.equals("bf16") ? "AVX512-BF16 or AMX" : "AVX512-VNNI, AVX-VNNI or AMX");
+				steps.add(new OptimizationReport.Step(candidate, false, Double.NaN, Double.NaN, refusal));
+				outcomes.add(refusal);
+				continue;
 			}
-		}
-		return null;
-	}
-
-	/** Lines of {@code label TAB text} or plain text; {@code #} starts a comment. */
-	static List<String> evaluationTexts(Path file) {
-		try {
-			return Files.readAllLines(file)
-				.stream()
-				.filter((line) -> !line.isBlank() && !line.startsWith("#"))
-				.map((line) -> line.contains("\t") ? line.substring(line.indexOf('\t') + 1) : line)
-				.toList();
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
-	}
-
-	private record Agreement(double labelAgreement, double maxDifference) {
-	}
-
-	private static Agreement compare(Path directory, SessionSettings reference, SessionSettings candidate,
-			ModelDescriptor descriptor, TextTokenizer tokenizer, List<String> texts) {
-		try (SavedModelRunner expected = SavedModelRunner.load(directory, reference);
-				SavedModelRunner actual = SavedModelRunner.load(directory, candidate)) {
-			int agreeing = 0;
-			double maxDifference = 0;
-			for (int start = 0; start < texts.size(); start += EVALUATION_BATCH) {
-				TokenizedBatch batch = tokenizer
-					.encode(texts.subList(start, Math.min(texts.size(), start + EVALUATION_BATCH)));
-				HostTensor.Float32 want = output(expected, descriptor, batch.asInputs());
-				HostTensor.Float32 got = output(actual, descriptor, batch.asInputs());
-				for (int row = 0; row < batch.size(); row++) {
-					float[] wantRow = want.row(row);
-					float[] gotRow = got.row(row);
-					if (argmax(wantRow) == argmax(gotRow)) {
-						agreeing++;
-					}
-					for (int i = 0; i < wantRow.length; i++) {
-						maxDifference = Math.max(maxDifference, Math.abs(wantRow[i] - gotRow[i]));
-					}
+			SessionSettings settings = candidate.equals("bf16") ? base.withOptimization(this.level, true)
+					: chosen.withInt8();
+			OutputComparison.Agreement agreement = OutputComparison.compare(versionDirectory, chosen, settings,
+					descriptor, tokenizer, texts, labels);
+			List<Timing> pair = times(versionDirectory, List.of(chosen, settings), descriptor, reference);
+			Timing timing = pair.get(1);
+			double speedup = pair.get(0).millis() / timing.millis();
+			boolean accurate = agreement.labelAgreement() >= MIN_LABEL_AGREEMENT
+					&& agreement.maxDifference() <= MAX_OUTPUT_DIFFERENCE && agreement.asAccurate();
+			boolean passes = accurate && speedup >= MIN_SPEEDUP;
+			String measured = String.format(Locale.ROOT, "%s: %s, speed-up %.2f×", candidate, agreement.describe(),
+					speedup);
+			String verdict = passes ? "passes"
+					: accurate ? "not at least " + MIN_SPEEDUP + "× faster" : "fails the accuracy gate";
+			outcomes.add(measured + " (" + verdict + ")");
+			boolean kept = passes && speedup > bestSpeedup;
+			steps.add(new OptimizationReport.Step(candidate, kept, timing.millis(), speedup,
+					measured + " (" + verdict + ")", timing.profile()));
+			if (kept) {
+				if (!best.precision().equals("fp32")) {
+					OptimizationReport.Step earlier = steps.get(steps.size() - 2);
+					steps.set(steps.size() - 2, new OptimizationReport.Step(earlier.name(), false, earlier.millis(),
+							earlier.speedup(), earlier.note() + "; slower than " + candidate, earlier.profile()));
 				}
+				best = new Choice(settings, steps, candidate, candidate + " kept");
+				bestSpeedup = speedup;
 			}
-			double labelAgreement = (descriptor.task() == ModelDescriptor.Task.CLASSIFICATION)
-					? (double) agreeing / texts.size() : 1.0;
-			return new Agreement(labelAgreement, maxDifference);
 		}
+		String reason = (best.precision().equals("fp32") ? "fp32 kept" : best.precision() + " kept") + ": "
+				+ String.join("; ", outcomes);
+		return new Choice(best.settings(), steps, best.precision(), reason);
+	}
+
+	/** The evaluation texts, or the reference text when the model has none. */
+	private static List<String> parityTexts(Path versionDirectory, Path modelDirectory, ModelDescriptor descriptor) {
+		Path evaluation = OutputComparison.evaluationFile(versionDirectory, modelDirectory, descriptor);
+		return (evaluation != null) ? OutputComparison.evaluationTexts(evaluation) : List.of(REFERENCE_TEXT);
 	}
 
 	/**
@@ -219,47 +220,69 @@ final class StartupOptimizer {
 
 	private static Timing time(Path directory, SessionSettings settings, ModelDescriptor descriptor,
 			Map<String, HostTensor> inputs) {
-		try (SavedModelRunner runner = SavedModelRunner.load(directory, settings)) {
-			output(runner, descriptor, inputs);
-			double[] millis = new double[TIMED_RUNS];
-			for (int i = 0; i < TIMED_RUNS; i++) {
-				long started = System.nanoTime();
-				output(runner, descriptor, inputs);
-				millis[i] = (System.nanoTime() - started) / 1e6;
-			}
-			Arrays.sort(millis);
-			double median = millis[TIMED_RUNS / 2];
-			OpProfile profile = runner.profile(descriptor.signature(), inputs, List.of(descriptor.output()));
-			logger.debug("Reference batch with {}: {} ms; most op time in {}", settings, median, profile.top(5));
-			return new Timing(median, profile);
-		}
+		return times(directory, List.of(settings), descriptor, inputs).get(0);
 	}
 
-	private static HostTensor.Float32 output(SavedModelRunner runner, ModelDescriptor descriptor,
+	/**
+	 * The reference batch timed under each of {@code settings}, in interleaved rounds
+	 * (one run of each per round), so that the machine's swings of speed hit all of them
+	 * alike.
+	 */
+	private static List<Timing> times(Path directory, List<SessionSettings> settings, ModelDescriptor descriptor,
 			Map<String, HostTensor> inputs) {
-		return (HostTensor.Float32) runner.run(descriptor.signature(), inputs, List.of(descriptor.output()))
-			.get(descriptor.output());
-	}
-
-	private static int argmax(float[] values) {
-		int best = 0;
-		for (int i = 1; i < values.length; i++) {
-			if (values[i] > values[best]) {
-				best = i;
+		List<SavedModelRunner> runners = new ArrayList<>();
+		try {
+			for (SessionSettings each : settings) {
+				runners.add(SavedModelRunner.load(directory, each));
+				OutputComparison.output(runners.get(runners.size() - 1), descriptor, inputs);
 			}
+			double[][] millis = new double[runners.size()][TIMED_RUNS];
+			for (int round = 0; round < TIMED_RUNS; round++) {
+				for (int i = 0; i < runners.size(); i++) {
+					long started = System.nanoTime();
+					OutputComparison.output(runners.get(i), descriptor, inputs);
+					millis[i][round] = (System.nanoTime() - started) / 1e6;
+				}
+			}
+			List<Timing> timings = new ArrayList<>();
+			for (int i = 0; i < runners.size(); i++) {
+				Arrays.sort(millis[i]);
+				OpProfile profile = runners.get(i)
+					.profile(descriptor.signature(), inputs, List.of(descriptor.output()));
+				logger.debug("Reference batch with {}: {} ms; most op time in {}", settings.get(i),
+						millis[i][TIMED_RUNS / 2], profile.top(5));
+				timings.add(new Timing(millis[i][TIMED_RUNS / 2], profile));
+			}
+			return timings;
 		}
-		return best;
+		finally {
+			runners.forEach(SavedModelRunner::close);
+		}
 	}
 
 	/** Whether this CPU runs bfloat16 natively (Linux: the flags in /proc/cpuinfo). */
 	static boolean cpuHasBfloat16() {
+		return cpuHas(" avx512_bf16", " amx_bf16");
+	}
+
+	/** Whether this CPU has int8 dot-product instructions (VNNI or AMX). */
+	static boolean cpuHasInt8() {
+		return cpuHas(" avx512_vnni", " avx_vnni", " amx_int8");
+	}
+
+	private static boolean cpuHas(String... flags) {
 		try {
 			Path cpuinfo = Path.of("/proc/cpuinfo");
 			if (!Files.isReadable(cpuinfo)) {
 				return false;
 			}
-			String flags = Files.readString(cpuinfo);
-			return flags.contains(" avx512_bf16") || flags.contains(" amx_bf16");
+			String text = Files.readString(cpuinfo);
+			for (String flag : flags) {
+				if (text.contains(flag)) {
+					return true;
+				}
+			}
+			return false;
 		}
 		catch (IOException ex) {
 			return false;

@@ -1,0 +1,169 @@
+package io.eino.serving.model.build;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.SavedModelRunner;
+import io.eino.serving.runtime.SessionSettings;
+import io.eino.serving.text.TextTokenizer;
+import io.eino.serving.text.TokenizedBatch;
+
+/**
+ * Runs the same texts through one model version under two session settings and says how
+ * far the served outputs drift: the parity check that guards every graph rewrite and the
+ * accuracy check of reduced precision in the startup step (docs/engine.md).
+ */
+final class OutputComparison {
+
+	private static final int BATCH = 32;
+
+	private OutputComparison() {
+	}
+
+	/**
+	 * How the candidate's outputs compare with the reference's.
+	 *
+	 * @param labelAgreement the share of texts whose top class is the same (1 for models
+	 * that do not classify)
+	 * @param maxDifference the largest absolute difference of any output value
+	 * @param texts how many texts were compared
+	 * @param referenceAccuracy the reference's share of right labels, where the texts are
+	 * labelled (NaN otherwise)
+	 * @param accuracy the candidate's
+	 */
+	record Agreement(double labelAgreement, double maxDifference, int texts, double referenceAccuracy,
+			double accuracy) {
+
+		/** Whether the candidate gets at least as many labels right as the reference. */
+		boolean asAccurate() {
+			return Double.isNaN(this.accuracy) || this.accuracy >= this.referenceAccuracy;
+		}
+
+		String describe() {
+			String measured = String.format(Locale.ROOT,
+					"labels agree on %.1f %% of %d texts, largest output difference %.2g", this.labelAgreement * 100,
+					this.texts, this.maxDifference);
+			return Double.isNaN(this.accuracy) ? measured : measured + String.format(Locale.ROOT,
+					", accuracy %.1f %% (fp32 %.1f %%)", this.accuracy * 100, this.referenceAccuracy * 100);
+		}
+
+	}
+
+	/**
+	 * {@link #compare(Path, SessionSettings, SessionSettings, ModelDescriptor, TextTokenizer, List, List)}
+	 * of unlabelled texts.
+	 */
+	static Agreement compare(Path directory, SessionSettings reference, SessionSettings candidate,
+			ModelDescriptor descriptor, TextTokenizer tokenizer, List<String> texts) {
+		return compare(directory, reference, candidate, descriptor, tokenizer, texts,
+				java.util.Collections.nCopies(texts.size(), null));
+	}
+
+	/**
+	 * Compares the outputs on {@code texts}; {@code labels} (null where a text has none)
+	 * adds each side's accuracy for a classifier whose labels they are.
+	 */
+	static Agreement compare(Path directory, SessionSettings reference, SessionSettings candidate,
+			ModelDescriptor descriptor, TextTokenizer tokenizer, List<String> texts, List<String> labels) {
+		try (SavedModelRunner expected = SavedModelRunner.load(directory, reference);
+				SavedModelRunner actual = SavedModelRunner.load(directory, candidate)) {
+			int agreeing = 0;
+			int labelled = 0;
+			int referenceRight = 0;
+			int candidateRight = 0;
+			double maxDifference = 0;
+			for (int start = 0; start < texts.size(); start += BATCH) {
+				TokenizedBatch batch = tokenizer.encode(texts.subList(start, Math.min(texts.size(), start + BATCH)));
+				HostTensor.Float32 want = output(expected, descriptor, batch.asInputs());
+				HostTensor.Float32 got = output(actual, descriptor, batch.asInputs());
+				for (int row = 0; row < batch.size(); row++) {
+					float[] wantRow = want.row(row);
+					float[] gotRow = got.row(row);
+					if (argmax(wantRow) == argmax(gotRow)) {
+						agreeing++;
+					}
+					int truth = (descriptor.labels() != null && labels.get(start + row) != null)
+							? descriptor.labels().indexOf(labels.get(start + row)) : -1;
+					if (truth >= 0) {
+						labelled++;
+						referenceRight += (argmax(wantRow) == truth) ? 1 : 0;
+						candidateRight += (argmax(gotRow) == truth) ? 1 : 0;
+					}
+					for (int i = 0; i < wantRow.length; i++) {
+						maxDifference = Math.max(maxDifference, Math.abs(wantRow[i] - gotRow[i]));
+					}
+				}
+			}
+			double labelAgreement = (descriptor.task() == ModelDescriptor.Task.CLASSIFICATION)
+					? (double) agreeing / texts.size() : 1.0;
+			boolean classifies = descriptor.task() == ModelDescriptor.Task.CLASSIFICATION && labelled > 0;
+			return new Agreement(labelAgreement, maxDifference, texts.size(),
+					classifies ? (double) referenceRight / labelled : Double.NaN,
+					classifies ? (double) candidateRight / labelled : Double.NaN);
+		}
+	}
+
+	static HostTensor.Float32 output(SavedModelRunner runner, ModelDescriptor descriptor,
+			Map<String, HostTensor> inputs) {
+		return (HostTensor.Float32) runner.run(descriptor.signature(), inputs, List.of(descriptor.output()))
+			.get(descriptor.output());
+	}
+
+	/** The model's evaluation file, beside the version or the model; null without one. */
+	static Path evaluationFile(Path versionDirectory, Path modelDirectory, ModelDescriptor descriptor) {
+		if (descriptor.evaluation() == null) {
+			return null;
+		}
+		for (Path candidate : List.of(versionDirectory.resolve(descriptor.evaluation()),
+				modelDirectory.resolve(descriptor.evaluation()))) {
+			if (Files.isRegularFile(candidate)) {
+				return candidate;
+			}
+		}
+		return null;
+	}
+
+	/** Lines of {@code label TAB text} or plain text; {@code #} starts a comment. */
+	static List<String> evaluationTexts(Path file) {
+		return evaluationLines(file).stream()
+			.map((line) -> line.contains("\t") ? line.substring(line.indexOf('\t') + 1) : line)
+			.toList();
+	}
+
+	/** Each evaluation text's label, or null where the line has none. */
+	static List<String> evaluationLabels(Path file) {
+		return evaluationLines(file).stream()
+			.map((line) -> line.contains("\t") ? line.substring(0, line.indexOf('\t')) : null)
+			.toList();
+	}
+
+	private static List<String> evaluationLines(Path file) {
+		try {
+			return Files.readAllLines(file)
+				.stream()
+				.filter((line) -> !line.isBlank() && !line.startsWith("#"))
+				.toList();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	private static int argmax(float[] values) {
+		int best = 0;
+		for (int i = 1; i < values.length; i++) {
+			if (values[i] > values[best]) {
+				best = i;
+			}
+		}
+		return best;
+	}
+
+}

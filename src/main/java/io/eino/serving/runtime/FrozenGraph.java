@@ -1,0 +1,191 @@
+package io.eino.serving.runtime;
+
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import com.google.protobuf.ByteString;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * Freezes a loaded SavedModel: every variable the serving signatures read becomes a
+ * constant holding its value, and every node no signature reaches (savers, restore ops,
+ * initialisers, training leftovers) is pruned. Grappler can then fold what depends only
+ * on weights, and oneDNN can cache each weight's reordered copy (docs/engine.md, "Graph
+ * rewrites"). Hand-written: TensorFlow's own freezing lives in its Python tools.
+ *
+ * <p>
+ * A graph is frozen only when every read of a variable the signatures reach is a plain
+ * read ({@code ReadVariableOp}, or {@code Identity} of a reference variable); a graph
+ * that assigns variables while serving, or reads them inside functions, is served as it
+ * is.
+ */
+final class FrozenGraph {
+
+	private static final Set<String> VARIABLES = Set.of("VarHandleOp", "VariableV2", "Variable");
+
+	/** Ops that change a reference variable in place. */
+	private static final List<String> WRITES = List.of("Assign", "Scatter", "Apply", "CountUpTo");
+
+	/**
+	 * Kinds of op whose state the SavedModel's loader initialises (tables, queues, …) or
+	 * that hand state to functions: a graph using one stays with its bundle's session.
+	 */
+	private static final List<String> STATE = List.of("Table", "Iterator", "Queue", "Stack", "TensorArray", "Dataset",
+			"Reader", "PartitionedCall", "Resource");
+
+	/** The variable types TensorFlow Java reads back (and so can freeze). */
+	private static final Set<DataType> FREEZABLE = Set.of(DataType.DT_FLOAT, DataType.DT_DOUBLE, DataType.DT_HALF,
+			DataType.DT_BFLOAT16, DataType.DT_INT32, DataType.DT_INT64, DataType.DT_UINT8, DataType.DT_UINT16,
+			DataType.DT_BOOL);
+
+	private FrozenGraph() {
+	}
+
+	/**
+	 * The frozen, pruned graph, or null when there is nothing to freeze (unless
+	 * {@code evenWithout}: then the pruned graph) or it cannot be frozen safely;
+	 * {@code why} gets what was done, or why not.
+	 */
+	static GraphDef freeze(GraphDef graph, Session session, Collection<SignatureDef> signatures, boolean evenWithout,
+			StringBuilder why) {
+		Map<String, NodeDef> nodes = new LinkedHashMap<>();
+		graph.getNodeList().forEach((node) -> nodes.put(node.getName(), node));
+		List<String> roots = new java.util.ArrayList<>();
+		for (SignatureDef signature : signatures) {
+			for (TensorInfo info : signature.getInputsMap().values()) {
+				roots.add(nodeName(info.getName()));
+			}
+			for (TensorInfo info : signature.getOutputsMap().values()) {
+				roots.add(nodeName(info.getName()));
+			}
+		}
+		Set<String> reached = reach(roots, nodes, Map.of());
+		for (String name : reached) {
+			NodeDef node = nodes.get(name);
+			if (node != null && STATE.stream().anyMatch((kind) -> node.getOp().contains(kind))) {
+				why.append("the signatures use state a new session would not have: ").append(node.getOp());
+				return null;
+			}
+		}
+		Map<String, NodeDef> constants = new HashMap<>();
+		for (String name : reached) {
+			NodeDef node = nodes.get(name);
+			if (node == null || !VARIABLES.contains(node.getOp())) {
+				continue;
+			}
+			DataType type = node.getAttrOrDefault("dtype", AttrValue.getDefaultInstance()).getType();
+			if (!FREEZABLE.contains(type)) {
+				why.append("variable '").append(name).append("' is of type ").append(type);
+				return null;
+			}
+			for (String consumer : reached) {
+				NodeDef reader = nodes.get(consumer);
+				if (reader == null || !reads(reader, name)) {
+					continue;
+				}
+				boolean resource = node.getOp().equals("VarHandleOp");
+				if (resource ? !reader.getOp().equals("ReadVariableOp") : writes(reader)) {
+					why.append("variable '").append(name).append("' is used by ").append(reader.getOp());
+					return null;
+				}
+				// A resource variable's reads become constants; a reference variable
+				// itself does, and its readers go on reading it.
+				NodeDef frozen = resource ? reader : node;
+				constants.computeIfAbsent(frozen.getName(), (key) -> constant(session, frozen));
+			}
+		}
+		if (constants.isEmpty() && !evenWithout) {
+			why.append("the graph reads no variables");
+			return null;
+		}
+		Set<String> kept = reach(roots, nodes, constants);
+		why.append(constants.size())
+			.append(" variable reads frozen into constants, ")
+			.append(graph.getNodeCount() - kept.size())
+			.append(" of ")
+			.append(graph.getNodeCount())
+			.append(" nodes pruned");
+		GraphDef.Builder frozen = GraphDef.newBuilder().setVersions(graph.getVersions()).setLibrary(graph.getLibrary());
+		for (NodeDef node : graph.getNodeList()) {
+			if (kept.contains(node.getName())) {
+				frozen.addNode(constants.getOrDefault(node.getName(), node));
+			}
+		}
+		return frozen.build();
+	}
+
+	/** The nodes the roots depend on, following data and control inputs. */
+	private static Set<String> reach(List<String> roots, Map<String, NodeDef> nodes, Map<String, NodeDef> replaced) {
+		Set<String> reached = new HashSet<>();
+		Deque<String> pending = new ArrayDeque<>(roots);
+		while (!pending.isEmpty()) {
+			String name = pending.pop();
+			NodeDef node = replaced.getOrDefault(name, nodes.get(name));
+			if (node == null || !reached.add(name)) {
+				continue;
+			}
+			for (String input : node.getInputList()) {
+				pending.push(nodeName(input));
+			}
+		}
+		return reached;
+	}
+
+	private static boolean writes(NodeDef node) {
+		return WRITES.stream().anyMatch((prefix) -> node.getOp().startsWith(prefix));
+	}
+
+	private static boolean reads(NodeDef node, String variable) {
+		return node.getInputList().stream().anyMatch((input) -> nodeName(input).equals(variable));
+	}
+
+	/** A Const node of the same name holding the value the session reads now. */
+	private static NodeDef constant(Session session, NodeDef node) {
+		try (Result result = session.runner().fetch(node.getName()).run()) {
+			Tensor value = result.get(0);
+			byte[] bytes = new byte[(int) value.numBytes()];
+			value.asRawTensor().data().read(bytes);
+			TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+			for (long size : value.shape().asArray()) {
+				shape.addDim(TensorShapeProto.Dim.newBuilder().setSize(size));
+			}
+			TensorProto tensor = TensorProto.newBuilder()
+				.setDtype(value.dataType())
+				.setTensorShape(shape)
+				.setTensorContent(ByteString.copyFrom(bytes))
+				.build();
+			return NodeDef.newBuilder()
+				.setName(node.getName())
+				.setOp("Const")
+				.setDevice(node.getDevice())
+				.putAttr("dtype", AttrValue.newBuilder().setType(value.dataType()).build())
+				.putAttr("value", AttrValue.newBuilder().setTensor(tensor).build())
+				.build();
+		}
+	}
+
+	/** {@code ^name}, {@code name:1} → {@code name}. */
+	private static String nodeName(String input) {
+		String name = input.startsWith("^") ? input.substring(1) : input;
+		int colon = name.indexOf(':');
+		return (colon < 0) ? name : name.substring(0, colon);
+	}
+
+}
