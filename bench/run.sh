@@ -4,7 +4,8 @@
 #   bench/run.sh --rounds=5 --duration=30 --soak=100000
 # Installs wrk from Debian's packages when missing, builds the service jar, then runs
 # io.eino.serving.bench.Benchmark (src/test/java), which measures the matmul peak, then in
-# each round starts the service twice on loopback (tuned, traditional), drives it with wrk
+# each round starts the service twice on loopback (tuned, traditional), warms each start for
+# --warmup seconds (30), drives it with wrk
 # and runs ONNX Runtime in-process (batch 1 and 32). Results: target/bench/results.{json,md} and benchmark.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."

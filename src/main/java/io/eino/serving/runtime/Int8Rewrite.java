@@ -30,7 +30,7 @@ import org.tensorflow.proto.TensorShapeProto;
  * startup step keeps the result only when it passes the accuracy gate and is faster.
  * Hand-written: TensorFlow's quantisation tools are Python-only.
  */
-final class Int8Rewrite {
+public final class Int8Rewrite {
 
 	/** Products smaller than this (the classifier head, say) stay fp32. */
 	private static final long MIN_WEIGHTS = 64 * 64;
@@ -39,10 +39,11 @@ final class Int8Rewrite {
 	}
 
 	/** The rewritten graph and how many products it quantised. */
-	record Result(GraphDef graph, int products) {
+	public record Result(GraphDef graph, int products) {
 	}
 
-	static Result rewrite(GraphDef graph) {
+	/** Quantises every eligible product of {@code graph} (a frozen graph). */
+	public static Result rewrite(GraphDef graph) {
 		Map<String, NodeDef> nodes = new HashMap<>();
 		graph.getNodeList().forEach((node) -> nodes.put(node.getName(), node));
 		GraphDef.Builder rewritten = graph.toBuilder().clearNode();

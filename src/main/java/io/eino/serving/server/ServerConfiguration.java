@@ -2,6 +2,7 @@ package io.eino.serving.server;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.netty.resources.LoopResources;
 
 import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.reactor.netty.NettyReactiveWebServerFactory;
@@ -28,8 +29,19 @@ class ServerConfiguration {
 		return new ProfileEndpoint();
 	}
 
+	/**
+	 * The public port's event loops: {@code eino.server.event-loops} threads, or Reactor
+	 * Netty's default count.
+	 */
+	@Bean(destroyMethod = "dispose")
+	LoopResources publicLoop(ServerLimits limits) {
+		int threads = (limits.eventLoops() > 0) ? limits.eventLoops() : LoopResources.DEFAULT_IO_WORKER_COUNT;
+		return LoopResources.create("reactor-http", threads, true);
+	}
+
 	@Bean
-	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> publicConnectionLimits(ServerLimits limits, Drain drain) {
+	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> publicConnectionLimits(ServerLimits limits, Drain drain,
+			LoopResources publicLoop) {
 		long descriptors = ConnectionSettings.descriptorLimit();
 		int maxConnections = limits.effectiveMaxConnections(descriptors);
 		if (descriptors > 0 && descriptors < LOW_DESCRIPTOR_LIMIT) {
@@ -49,6 +61,7 @@ class ServerConfiguration {
 				limits.idleTimeout());
 		return (factory) -> factory
 			.addServerCustomizers((server) -> ConnectionSettings.apply(server, limits, maxConnections)
+				.runOn(publicLoop)
 				.doOnBound((bound) -> drain.listening(bound.channel())));
 	}
 

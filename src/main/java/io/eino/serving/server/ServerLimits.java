@@ -22,12 +22,15 @@ import org.springframework.validation.annotation.Validated;
  * they are accepted (0 = from the file-descriptor limit: that limit less 1024, at most
  * 10,000)
  * @param managementMaxConnections connections the management port holds at once
+ * @param eventLoops event-loop threads of the public port (0 = Reactor Netty's default,
+ * one per core and at least 4); see docs/engine.md, "Thread layout"
  */
 @Validated
 @ConfigurationProperties("eino.server")
 public record ServerLimits(@NotNull @DefaultValue("10s") Duration headerReadTimeout,
 		@NotNull @DefaultValue("30s") Duration bodyReadTimeout, @NotNull @DefaultValue("60s") Duration idleTimeout,
-		@Min(0) @DefaultValue("0") int maxConnections, @Min(1) @DefaultValue("256") int managementMaxConnections) {
+		@Min(0) @DefaultValue("0") int maxConnections, @Min(1) @DefaultValue("256") int managementMaxConnections,
+		@Min(0) @DefaultValue("0") int eventLoops) {
 
 	/**
 	 * Descriptors kept for everything but public connections when sizing from the limit.

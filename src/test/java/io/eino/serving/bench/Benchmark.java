@@ -44,6 +44,10 @@ public final class Benchmark {
 	public static void main(String[] args) throws Exception {
 		Map<String, String> options = options(args);
 		Duration duration = Duration.ofSeconds(Long.parseLong(options.getOrDefault("duration", "20")));
+		// Each start is warmed before it is measured: C2 still took 0.37 cores 30 s into
+		// a
+		// flood of a fresh start, 0.09 after (docs/benchmark.md, "Warm-up").
+		Duration warmup = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "30")));
 		List<Integer> concurrencies = List.of(options.getOrDefault("concurrency", "32,64,128").split(","))
 			.stream()
 			.map(Integer::parseInt)
@@ -64,9 +68,11 @@ public final class Benchmark {
 		report.put("cores", Runtime.getRuntime().availableProcessors());
 		report.put("cpu", cpuModel());
 		report.put("seconds_per_point", duration.toSeconds());
+		report.put("warmup_seconds", warmup.toSeconds());
 
-		System.out.println("Measuring the fp32 and bf16 matmul peaks ...");
-		Map<String, Double> peaks = Map.of("fp32", MatmulPeak.measure("fp32"), "bf16", MatmulPeak.measure("bf16"));
+		System.out.println("Measuring the fp32, bf16 and int8 matmul peaks ...");
+		Map<String, Double> peaks = Map.of("fp32", MatmulPeak.measure("fp32"), "bf16", MatmulPeak.measure("bf16"),
+				"int8", MatmulPeak.measure("int8"));
 		double flopsPerRequest;
 		double meanTokens;
 		try (TextTokenizer tokenizer = TextTokenizer.load(DefaultModel.extractTokenizer(out.resolve("tokenizer")),
@@ -74,7 +80,8 @@ public final class Benchmark {
 			flopsPerRequest = ModelFlops.meanPerRequest(corpus, tokenizer);
 			meanTokens = ModelFlops.meanTokens(corpus, tokenizer);
 		}
-		report.put("matmul_peak_gflops", Map.of("fp32", peaks.get("fp32") / 1e9, "bf16", peaks.get("bf16") / 1e9));
+		report.put("matmul_peak_gflops", Map.of("fp32", peaks.get("fp32") / 1e9, "bf16", peaks.get("bf16") / 1e9,
+				"int8", peaks.get("int8") / 1e9));
 		report.put("corpus_sentences", corpus.size());
 		report.put("corpus_mean_tokens", meanTokens);
 		report.put("model_mflops_per_request", flopsPerRequest / 1e6);
@@ -106,7 +113,7 @@ public final class Benchmark {
 						out.resolve(name.replace(' ', '-') + "-" + round + ".log"), BASE_PORT,
 						configuration.getValue())) {
 					String url = "http://127.0.0.1:" + service.port() + "/v1/models/sentiment:predict";
-					Wrk.run(url, script, bodies, concurrencies.get(0), Duration.ofSeconds(5));
+					Wrk.run(url, script, bodies, concurrencies.get(0), warmup);
 					List<Wrk.Result> results = new ArrayList<>();
 					for (int concurrency : concurrencies) {
 						Wrk.Result result = Wrk.run(url, script, bodies, concurrency, duration);

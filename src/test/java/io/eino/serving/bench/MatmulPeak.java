@@ -6,17 +6,19 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
+import io.eino.serving.runtime.Int8Rewrite;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.GraphDef;
 import org.tensorflow.Tensor;
 import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.family.TNumber;
 
 /**
- * This machine's matrix-multiply peak in one precision (fp32 or bf16), measured with
- * TensorFlow's own MatMul kernel (oneDNN's on this CPU build) on all cores: the best of
- * several {@code n × n} products. The roofline uses the peak of the precision the service
- * serves.
+ * This machine's matrix-multiply peak in one precision (fp32, bf16 or int8), measured
+ * with TensorFlow's own MatMul kernel (oneDNN's on this CPU build) on all cores: the best
+ * of several {@code n × n} products. The roofline uses the peak of the precision the
+ * service serves.
  */
 final class MatmulPeak {
 
@@ -33,10 +35,15 @@ final class MatmulPeak {
 	}
 
 	/**
-	 * Floating-point operations per second in {@code precision}: {@code fp32} or
-	 * {@code bf16} (bf16 inputs and product).
+	 * Floating-point operations per second in {@code precision}: {@code fp32},
+	 * {@code bf16} (bf16 inputs and product) or {@code int8} (the product as the
+	 * service's int8 rewrite serves it: fp32 in and out, u8 × s8 inside, counted as the
+	 * fp32 product's operations).
 	 */
 	static double measure(String precision) {
+		if (precision.equals("int8")) {
+			return measureInt8();
+		}
 		Class<? extends TNumber> type = precision.equals("bf16") ? TBfloat16.class : TFloat32.class;
 		try (Graph graph = new Graph()) {
 			Ops tf = Ops.create(graph);
@@ -54,6 +61,36 @@ final class MatmulPeak {
 				for (int i = 0; i < RUNS; i++) {
 					long started = System.nanoTime();
 					try (Result result = session.runner().feed("a", left).feed("b", right).fetch("product").run()) {
+						best = Math.min(best, System.nanoTime() - started);
+					}
+				}
+				return 2.0 * SIZE * SIZE * SIZE / (best / 1e9);
+			}
+		}
+	}
+
+	private static double measureInt8() {
+		GraphDef.Builder product = GraphDef.newBuilder();
+		try (Graph graph = new Graph()) {
+			Ops tf = Ops.create(graph);
+			Operand<TFloat32> a = tf.withName("a").placeholder(TFloat32.class);
+			try (TFloat32 weights = (TFloat32) matrix(TFloat32.class, 1, 17, 5)) {
+				tf.withName("product").linalg.matMul(a, tf.constantOf(weights));
+			}
+			product.mergeFrom(graph.toGraphDef());
+		}
+		GraphDef quantised = Int8Rewrite.rewrite(product.build()).graph();
+		try (Graph graph = new Graph()) {
+			graph.importGraphDef(quantised);
+			ConfigProto config = ConfigProto.newBuilder()
+				.setIntraOpParallelismThreads(Runtime.getRuntime().availableProcessors())
+				.setInterOpParallelismThreads(1)
+				.build();
+			try (Session session = new Session(graph, config); Tensor left = matrix(TFloat32.class, 31, 1, 7)) {
+				long best = Long.MAX_VALUE;
+				for (int i = 0; i < RUNS; i++) {
+					long started = System.nanoTime();
+					try (Result result = session.runner().feed("a", left).fetch("product").run()) {
 						best = Math.min(best, System.nanoTime() - started);
 					}
 				}

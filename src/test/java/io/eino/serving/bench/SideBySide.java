@@ -38,6 +38,9 @@ public final class SideBySide {
 		int rounds = Integer.parseInt(options.getOrDefault("rounds", "5"));
 		int concurrency = Integer.parseInt(options.getOrDefault("concurrency", "64"));
 		Duration duration = Duration.ofSeconds(Long.parseLong(options.getOrDefault("duration", "15")));
+		// The JIT compiler still takes a third of a core 30 s into a flood
+		// (docs/benchmark.md).
+		Duration warmup = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "30")));
 		Path out = Path.of("target", "bench");
 		Path repository = out.resolve("repository").toAbsolutePath();
 		Files.createDirectories(out);
@@ -67,8 +70,8 @@ public final class SideBySide {
 				if (a == null) {
 					a = ServiceProcess.start(jarA, out.resolve("compare-" + nameA + ".log"), PORT_A, propertiesA);
 					b = ServiceProcess.start(jarB, out.resolve("compare-" + nameB + ".log"), PORT_B, propertiesB);
-					Wrk.run(url(a), script, bodyFile, concurrency, Duration.ofSeconds(5));
-					Wrk.run(url(b), script, bodyFile, concurrency, Duration.ofSeconds(5));
+					Wrk.run(url(a), script, bodyFile, concurrency, warmup);
+					Wrk.run(url(b), script, bodyFile, concurrency, warmup);
 				}
 				// Alternate which goes first, so that neither always follows the other.
 				boolean aFirst = round % 2 == 1;
