@@ -41,7 +41,9 @@ import reactor.core.scheduler.Scheduler;
  * path"): a version unloaded meanwhile drains it rather than answering 404. The runner
  * thread that completes a batch only completes its texts' futures; what follows (the
  * post-processing operators, plugins, rendering) runs on the {@code completions}
- * scheduler, so that the runner takes its next batch at once.
+ * scheduler, so that the runner takes its next batch at once. A request's texts are
+ * pre-processed, tokenized (all of them in one call) and admitted on that scheduler too,
+ * not on the event loop that read the request.
  */
 final class TextExecution {
 
@@ -152,6 +154,7 @@ final class TextExecution {
 	private Mono<TextResult> attempt(ServingVersion leased, List<String> texts, RequestOptions options,
 			long startedNanos) {
 		return Mono.defer(() -> run(leased, texts, options, startedNanos))
+			.subscribeOn(this.completions)
 			.transformDeferred(CircuitBreakerOperator.of(this.breakers.of(leased.model(), leased.version())));
 	}
 
