@@ -22,7 +22,10 @@ import tools.jackson.databind.JsonNode;
  */
 final class OpTimeChart {
 
-	private static final int OP_TYPES = 8;
+	private static final int OP_TYPES = 12;
+
+	/** The most costly op types taken from each step. */
+	private static final int PER_STEP = 3;
 
 	private OpTimeChart() {
 	}
@@ -48,19 +51,25 @@ final class OpTimeChart {
 		}
 		// The op types most costly in any step, in the order they first appear.
 		for (Map<String, Double> times : byStep.values()) {
-			times.keySet().stream().limit(OP_TYPES / 2).forEach(ops::add);
+			times.keySet().stream().limit(PER_STEP).forEach(ops::add);
 		}
 		List<String> categories = new ArrayList<>(ops).subList(0, Math.min(OP_TYPES, ops.size()));
-		CategoryChart chart = new CategoryChartBuilder().width(1100)
-			.height(450)
+		CategoryChart chart = new CategoryChartBuilder().width(1500)
+			.height(500)
 			.title("Op time of the reference batch, by op type and startup step")
 			.xAxisTitle("op type")
 			.yAxisTitle("ms")
 			.build();
-		chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-		byStep.forEach((step, times) -> chart.addSeries(step, categories,
+		chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+		List<String> labels = categories.stream().map(OpTimeChart::label).toList();
+		byStep.forEach((step, times) -> chart.addSeries(step, labels,
 				categories.stream().map((op) -> times.getOrDefault(op, 0.0)).toList()));
 		BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+	}
+
+	/** An op type short enough not to overlap its neighbours on the axis. */
+	static String label(String op) {
+		return op.replace("WithBiasAndDequantize", "+deq");
 	}
 
 }
