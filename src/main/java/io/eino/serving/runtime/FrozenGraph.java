@@ -12,8 +12,10 @@ import java.util.Set;
 
 import com.google.protobuf.ByteString;
 import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
+import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
@@ -27,8 +29,8 @@ import org.tensorflow.proto.TensorShapeProto;
  * Freezes a loaded SavedModel: every variable the serving signatures read becomes a
  * constant holding its value, and every node no signature reaches (savers, restore ops,
  * initialisers, training leftovers) is pruned. Grappler can then fold what depends only
- * on weights, and oneDNN can cache each weight's reordered copy (docs/engine.md, "Graph
- * rewrites"). Hand-written: TensorFlow's own freezing lives in its Python tools.
+ * on weights, and oneDNN can cache each weight's reordered copy (docs/engine.md, "Startup
+ * optimisation"). Hand-written: TensorFlow's own freezing lives in its Python tools.
  *
  * <p>
  * A graph is frozen only when every read of a variable the signatures reach is a plain
@@ -129,6 +131,36 @@ final class FrozenGraph {
 			}
 		}
 		return frozen.build();
+	}
+
+	/**
+	 * The frozen (and, with int8, quantised) graph, or null to serve the bundle as
+	 * loaded.
+	 * @throws ModelRuntimeException if int8 is asked for and cannot be done
+	 */
+	static GraphDef forServing(SavedModelBundle bundle, Collection<SignatureDef> signatures, SessionSettings settings,
+			StringBuilder rewrites) {
+		GraphDef frozen;
+		try {
+			frozen = freeze(bundle.graph().toGraphDef(), bundle.session(), signatures, settings.int8(), rewrites);
+		}
+		catch (TensorFlowException | IllegalArgumentException ex) {
+			frozen = null;
+			rewrites.append("the variables could not be read: ").append(ex.getMessage());
+		}
+		if (!settings.int8()) {
+			return frozen;
+		}
+		if (frozen == null) {
+			throw new ModelRuntimeException("int8 needs a graph that can be frozen, and " + rewrites);
+		}
+		Int8Rewrite.Result quantised = Int8Rewrite.rewrite(frozen);
+		if (quantised.products() == 0) {
+			throw new ModelRuntimeException(
+					"the graph has no product of an activation with a constant weight " + "matrix to run in int8");
+		}
+		rewrites.append("; ").append(quantised.products()).append(" weight products in int8");
+		return quantised.graph();
 	}
 
 	/** The nodes the roots depend on, following data and control inputs. */

@@ -92,17 +92,11 @@ public final class SavedModelRunner implements AutoCloseable {
 			StringBuilder rewrites = new StringBuilder();
 			GraphDef serving;
 			try {
-				serving = FrozenGraph.freeze(bundle.graph().toGraphDef(), bundle.session(), signatures.values(),
-						settings.int8(), rewrites);
+				serving = FrozenGraph.forServing(bundle, signatures.values(), settings, rewrites);
 			}
-			catch (TensorFlowException | IllegalArgumentException ex) {
-				serving = null;
-				rewrites.append("the variables could not be read: ").append(ex.getMessage());
-			}
-			if (serving != null && settings.int8()) {
-				Int8Rewrite.Result quantised = Int8Rewrite.rewrite(serving);
-				serving = quantised.graph();
-				rewrites.append("; ").append(quantised.products()).append(" weight products in int8");
+			catch (RuntimeException ex) {
+				bundle.close();
+				throw ex;
 			}
 			if (serving == null) {
 				logger.debug("{} is served unfrozen: {}", directory, rewrites);

@@ -68,8 +68,8 @@ public final class ModelLoader {
 		this.keys = keys;
 		this.healthCheck = new HealthCheck(settings.repository().healthCheck());
 		this.optimizer = new StartupOptimizer(settings.runtime().properties().graphOptimization(),
-				settings.runtime().properties().precision(), StartupOptimizer.cpuHasBfloat16(),
-				StartupOptimizer.cpuHasInt8());
+				settings.runtime().properties().precision(), io.eino.serving.runtime.CpuFeatures.bfloat16(),
+				io.eino.serving.runtime.CpuFeatures.int8());
 	}
 
 	/**

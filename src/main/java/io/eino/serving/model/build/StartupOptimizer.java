@@ -1,6 +1,5 @@
 package io.eino.serving.model.build;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +14,7 @@ import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.GraphOptimization;
 import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.ModelRuntimeException;
 import io.eino.serving.runtime.OpProfile;
 import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.SavedModelRunner;
@@ -171,9 +171,19 @@ final class StartupOptimizer {
 			}
 			SessionSettings settings = candidate.equals("bf16") ? base.withOptimization(this.level, true)
 					: chosen.withInt8();
-			OutputComparison.Agreement agreement = OutputComparison.compare(versionDirectory, chosen, settings,
-					descriptor, tokenizer, texts, labels);
-			List<Timing> pair = times(versionDirectory, List.of(chosen, settings), descriptor, reference);
+			OutputComparison.Agreement agreement;
+			List<Timing> pair;
+			try {
+				agreement = OutputComparison.compare(versionDirectory, chosen, settings, descriptor, tokenizer, texts,
+						labels);
+				pair = times(versionDirectory, List.of(chosen, settings), descriptor, reference);
+			}
+			catch (ModelRuntimeException ex) {
+				String refusal = candidate + " not tried: " + ex.getMessage();
+				steps.add(new OptimizationReport.Step(candidate, false, Double.NaN, Double.NaN, refusal));
+				outcomes.add(refusal);
+				continue;
+			}
 			Timing timing = pair.get(1);
 			double speedup = pair.get(0).millis() / timing.millis();
 			boolean accurate = agreement.labelAgreement() >= MIN_LABEL_AGREEMENT
@@ -257,35 +267,6 @@ final class StartupOptimizer {
 		}
 		finally {
 			runners.forEach(SavedModelRunner::close);
-		}
-	}
-
-	/** Whether this CPU runs bfloat16 natively (Linux: the flags in /proc/cpuinfo). */
-	static boolean cpuHasBfloat16() {
-		return cpuHas(" avx512_bf16", " amx_bf16");
-	}
-
-	/** Whether this CPU has int8 dot-product instructions (VNNI or AMX). */
-	static boolean cpuHasInt8() {
-		return cpuHas(" avx512_vnni", " avx_vnni", " amx_int8");
-	}
-
-	private static boolean cpuHas(String... flags) {
-		try {
-			Path cpuinfo = Path.of("/proc/cpuinfo");
-			if (!Files.isReadable(cpuinfo)) {
-				return false;
-			}
-			String text = Files.readString(cpuinfo);
-			for (String flag : flags) {
-				if (text.contains(flag)) {
-					return true;
-				}
-			}
-			return false;
-		}
-		catch (IOException ex) {
-			return false;
 		}
 	}
 
