@@ -1,8 +1,5 @@
 package io.eino.serving.api;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,6 +10,7 @@ import java.util.Map;
 import io.eino.serving.error.Rule;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.validation.InvalidInputException;
+import io.eino.serving.validation.Utf8Text;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -253,15 +251,9 @@ final class JsonTensors {
 	 */
 	private static Object text(byte[] bytes, boolean base64) {
 		if (!base64) {
-			try {
-				return StandardCharsets.UTF_8.newDecoder()
-					.onMalformedInput(CodingErrorAction.REPORT)
-					.onUnmappableCharacter(CodingErrorAction.REPORT)
-					.decode(ByteBuffer.wrap(bytes))
-					.toString();
-			}
-			catch (CharacterCodingException ex) {
-				// not text: falls through to base64
+			java.util.Optional<String> text = Utf8Text.strict(bytes);
+			if (text.isPresent()) {
+				return text.get();
 			}
 		}
 		return Map.of("b64", Base64.getEncoder().encodeToString(bytes));

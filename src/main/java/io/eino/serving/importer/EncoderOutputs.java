@@ -1,7 +1,5 @@
 package io.eino.serving.importer;
 
-import java.util.List;
-
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import com.google.protobuf.ByteString;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
@@ -22,8 +21,6 @@ import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
-import org.tensorflow.proto.TensorProto;
-import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * Freezes a loaded SavedModel: every variable the serving signatures read becomes a
@@ -194,22 +191,8 @@ final class FrozenGraph {
 			Tensor value = result.get(0);
 			byte[] bytes = new byte[(int) value.numBytes()];
 			value.asRawTensor().data().read(bytes);
-			TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-			for (long size : value.shape().asArray()) {
-				shape.addDim(TensorShapeProto.Dim.newBuilder().setSize(size));
-			}
-			TensorProto tensor = TensorProto.newBuilder()
-				.setDtype(value.dataType())
-				.setTensorShape(shape)
-				.setTensorContent(ByteString.copyFrom(bytes))
-				.build();
-			return NodeDef.newBuilder()
-				.setName(node.getName())
-				.setOp("Const")
-				.setDevice(node.getDevice())
-				.putAttr("dtype", AttrValue.newBuilder().setType(value.dataType()).build())
-				.putAttr("value", AttrValue.newBuilder().setTensor(tensor).build())
-				.build();
+			return Int8Rewrite.constant(node.getName(), value.dataType(), value.shape().asArray(), bytes,
+					node.getDevice());
 		}
 	}
 

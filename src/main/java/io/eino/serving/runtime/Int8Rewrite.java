@@ -170,7 +170,11 @@ public final class Int8Rewrite {
 			.build();
 	}
 
-	private static NodeDef constant(String name, DataType type, long[] dims, byte[] bytes, String device) {
+	/**
+	 * A {@code Const} node holding {@code bytes} (little-endian elements of {@code type},
+	 * row-major), as this rewrite and {@link FrozenGraph} put constants into a graph.
+	 */
+	static NodeDef constant(String name, DataType type, long[] dims, byte[] bytes, String device) {
 		TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
 		for (long size : dims) {
 			shape.addDim(TensorShapeProto.Dim.newBuilder().setSize(size));

@@ -23,15 +23,20 @@ public final class Utf8Text {
 	 * @throws InvalidInputException ({@code malformed-utf8}) for bytes that are not
 	 */
 	public static String decode(byte[] bytes, String refusal) {
+		return strict(bytes).orElseThrow(() -> new InvalidInputException(Rule.MALFORMED_UTF8, refusal));
+	}
+
+	/** The bytes as text when they are well-formed UTF-8, else empty. */
+	public static java.util.Optional<String> strict(byte[] bytes) {
 		try {
-			return StandardCharsets.UTF_8.newDecoder()
+			return java.util.Optional.of(StandardCharsets.UTF_8.newDecoder()
 				.onMalformedInput(CodingErrorAction.REPORT)
 				.onUnmappableCharacter(CodingErrorAction.REPORT)
 				.decode(ByteBuffer.wrap(bytes))
-				.toString();
+				.toString());
 		}
 		catch (CharacterCodingException ex) {
-			throw new InvalidInputException(Rule.MALFORMED_UTF8, refusal);
+			return java.util.Optional.empty();
 		}
 	}
 

@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Int64Value;
 import com.google.rpc.ErrorInfo;
-import com.google.rpc.RetryInfo;
 import inference.GRPCInferenceServiceGrpc;
 import inference.GrpcPredictV2.InferParameter;
 import inference.GrpcPredictV2.InferTensorContents;

@@ -28,7 +28,6 @@ import io.eino.serving.EinoServingApplication;
 import io.eino.serving.LoopbackSockets;
 import io.eino.serving.TestModels;
 import io.eino.serving.error.ErrorMetrics;
-import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Rule;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.sentiment.DefaultModel;

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -11,13 +12,12 @@ import java.util.Map;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SavedModelRunner;
-import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.text.TextTokenizer;
 import io.eino.serving.text.TokenizedBatch;
 
 /**
- * Runs the same texts through one model version under two session settings and says how
- * far the served outputs drift: the parity check that guards every graph rewrite and the
+ * Runs texts through a model version's sessions and says how far one session's served
+ * outputs drift from another's: the parity check that guards every graph rewrite and the
  * accuracy check of reduced precision in the startup step (docs/engine.md).
  */
 final class OutputComparison {
@@ -56,58 +56,55 @@ final class OutputComparison {
 
 	}
 
-	/**
-	 * {@link #compare(Path, SessionSettings, SessionSettings, ModelDescriptor, TextTokenizer, List, List)}
-	 * of unlabelled texts.
-	 */
-	static Agreement compare(Path directory, SessionSettings reference, SessionSettings candidate,
-			ModelDescriptor descriptor, TextTokenizer tokenizer, List<String> texts) {
-		return compare(directory, reference, candidate, descriptor, tokenizer, texts,
-				java.util.Collections.nCopies(texts.size(), null));
+	/** The served output of each text, in order, as the runner computes it. */
+	static List<float[]> outputs(SavedModelRunner runner, ModelDescriptor descriptor, TextTokenizer tokenizer,
+			List<String> texts) {
+		List<float[]> rows = new ArrayList<>(texts.size());
+		for (int start = 0; start < texts.size(); start += BATCH) {
+			TokenizedBatch batch = tokenizer.encode(texts.subList(start, Math.min(texts.size(), start + BATCH)));
+			HostTensor.Float32 output = output(runner, descriptor, batch.asInputs());
+			for (int row = 0; row < batch.size(); row++) {
+				rows.add(output.row(row));
+			}
+		}
+		return rows;
 	}
 
 	/**
-	 * Compares the outputs on {@code texts}; {@code labels} (null where a text has none)
-	 * adds each side's accuracy for a classifier whose labels they are.
+	 * How the candidate's outputs of the same texts compare with the reference's;
+	 * {@code labels} (null where a text has none) adds each side's accuracy for a
+	 * classifier whose labels they are.
 	 */
-	static Agreement compare(Path directory, SessionSettings reference, SessionSettings candidate,
-			ModelDescriptor descriptor, TextTokenizer tokenizer, List<String> texts, List<String> labels) {
-		try (SavedModelRunner expected = SavedModelRunner.load(directory, reference);
-				SavedModelRunner actual = SavedModelRunner.load(directory, candidate)) {
-			int agreeing = 0;
-			int labelled = 0;
-			int referenceRight = 0;
-			int candidateRight = 0;
-			double maxDifference = 0;
-			for (int start = 0; start < texts.size(); start += BATCH) {
-				TokenizedBatch batch = tokenizer.encode(texts.subList(start, Math.min(texts.size(), start + BATCH)));
-				HostTensor.Float32 want = output(expected, descriptor, batch.asInputs());
-				HostTensor.Float32 got = output(actual, descriptor, batch.asInputs());
-				for (int row = 0; row < batch.size(); row++) {
-					float[] wantRow = want.row(row);
-					float[] gotRow = got.row(row);
-					if (argmax(wantRow) == argmax(gotRow)) {
-						agreeing++;
-					}
-					int truth = (descriptor.labels() != null && labels.get(start + row) != null)
-							? descriptor.labels().indexOf(labels.get(start + row)) : -1;
-					if (truth >= 0) {
-						labelled++;
-						referenceRight += (argmax(wantRow) == truth) ? 1 : 0;
-						candidateRight += (argmax(gotRow) == truth) ? 1 : 0;
-					}
-					for (int i = 0; i < wantRow.length; i++) {
-						maxDifference = Math.max(maxDifference, Math.abs(wantRow[i] - gotRow[i]));
-					}
-				}
+	static Agreement compare(List<float[]> reference, List<float[]> candidate, ModelDescriptor descriptor,
+			List<String> labels) {
+		int agreeing = 0;
+		int labelled = 0;
+		int referenceRight = 0;
+		int candidateRight = 0;
+		double maxDifference = 0;
+		for (int text = 0; text < reference.size(); text++) {
+			float[] wantRow = reference.get(text);
+			float[] gotRow = candidate.get(text);
+			if (argmax(wantRow) == argmax(gotRow)) {
+				agreeing++;
 			}
-			double labelAgreement = (descriptor.task() == ModelDescriptor.Task.CLASSIFICATION)
-					? (double) agreeing / texts.size() : 1.0;
-			boolean classifies = descriptor.task() == ModelDescriptor.Task.CLASSIFICATION && labelled > 0;
-			return new Agreement(labelAgreement, maxDifference, texts.size(),
-					classifies ? (double) referenceRight / labelled : Double.NaN,
-					classifies ? (double) candidateRight / labelled : Double.NaN);
+			int truth = (descriptor.labels() != null && labels.get(text) != null)
+					? descriptor.labels().indexOf(labels.get(text)) : -1;
+			if (truth >= 0) {
+				labelled++;
+				referenceRight += (argmax(wantRow) == truth) ? 1 : 0;
+				candidateRight += (argmax(gotRow) == truth) ? 1 : 0;
+			}
+			for (int i = 0; i < wantRow.length; i++) {
+				maxDifference = Math.max(maxDifference, Math.abs(wantRow[i] - gotRow[i]));
+			}
 		}
+		double labelAgreement = (descriptor.task() == ModelDescriptor.Task.CLASSIFICATION)
+				? (double) agreeing / reference.size() : 1.0;
+		boolean classifies = descriptor.task() == ModelDescriptor.Task.CLASSIFICATION && labelled > 0;
+		return new Agreement(labelAgreement, maxDifference, reference.size(),
+				classifies ? (double) referenceRight / labelled : Double.NaN,
+				classifies ? (double) candidateRight / labelled : Double.NaN);
 	}
 
 	static HostTensor.Float32 output(SavedModelRunner runner, ModelDescriptor descriptor,

@@ -1,7 +1,5 @@
 package io.eino.serving.model.build;
 
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,7 +18,6 @@ import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.text.TextTokenizer;
-import io.eino.serving.text.TokenizedBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,8 +69,6 @@ final class StartupOptimizer {
 
 	private static final int TIMED_RUNS = 7;
 
-	private static final int EVALUATION_BATCH = 32;
-
 	private final GraphOptimization level;
 
 	private final Precision precision;
@@ -110,19 +105,29 @@ final class StartupOptimizer {
 		}
 		Map<String, HostTensor> reference = tokenizer.encode(Collections.nCopies(REFERENCE_ROWS, REFERENCE_TEXT))
 			.asInputs();
+		try (MeasuredSessions sessions = new MeasuredSessions(versionDirectory, descriptor, tokenizer,
+				parityTexts(versionDirectory, modelDirectory, descriptor))) {
+			return choose(sessions, versionDirectory, modelDirectory, base, reference, steps);
+		}
+	}
+
+	private Choice choose(MeasuredSessions sessions, Path versionDirectory, Path modelDirectory, SessionSettings base,
+			Map<String, HostTensor> reference, List<OptimizationReport.Step> steps) {
+		ModelDescriptor descriptor = sessions.descriptor();
+		SessionSettings chosen = base.withOptimization(this.level, false);
 		SessionSettings imported = base.withOptimization(GraphOptimization.NONE, false);
 		SessionSettings rewritten = base.withOptimization(GraphOptimization.DEFAULT, false);
-		List<Timing> graphs = times(versionDirectory,
-				(this.level == GraphOptimization.NONE) ? List.of(imported) : List.of(imported, rewritten), descriptor,
-				reference);
+		List<Timing> graphs = times((this.level == GraphOptimization.NONE) ? List.of(sessions.get(imported))
+				: List.of(sessions.get(imported), sessions.get(rewritten)), descriptor, reference);
 		Timing baseline = graphs.get(0);
 		steps.add(new OptimizationReport.Step("no graph optimisation (baseline)", this.level == GraphOptimization.NONE,
 				baseline.millis(), 1.0, "the graph as imported", baseline.profile()));
 		double previous = baseline.millis();
 		if (this.level != GraphOptimization.NONE) {
 			Timing grappler = graphs.get(1);
-			OutputComparison.Agreement parity = OutputComparison.compare(versionDirectory, imported, rewritten,
-					descriptor, tokenizer, parityTexts(versionDirectory, modelDirectory, descriptor));
+			OutputComparison.Agreement parity = OutputComparison.compare(sessions.outputs(imported),
+					sessions.outputs(rewritten), descriptor, Collections.nCopies(sessions.texts().size(), null));
+			sessions.release(imported);
 			boolean faithful = parity.labelAgreement() == 1.0 && parity.maxDifference() <= MAX_REWRITE_DIFFERENCE;
 			steps.add(new OptimizationReport.Step("grappler", faithful, grappler.millis(), previous / grappler.millis(),
 					"constant folding, arithmetic, remapper fusions, layout, shape, dependency, common subgraphs; "
@@ -132,30 +137,26 @@ final class StartupOptimizer {
 			if (!faithful) {
 				String reason = "fp32 kept: Grappler's rewrites failed the parity check, so the graph runs as imported";
 				logger.warn("{}: {}", reason, parity.describe());
-				return new Choice(base.withOptimization(GraphOptimization.NONE, false), steps, "fp32", reason);
+				return new Choice(imported, steps, "fp32", reason);
 			}
 			previous = grappler.millis();
 		}
 		if (this.level == GraphOptimization.FULL) {
-			Timing xla = time(versionDirectory, base.withOptimization(GraphOptimization.FULL, false), descriptor,
-					reference);
+			Timing xla = times(List.of(sessions.get(chosen)), descriptor, reference).get(0);
 			steps.add(new OptimizationReport.Step("xla-jit", true, xla.millis(), previous / xla.millis(),
 					"XLA compiles each new input shape once; warm-up covers the bucket shapes", xla.profile()));
-			previous = xla.millis();
 		}
 		if (this.precision == Precision.FP32) {
 			return new Choice(chosen, steps, "fp32", "precision fp32 configured");
 		}
-		if (this.level == GraphOptimization.NONE
-				|| OutputComparison.evaluationFile(versionDirectory, modelDirectory, descriptor) == null) {
+		Path evaluation = OutputComparison.evaluationFile(versionDirectory, modelDirectory, descriptor);
+		if (this.level == GraphOptimization.NONE || evaluation == null) {
 			String refusal = (this.level == GraphOptimization.NONE)
 					? "fp32 kept: reduced precision rewrites a graph and graph optimisation is off"
 					: "fp32 kept: the model has no evaluation texts to check reduced precision against";
 			steps.add(new OptimizationReport.Step("bf16", false, Double.NaN, Double.NaN, refusal));
 			return new Choice(chosen, steps, "fp32", refusal);
 		}
-		Path evaluation = OutputComparison.evaluationFile(versionDirectory, modelDirectory, descriptor);
-		List<String> texts = OutputComparison.evaluationTexts(evaluation);
 		List<String> labels = OutputComparison.evaluationLabels(evaluation);
 		Choice best = new Choice(chosen, steps, "fp32", "fp32 kept: no reduced precision passed");
 		double bestSpeedup = 1;
@@ -174,15 +175,18 @@ final class StartupOptimizer {
 			OutputComparison.Agreement agreement;
 			List<Timing> pair;
 			try {
-				agreement = OutputComparison.compare(versionDirectory, chosen, settings, descriptor, tokenizer, texts,
+				agreement = OutputComparison.compare(sessions.outputs(chosen), sessions.outputs(settings), descriptor,
 						labels);
-				pair = times(versionDirectory, List.of(chosen, settings), descriptor, reference);
+				pair = times(List.of(sessions.get(chosen), sessions.get(settings)), descriptor, reference);
 			}
 			catch (ModelRuntimeException ex) {
 				String refusal = candidate + " not tried: " + ex.getMessage();
 				steps.add(new OptimizationReport.Step(candidate, false, Double.NaN, Double.NaN, refusal));
 				outcomes.add(refusal);
 				continue;
+			}
+			finally {
+				sessions.release(settings);
 			}
 			Timing timing = pair.get(1);
 			double speedup = pair.get(0).millis() / timing.millis();
@@ -228,46 +232,33 @@ final class StartupOptimizer {
 	private record Timing(double millis, OpProfile profile) {
 	}
 
-	private static Timing time(Path directory, SessionSettings settings, ModelDescriptor descriptor,
-			Map<String, HostTensor> inputs) {
-		return times(directory, List.of(settings), descriptor, inputs).get(0);
-	}
-
 	/**
 	 * The reference batch timed under each of {@code settings}, in interleaved rounds
 	 * (one run of each per round), so that the machine's swings of speed hit all of them
 	 * alike.
 	 */
-	private static List<Timing> times(Path directory, List<SessionSettings> settings, ModelDescriptor descriptor,
+	private static List<Timing> times(List<SavedModelRunner> runners, ModelDescriptor descriptor,
 			Map<String, HostTensor> inputs) {
-		List<SavedModelRunner> runners = new ArrayList<>();
-		try {
-			for (SessionSettings each : settings) {
-				runners.add(SavedModelRunner.load(directory, each));
-				OutputComparison.output(runners.get(runners.size() - 1), descriptor, inputs);
-			}
-			double[][] millis = new double[runners.size()][TIMED_RUNS];
-			for (int round = 0; round < TIMED_RUNS; round++) {
-				for (int i = 0; i < runners.size(); i++) {
-					long started = System.nanoTime();
-					OutputComparison.output(runners.get(i), descriptor, inputs);
-					millis[i][round] = (System.nanoTime() - started) / 1e6;
-				}
-			}
-			List<Timing> timings = new ArrayList<>();
+		for (SavedModelRunner runner : runners) {
+			OutputComparison.output(runner, descriptor, inputs);
+		}
+		double[][] millis = new double[runners.size()][TIMED_RUNS];
+		for (int round = 0; round < TIMED_RUNS; round++) {
 			for (int i = 0; i < runners.size(); i++) {
-				Arrays.sort(millis[i]);
-				OpProfile profile = runners.get(i)
-					.profile(descriptor.signature(), inputs, List.of(descriptor.output()));
-				logger.debug("Reference batch with {}: {} ms; most op time in {}", settings.get(i),
-						millis[i][TIMED_RUNS / 2], profile.top(5));
-				timings.add(new Timing(millis[i][TIMED_RUNS / 2], profile));
+				long started = System.nanoTime();
+				OutputComparison.output(runners.get(i), descriptor, inputs);
+				millis[i][round] = (System.nanoTime() - started) / 1e6;
 			}
-			return timings;
 		}
-		finally {
-			runners.forEach(SavedModelRunner::close);
+		List<Timing> timings = new ArrayList<>();
+		for (int i = 0; i < runners.size(); i++) {
+			Arrays.sort(millis[i]);
+			OpProfile profile = runners.get(i).profile(descriptor.signature(), inputs, List.of(descriptor.output()));
+			logger.debug("Reference batch, session {}: {} ms; most op time in {}", i, millis[i][TIMED_RUNS / 2],
+					profile.top(5));
+			timings.add(new Timing(millis[i][TIMED_RUNS / 2], profile));
 		}
+		return timings;
 	}
 
 }
