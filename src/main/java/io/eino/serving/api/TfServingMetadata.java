@@ -74,6 +74,7 @@ final class TfServingMetadata {
 			batching.put("allowed_lengths", options.allowedLengths());
 			batching.put("run_overhead_ms", round(report.overheadMillis()));
 			batching.put("run_us_per_padded_token", round(report.microsPerToken()));
+			batching.put("run_us_per_real_token", round(report.microsPerRealToken()));
 		}
 		Map<String, Object> runtime = new LinkedHashMap<>();
 		runtime.put("instances", version.instances());

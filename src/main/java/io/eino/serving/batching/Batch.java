@@ -56,6 +56,15 @@ public final class Batch<I, O> {
 		return this.tasks.size();
 	}
 
+	/** The real tokens of its tasks, padding left out. */
+	public long tokens() {
+		long tokens = 0;
+		for (BatchTask<I, O> task : this.tasks) {
+			tokens += task.length();
+		}
+		return tokens;
+	}
+
 	/** Every task fits in it: at least the longest task's length. */
 	public int paddedLength() {
 		return this.paddedLength;

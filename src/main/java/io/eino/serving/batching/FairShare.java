@@ -92,8 +92,8 @@ final class FairShare {
 		long own = 0;
 		long limit = (this.options.maxQueueTime().isZero()) ? Long.MAX_VALUE : this.options.maxQueueTime().toNanos();
 		for (BatchTask<?, ?> task : tasks) {
-			task.workNanos = Math.round(correction * (cost.overheadNanos() / this.options.maxBatchSize()
-					+ cost.nanosPerPaddedToken() * this.options.paddedLength(task.length())));
+			task.workNanos = Math.round(correction * cost.taskNanos(task.length(),
+					this.options.paddedLength(task.length()), this.options.maxBatchSize()));
 			own += task.workNanos;
 			limit = Math.min(limit, task.deadlineNanos() - now);
 		}
@@ -216,7 +216,7 @@ final class FairShare {
 		this.runningWork.addAndGet(-batch.workNanos());
 		if (rowsRun > 0) {
 			BatchCostModel cost = this.costModel;
-			double predicted = cost.overheadNanos() + cost.nanosPerPaddedToken() * rowsRun * batch.paddedLength();
+			double predicted = cost.nanos(rowsRun, batch.paddedLength(), batch.tokens() * rowsRun / batch.size());
 			if (predicted > 0) {
 				calibrate(nanos / predicted);
 			}
@@ -259,8 +259,8 @@ final class FairShare {
 	public Duration predictedWait() {
 		BatchCostModel cost = this.costModel;
 		List<Integer> lengths = this.options.allowedLengths();
-		long one = Math.round(calibration() * (cost.overheadNanos() / this.options.maxBatchSize()
-				+ cost.nanosPerPaddedToken() * lengths.get(lengths.size() - 1)));
+		int longest = lengths.get(lengths.size() - 1);
+		long one = Math.round(calibration() * cost.taskNanos(longest, longest, this.options.maxBatchSize()));
 		return Duration.ofNanos(predictWait(null, this.virtualTime, one));
 	}
 

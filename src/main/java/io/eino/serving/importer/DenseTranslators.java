@@ -112,10 +112,20 @@ final class DenseTranslators {
 		if (weight && rankA >= 3) {
 			// Activations [..., K] times a weight matrix [K, N]: one GEMM over every row
 			// instead of BatchMatMul's one small product per leading index.
-			Operand<TInt64> leading = tf.slice(tf.shape(a, TInt64.class), tf.constant(new long[] { 0 }),
-					tf.constant(new long[] { rankA - 1 }));
 			Operand<TType> rows = tf.reshape(a, tf.constant(new long[] { -1, b.shape().size(0) }));
-			Flat input = new Flat(rows, leading, b.shape().size(0));
+			Optional<TranslationContext.Tokens> tokens = context.tokens();
+			Flat input;
+			if (rankA == 3 && tokens.isPresent()) {
+				// A token activation [batch, sequence, K]: its real tokens only.
+				rows = tf.gatherNd(rows, tokens.get().positions());
+				input = new Flat(rows, tokens.get().shape(), b.shape().size(0), true);
+			}
+			else {
+				Operand<TInt64> leading = tf.slice(tf.shape(a, TInt64.class), tf.constant(new long[] { 0 }),
+						tf.constant(new long[] { rankA - 1 }));
+				input = new Flat(rows, leading, b.shape().size(0), false);
+			}
+			context.alsoFlat(node.inputs().get(0), input);
 			return defineFlat(context, node, input, tf.linalg.matMul(rows, b));
 		}
 		if (rankA == 2 && TranslationContext.rank(b, node) == 2) {
@@ -212,7 +222,7 @@ final class DenseTranslators {
 	/** Defines the node's output as a matrix aligned with {@code like}; returns null. */
 	private static Operand<?> defineFlat(TranslationContext context, OnnxNode node, Flat like, Operand<?> rows) {
 		context.defineFlat(node.output(), new Flat(typed(rows), like.leading(),
-				rows.shape().size(1) > 0 ? rows.shape().size(1) : like.columns()));
+				rows.shape().size(1) > 0 ? rows.shape().size(1) : like.columns(), like.packed()));
 		return null;
 	}
 

@@ -37,19 +37,39 @@ final class TranslationContext {
 
 	private final Map<String, Flat> flats = new HashMap<>();
 
+	private Tokens tokens;
+
 	/**
 	 * An activation held as a matrix.
 	 *
 	 * @param rows the values, {@code [rows, columns]}
 	 * @param leading the dimensions before the last one, as a tensor
 	 * @param columns the last dimension (static)
+	 * @param packed whether the rows are the real tokens only ({@link Tokens})
 	 */
-	record Flat(Operand<TType> rows, Operand<TInt64> leading, long columns) {
+	record Flat(Operand<TType> rows, Operand<TInt64> leading, long columns, boolean packed) {
 
 		/** Whether {@code other} has the same rows, so the two combine element-wise. */
 		boolean alignsWith(Flat other) {
-			return this.leading == other.leading && this.columns == other.columns;
+			return this.leading == other.leading && this.columns == other.columns && this.packed == other.packed;
 		}
+
+	}
+
+	/**
+	 * The real tokens of a batch, where its attention mask is set. A token activation
+	 * ({@code [batch, sequence, features]}) that enters a weight product is held as the
+	 * rows of its real tokens only, so that the products, their biases, GELU, the
+	 * residual additions and LayerNorm skip the padding (docs/engine.md, "Packed
+	 * tokens"); attention gets the padded shape back, padding rows zero.
+	 *
+	 * @param shape {@code [batch, sequence]}, the leading dimensions of every packed
+	 * matrix
+	 * @param positions {@code [tokens, 1]}: each real token's row in the padded
+	 * {@code [batch × sequence]} rows
+	 * @param padded {@code [batch × sequence]}, as a one-element vector
+	 */
+	record Tokens(Operand<TInt64> shape, Operand<TInt64> positions, Operand<TInt64> padded) {
 
 	}
 
@@ -68,6 +88,29 @@ final class TranslationContext {
 	void defineFlat(String name, Flat flat) {
 		this.flats.put(name, flat);
 		this.values.remove(name);
+	}
+
+	/**
+	 * Packs token activations by this attention mask ({@code [batch, sequence]}, 1 for a
+	 * real token) from now on.
+	 */
+	void packTokens(Operand<TInt64> attentionMask) {
+		Ops scope = this.tf.withSubScope("packing");
+		Operand<TInt64> flatMask = scope.reshape(attentionMask, scope.constant(new long[] { -1 }));
+		this.tokens = new Tokens(scope.shape(attentionMask, TInt64.class), scope.where(flatMask),
+				scope.shape(flatMask, TInt64.class));
+	}
+
+	Optional<Tokens> tokens() {
+		return Optional.ofNullable(this.tokens);
+	}
+
+	/**
+	 * Records the matrix form of a value that keeps its full shape too, so that later
+	 * consumers share one reshape (or one packing) instead of making their own.
+	 */
+	void alsoFlat(String name, Flat flat) {
+		this.flats.putIfAbsent(name, flat);
 	}
 
 	boolean defines(String name) {
@@ -112,9 +155,14 @@ final class TranslationContext {
 		Operand<?> value = this.values.get(name);
 		Flat flat = this.flats.get(name);
 		if (value == null && flat != null) {
-			Operand<TInt64> shape = this.tf
-				.concat(List.of(flat.leading(), this.tf.constant(new long[] { flat.columns() })), this.tf.constant(0));
-			value = this.tf.reshape(flat.rows(), shape);
+			Operand<TInt64> columns = this.tf.constant(new long[] { flat.columns() });
+			Operand<TType> rows = flat.rows();
+			if (flat.packed()) {
+				// Padding rows come back as zeros: the attention mask hides them.
+				rows = this.tf.scatterNd(this.tokens.positions(), rows,
+						this.tf.concat(List.of(this.tokens.padded(), columns), this.tf.constant(0)));
+			}
+			value = this.tf.reshape(rows, this.tf.concat(List.of(flat.leading(), columns), this.tf.constant(0)));
 			this.values.put(name, value);
 		}
 		return value;

@@ -16,9 +16,11 @@ import io.eino.serving.runtime.OpProfile;
  * traffic
  * @param overheadMillis measured fixed cost of one session run
  * @param microsPerToken measured cost per padded token
+ * @param microsPerRealToken measured further cost per real token (packed tokens make it
+ * most of the cost)
  */
 public record OptimizationReport(List<Step> steps, String precision, String precisionReason, List<String> warmupShapes,
-		double overheadMillis, double microsPerToken) {
+		double overheadMillis, double microsPerToken, double microsPerRealToken) {
 
 	/**
 	 * One measured step.

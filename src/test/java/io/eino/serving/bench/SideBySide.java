@@ -9,16 +9,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import io.eino.serving.sentiment.DefaultModelInstaller;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Two builds of the service side by side (bench/compare.sh): both jars run at once in
- * their default configuration on the same repository, and wrk drives them in interleaved
- * rounds (a, b, a, b …) at one concurrency, so that the machine's minute-to-minute speed
- * changes reach both alike. Reports each round's goodput (successful requests per second;
- * refusals are counted apart) and p99, the medians, and the median of the per-round
- * goodput ratios b ÷ a, in {@code target/bench/compare.{md,json}}.
+ * their default configuration, each on a repository of its own where it installs the
+ * default model with its own importer (so that an importer change is measured too, not
+ * one graph twice), and wrk drives them in interleaved rounds (a, b, a, b …) at one
+ * concurrency, so that the machine's minute-to-minute speed changes reach both alike.
+ * Reports each round's goodput (successful requests per second; refusals are counted
+ * apart) and p99, the medians, and the median of the per-round goodput ratios b ÷ a, in
+ * {@code target/bench/compare.{md,json}}.
  */
 public final class SideBySide {
 
@@ -42,17 +43,14 @@ public final class SideBySide {
 		// (docs/benchmark.md).
 		Duration warmup = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "30")));
 		Path out = Path.of("target", "bench");
-		Path repository = out.resolve("repository").toAbsolutePath();
 		Files.createDirectories(out);
-		new DefaultModelInstaller().installIfMissing(repository);
 		JsonMapper json = JsonMapper.builder().build();
 		Path bodyFile = Wrk.writeBodies(Wrk.corpus(), out);
 		Path script = Path.of("bench", "wrk-corpus.lua");
-		List<String> properties = List.of("eino.repository.path=" + repository);
 		// Extra settings for one side ("k=v;k=v"), to compare configurations of one
 		// build.
-		List<String> propertiesA = withExtra(properties, options.get("props-a"));
-		List<String> propertiesB = withExtra(properties, options.get("props-b"));
+		List<String> propertiesA = withExtra(ownRepository(out, nameA), options.get("props-a"));
+		List<String> propertiesB = withExtra(ownRepository(out, nameB), options.get("props-b"));
 		List<Wrk.Result> resultsA = new ArrayList<>();
 		List<Wrk.Result> resultsB = new ArrayList<>();
 		StringBuilder md = new StringBuilder();
@@ -133,6 +131,22 @@ public final class SideBySide {
 		report.put("ratios", ratios);
 		Files.writeString(out.resolve("compare.json"),
 				json.writerWithDefaultPrettyPrinter().writeValueAsString(report));
+	}
+
+	/**
+	 * An empty repository for one side, into which its build installs the default model
+	 * on its first start.
+	 */
+	private static List<String> ownRepository(Path out, String name) throws java.io.IOException {
+		Path repository = out.resolve("repository-" + name.replaceAll("[^A-Za-z0-9._-]", "_")).toAbsolutePath();
+		if (Files.exists(repository)) {
+			try (java.util.stream.Stream<Path> paths = Files.walk(repository)) {
+				for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+					Files.delete(path);
+				}
+			}
+		}
+		return List.of("eino.repository.path=" + repository, "eino.repository.install-default-model=true");
 	}
 
 	private static String url(ServiceProcess service) {

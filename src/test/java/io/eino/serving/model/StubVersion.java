@@ -132,7 +132,7 @@ public final class StubVersion implements PublishedVersion {
 
 	@Override
 	public OptimizationReport optimization() {
-		return new OptimizationReport(List.of(), "fp32", "stub", List.of("[1, 8]"), 1.0, 2.0);
+		return new OptimizationReport(List.of(), "fp32", "stub", List.of("[1, 8]"), 1.0, 2.0, 0.5);
 	}
 
 	@Override

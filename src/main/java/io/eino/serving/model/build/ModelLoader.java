@@ -184,7 +184,7 @@ public final class ModelLoader {
 					() -> this.healthCheck.check(model, version, pipeline, tokenizer, checked));
 			OptimizationReport report = new OptimizationReport(choice.steps(), choice.precision(),
 					choice.precisionReason(), warmup.shapes(), warmup.costModel().overheadNanos() / 1e6,
-					warmup.costModel().nanosPerPaddedToken() / 1e3);
+					warmup.costModel().nanosPerPaddedToken() / 1e3, warmup.costModel().nanosPerToken() / 1e3);
 			log(model, version, instances, choice, report, options);
 			double maxUnknownTokenRatio = InputPolicies
 				.merge(this.settings.validation(), (overrides != null) ? overrides.validation() : null)
@@ -256,12 +256,12 @@ public final class ModelLoader {
 					step.name(), step.applied() ? "applied" : "not applied", String.format("%.1f", step.millis()),
 					String.format("%.2f", step.speedup()), step.note());
 		}
-		logger.info(
-				"Model '{}' version {}: {} runner(s), {} intra-op thread(s) each, precision {}, lengths {}, "
-						+ "max batch {}, max delay {}; warmed up {} shapes; run cost {} ms + {} µs per padded token",
+		logger.info("Model '{}' version {}: {} runner(s), {} intra-op thread(s) each, precision {}, lengths {}, "
+				+ "max batch {}, max delay {}; warmed up {} shapes; run cost {} ms + {} µs per padded token + {} µs per real token",
 				model, version, instances, choice.settings().intraOpThreads(), report.precision(),
 				options.allowedLengths(), options.maxBatchSize(), options.maxQueueDelay(), report.warmupShapes().size(),
-				String.format("%.2f", report.overheadMillis()), String.format("%.2f", report.microsPerToken()));
+				String.format("%.2f", report.overheadMillis()), String.format("%.2f", report.microsPerToken()),
+				String.format("%.2f", report.microsPerRealToken()));
 	}
 
 	private static Path firstExisting(Path first, Path second) {

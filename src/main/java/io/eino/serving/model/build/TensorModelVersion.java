@@ -41,7 +41,7 @@ final class TensorModelVersion implements PublishedVersion {
 	private static final Logger logger = LoggerFactory.getLogger(TensorModelVersion.class);
 
 	private static final OptimizationReport NOT_OPTIMISED = new OptimizationReport(List.of(), "fp32",
-			"no text pipeline: the SavedModel runs as stored", List.of(), Double.NaN, Double.NaN);
+			"no text pipeline: the SavedModel runs as stored", List.of(), Double.NaN, Double.NaN, Double.NaN);
 
 	private final String model;
 

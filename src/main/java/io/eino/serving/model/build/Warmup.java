@@ -16,7 +16,7 @@ import io.eino.serving.runtime.TokenSequence;
  * it; docs/traffic.md, "Admission").
  *
  * @param shapes the shapes run, e.g. {@code [1, 32]}
- * @param costModel run time against padded tokens
+ * @param costModel run time against padded and real tokens
  */
 record Warmup(List<String> shapes, BatchCostModel costModel) {
 
@@ -25,8 +25,9 @@ record Warmup(List<String> shapes, BatchCostModel costModel) {
 
 	/**
 	 * Runs every allowed length at one row and at the largest batch of at most
-	 * {@value #TOKENS} tokens on every runner, and fits the batch cost model to the
-	 * second, warm timing of each shape on the first runner.
+	 * {@value #TOKENS} tokens on every runner, the largest batch once more with half its
+	 * positions padding, and fits the batch cost model to the warm timing of each run on
+	 * the first runner.
 	 */
 	static Warmup run(RunnerPool runners, BatchingOptions options) {
 		List<String> shapes = new ArrayList<>();
@@ -34,17 +35,29 @@ record Warmup(List<String> shapes, BatchCostModel costModel) {
 		for (int length : options.allowedLengths()) {
 			int largest = Math.max(1, Math.min(options.maxBatchSize(), TOKENS / length));
 			for (int rows : (largest > 1) ? List.of(1, largest) : List.of(1)) {
-				List<TokenSequence> batch = Collections.nCopies(rows, syntheticSequence(length));
-				for (int runner = 0; runner < runners.size(); runner++) {
-					runners.runDirect(runner, batch, length);
-				}
-				long started = System.nanoTime();
-				runners.runDirect(0, batch, length);
-				samples.add(new double[] { (double) rows * length, System.nanoTime() - started });
+				samples.add(sample(runners, rows, length, length));
 				shapes.add("[" + rows + ", " + length + "]");
+			}
+			if (largest > 1 && length > 1) {
+				// Padding apart from real tokens: what packed tokens save.
+				samples.add(sample(runners, largest, length, length / 2));
 			}
 		}
 		return new Warmup(List.copyOf(shapes), fit(samples));
+	}
+
+	/**
+	 * Runs {@code rows} sequences of {@code real} tokens padded to {@code length} on
+	 * every runner, then once more on the first, timed: {padded, real, nanos}.
+	 */
+	private static double[] sample(RunnerPool runners, int rows, int length, int real) {
+		List<TokenSequence> batch = Collections.nCopies(rows, syntheticSequence(real));
+		for (int runner = 0; runner < runners.size(); runner++) {
+			runners.runDirect(runner, batch, length);
+		}
+		long started = System.nanoTime();
+		runners.runDirect(0, batch, length);
+		return new double[] { (double) rows * length, (double) rows * real, System.nanoTime() - started };
 	}
 
 	/** A sequence of {@code length} real tokens (id 1000, in every BERT vocabulary). */
@@ -56,26 +69,81 @@ record Warmup(List<String> shapes, BatchCostModel costModel) {
 		return new TokenSequence(ids, mask, new long[length], false);
 	}
 
-	/** Least squares of time against padded tokens, clamped to non-negative costs. */
+	/**
+	 * Least squares of time against padded and real tokens ({padded, real, nanos} per
+	 * sample), clamped to non-negative costs: a negative cost per real token (a graph
+	 * that runs every position alike, where the two only differ by noise) is refitted
+	 * against padded tokens alone.
+	 */
 	static BatchCostModel fit(List<double[]> samples) {
-		double n = samples.size();
-		double sumX = 0;
-		double sumY = 0;
-		double sumXX = 0;
-		double sumXY = 0;
-		for (double[] sample : samples) {
-			sumX += sample[0];
-			sumY += sample[1];
-			sumXX += sample[0] * sample[0];
-			sumXY += sample[0] * sample[1];
+		double[] three = solve(samples, true);
+		if (three != null && three[0] >= 0 && three[1] >= 0 && three[2] >= 0) {
+			return new BatchCostModel(three[0], three[1], three[2]);
 		}
-		double denominator = n * sumXX - sumX * sumX;
-		if (n < 2 || denominator == 0) {
+		double[] two = solve(samples, false);
+		if (two == null) {
 			return BatchCostModel.DEFAULT;
 		}
-		double slope = Math.max(0, (n * sumXY - sumX * sumY) / denominator);
-		double intercept = Math.max(0, (sumY - slope * sumX) / n);
-		return new BatchCostModel(intercept, slope);
+		double slope = Math.max(0, two[1]);
+		double intercept = (two[1] >= 0) ? Math.max(0, two[0]) : Math.max(0, mean(samples, 2));
+		return new BatchCostModel(intercept, slope, 0);
+	}
+
+	private static double mean(List<double[]> samples, int column) {
+		return samples.stream().mapToDouble((sample) -> sample[column]).average().orElse(0);
+	}
+
+	/**
+	 * The normal equations of {@code nanos = a + b·padded (+ c·real)}; null when they
+	 * have no single solution (too few or collinear samples).
+	 */
+	private static double[] solve(List<double[]> samples, boolean withReal) {
+		int k = withReal ? 3 : 2;
+		if (samples.size() < k) {
+			return null;
+		}
+		double[][] system = new double[k][k + 1];
+		for (double[] sample : samples) {
+			double[] x = withReal ? new double[] { 1, sample[0], sample[1] } : new double[] { 1, sample[0] };
+			for (int i = 0; i < k; i++) {
+				for (int j = 0; j < k; j++) {
+					system[i][j] += x[i] * x[j];
+				}
+				system[i][k] += x[i] * sample[2];
+			}
+		}
+		double[] scale = new double[k];
+		for (int i = 0; i < k; i++) {
+			scale[i] = Math.abs(system[i][i]);
+		}
+		// Gaussian elimination with partial pivoting.
+		for (int col = 0; col < k; col++) {
+			int pivot = col;
+			for (int row = col + 1; row < k; row++) {
+				if (Math.abs(system[row][col]) > Math.abs(system[pivot][col])) {
+					pivot = row;
+				}
+			}
+			double[] swap = system[col];
+			system[col] = system[pivot];
+			system[pivot] = swap;
+			if (!(Math.abs(system[col][col]) > 1e-9 * scale[col])) {
+				return null;
+			}
+			for (int row = 0; row < k; row++) {
+				if (row != col) {
+					double factor = system[row][col] / system[col][col];
+					for (int j = col; j <= k; j++) {
+						system[row][j] -= factor * system[col][j];
+					}
+				}
+			}
+		}
+		double[] solution = new double[k];
+		for (int i = 0; i < k; i++) {
+			solution[i] = system[i][k] / system[i][i];
+		}
+		return solution;
 	}
 
 }
