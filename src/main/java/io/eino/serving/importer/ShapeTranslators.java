@@ -2,6 +2,7 @@ package io.eino.serving.importer;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
@@ -24,6 +25,15 @@ final class ShapeTranslators {
 	static Operand<?> shape(TranslationContext context, OnnxNode node) {
 		if (node.attribute("start").isPresent() || node.attribute("end").isPresent()) {
 			throw node.unsupported("the 'start'/'end' attributes of Shape are not supported");
+		}
+		Optional<TranslationContext.Flat> flat = context.flat(node.inputs().get(0));
+		if (flat.isPresent()) {
+			// From the matrix's leading dimensions, without its full shape: no reshape
+			// (or scatter) waits for it, and the shapes of all packed values are one
+			// subgraph, which Grappler's common-subgraph elimination keeps once.
+			Ops tf = context.tf();
+			return tf.concat(List.of(flat.get().leading(), tf.constant(new long[] { flat.get().columns() })),
+					tf.constant(0));
 		}
 		return context.tf().shape(context.input(node, 0), TInt64.class);
 	}
