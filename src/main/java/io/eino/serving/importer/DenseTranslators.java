@@ -105,6 +105,9 @@ final class DenseTranslators {
 		Operand<TType> b = typed(context.input(node, 1));
 		boolean weight = TranslationContext.rank(b, node) == 2 && b.shape().size(0) > 0 && b.shape().size(1) > 0;
 		if (weight && flat.isPresent()) {
+			if (flat.get().packed()) {
+				context.packedProduct();
+			}
 			return defineFlat(context, node, flat.get(), tf.linalg.matMul(flat.get().rows(), b));
 		}
 		Operand<TType> a = typed(context.input(node, 0));
@@ -119,6 +122,7 @@ final class DenseTranslators {
 				// A token activation [batch, sequence, K]: its real tokens only.
 				rows = tf.gatherNd(rows, tokens.get().positions());
 				input = new Flat(rows, tokens.get().shape(), b.shape().size(0), true);
+				context.packedProduct();
 			}
 			else {
 				Operand<TInt64> leading = tf.slice(tf.shape(a, TInt64.class), tf.constant(new long[] { 0 }),

@@ -26,9 +26,10 @@ public final class ImportOnnxCommand {
 		ClassifierHead head = (args.length == 3) ? ClassifierHead.read(Path.of(args[2])) : null;
 		try {
 			ImportReport report = new OnnxImporter().importModel(Path.of(args[0]), output, head);
-			System.out.printf("Imported %d nodes (%s; fused: %s) into %s, outputs %s, in %d ms%n", report.nodeCount(),
-					report.operatorCounts(), report.fusedCounts(), report.exportDirectory(), report.outputs(),
-					report.elapsed().toMillis());
+			System.out.printf(
+					"Imported %d nodes (%s; fused: %s; weight products on packed tokens: %d) into %s, outputs %s, in %d ms%n",
+					report.nodeCount(), report.operatorCounts(), report.fusedCounts(), report.packedProducts(),
+					report.exportDirectory(), report.outputs(), report.elapsed().toMillis());
 		}
 		catch (OnnxImportException ex) {
 			System.err.println("import-onnx: " + ex.getMessage());

@@ -14,11 +14,14 @@ import java.util.Map;
  * @param fusedCounts chains replaced by one fused node, by fused operator type
  * ({@code LayerNormalization}, {@code Gelu})
  * @param parameterCount weights carried over as constants (elements)
+ * @param packedProducts weight products that run on the real tokens only (docs/engine.md,
+ * "Graph rewrites": packed tokens); 0 when the encoder has no attention mask
  * @param outputs the outputs of the {@code serving_default} signature
  * @param elapsed wall time of the whole import
  */
 public record ImportReport(Path exportDirectory, long opsetVersion, Map<String, Integer> operatorCounts,
-		Map<String, Integer> fusedCounts, long parameterCount, List<String> outputs, Duration elapsed) {
+		Map<String, Integer> fusedCounts, long parameterCount, int packedProducts, List<String> outputs,
+		Duration elapsed) {
 
 	public int nodeCount() {
 		return this.operatorCounts.values().stream().mapToInt(Integer::intValue).sum();

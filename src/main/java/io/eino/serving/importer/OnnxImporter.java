@@ -90,9 +90,12 @@ public final class OnnxImporter {
 			Signature built = signature.build();
 			export(graph, built, exportDirectory);
 			ImportReport report = new ImportReport(exportDirectory, opset, operatorCounts, fusedCounts, parameters,
-					List.copyOf(built.outputNames()), Duration.ofNanos(System.nanoTime() - started));
-			logger.info("Imported {} ONNX nodes of {} operator types, {} parameters, into {} in {} ms",
-					report.nodeCount(), operatorCounts.size(), parameters, exportDirectory,
+					context.packedProducts(), List.copyOf(built.outputNames()),
+					Duration.ofNanos(System.nanoTime() - started));
+			logger.info(
+					"Imported {} ONNX nodes of {} operator types, {} parameters ({} weight products on packed "
+							+ "tokens), into {} in {} ms",
+					report.nodeCount(), operatorCounts.size(), parameters, report.packedProducts(), exportDirectory,
 					report.elapsed().toMillis());
 			return report;
 		}

@@ -39,6 +39,8 @@ final class TranslationContext {
 
 	private Tokens tokens;
 
+	private int packedProducts;
+
 	/**
 	 * An activation held as a matrix.
 	 *
@@ -103,6 +105,15 @@ final class TranslationContext {
 
 	Optional<Tokens> tokens() {
 		return Optional.ofNullable(this.tokens);
+	}
+
+	/** Counts a weight product on packed rows. */
+	void packedProduct() {
+		this.packedProducts++;
+	}
+
+	int packedProducts() {
+		return this.packedProducts;
 	}
 
 	/**
