@@ -26,7 +26,7 @@ import org.springframework.validation.annotation.Validated;
  */
 @Validated
 @ConfigurationProperties("eino.batching")
-public record BatchingProperties(@DefaultValue("true") boolean enabled, @Min(1) @DefaultValue("32") int maxBatchSize,
+public record BatchingProperties(@DefaultValue("true") boolean enabled, @Min(1) @DefaultValue("64") int maxBatchSize,
 		@NotNull @DefaultValue("2ms") Duration maxQueueDelay, @Min(1) @DefaultValue("1024") int queueCapacity,
 		@NotEmpty @DefaultValue( {
 				"8", "16", "32", "64", "128", "256" }) List<@Min(1) Integer> allowedLengths,
