@@ -16,7 +16,7 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param intraOpThreads threads one TensorFlow operation may use; 0 = cores divided by
  * the instances
- * @param interOpThreads TensorFlow operations run side by side per session; 0 = 1
+ * @param interOpThreads TensorFlow operations run side by side per session; 0 = 2
  * @param instances runners (sessions, each with its own thread) per model version; 0 =
  * one per two cores, at least one
  * @param graphOptimization Grappler / XLA level of the startup step
