@@ -8,9 +8,9 @@ package io.eino.serving.batching;
  *
  * <p>
  * A graph that runs every position of a batch (padding included) costs per padded token
- * only; a graph with packed tokens (docs/engine.md, "Packed tokens") runs its dense
- * layers on the real tokens alone, so most of its cost is per real token and padding
- * costs only its attention.
+ * only; a graph with packed tokens (docs/engine.md, "Graph rewrites", packed tokens) runs
+ * its dense layers on the real tokens alone, so most of its cost is per real token and
+ * padding costs only its attention.
  *
  * @param overheadNanos the fixed cost of one run, whatever its size
  * @param nanosPerPaddedToken the cost of each row × length position, padding included

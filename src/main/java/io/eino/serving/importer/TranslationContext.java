@@ -62,8 +62,8 @@ final class TranslationContext {
 	 * The real tokens of a batch, where its attention mask is set. A token activation
 	 * ({@code [batch, sequence, features]}) that enters a weight product is held as the
 	 * rows of its real tokens only, so that the products, their biases, GELU, the
-	 * residual additions and LayerNorm skip the padding (docs/engine.md, "Packed
-	 * tokens"); attention gets the padded shape back, padding rows zero.
+	 * residual additions and LayerNorm skip the padding (docs/engine.md, "Graph
+	 * rewrites", packed tokens); attention gets the padded shape back, padding rows zero.
 	 *
 	 * @param shape {@code [batch, sequence]}, the leading dimensions of every packed
 	 * matrix

@@ -24,9 +24,9 @@ public final class DefaultModel {
 
 	/**
 	 * 4: packed tokens, the dense layers run on the real tokens of a batch only, not its
-	 * padding (docs/engine.md, "Packed tokens"); 3: weights frozen into constants,
-	 * LayerNorm as one fused node, products with their bias (and GELU) in the form
-	 * TensorFlow fuses into one matmul (importer rewrites, same weights); 2: weight
+	 * padding (docs/engine.md, "Graph rewrites", packed tokens); 3: weights frozen into
+	 * constants, LayerNorm as one fused node, products with their bias (and GELU) in the
+	 * form TensorFlow fuses into one matmul (importer rewrites, same weights); 2: weight
 	 * products as single GEMMs; 1 (first release) used one batched product per sequence.
 	 */
 	public static final long VERSION = 4;
