@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import io.eino.serving.error.Rule;
 import io.eino.serving.runtime.HostTensor;
@@ -251,7 +252,7 @@ final class JsonTensors {
 	 */
 	private static Object text(byte[] bytes, boolean base64) {
 		if (!base64) {
-			java.util.Optional<String> text = Utf8Text.strict(bytes);
+			Optional<String> text = Utf8Text.strict(bytes);
 			if (text.isPresent()) {
 				return text.get();
 			}

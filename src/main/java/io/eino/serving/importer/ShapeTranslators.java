@@ -31,9 +31,7 @@ final class ShapeTranslators {
 			// From the matrix's leading dimensions, without its full shape: no reshape
 			// (or scatter) waits for it, and the shapes of all packed values are one
 			// subgraph, which Grappler's common-subgraph elimination keeps once.
-			Ops tf = context.tf();
-			return tf.concat(List.of(flat.get().leading(), tf.constant(new long[] { flat.get().columns() })),
-					tf.constant(0));
+			return flat.get().shape(context.tf());
 		}
 		return context.tf().shape(context.input(node, 0), TInt64.class);
 	}

@@ -56,6 +56,11 @@ final class TranslationContext {
 			return this.leading == other.leading && this.columns == other.columns && this.packed == other.packed;
 		}
 
+		/** The full shape of the value: its leading dimensions, then its columns. */
+		Operand<TInt64> shape(Ops tf) {
+			return tf.concat(List.of(this.leading, tf.constant(new long[] { this.columns })), tf.constant(0));
+		}
+
 	}
 
 	/**
@@ -173,7 +178,7 @@ final class TranslationContext {
 				rows = this.tf.scatterNd(this.tokens.positions(), rows,
 						this.tf.concat(List.of(this.tokens.padded(), columns), this.tf.constant(0)));
 			}
-			value = this.tf.reshape(rows, this.tf.concat(List.of(flat.leading(), columns), this.tf.constant(0)));
+			value = this.tf.reshape(rows, flat.shape(this.tf));
 			this.values.put(name, value);
 		}
 		return value;

@@ -11,6 +11,9 @@ import java.nio.file.Path;
  */
 public final class CpuFeatures {
 
+	/** {@code /proc/cpuinfo}, read once (empty where there is none). */
+	private static final String CPUINFO = read(Path.of("/proc/cpuinfo"));
+
 	private CpuFeatures() {
 	}
 
@@ -25,21 +28,20 @@ public final class CpuFeatures {
 	}
 
 	private static boolean has(String... flags) {
+		for (String flag : flags) {
+			if (CPUINFO.contains(flag)) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private static String read(Path cpuinfo) {
 		try {
-			Path cpuinfo = Path.of("/proc/cpuinfo");
-			if (!Files.isReadable(cpuinfo)) {
-				return false;
-			}
-			String text = Files.readString(cpuinfo);
-			for (String flag : flags) {
-				if (text.contains(flag)) {
-					return true;
-				}
-			}
-			return false;
+			return Files.isReadable(cpuinfo) ? Files.readString(cpuinfo) : "";
 		}
 		catch (IOException ex) {
-			return false;
+			return "";
 		}
 	}
 

@@ -154,7 +154,7 @@ final class FrozenGraph {
 		Int8Rewrite.Result quantised = Int8Rewrite.rewrite(frozen);
 		if (quantised.products() == 0) {
 			throw new ModelRuntimeException(
-					"the graph has no product of an activation with a constant weight " + "matrix to run in int8");
+					"the graph has no product of an activation with a constant weight matrix to run in int8");
 		}
 		rewrites.append("; ").append(quantised.products()).append(" weight products in int8");
 		return quantised.graph();

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import io.eino.serving.TestModels;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -137,15 +138,9 @@ public final class SideBySide {
 	 * An empty repository for one side, into which its build installs the default model
 	 * on its first start.
 	 */
-	private static List<String> ownRepository(Path out, String name) throws java.io.IOException {
+	private static List<String> ownRepository(Path out, String name) {
 		Path repository = out.resolve("repository-" + name.replaceAll("[^A-Za-z0-9._-]", "_")).toAbsolutePath();
-		if (Files.exists(repository)) {
-			try (java.util.stream.Stream<Path> paths = Files.walk(repository)) {
-				for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-					Files.delete(path);
-				}
-			}
-		}
+		TestModels.deleteRecursively(repository);
 		return List.of("eino.repository.path=" + repository, "eino.repository.install-default-model=true");
 	}
 

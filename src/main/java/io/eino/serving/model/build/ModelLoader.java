@@ -18,6 +18,7 @@ import io.eino.serving.operator.OperatorRegistry;
 import io.eino.serving.operator.Pipeline;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.BatchObserver;
+import io.eino.serving.runtime.CpuFeatures;
 import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SignatureSpec;
@@ -68,8 +69,7 @@ public final class ModelLoader {
 		this.keys = keys;
 		this.healthCheck = new HealthCheck(settings.repository().healthCheck());
 		this.optimizer = new StartupOptimizer(settings.runtime().properties().graphOptimization(),
-				settings.runtime().properties().precision(), io.eino.serving.runtime.CpuFeatures.bfloat16(),
-				io.eino.serving.runtime.CpuFeatures.int8());
+				settings.runtime().properties().precision(), CpuFeatures.bfloat16(), CpuFeatures.int8());
 	}
 
 	/**

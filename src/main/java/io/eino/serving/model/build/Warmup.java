@@ -116,7 +116,8 @@ record Warmup(List<String> shapes, BatchCostModel costModel) {
 		for (int i = 0; i < k; i++) {
 			scale[i] = Math.abs(system[i][i]);
 		}
-		// Gaussian elimination with partial pivoting.
+		// Gaussian elimination with partial pivoting, by hand: a 3 × 3 system, and no
+		// linear-algebra library is on the service's classpath.
 		for (int col = 0; col < k; col++) {
 			int pivot = col;
 			for (int row = col + 1; row < k; row++) {
