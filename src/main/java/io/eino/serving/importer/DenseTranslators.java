@@ -140,6 +140,14 @@ final class DenseTranslators {
 		int rankB = TranslationContext.rank(b, node);
 		Operand<TType> left = (rankA == 1) ? tf.expandDims(a, tf.constant(0)) : a;
 		Operand<TType> right = (rankB == 1) ? tf.expandDims(b, tf.constant(-1)) : b;
+		boolean adjoint = false;
+		if (rankA >= 3 && rankB >= 3) {
+			Optional<Operand<TType>> keys = adjointSource(context, tf, node.inputs().get(1));
+			if (keys.isPresent()) {
+				right = keys.get();
+				adjoint = true;
+			}
+		}
 		// BatchMatMulV2, not TensorFlow Java's V3: oneDNN's layout pass rewrites V2 into
 		// _MklBatchMatMulV2 and leaves V3 to Eigen (attention's products ran 2.4x
 		// slower).
@@ -147,6 +155,7 @@ final class DenseTranslators {
 			.opBuilder("BatchMatMulV2", "BatchMatMulV2")
 			.addInput(left.asOutput())
 			.addInput(right.asOutput())
+			.setAttr("adj_y", adjoint)
 			.build()
 			.output(0));
 		if (rankB == 1) {
@@ -156,6 +165,29 @@ final class DenseTranslators {
 			product = tf.squeeze(product, Squeeze.axis(List.of(-2L)));
 		}
 		return product;
+	}
+
+	/**
+	 * A right operand made by a Transpose that also swaps the last two axes (attention's
+	 * keys, {@code perm=[0, 2, 3, 1]}): the same transpose without that swap, for the
+	 * product to read through {@code adj_y}. A transpose that keeps the innermost axis in
+	 * place copies whole rows and costs a fraction of one that moves it (docs/engine.md,
+	 * "Graph rewrites").
+	 */
+	private static Optional<Operand<TType>> adjointSource(TranslationContext context, Ops tf, String name) {
+		Optional<TranslationContext.Transposed> transposed = context.transposeOf(name);
+		if (transposed.isEmpty()) {
+			return Optional.empty();
+		}
+		long[] permutation = transposed.get().permutation().clone();
+		int rank = permutation.length;
+		long last = permutation[rank - 1];
+		permutation[rank - 1] = permutation[rank - 2];
+		permutation[rank - 2] = last;
+		if (permutation[rank - 1] != rank - 1) {
+			return Optional.empty();
+		}
+		return Optional.of(tf.linalg.transpose(transposed.get().source(), tf.constant(permutation)));
 	}
 
 	/**

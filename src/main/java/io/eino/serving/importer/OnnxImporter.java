@@ -64,7 +64,7 @@ public final class OnnxImporter {
 		long opset = defaultOpset(model);
 		checkOperators(model.getGraph());
 		Map<String, Integer> fusedCounts = new TreeMap<>();
-		GraphProto onnxGraph = OnnxFusions.fuse(model.getGraph(), fusedCounts);
+		GraphProto onnxGraph = AttentionScale.fold(OnnxFusions.fuse(model.getGraph(), fusedCounts), fusedCounts);
 		try (Graph graph = new Graph()) {
 			Ops tf = Ops.create(graph);
 			TranslationContext context = new TranslationContext(tf.withSubScope("encoder"));

@@ -110,6 +110,7 @@ final class ShapeTranslators {
 			}
 			return reversed;
 		});
+		context.transposed(node.output(), data, permutation);
 		return context.tf().linalg.transpose(data, context.tf().constant(permutation));
 	}
 

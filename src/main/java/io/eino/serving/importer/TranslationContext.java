@@ -37,6 +37,8 @@ final class TranslationContext {
 
 	private final Map<String, Flat> flats = new HashMap<>();
 
+	private final Map<String, Transposed> transposes = new HashMap<>();
+
 	private Tokens tokens;
 
 	private int packedProducts;
@@ -80,6 +82,17 @@ final class TranslationContext {
 
 	}
 
+	/**
+	 * A value made by a Transpose node, with what it was made from, so that a batched
+	 * product can read a transposed last pair of axes through its adjoint flag instead.
+	 *
+	 * @param source the value before the transpose
+	 * @param permutation ONNX's {@code perm}
+	 */
+	record Transposed(Operand<TType> source, long[] permutation) {
+
+	}
+
 	TranslationContext(Ops tf) {
 		this.tf = tf;
 	}
@@ -106,6 +119,16 @@ final class TranslationContext {
 		Operand<TInt64> flatMask = scope.reshape(attentionMask, scope.constant(new long[] { -1 }));
 		this.tokens = new Tokens(scope.shape(attentionMask, TInt64.class), scope.where(flatMask),
 				scope.shape(flatMask, TInt64.class));
+	}
+
+	/** Records that {@code name} is {@code source} transposed by {@code permutation}. */
+	void transposed(String name, Operand<TType> source, long[] permutation) {
+		this.transposes.put(name, new Transposed(source, permutation));
+	}
+
+	/** How {@code name} was made, when a Transpose node made it. */
+	Optional<Transposed> transposeOf(String name) {
+		return Optional.ofNullable(this.transposes.get(name));
 	}
 
 	Optional<Tokens> tokens() {

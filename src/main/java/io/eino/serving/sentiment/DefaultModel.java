@@ -23,13 +23,16 @@ public final class DefaultModel {
 	public static final String NAME = "sentiment";
 
 	/**
-	 * 4: packed tokens, the dense layers run on the real tokens of a batch only, not its
-	 * padding (docs/engine.md, "Graph rewrites", packed tokens); 3: weights frozen into
-	 * constants, LayerNorm as one fused node, products with their bias (and GELU) in the
-	 * form TensorFlow fuses into one matmul (importer rewrites, same weights); 2: weight
-	 * products as single GEMMs; 1 (first release) used one batched product per sequence.
+	 * 5: attention's division of its scores folded into the query weights, and its keys
+	 * read through the batched product's adjoint flag instead of a transpose that moves
+	 * the innermost axis (docs/engine.md, "Graph rewrites"); 4: packed tokens, the dense
+	 * layers run on the real tokens of a batch only, not its padding (docs/engine.md,
+	 * "Graph rewrites", packed tokens); 3: weights frozen into constants, LayerNorm as
+	 * one fused node, products with their bias (and GELU) in the form TensorFlow fuses
+	 * into one matmul (importer rewrites, same weights); 2: weight products as single
+	 * GEMMs; 1 (first release) used one batched product per sequence.
 	 */
-	public static final long VERSION = 4;
+	public static final long VERSION = 5;
 
 	public static final String ONNX_RESOURCE = "/all-minilm-l6-v2.onnx";
 

@@ -53,8 +53,11 @@ class OnnxImporterParityTest {
 		// The 19 ONNX operator types of the export; the 13 LayerNorm and 6 GELU chains
 		// are rewritten into one fused node each before translation.
 		assertThat(report.fusedCounts()).containsEntry("LayerNormalization", 13).containsEntry("Gelu", 6);
+		// Each layer's division of its attention scores by √d went into its query
+		// weights.
+		assertThat(report.fusedCounts()).containsEntry("AttentionScale", 6);
 		assertThat(report.operatorCounts()).containsKeys("LayerNormalization", "Gelu")
-			.doesNotContainKeys("Erf", "Pow", "Sqrt", "ReduceMean");
+			.doesNotContainKeys("Erf", "Pow", "Sqrt", "ReduceMean", "Div");
 		// Packed tokens: each of the 6 layers' 6 weight products (query, key, value,
 		// attention output, the two feed-forward ones) runs on the real tokens only.
 		assertThat(report.packedProducts()).isEqualTo(36);
