@@ -150,9 +150,10 @@ public final class OnnxImporter {
 			DataType type = DataType.forNumber(input.getType().getTensorType().getElemType());
 			context.define(input.getName(), (type == DataType.INT64) ? placeholder
 					: context.tf().dtypes.cast(placeholder, OnnxTypes.tensorFlowType(type, input.getName())));
-			if (input.getName().equals("attention_mask")) {
-				context.packTokens(placeholder);
-			}
+		}
+		if (graph.getInputList().stream().anyMatch((input) -> input.getName().equals("attention_mask"))) {
+			Map<String, Operand<TInt64>> others = new LinkedHashMap<>(inputs);
+			context.packTokens(others.remove("attention_mask"), others);
 		}
 		if (!graph.getInputList().stream().anyMatch((input) -> input.getName().equals("input_ids"))) {
 			throw new OnnxImportException("The ONNX model has no 'input_ids' input");

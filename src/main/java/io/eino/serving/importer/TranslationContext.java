@@ -8,6 +8,8 @@ import java.util.Optional;
 import org.tensorflow.Operand;
 import org.tensorflow.Tensor;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.AssertThat;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.family.TType;
 
@@ -112,12 +114,27 @@ final class TranslationContext {
 
 	/**
 	 * Packs token activations by this attention mask ({@code [batch, sequence]}, 1 for a
-	 * real token) from now on.
+	 * real token) from now on. The positions of the real tokens wait for a check that
+	 * every other token input has the mask's shape: packing reads each activation's rows
+	 * at the mask's positions, so token ids of another shape would otherwise be read at
+	 * the wrong rows without an error (the graph as exported fails on them in attention).
+	 * The check fails the run with an invalid-argument error naming the inputs.
 	 */
-	void packTokens(Operand<TInt64> attentionMask) {
+	void packTokens(Operand<TInt64> attentionMask, Map<String, Operand<TInt64>> otherInputs) {
 		Ops scope = this.tf.withSubScope("packing");
+		Operand<TInt64> maskShape = scope.shape(attentionMask, TInt64.class);
+		Operand<TBool> same = scope.constant(true);
+		for (Operand<TInt64> input : otherInputs.values()) {
+			Operand<TBool> equal = scope.reduceAll(scope.math.equal(scope.shape(input, TInt64.class), maskShape),
+					scope.constant(0));
+			same = scope.math.logicalAnd(same, equal);
+		}
+		AssertThat check = scope.assertThat(same,
+				List.of(scope.constant("Token inputs " + otherInputs.keySet()
+						+ " must have the shape of attention_mask [batch, sequence]; attention_mask has shape"),
+						maskShape));
 		Operand<TInt64> flatMask = scope.reshape(attentionMask, scope.constant(new long[] { -1 }));
-		this.tokens = new Tokens(scope.shape(attentionMask, TInt64.class), scope.where(flatMask),
+		this.tokens = new Tokens(maskShape, scope.withControlDependencies(List.of(check)).where(flatMask),
 				scope.shape(flatMask, TInt64.class));
 	}
 

@@ -151,6 +151,16 @@ class HostileInputIntegrationTest extends DefaultServingContext {
 						"{\"inputs\":{\"input_ids\":[[101,-5,102]],"
 								+ "\"attention_mask\":[[1,1,1]],\"token_type_ids\":[[0,0,0]]}}",
 						422, "invalid-tensor"),
+				// Packed tokens read the ids at the mask's positions: token inputs of
+				// another shape than the mask are refused, not read at the wrong rows.
+				json("token ids longer than the mask",
+						"{\"inputs\":{\"input_ids\":[[101,2023,2003,2307,102,0]],"
+								+ "\"attention_mask\":[[1,1,1,1,1]],\"token_type_ids\":[[0,0,0,0,0,0]]}}",
+						422, "invalid-tensor"),
+				json("one mask row for two texts",
+						"{\"inputs\":{\"input_ids\":[[101,2023,102],[101,2307,102]],"
+								+ "\"attention_mask\":[[1,1,1,1,1,1]],\"token_type_ids\":[[0,0,0],[0,0,0]]}}",
+						422, "invalid-tensor"),
 				// Size
 				json("65 instances",
 						"{\"instances\":[" + String.join(",", java.util.Collections.nCopies(65, "\"ok\"")) + "]}", 400,
