@@ -73,6 +73,15 @@ final class DenseTranslators {
 				Flat flat = left.orElseGet(right::get);
 				String other = node.inputs().get(left.isPresent() ? 1 : 0);
 				Optional<OnnxTensor> constant = context.constant(other);
+				Operand<TType> full = typed(context.value(other, node));
+				if (flat.packed() && constant.isEmpty() && full.shape().numDimensions() == 3
+						&& full.shape().size(2) == flat.columns()) {
+					// A token-shaped operand (position embeddings): its rows for the real
+					// tokens, so the packed side stays packed.
+					Operand<TType> rows = context.packBroadcast(full, flat.columns());
+					return defineFlat(context, node, flat, left.isPresent() ? operation.apply(tf, flat.rows(), rows)
+							: operation.apply(tf, rows, flat.rows()));
+				}
 				if (constant.isPresent() && constant.get().isFloatingPoint() && broadcastsOver(constant.get(), flat)) {
 					Operand<TType> value = typed(context.value(other, node));
 					boolean vector = constant.get().dims().length == 1 && constant.get().dims()[0] > 1;

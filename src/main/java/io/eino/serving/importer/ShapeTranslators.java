@@ -38,6 +38,20 @@ final class ShapeTranslators {
 
 	static Operand<?> gather(TranslationContext context, OnnxNode node) {
 		Ops tf = context.tf();
+		Optional<OnnxTensor> table = context.constant(node.inputs().get(0));
+		Optional<TranslationContext.Tokens> tokens = context.tokens();
+		if (tokens.isPresent() && table.isPresent() && table.get().dims().length == 2
+				&& node.intAttribute("axis", 0) == 0 && context.isTokenInput(node.inputs().get(1))) {
+			// An embedding lookup by token ids: the real tokens' rows only, packed
+			// (docs/engine.md, "Graph rewrites", packed tokens).
+			Operand<TInt64> ids = tf.gatherNd(
+					tf.reshape(context.asInt64(context.input(node, 1)), tf.constant(new long[] { -1 })),
+					tokens.get().positions());
+			Operand<TType> rows = tf.gather(typed(context.input(node, 0)), ids, tf.constant(0L));
+			context.defineFlat(node.output(),
+					new TranslationContext.Flat(rows, tokens.get().shape(), table.get().dims()[1], true));
+			return null;
+		}
 		Operand<TType> data = typed(context.input(node, 0));
 		long axis = node.intAttribute("axis", 0);
 		long[] constantIndices = context.constantLongs(node, 1).orElse(null);

@@ -43,6 +43,8 @@ final class TranslationContext {
 
 	private Tokens tokens;
 
+	private final java.util.Set<String> tokenInputs = new java.util.HashSet<>();
+
 	private int packedProducts;
 
 	/**
@@ -136,6 +138,43 @@ final class TranslationContext {
 		Operand<TInt64> flatMask = scope.reshape(attentionMask, scope.constant(new long[] { -1 }));
 		this.tokens = new Tokens(maskShape, scope.withControlDependencies(List.of(check)).where(flatMask),
 				scope.shape(flatMask, TInt64.class));
+		this.tokenInputs.addAll(otherInputs.keySet());
+	}
+
+	/** Whether {@code name} is a token input checked to have the mask's shape. */
+	boolean isTokenInput(String name) {
+		return this.tokens != null && this.tokenInputs.contains(name);
+	}
+
+	/**
+	 * The rows of a value {@code [b, s, columns]} that broadcasts against the token
+	 * activations {@code [batch, sequence, columns]} ({@code b} is 1 or the batch,
+	 * {@code s} 1 or the sequence): for each real token, the row it meets under ONNX's
+	 * broadcasting, so that a packed activation combines with it without unpacking (the
+	 * position embeddings, {@code [1, sequence, features]}). A value of another shape
+	 * fails the run.
+	 */
+	Operand<TType> packBroadcast(Operand<TType> value, long columns) {
+		Ops scope = this.tf.withSubScope("packing");
+		Operand<TInt64> shape = scope.shape(value, TInt64.class);
+		Operand<TInt64> b = scope.gather(shape, scope.constant(0L), scope.constant(0L));
+		Operand<TInt64> s = scope.gather(shape, scope.constant(1L), scope.constant(0L));
+		Operand<TInt64> batch = scope.gather(this.tokens.shape(), scope.constant(0L), scope.constant(0L));
+		Operand<TInt64> sequence = scope.gather(this.tokens.shape(), scope.constant(1L), scope.constant(0L));
+		Operand<TInt64> one = scope.constant(1L);
+		Operand<TBool> broadcasts = scope.math.logicalAnd(
+				scope.math.logicalOr(scope.math.equal(b, one), scope.math.equal(b, batch)),
+				scope.math.logicalOr(scope.math.equal(s, one), scope.math.equal(s, sequence)));
+		AssertThat check = scope.assertThat(broadcasts,
+				List.of(scope.constant("A value added to token activations [batch, sequence] has shape"), shape));
+		// Real token p of the padded rows is (p / sequence, p % sequence); its row in
+		// the value drops the coordinates the value broadcasts over.
+		Operand<TInt64> p = scope.withControlDependencies(List.of(check)).identity(this.tokens.positions());
+		Operand<TInt64> row = scope.math.add(
+				scope.math.mul(scope.math.mul(scope.math.floorDiv(p, sequence),
+						scope.math.minimum(scope.math.sub(b, one), one)), s),
+				scope.math.mul(scope.math.floorMod(p, sequence), scope.math.minimum(scope.math.sub(s, one), one)));
+		return scope.gatherNd(scope.reshape(value, scope.constant(new long[] { -1, columns })), row);
 	}
 
 	/** Records that {@code name} is {@code source} transposed by {@code permutation}. */
