@@ -1,5 +1,6 @@
 package io.eino.serving.importer;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -78,7 +79,7 @@ final class DenseTranslators {
 						&& full.shape().size(2) == flat.columns()) {
 					// A token-shaped operand (position embeddings): its rows for the real
 					// tokens, so the packed side stays packed.
-					Operand<TType> rows = context.packBroadcast(full, flat.columns());
+					Operand<TType> rows = context.packing().orElseThrow().broadcastRows(full, flat.columns());
 					return defineFlat(context, node, flat, left.isPresent() ? operation.apply(tf, flat.rows(), rows)
 							: operation.apply(tf, rows, flat.rows()));
 				}
@@ -151,7 +152,7 @@ final class DenseTranslators {
 		Operand<TType> right = (rankB == 1) ? tf.expandDims(b, tf.constant(-1)) : b;
 		boolean adjoint = false;
 		if (rankA >= 3 && rankB >= 3) {
-			Optional<Operand<TType>> keys = adjointSource(context, tf, node.inputs().get(1));
+			Optional<Operand<TType>> keys = adjointSource(context, tf, node);
 			if (keys.isPresent()) {
 				right = keys.get();
 				adjoint = true;
@@ -183,8 +184,8 @@ final class DenseTranslators {
 	 * place copies whole rows and costs a fraction of one that moves it (docs/engine.md,
 	 * "Graph rewrites").
 	 */
-	private static Optional<Operand<TType>> adjointSource(TranslationContext context, Ops tf, String name) {
-		Optional<TranslationContext.Transposed> transposed = context.transposeOf(name);
+	private static Optional<Operand<TType>> adjointSource(TranslationContext context, Ops tf, OnnxNode node) {
+		Optional<TranslationContext.Transposed> transposed = context.transposeOf(node.inputs().get(1));
 		if (transposed.isEmpty()) {
 			return Optional.empty();
 		}
@@ -196,7 +197,14 @@ final class DenseTranslators {
 		if (permutation[rank - 1] != rank - 1) {
 			return Optional.empty();
 		}
-		return Optional.of(tf.linalg.transpose(transposed.get().source(), tf.constant(permutation)));
+		String input = transposed.get().input();
+		if (Arrays.equals(permutation, ShapeTranslators.HEADS)) {
+			Optional<Operand<TType>> heads = context.packing().flatMap((packing) -> packing.heads(input));
+			if (heads.isPresent()) {
+				return heads;
+			}
+		}
+		return Optional.of(tf.linalg.transpose(typed(context.value(input, node)), tf.constant(permutation)));
 	}
 
 	/**

@@ -19,6 +19,12 @@ import static io.eino.serving.importer.OperatorTranslators.typed;
  */
 final class ShapeTranslators {
 
+	/** The permutation that splits {@code [batch, sequence, heads, depth]} into heads. */
+	static final long[] HEADS = { 0, 2, 1, 3 };
+
+	/** An element of a shape that is computed when the graph runs. */
+	static final long UNKNOWN = Long.MIN_VALUE;
+
 	private ShapeTranslators() {
 	}
 
@@ -83,7 +89,31 @@ final class ShapeTranslators {
 			.map((name) -> OperatorTranslators.<TType>typed(context.value(name, node)))
 			.toList();
 		long axis = node.attribute("axis").orElseThrow(() -> node.unsupported("attribute 'axis' is missing")).getI();
+		recordPartial(context, node, values);
 		return context.tf().concat(values, context.tf().constant(axis));
+	}
+
+	/**
+	 * The elements of a concatenation of vectors that are known when the graph is built
+	 * (a target shape such as {@code [batch, sequence, 12, 32]}, its first two computed),
+	 * for {@link #packedHeads}; {@link #UNKNOWN} where an element is computed.
+	 */
+	private static void recordPartial(TranslationContext context, OnnxNode node, List<Operand<TType>> values) {
+		long[] partial = new long[0];
+		for (int i = 0; i < values.size(); i++) {
+			long[] part = context.constantLongs(node, i).orElse(null);
+			if (part == null) {
+				long length = (values.get(i).shape().numDimensions() == 1) ? values.get(i).shape().size(0) : -1;
+				if (length < 0) {
+					return;
+				}
+				part = filled((int) length, UNKNOWN);
+			}
+			long[] joined = Arrays.copyOf(partial, partial.length + part.length);
+			System.arraycopy(part, 0, joined, partial.length, part.length);
+			partial = joined;
+		}
+		context.partial(node.output(), partial);
 	}
 
 	static Operand<?> reshape(TranslationContext context, OnnxNode node) {
@@ -103,7 +133,11 @@ final class ShapeTranslators {
 				throw node.unsupported("the length of the target shape is not known when the graph is built");
 			}
 			int inputRank = TranslationContext.rank(data, node);
-			Operand<TInt64> inputShape = tf.shape(data, TInt64.class);
+			// A matrix-held value's shape from its leading dimensions: the reshape of
+			// packed rows into heads must not wait for their scatter.
+			Operand<TInt64> inputShape = context.flat(node.inputs().get(0))
+				.map((flat) -> flat.shape(tf))
+				.orElseGet(() -> tf.shape(data, TInt64.class));
 			Operand<TInt64> aligned = (targetLength <= inputRank)
 					? tf.stridedSlice(inputShape, tf.constant(new long[] { 0 }),
 							tf.constant(new long[] { targetLength }), tf.constant(new long[] { 1 }))
@@ -111,7 +145,46 @@ final class ShapeTranslators {
 							tf.constant(0L));
 			target = tf.select(tf.math.equal(target, tf.constant(0L)), aligned, target);
 		}
-		return tf.reshape(data, target);
+		Operand<TType> result = tf.reshape(data, target);
+		Optional<Packing> packing = context.packing();
+		if (packing.isPresent()) {
+			packedHeads(context, node, packing.get(), target);
+		}
+		return context.defines(node.output()) ? null : result;
+	}
+
+	/**
+	 * Attention's reshapes between packed rows and heads (docs/engine.md, "Graph
+	 * rewrites"): a packed {@code [.., C]} reshaped to {@code [.., heads, depth]} is
+	 * recorded so that its split into heads reads the packed rows
+	 * ({@link Packing#unpack}); heads {@code [batch, heads, sequence, depth]} transposed
+	 * back and reshaped to {@code [.., C]} become packed rows at once
+	 * ({@link Packing#pack}).
+	 */
+	private static void packedHeads(TranslationContext context, OnnxNode node, Packing packing,
+			Operand<TInt64> target) {
+		String input = node.inputs().get(0);
+		long[] dims = context.constantLongs(node, 1).or(() -> context.partial(node.inputs().get(1))).orElse(null);
+		if (dims == null) {
+			return;
+		}
+		Optional<TranslationContext.Flat> flat = context.flat(input);
+		if (flat.isPresent() && flat.get().packed() && dims.length == 4 && dims[2] > 0 && dims[3] > 0
+				&& dims[2] * dims[3] == flat.get().columns()) {
+			packing.splitHeads(node.output(), new Packing.SplitHeads(flat.get().rows(), dims[2], dims[3], target));
+			return;
+		}
+		Optional<TranslationContext.Transposed> transposed = context.transposeOf(input);
+		if (transposed.isEmpty() || !Arrays.equals(transposed.get().permutation(), HEADS) || dims.length != 3) {
+			return;
+		}
+		Operand<TType> heads = typed(context.value(transposed.get().input(), node));
+		long[] split = heads.shape().asArray();
+		if (split.length == 4 && split[1] > 0 && split[3] > 0 && dims[2] == split[1] * split[3]) {
+			Operand<TInt64> leading = context.tokens().orElseThrow().shape();
+			context.defineFlat(node.output(),
+					new TranslationContext.Flat(packing.pack(heads, split[1], split[3]), leading, dims[2], true));
+		}
 	}
 
 	static Operand<?> transpose(TranslationContext context, OnnxNode node) {
@@ -124,7 +197,16 @@ final class ShapeTranslators {
 			}
 			return reversed;
 		});
-		context.transposed(node.output(), data, permutation);
+		context.transposed(node.output(), node.inputs().get(0), permutation);
+		Optional<Operand<TType>> heads = context.packing().flatMap((packing) -> packing.heads(node.inputs().get(0)));
+		if (heads.isPresent() && Arrays.equals(permutation, HEADS)) {
+			return heads.get();
+		}
+		if (heads.isPresent() && Arrays.equals(permutation, new long[] { 0, 2, 3, 1 })) {
+			// Keys: a batched product reads them through its adjoint flag instead
+			// (DenseTranslators), and then this transpose is not run.
+			return context.tf().linalg.transpose(heads.get(), context.tf().constant(new long[] { 0, 1, 3, 2 }));
+		}
 		return context.tf().linalg.transpose(data, context.tf().constant(permutation));
 	}
 

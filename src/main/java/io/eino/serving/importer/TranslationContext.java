@@ -1,15 +1,15 @@
 package io.eino.serving.importer;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import org.tensorflow.Operand;
 import org.tensorflow.Tensor;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.AssertThat;
-import org.tensorflow.types.TBool;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.family.TType;
 
@@ -41,9 +41,13 @@ final class TranslationContext {
 
 	private final Map<String, Transposed> transposes = new HashMap<>();
 
+	private Packing packing;
+
+	private final Map<String, long[]> partials = new HashMap<>();
+
 	private Tokens tokens;
 
-	private final java.util.Set<String> tokenInputs = new java.util.HashSet<>();
+	private final Set<String> tokenInputs = new HashSet<>();
 
 	private int packedProducts;
 
@@ -90,10 +94,10 @@ final class TranslationContext {
 	 * A value made by a Transpose node, with what it was made from, so that a batched
 	 * product can read a transposed last pair of axes through its adjoint flag instead.
 	 *
-	 * @param source the value before the transpose
+	 * @param input the name of the value before the transpose
 	 * @param permutation ONNX's {@code perm}
 	 */
-	record Transposed(Operand<TType> source, long[] permutation) {
+	record Transposed(String input, long[] permutation) {
 
 	}
 
@@ -123,21 +127,8 @@ final class TranslationContext {
 	 * The check fails the run with an invalid-argument error naming the inputs.
 	 */
 	void packTokens(Operand<TInt64> attentionMask, Map<String, Operand<TInt64>> otherInputs) {
-		Ops scope = this.tf.withSubScope("packing");
-		Operand<TInt64> maskShape = scope.shape(attentionMask, TInt64.class);
-		Operand<TBool> same = scope.constant(true);
-		for (Operand<TInt64> input : otherInputs.values()) {
-			Operand<TBool> equal = scope.reduceAll(scope.math.equal(scope.shape(input, TInt64.class), maskShape),
-					scope.constant(0));
-			same = scope.math.logicalAnd(same, equal);
-		}
-		AssertThat check = scope.assertThat(same,
-				List.of(scope.constant("Token inputs " + otherInputs.keySet()
-						+ " must have the shape of attention_mask [batch, sequence]; attention_mask has shape"),
-						maskShape));
-		Operand<TInt64> flatMask = scope.reshape(attentionMask, scope.constant(new long[] { -1 }));
-		this.tokens = new Tokens(maskShape, scope.withControlDependencies(List.of(check)).where(flatMask),
-				scope.shape(flatMask, TInt64.class));
+		this.packing = Packing.of(this.tf.withSubScope("packing"), attentionMask, otherInputs);
+		this.tokens = this.packing.tokens();
 		this.tokenInputs.addAll(otherInputs.keySet());
 	}
 
@@ -146,40 +137,24 @@ final class TranslationContext {
 		return this.tokens != null && this.tokenInputs.contains(name);
 	}
 
-	/**
-	 * The rows of a value {@code [b, s, columns]} that broadcasts against the token
-	 * activations {@code [batch, sequence, columns]} ({@code b} is 1 or the batch,
-	 * {@code s} 1 or the sequence): for each real token, the row it meets under ONNX's
-	 * broadcasting, so that a packed activation combines with it without unpacking (the
-	 * position embeddings, {@code [1, sequence, features]}). A value of another shape
-	 * fails the run.
-	 */
-	Operand<TType> packBroadcast(Operand<TType> value, long columns) {
-		Ops scope = this.tf.withSubScope("packing");
-		Operand<TInt64> shape = scope.shape(value, TInt64.class);
-		Operand<TInt64> b = scope.gather(shape, scope.constant(0L), scope.constant(0L));
-		Operand<TInt64> s = scope.gather(shape, scope.constant(1L), scope.constant(0L));
-		Operand<TInt64> batch = scope.gather(this.tokens.shape(), scope.constant(0L), scope.constant(0L));
-		Operand<TInt64> sequence = scope.gather(this.tokens.shape(), scope.constant(1L), scope.constant(0L));
-		Operand<TInt64> one = scope.constant(1L);
-		Operand<TBool> broadcasts = scope.math.logicalAnd(
-				scope.math.logicalOr(scope.math.equal(b, one), scope.math.equal(b, batch)),
-				scope.math.logicalOr(scope.math.equal(s, one), scope.math.equal(s, sequence)));
-		AssertThat check = scope.assertThat(broadcasts,
-				List.of(scope.constant("A value added to token activations [batch, sequence] has shape"), shape));
-		// Real token p of the padded rows is (p / sequence, p % sequence); its row in
-		// the value drops the coordinates the value broadcasts over.
-		Operand<TInt64> p = scope.withControlDependencies(List.of(check)).identity(this.tokens.positions());
-		Operand<TInt64> row = scope.math.add(
-				scope.math.mul(scope.math.mul(scope.math.floorDiv(p, sequence),
-						scope.math.minimum(scope.math.sub(b, one), one)), s),
-				scope.math.mul(scope.math.floorMod(p, sequence), scope.math.minimum(scope.math.sub(s, one), one)));
-		return scope.gatherNd(scope.reshape(value, scope.constant(new long[] { -1, columns })), row);
+	/** Records that {@code name} is {@code input} transposed by {@code permutation}. */
+	void transposed(String name, String input, long[] permutation) {
+		this.transposes.put(name, new Transposed(input, permutation));
 	}
 
-	/** Records that {@code name} is {@code source} transposed by {@code permutation}. */
-	void transposed(String name, Operand<TType> source, long[] permutation) {
-		this.transposes.put(name, new Transposed(source, permutation));
+	/** Records the elements of a vector known when the graph is built. */
+	void partial(String name, long[] elements) {
+		this.partials.put(name, elements);
+	}
+
+	/** {@link #partial}: the elements of a vector known when the graph is built. */
+	Optional<long[]> partial(String name) {
+		return Optional.ofNullable(this.partials.get(name));
+	}
+
+	/** The index work of packed tokens; present once {@link #packTokens} ran. */
+	Optional<Packing> packing() {
+		return Optional.ofNullable(this.packing);
 	}
 
 	/** How {@code name} was made, when a Transpose node made it. */

@@ -75,7 +75,40 @@ class PackedTokensTest {
 		}
 	}
 
-	/** {@link TranslationContext#packBroadcast} of {@code value} under {@code mask}. */
+	@Test
+	void headsComeFromPackedRowsWithZeroPaddingAndGoBack() {
+		try (Graph graph = new Graph(); Session session = new Session(graph)) {
+			Ops tf = Ops.create(graph);
+			TranslationContext context = new TranslationContext(tf);
+			context.packTokens(tf.constant(MASK), new LinkedHashMap<>());
+			Packing packing = context.packing().orElseThrow();
+			// 5 real tokens, 2 heads of depth 2: token t's row is t·10 + (0, 1, 2, 3).
+			float[][] rows = new float[5][4];
+			for (int t = 0; t < 5; t++) {
+				for (int j = 0; j < 4; j++) {
+					rows[t][j] = t * 10 + j;
+				}
+			}
+			Operand<TType> packed = OperatorTranslators.typed(tf.constant(rows));
+			Operand<TType> heads = packing.unpack(packed, 2, 2, tf.constant(new long[] { 2, 3, 2, 2 }));
+			Operand<TType> back = packing.pack(heads, 2, 2);
+			try (Result result = session.runner().fetch(heads).fetch(back).run()) {
+				float[][][][] split = StdArrays.array4dCopyOf((TFloat32) result.get(0));
+				// [text, head, position, depth]: text 1, head 1, position 1 is token 4's
+				// values 2 and 3; the padded position 2 of text 1 is zero.
+				assertThat(split[1][1][1]).containsExactly(42, 43);
+				assertThat(split[0][0][2]).containsExactly(20, 21);
+				assertThat(split[1][0][2]).containsExactly(0, 0);
+				assertThat(StdArrays.array2dCopyOf((TFloat32) result.get(1))).isEqualTo(rows);
+			}
+			Operand<TType> wrong = packing.unpack(packed, 2, 2, tf.constant(new long[] { 2, 4, 2, 2 }));
+			assertThatThrownBy(() -> session.runner().fetch(wrong).run().close())
+				.isInstanceOf(TFInvalidArgumentException.class)
+				.hasMessageContaining("split into attention heads");
+		}
+	}
+
+	/** {@link Packing#broadcastRows} of {@code value} under {@code mask}. */
 	private static float[][] packed(float[][][] value, long[][] mask) {
 		try (Graph graph = new Graph(); Session session = new Session(graph)) {
 			Ops tf = Ops.create(graph);
@@ -83,7 +116,7 @@ class PackedTokensTest {
 			context.packTokens(tf.constant(mask), new LinkedHashMap<>());
 			Operand<TType> operand = OperatorTranslators
 				.typed(tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1, value[0][0].length))));
-			Operand<TType> rows = context.packBroadcast(operand, value[0][0].length);
+			Operand<TType> rows = context.packing().orElseThrow().broadcastRows(operand, value[0][0].length);
 			try (TFloat32 input = TFloat32.tensorOf(StdArrays.ndCopyOf(value));
 					Result result = session.runner().feed(operand, input).fetch(rows).run()) {
 				TFloat32 output = (TFloat32) result.get(0);
