@@ -23,10 +23,11 @@ public final class DefaultModel {
 	public static final String NAME = "sentiment";
 
 	/**
-	 * 5: the embeddings packed too (looked up for the real tokens only), the token inputs
-	 * checked against the mask's shape, attention's division of its scores folded into
-	 * the query weights, and its keys read through the batched product's adjoint flag
-	 * instead of a transpose that moves the innermost axis (docs/engine.md, "Graph
+	 * 5: the embeddings packed too (looked up for the real tokens only), attention's
+	 * heads gathered from and back to packed rows (no scatter or transpose), the token
+	 * inputs checked against the mask's shape, attention's division of its scores folded
+	 * into the query weights, and its keys read through the batched product's adjoint
+	 * flag instead of a transpose that moves the innermost axis (docs/engine.md, "Graph
 	 * rewrites"); 4: packed tokens, the dense layers run on the real tokens of a batch
 	 * only, not its padding (docs/engine.md, "Graph rewrites", packed tokens); 3: weights
 	 * frozen into constants, LayerNorm as one fused node, products with their bias (and
