@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import io.eino.serving.TestModels;
 import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.sentiment.DefaultModelInstaller;
 import io.eino.serving.text.Overflow;
@@ -57,6 +58,10 @@ public final class Benchmark {
 		Path jar = Path.of("target", "eino-serving.jar");
 		Path repository = out.resolve("repository").toAbsolutePath();
 		Files.createDirectories(out);
+		// A fresh repository each run: a graph installed by an earlier build under the
+		// same
+		// version number would otherwise be measured instead of this build's.
+		TestModels.deleteRecursively(repository);
 		new DefaultModelInstaller().installIfMissing(repository);
 		List<String> corpus = Wrk.corpus();
 		Path bodies = Wrk.writeBodies(corpus, out);
