@@ -47,22 +47,12 @@ final class AttentionScale {
 	private final Set<String> graphOutputs = new HashSet<>();
 
 	private AttentionScale(GraphProto graph) {
-		for (TensorProto initializer : graph.getInitializerList()) {
-			this.initializers.put(initializer.getName(), initializer);
-			this.constants.put(initializer.getName(), OnnxTensor.of(initializer));
-		}
+		graph.getInitializerList().forEach((initializer) -> this.initializers.put(initializer.getName(), initializer));
+		this.constants.putAll(OnnxFusions.constants(graph));
 		for (NodeProto node : graph.getNodeList()) {
 			node.getOutputList().forEach((output) -> this.producers.put(output, node));
 			node.getInputList()
 				.forEach((input) -> this.consumers.computeIfAbsent(input, (k) -> new ArrayList<>()).add(node));
-			if (node.getOpType().equals("Constant") && node.getOutputCount() == 1) {
-				node.getAttributeList()
-					.stream()
-					.filter((a) -> a.getName().equals("value"))
-					.findFirst()
-					.ifPresent((a) -> this.constants.put(node.getOutput(0),
-							OnnxTensor.of(a.getT().toBuilder().setName(node.getOutput(0)).build())));
-			}
 		}
 		graph.getOutputList().stream().map(ValueInfoProto::getName).forEach(this.graphOutputs::add);
 	}

@@ -45,22 +45,31 @@ final class OnnxFusions {
 	private final Map<NodeProto, NodeProto> replacements = new HashMap<>();
 
 	private OnnxFusions(GraphProto graph) {
-		for (TensorProto initializer : graph.getInitializerList()) {
-			this.constants.put(initializer.getName(), OnnxTensor.of(initializer));
-		}
+		this.constants.putAll(constants(graph));
 		for (NodeProto node : graph.getNodeList()) {
 			node.getOutputList().forEach((output) -> this.producers.put(output, node));
 			node.getInputList().forEach((input) -> this.consumers.merge(input, 1, Integer::sum));
+		}
+		graph.getOutputList().stream().map(ValueInfoProto::getName).forEach(this.graphOutputs::add);
+	}
+
+	/** The graph's constants: its initializers and the values of its Constant nodes. */
+	static Map<String, OnnxTensor> constants(GraphProto graph) {
+		Map<String, OnnxTensor> constants = new HashMap<>();
+		for (TensorProto initializer : graph.getInitializerList()) {
+			constants.put(initializer.getName(), OnnxTensor.of(initializer));
+		}
+		for (NodeProto node : graph.getNodeList()) {
 			if (node.getOpType().equals("Constant") && node.getOutputCount() == 1) {
 				node.getAttributeList()
 					.stream()
 					.filter((a) -> a.getName().equals("value"))
 					.findFirst()
-					.ifPresent((a) -> this.constants.put(node.getOutput(0),
+					.ifPresent((a) -> constants.put(node.getOutput(0),
 							OnnxTensor.of(a.getT().toBuilder().setName(node.getOutput(0)).build())));
 			}
 		}
-		graph.getOutputList().stream().map(ValueInfoProto::getName).forEach(this.graphOutputs::add);
+		return constants;
 	}
 
 	/**

@@ -55,8 +55,8 @@ final class Packing {
 
 	}
 
-	Packing(Ops tf, TranslationContext.Tokens tokens) {
-		this.tf = tf.withSubScope("packing");
+	private Packing(Ops tf, TranslationContext.Tokens tokens) {
+		this.tf = tf;
 		this.tokens = tokens;
 	}
 
@@ -154,16 +154,19 @@ final class Packing {
 	}
 
 	/**
-	 * Packed rows {@code [tokens, heads × depth]} of a value
-	 * {@code [batch, heads, sequence,
-	 * depth]}, checked to have the batch's shape.
+	 * Packed rows {@code [tokens, heads × depth]} of a value {@code [batch, heads,
+	 * sequence, depth]} merged back by a reshape to {@code target}; both are checked to
+	 * have the batch's {@code [batch, sequence]}.
 	 */
-	Operand<TType> pack(Operand<TType> value, long heads, long depth) {
+	Operand<TType> pack(Operand<TType> value, long heads, long depth, Operand<TInt64> target) {
 		Operand<TInt64> shape = this.tf.shape(value, TInt64.class);
 		Operand<TInt64> batchAndSequence = this.tf.gather(shape, this.tf.constant(new long[] { 0, 2 }),
 				this.tf.constant(0L));
-		AssertThat check = checkShape(batchAndSequence, "A merge of attention heads has shape", shape);
-		Operand<TType> rows = this.tf.withControlDependencies(List.of(check))
+		AssertThat valueCheck = checkShape(batchAndSequence, "A merge of attention heads has shape", shape);
+		AssertThat targetCheck = checkShape(
+				this.tf.slice(target, this.tf.constant(new long[] { 0 }), this.tf.constant(new long[] { 2 })),
+				"A merge of attention heads has target shape", target);
+		Operand<TType> rows = this.tf.withControlDependencies(List.of(valueCheck, targetCheck))
 			.gatherNd(value, this.packIndices.computeIfAbsent(heads, this::packIndices));
 		return this.tf.reshape(rows, this.tf.constant(new long[] { -1, heads * depth }));
 	}

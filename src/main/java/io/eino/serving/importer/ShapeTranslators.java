@@ -22,6 +22,9 @@ final class ShapeTranslators {
 	/** The permutation that splits {@code [batch, sequence, heads, depth]} into heads. */
 	static final long[] HEADS = { 0, 2, 1, 3 };
 
+	/** The permutation that splits keys into heads, transposed for the scores. */
+	private static final long[] KEYS = { 0, 2, 3, 1 };
+
 	/** An element of a shape that is computed when the graph runs. */
 	static final long UNKNOWN = Long.MIN_VALUE;
 
@@ -32,14 +35,29 @@ final class ShapeTranslators {
 		if (node.attribute("start").isPresent() || node.attribute("end").isPresent()) {
 			throw node.unsupported("the 'start'/'end' attributes of Shape are not supported");
 		}
-		Optional<TranslationContext.Flat> flat = context.flat(node.inputs().get(0));
+		return shapeOf(context, node.inputs().get(0), node);
+	}
+
+	/**
+	 * The shape of a value, without waiting for the value where it is known otherwise: a
+	 * matrix-held value's from its leading dimensions (no reshape or scatter waits for
+	 * it, and the shapes of all packed values are one subgraph, which Grappler's
+	 * common-subgraph elimination keeps once); a transposed value's from its source's,
+	 * permuted (attention's heads, merged back from their gather, are then never
+	 * transposed).
+	 */
+	private static Operand<TInt64> shapeOf(TranslationContext context, String name, OnnxNode node) {
+		Optional<TranslationContext.Flat> flat = context.flat(name);
 		if (flat.isPresent()) {
-			// From the matrix's leading dimensions, without its full shape: no reshape
-			// (or scatter) waits for it, and the shapes of all packed values are one
-			// subgraph, which Grappler's common-subgraph elimination keeps once.
 			return flat.get().shape(context.tf());
 		}
-		return context.tf().shape(context.input(node, 0), TInt64.class);
+		Optional<TranslationContext.Transposed> transposed = context.transposeOf(name);
+		if (transposed.isPresent()) {
+			return context.tf()
+				.gather(shapeOf(context, transposed.get().input(), node),
+						context.tf().constant(transposed.get().permutation()), context.tf().constant(0L));
+		}
+		return context.tf().shape(context.value(name, node), TInt64.class);
 	}
 
 	static Operand<?> gather(TranslationContext context, OnnxNode node) {
@@ -133,11 +151,7 @@ final class ShapeTranslators {
 				throw node.unsupported("the length of the target shape is not known when the graph is built");
 			}
 			int inputRank = TranslationContext.rank(data, node);
-			// A matrix-held value's shape from its leading dimensions: the reshape of
-			// packed rows into heads must not wait for their scatter.
-			Operand<TInt64> inputShape = context.flat(node.inputs().get(0))
-				.map((flat) -> flat.shape(tf))
-				.orElseGet(() -> tf.shape(data, TInt64.class));
+			Operand<TInt64> inputShape = shapeOf(context, node.inputs().get(0), node);
 			Operand<TInt64> aligned = (targetLength <= inputRank)
 					? tf.stridedSlice(inputShape, tf.constant(new long[] { 0 }),
 							tf.constant(new long[] { targetLength }), tf.constant(new long[] { 1 }))
@@ -182,8 +196,8 @@ final class ShapeTranslators {
 		long[] split = heads.shape().asArray();
 		if (split.length == 4 && split[1] > 0 && split[3] > 0 && dims[2] == split[1] * split[3]) {
 			Operand<TInt64> leading = context.tokens().orElseThrow().shape();
-			context.defineFlat(node.output(),
-					new TranslationContext.Flat(packing.pack(heads, split[1], split[3]), leading, dims[2], true));
+			context.defineFlat(node.output(), new TranslationContext.Flat(
+					packing.pack(heads, split[1], split[3], target), leading, dims[2], true));
 		}
 	}
 
@@ -198,14 +212,18 @@ final class ShapeTranslators {
 			return reversed;
 		});
 		context.transposed(node.output(), node.inputs().get(0), permutation);
-		Optional<Operand<TType>> heads = context.packing().flatMap((packing) -> packing.heads(node.inputs().get(0)));
-		if (heads.isPresent() && Arrays.equals(permutation, HEADS)) {
-			return heads.get();
-		}
-		if (heads.isPresent() && Arrays.equals(permutation, new long[] { 0, 2, 3, 1 })) {
-			// Keys: a batched product reads them through its adjoint flag instead
-			// (DenseTranslators), and then this transpose is not run.
-			return context.tf().linalg.transpose(heads.get(), context.tf().constant(new long[] { 0, 1, 3, 2 }));
+		boolean keys = Arrays.equals(permutation, KEYS);
+		if (keys || Arrays.equals(permutation, HEADS)) {
+			Optional<Operand<TType>> heads = context.packing()
+				.flatMap((packing) -> packing.heads(node.inputs().get(0)));
+			if (heads.isPresent() && !keys) {
+				return heads.get();
+			}
+			if (heads.isPresent()) {
+				// A batched product reads the keys through its adjoint flag instead
+				// (DenseTranslators), and then this transpose is not run.
+				return context.tf().linalg.transpose(heads.get(), context.tf().constant(new long[] { 0, 1, 3, 2 }));
+			}
 		}
 		return context.tf().linalg.transpose(data, context.tf().constant(permutation));
 	}

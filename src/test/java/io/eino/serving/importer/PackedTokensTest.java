@@ -91,7 +91,7 @@ class PackedTokensTest {
 			}
 			Operand<TType> packed = OperatorTranslators.typed(tf.constant(rows));
 			Operand<TType> heads = packing.unpack(packed, 2, 2, tf.constant(new long[] { 2, 3, 2, 2 }));
-			Operand<TType> back = packing.pack(heads, 2, 2);
+			Operand<TType> back = packing.pack(heads, 2, 2, tf.constant(new long[] { 2, 3, 4 }));
 			try (Result result = session.runner().fetch(heads).fetch(back).run()) {
 				float[][][][] split = StdArrays.array4dCopyOf((TFloat32) result.get(0));
 				// [text, head, position, depth]: text 1, head 1, position 1 is token 4's
