@@ -34,6 +34,18 @@ final class Packing {
 
 	private final TranslationContext.Tokens tokens;
 
+	/** The batch's number of texts, its sequence length and its real tokens (scalars). */
+	private final Operand<TInt64> batch;
+
+	private final Operand<TInt64> sequence;
+
+	private final Operand<TInt64> count;
+
+	/** Each real token's text and position in it, {@code [tokens, 1]}. */
+	private final Operand<TInt64> text;
+
+	private final Operand<TInt64> position;
+
 	private final Map<Long, Operand<TInt64>> unpackIndices = new HashMap<>();
 
 	private final Map<Long, Operand<TInt64>> packIndices = new HashMap<>();
@@ -58,6 +70,11 @@ final class Packing {
 	private Packing(Ops tf, TranslationContext.Tokens tokens) {
 		this.tf = tf;
 		this.tokens = tokens;
+		this.batch = element(tokens.shape(), 0);
+		this.sequence = element(tokens.shape(), 1);
+		this.count = element(tf.shape(tokens.positions(), TInt64.class), 0);
+		this.text = tf.math.floorDiv(tokens.positions(), this.sequence);
+		this.position = tf.math.floorMod(tokens.positions(), this.sequence);
 	}
 
 	/**
@@ -116,24 +133,21 @@ final class Packing {
 	Operand<TType> broadcastRows(Operand<TType> value, long columns) {
 		Ops scope = this.tf;
 		Operand<TInt64> shape = scope.shape(value, TInt64.class);
-		Operand<TInt64> b = scope.gather(shape, scope.constant(0L), scope.constant(0L));
-		Operand<TInt64> s = scope.gather(shape, scope.constant(1L), scope.constant(0L));
-		Operand<TInt64> batch = scope.gather(this.tokens.shape(), scope.constant(0L), scope.constant(0L));
-		Operand<TInt64> sequence = scope.gather(this.tokens.shape(), scope.constant(1L), scope.constant(0L));
+		Operand<TInt64> b = element(shape, 0);
+		Operand<TInt64> s = element(shape, 1);
 		Operand<TInt64> one = scope.constant(1L);
 		Operand<TBool> broadcasts = scope.math.logicalAnd(
-				scope.math.logicalOr(scope.math.equal(b, one), scope.math.equal(b, batch)),
-				scope.math.logicalOr(scope.math.equal(s, one), scope.math.equal(s, sequence)));
+				scope.math.logicalOr(scope.math.equal(b, one), scope.math.equal(b, this.batch)),
+				scope.math.logicalOr(scope.math.equal(s, one), scope.math.equal(s, this.sequence)));
 		AssertThat check = scope.assertThat(broadcasts,
 				List.of(scope.constant("A value added to token activations [batch, sequence] has shape"), shape));
-		// Real token p of the padded rows is (p / sequence, p % sequence); its row in
-		// the value drops the coordinates the value broadcasts over.
-		Operand<TInt64> p = scope.withControlDependencies(List.of(check)).identity(this.tokens.positions());
+		// A real token's row in the value drops the coordinates the value broadcasts
+		// over.
 		Operand<TInt64> row = scope.math.add(
-				scope.math.mul(scope.math.mul(scope.math.floorDiv(p, sequence),
-						scope.math.minimum(scope.math.sub(b, one), one)), s),
-				scope.math.mul(scope.math.floorMod(p, sequence), scope.math.minimum(scope.math.sub(s, one), one)));
-		return scope.gatherNd(scope.reshape(value, scope.constant(new long[] { -1, columns })), row);
+				scope.math.mul(scope.math.mul(this.text, scope.math.minimum(scope.math.sub(b, one), one)), s),
+				scope.math.mul(this.position, scope.math.minimum(scope.math.sub(s, one), one)));
+		return scope.withControlDependencies(List.of(check))
+			.gatherNd(scope.reshape(value, scope.constant(new long[] { -1, columns })), row);
 	}
 
 	/**
@@ -142,9 +156,7 @@ final class Packing {
 	 * batch's {@code [batch, sequence]}.
 	 */
 	Operand<TType> unpack(Operand<TType> rows, long heads, long depth, Operand<TInt64> target) {
-		Operand<TInt64> leading = this.tf.slice(target, this.tf.constant(new long[] { 0 }),
-				this.tf.constant(new long[] { 2 }));
-		AssertThat check = checkShape(leading, "A split into attention heads has target shape", target);
+		AssertThat check = checkTarget(target, "A split into attention heads has target shape");
 		Operand<TType> split = this.tf.withControlDependencies(List.of(check))
 			.reshape(rows, this.tf.constant(new long[] { -1, heads, depth }));
 		Operand<TType> padded = this.tf.concat(
@@ -163,12 +175,17 @@ final class Packing {
 		Operand<TInt64> batchAndSequence = this.tf.gather(shape, this.tf.constant(new long[] { 0, 2 }),
 				this.tf.constant(0L));
 		AssertThat valueCheck = checkShape(batchAndSequence, "A merge of attention heads has shape", shape);
-		AssertThat targetCheck = checkShape(
-				this.tf.slice(target, this.tf.constant(new long[] { 0 }), this.tf.constant(new long[] { 2 })),
-				"A merge of attention heads has target shape", target);
+		AssertThat targetCheck = checkTarget(target, "A merge of attention heads has target shape");
 		Operand<TType> rows = this.tf.withControlDependencies(List.of(valueCheck, targetCheck))
 			.gatherNd(value, this.packIndices.computeIfAbsent(heads, this::packIndices));
 		return this.tf.reshape(rows, this.tf.constant(new long[] { -1, heads * depth }));
+	}
+
+	/** A check that a reshape's target starts with the batch's [batch, sequence]. */
+	private AssertThat checkTarget(Operand<TInt64> target, String message) {
+		Operand<TInt64> leading = this.tf.slice(target, this.tf.constant(new long[] { 0 }),
+				this.tf.constant(new long[] { 2 }));
+		return checkShape(leading, message, target);
 	}
 
 	private AssertThat checkShape(Operand<TInt64> batchAndSequence, String message, Operand<TInt64> shape) {
@@ -180,43 +197,47 @@ final class Packing {
 
 	/** {@code [batch, heads, sequence, 2]}: (packed row or the zero row, head). */
 	private Operand<TInt64> unpackIndices(long heads) {
-		Operand<TInt64> count = this.tf.gather(this.tf.shape(this.tokens.positions(), TInt64.class),
-				this.tf.constant(0L), this.tf.constant(0L));
 		// Row + 1 at each real position, 0 at padding; then padding → the zero row.
-		Operand<TInt64> numbered = this.tf.scatterNd(this.tokens.positions(), this.tf.range(this.tf.constant(1L),
-				this.tf.math.add(count, this.tf.constant(1L)), this.tf.constant(1L)), this.tokens.padded());
+		Operand<TInt64> numbered = this.tf.scatterNd(
+				this.tokens.positions(), this.tf.range(this.tf.constant(1L),
+						this.tf.math.add(this.count, this.tf.constant(1L)), this.tf.constant(1L)),
+				this.tokens.padded());
 		Operand<TInt64> row = this.tf.select(this.tf.math.equal(numbered, this.tf.constant(0L)),
-				this.tf.fill(this.tokens.padded(), count), this.tf.math.sub(numbered, this.tf.constant(1L)));
-		Operand<TInt64> batch = this.tf.gather(this.tokens.shape(), this.tf.constant(0L), this.tf.constant(0L));
-		Operand<TInt64> sequence = this.tf.gather(this.tokens.shape(), this.tf.constant(1L), this.tf.constant(0L));
-		Operand<TInt64> shape = this.tf.stack(List.of(batch, this.tf.constant(heads), sequence, this.tf.constant(1L)));
-		Operand<TInt64> rows = this.tf.broadcastTo(this.tf.reshape(row,
-				this.tf.stack(List.of(batch, this.tf.constant(1L), sequence, this.tf.constant(1L)))), shape);
-		Operand<TInt64> head = this.tf.broadcastTo(
-				this.tf.reshape(this.tf.range(this.tf.constant(0L), this.tf.constant(heads), this.tf.constant(1L)),
-						this.tf.constant(new long[] { 1, heads, 1, 1 })),
-				shape);
-		return this.tf.concat(List.of(rows, head), this.tf.constant(3L));
+				this.tf.fill(this.tokens.padded(), this.count), this.tf.math.sub(numbered, this.tf.constant(1L)));
+		Operand<TInt64> shape = this.tf
+			.stack(List.of(this.batch, this.tf.constant(heads), this.sequence, this.tf.constant(1L)));
+		Operand<TInt64> rows = this.tf
+			.broadcastTo(
+					this.tf.reshape(row,
+							this.tf
+								.stack(List.of(this.batch, this.tf.constant(1L), this.sequence, this.tf.constant(1L)))),
+					shape);
+		return this.tf.concat(List.of(rows, headIndex(heads, new long[] { 1, heads, 1, 1 }, shape)),
+				this.tf.constant(3L));
 	}
 
 	/** {@code [tokens, heads, 3]}: (text, head, position) of each real token's heads. */
 	private Operand<TInt64> packIndices(long heads) {
-		Operand<TInt64> sequence = this.tf.gather(this.tokens.shape(), this.tf.constant(1L), this.tf.constant(0L));
-		Operand<TInt64> positions = this.tokens.positions();
-		Operand<TInt64> count = this.tf.gather(this.tf.shape(positions, TInt64.class), this.tf.constant(0L),
-				this.tf.constant(0L));
-		Operand<TInt64> shape = this.tf.stack(List.of(count, this.tf.constant(heads), this.tf.constant(1L)));
-		Operand<TInt64> text = this.tf.broadcastTo(
-				this.tf.reshape(this.tf.math.floorDiv(positions, sequence), this.tf.constant(new long[] { -1, 1, 1 })),
-				shape);
-		Operand<TInt64> position = this.tf.broadcastTo(
-				this.tf.reshape(this.tf.math.floorMod(positions, sequence), this.tf.constant(new long[] { -1, 1, 1 })),
-				shape);
-		Operand<TInt64> head = this.tf.broadcastTo(
+		Operand<TInt64> shape = this.tf.stack(List.of(this.count, this.tf.constant(heads), this.tf.constant(1L)));
+		Operand<TInt64> perToken = this.tf.constant(new long[] { -1, 1, 1 });
+		return this.tf.concat(List.of(this.tf.broadcastTo(this.tf.reshape(this.text, perToken), shape),
+				headIndex(heads, new long[] { 1, heads, 1 }, shape),
+				this.tf.broadcastTo(this.tf.reshape(this.position, perToken), shape)), this.tf.constant(2L));
+	}
+
+	/**
+	 * The head numbers 0 … heads − 1 laid out along {@code layout}, broadcast to shape.
+	 */
+	private Operand<TInt64> headIndex(long heads, long[] layout, Operand<TInt64> shape) {
+		return this.tf.broadcastTo(
 				this.tf.reshape(this.tf.range(this.tf.constant(0L), this.tf.constant(heads), this.tf.constant(1L)),
-						this.tf.constant(new long[] { 1, heads, 1 })),
+						this.tf.constant(layout)),
 				shape);
-		return this.tf.concat(List.of(text, head, position), this.tf.constant(2L));
+	}
+
+	/** Element {@code index} of a shape vector, as a scalar. */
+	private Operand<TInt64> element(Operand<TInt64> shape, long index) {
+		return this.tf.gather(shape, this.tf.constant(index), this.tf.constant(0L));
 	}
 
 }

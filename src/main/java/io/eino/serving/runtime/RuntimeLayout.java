@@ -16,9 +16,8 @@ public record RuntimeLayout(int instances, int intraOpThreads, int interOpThread
 	public static RuntimeLayout of(RuntimeProperties properties, int cores) {
 		int instances = (properties.instances() > 0) ? properties.instances() : Math.max(1, cores / 2);
 		int intra = (properties.intraOpThreads() > 0) ? properties.intraOpThreads() : Math.max(1, cores / instances);
-		// Two ops side by side: a packed-token graph has independent branches (query, key
-		// and value on their ways into heads); measured in docs/engine.md, "Thread
-		// layout".
+		// Two ops side by side: a packed-token graph has independent branches (query,
+		// key and value on their ways into heads); docs/engine.md, "Thread layout".
 		int inter = (properties.interOpThreads() > 0) ? properties.interOpThreads() : 2;
 		return new RuntimeLayout(instances, intra, inter, properties);
 	}

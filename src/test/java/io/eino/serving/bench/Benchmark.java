@@ -45,9 +45,8 @@ public final class Benchmark {
 	public static void main(String[] args) throws Exception {
 		Map<String, String> options = options(args);
 		Duration duration = Duration.ofSeconds(Long.parseLong(options.getOrDefault("duration", "20")));
-		// Each start is warmed before it is measured: C2 still took 0.37 cores 30 s into
-		// a
-		// flood of a fresh start, 0.09 after (docs/benchmark.md, "Warm-up").
+		// Each start is warmed before it is measured: C2 still took 0.37 cores 30 s
+		// into a flood of a fresh start, 0.09 after (docs/benchmark.md, "Warm-up").
 		Duration warmup = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "30")));
 		List<Integer> concurrencies = List.of(options.getOrDefault("concurrency", "32,64,128").split(","))
 			.stream()
@@ -58,9 +57,8 @@ public final class Benchmark {
 		Path jar = Path.of("target", "eino-serving.jar");
 		Path repository = out.resolve("repository").toAbsolutePath();
 		Files.createDirectories(out);
-		// A fresh repository each run: a graph installed by an earlier build under the
-		// same
-		// version number would otherwise be measured instead of this build's.
+		// A fresh repository each run: a graph installed by an earlier build under
+		// the same version number would otherwise be measured instead of this one's.
 		TestModels.deleteRecursively(repository);
 		new DefaultModelInstaller().installIfMissing(repository);
 		List<String> corpus = Wrk.corpus();
