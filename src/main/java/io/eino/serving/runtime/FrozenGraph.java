@@ -57,24 +57,18 @@ final class FrozenGraph {
 	private FrozenGraph() {
 	}
 
+	/** A pruned graph and how many variable reads became constants in it. */
+	record Frozen(GraphDef graph, int variables) {
+	}
+
 	/**
-	 * The frozen, pruned graph, or null when there is nothing to freeze (unless
-	 * {@code evenWithout}: then the pruned graph) or it cannot be frozen safely;
-	 * {@code why} gets what was done, or why not.
+	 * The frozen, pruned graph (with no variables: the pruned graph), or null when it
+	 * cannot be frozen safely; {@code why} gets what was done, or why not.
 	 */
-	static GraphDef freeze(GraphDef graph, Session session, Collection<SignatureDef> signatures, boolean evenWithout,
-			StringBuilder why) {
+	static Frozen freeze(GraphDef graph, Session session, Collection<SignatureDef> signatures, StringBuilder why) {
 		Map<String, NodeDef> nodes = new LinkedHashMap<>();
 		graph.getNodeList().forEach((node) -> nodes.put(node.getName(), node));
-		List<String> roots = new java.util.ArrayList<>();
-		for (SignatureDef signature : signatures) {
-			for (TensorInfo info : signature.getInputsMap().values()) {
-				roots.add(nodeName(info.getName()));
-			}
-			for (TensorInfo info : signature.getOutputsMap().values()) {
-				roots.add(nodeName(info.getName()));
-			}
-		}
+		List<String> roots = roots(signatures);
 		Set<String> reached = reach(roots, nodes, Map.of());
 		for (String name : reached) {
 			NodeDef node = nodes.get(name);
@@ -110,13 +104,10 @@ final class FrozenGraph {
 				constants.computeIfAbsent(frozen.getName(), (key) -> constant(session, frozen));
 			}
 		}
-		if (constants.isEmpty() && !evenWithout) {
-			why.append("the graph reads no variables");
-			return null;
-		}
 		Set<String> kept = reach(roots, nodes, constants);
-		why.append(constants.size())
-			.append(" variable reads frozen into constants, ")
+		why.append(constants.isEmpty() ? "the graph reads no variables"
+				: constants.size() + " variable reads frozen into constants")
+			.append(", ")
 			.append(graph.getNodeCount() - kept.size())
 			.append(" of ")
 			.append(graph.getNodeCount())
@@ -127,37 +118,59 @@ final class FrozenGraph {
 				frozen.addNode(constants.getOrDefault(node.getName(), node));
 			}
 		}
-		return frozen.build();
+		return new Frozen(frozen.build(), constants.size());
 	}
 
 	/**
-	 * The frozen (and, with int8, quantised) graph, or null to serve the bundle as
-	 * loaded.
+	 * The frozen graph with the encoder's layers in the forms TensorFlow fuses
+	 * ({@link EncoderRewrite}) and, with int8, quantised; or null to serve the bundle as
+	 * loaded (nothing to freeze or rewrite, or unsafe to).
 	 * @throws ModelRuntimeException if int8 is asked for and cannot be done
 	 */
 	static GraphDef forServing(SavedModelBundle bundle, Collection<SignatureDef> signatures, SessionSettings settings,
 			StringBuilder rewrites) {
-		GraphDef frozen;
+		Frozen frozen;
 		try {
-			frozen = freeze(bundle.graph().toGraphDef(), bundle.session(), signatures, settings.int8(), rewrites);
+			frozen = freeze(bundle.graph().toGraphDef(), bundle.session(), signatures, rewrites);
 		}
 		catch (TensorFlowException | IllegalArgumentException ex) {
 			frozen = null;
 			rewrites.append("the variables could not be read: ").append(ex.getMessage());
 		}
-		if (!settings.int8()) {
-			return frozen;
-		}
 		if (frozen == null) {
-			throw new ModelRuntimeException("int8 needs a graph that can be frozen, and " + rewrites);
+			if (settings.int8()) {
+				throw new ModelRuntimeException("int8 needs a graph that can be frozen, and " + rewrites);
+			}
+			return null;
 		}
-		Int8Rewrite.Result quantised = Int8Rewrite.rewrite(frozen);
+		EncoderRewrite.Result encoder = EncoderRewrite.rewrite(frozen.graph(), new HashSet<>(roots(signatures)));
+		if (encoder.total() > 0) {
+			rewrites.append("; ").append(encoder.describe());
+		}
+		if (!settings.int8()) {
+			return (frozen.variables() > 0 || encoder.total() > 0) ? encoder.graph() : null;
+		}
+		Int8Rewrite.Result quantised = Int8Rewrite.rewrite(encoder.graph());
 		if (quantised.products() == 0) {
 			throw new ModelRuntimeException(
 					"the graph has no product of an activation with a constant weight matrix to run in int8");
 		}
 		rewrites.append("; ").append(quantised.products()).append(" weight products in int8");
 		return quantised.graph();
+	}
+
+	/** The nodes the signatures feed or fetch. */
+	private static List<String> roots(Collection<SignatureDef> signatures) {
+		List<String> roots = new java.util.ArrayList<>();
+		for (SignatureDef signature : signatures) {
+			for (TensorInfo info : signature.getInputsMap().values()) {
+				roots.add(nodeName(info.getName()));
+			}
+			for (TensorInfo info : signature.getOutputsMap().values()) {
+				roots.add(nodeName(info.getName()));
+			}
+		}
+		return roots;
 	}
 
 	/** The nodes the roots depend on, following data and control inputs. */
@@ -196,11 +209,8 @@ final class FrozenGraph {
 		}
 	}
 
-	/** {@code ^name}, {@code name:1} → {@code name}. */
 	private static String nodeName(String input) {
-		String name = input.startsWith("^") ? input.substring(1) : input;
-		int colon = name.indexOf(':');
-		return (colon < 0) ? name : name.substring(0, colon);
+		return GraphIndex.nodeName(input);
 	}
 
 }

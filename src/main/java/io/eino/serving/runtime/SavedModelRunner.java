@@ -51,18 +51,19 @@ public final class SavedModelRunner implements AutoCloseable {
 
 	private final Session session;
 
-	private final boolean frozen;
+	/** What freezing and rewriting did; null when the bundle is served as loaded. */
+	private final String rewrites;
 
 	private final Map<String, SignatureSpec> signatures;
 
 	private final Map<String, SignatureDef> signatureDefs;
 
 	private SavedModelRunner(Path directory, Map<String, SignatureDef> signatureDefs, Session session,
-			AutoCloseable owner, boolean frozen) {
+			AutoCloseable owner, String rewrites) {
 		this.directory = directory;
 		this.session = session;
 		this.owner = owner;
-		this.frozen = frozen;
+		this.rewrites = rewrites;
 		this.signatureDefs = new TreeMap<>(signatureDefs);
 		Map<String, SignatureSpec> specs = new LinkedHashMap<>();
 		this.signatureDefs.forEach((key, definition) -> specs.put(key, describe(key, definition)));
@@ -73,7 +74,8 @@ public final class SavedModelRunner implements AutoCloseable {
 	 * Loads the SavedModel in {@code directory} (tag {@value #SERVE_TAG}). With graph
 	 * optimisation on, a model whose signatures read variables is served frozen
 	 * ({@link FrozenGraph}): its variables become constants and what the signatures do
-	 * not reach is pruned, in a new graph that the session's Grappler then rewrites.
+	 * not reach is pruned, in a new graph that the session's Grappler then rewrites; so
+	 * is a graph whose encoder layers {@link EncoderRewrite} puts in fusable forms.
 	 * @throws ModelRuntimeException if TensorFlow cannot load it
 	 */
 	public static SavedModelRunner load(Path directory, SessionSettings settings) {
@@ -87,7 +89,7 @@ public final class SavedModelRunner implements AutoCloseable {
 				.load();
 			Map<String, SignatureDef> signatures = bundle.metaGraphDef().getSignatureDefMap();
 			if (settings.optimization() == GraphOptimization.NONE) {
-				return new SavedModelRunner(directory, signatures, bundle.session(), bundle, false);
+				return new SavedModelRunner(directory, signatures, bundle.session(), bundle, null);
 			}
 			StringBuilder rewrites = new StringBuilder();
 			GraphDef serving;
@@ -100,7 +102,7 @@ public final class SavedModelRunner implements AutoCloseable {
 			}
 			if (serving == null) {
 				logger.debug("{} is served unfrozen: {}", directory, rewrites);
-				return new SavedModelRunner(directory, signatures, bundle.session(), bundle, false);
+				return new SavedModelRunner(directory, signatures, bundle.session(), bundle, null);
 			}
 			logger.debug("{}: {}", directory, rewrites);
 			GraphDef frozen = serving;
@@ -109,7 +111,7 @@ public final class SavedModelRunner implements AutoCloseable {
 			try {
 				graph.importGraphDef(frozen);
 				return new SavedModelRunner(directory, signatures, new Session(graph, settings.toConfigProto()), graph,
-						true);
+						rewrites.toString());
 			}
 			catch (TensorFlowException | IllegalArgumentException ex) {
 				graph.close();
@@ -123,7 +125,16 @@ public final class SavedModelRunner implements AutoCloseable {
 
 	/** Whether this runner serves the frozen graph ({@link FrozenGraph}). */
 	public boolean frozen() {
-		return this.frozen;
+		return this.rewrites != null;
+	}
+
+	/**
+	 * What the startup rewrites did to the graph (variables frozen, nodes pruned, encoder
+	 * layers rewritten: {@link EncoderRewrite}), or an empty string when it is served as
+	 * loaded.
+	 */
+	public String rewrites() {
+		return (this.rewrites != null) ? this.rewrites : "";
 	}
 
 	public Path directory() {
@@ -271,7 +282,7 @@ public final class SavedModelRunner implements AutoCloseable {
 
 	@Override
 	public void close() {
-		if (this.frozen) {
+		if (frozen()) {
 			this.session.close();
 		}
 		try {

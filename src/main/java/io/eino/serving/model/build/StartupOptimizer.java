@@ -129,10 +129,12 @@ final class StartupOptimizer {
 					sessions.outputs(rewritten), descriptor, Collections.nCopies(sessions.texts().size(), null));
 			sessions.release(imported);
 			boolean faithful = parity.labelAgreement() == 1.0 && parity.maxDifference() <= MAX_REWRITE_DIFFERENCE;
-			steps.add(new OptimizationReport.Step("grappler", faithful, grappler.millis(), previous / grappler.millis(),
-					"constant folding, arithmetic, remapper fusions, layout, shape, dependency, common subgraphs; "
-							+ (faithful ? "parity with the graph as imported: " : "left out, it changes the outputs: ")
-							+ parity.describe(),
+			String frozen = sessions.get(rewritten).rewrites();
+			steps.add(new OptimizationReport.Step("grappler", faithful, grappler.millis(), previous / grappler
+				.millis(), (frozen.isEmpty() ? "" : frozen + "; then ")
+						+ "constant folding, arithmetic, remapper fusions, layout, shape, dependency, common subgraphs; "
+						+ (faithful ? "parity with the graph as imported: " : "left out, it changes the outputs: ")
+						+ parity.describe(),
 					grappler.profile()));
 			if (!faithful) {
 				String reason = "fp32 kept: Grappler's rewrites failed the parity check, so the graph runs as imported";
