@@ -29,6 +29,7 @@ import org.tensorflow.proto.NodeDef;
  * {@code BiasAdd}, which the remapper cannot fuse across the reshape. The bias moves onto
  * the product, the reshape after it; an {@code Add} of a bias vector to a product becomes
  * a {@code BiasAdd}.</li>
+ * <li><b>Attention's scale</b> folded into the query's weights ({@link ScoreScale}).</li>
  * <li><b>GELU</b> in {@code tf.nn.gelu}'s erf form (factors in any order, {@code x/√2} or
  * {@code x·(1/√2)}) after a biased product is written in the operand order of the
  * remapper's pattern on the product's rows, so that it becomes one fused product.</li>
@@ -56,15 +57,16 @@ final class EncoderRewrite {
 	}
 
 	/** The rewritten graph and how many of each rewrite it took. */
-	record Result(GraphDef graph, int layerNorms, int biases, int gelus) {
+	record Result(GraphDef graph, int layerNorms, int biases, int gelus, int scales) {
 
 		int total() {
-			return this.layerNorms + this.biases + this.gelus;
+			return this.layerNorms + this.biases + this.gelus + this.scales;
 		}
 
 		String describe() {
 			return this.layerNorms + " LayerNorms as " + LAYER_NORM + ", " + this.biases
-					+ " biases onto their products, " + this.gelus + " GELUs in the fused form";
+					+ " biases onto their products, " + this.gelus + " GELUs in the fused form, " + this.scales
+					+ " attention scales folded into their projections";
 		}
 
 	}
@@ -78,7 +80,8 @@ final class EncoderRewrite {
 			int biases = biases(index);
 			index = new GraphIndex(index.build(), kept, shapes);
 			int gelus = gelus(index);
-			return new Result(index.build(), layerNorms, biases, gelus);
+			int scales = ScoreScale.fold(index);
+			return new Result(index.build(), layerNorms, biases, gelus, scales);
 		}
 	}
 

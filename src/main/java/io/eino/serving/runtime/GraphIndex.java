@@ -87,6 +87,29 @@ final class GraphIndex {
 		return node != null && List.of(op.split("\\|")).contains(node.getOp());
 	}
 
+	/** The names of the nodes that read {@code name} (data or control). */
+	List<String> readers(String name) {
+		return this.readers.getOrDefault(nodeName(name), List.of());
+	}
+
+	/** The values of a float {@code Const} stored as tensor content, or null. */
+	float[] floats(NodeDef node) {
+		if (node == null || !node.getOp().equals("Const")) {
+			return null;
+		}
+		TensorProto value = node.getAttrOrThrow("value").getTensor();
+		if (value.getDtype() != DataType.DT_FLOAT || value.getTensorContent().isEmpty()) {
+			return null;
+		}
+		float[] floats = new float[value.getTensorContent().size() / Float.BYTES];
+		value.getTensorContent()
+			.asReadOnlyByteBuffer()
+			.order(java.nio.ByteOrder.LITTLE_ENDIAN)
+			.asFloatBuffer()
+			.get(floats);
+		return floats;
+	}
+
 	/** The value of a scalar (or one-element) float {@code Const}, or NaN. */
 	float scalar(NodeDef node) {
 		if (node == null || !node.getOp().equals("Const")) {
@@ -166,6 +189,21 @@ final class GraphIndex {
 		this.replaced.put(root.getName(), replacement);
 		interior.forEach((node) -> this.replaced.put(node.getName(), null));
 		this.added.addAll(extra);
+		return true;
+	}
+
+	/**
+	 * Puts each of {@code replacements} in place of the node of its name, all or none
+	 * (none when one of them belongs to an earlier match).
+	 */
+	boolean replace(List<NodeDef> replacements) {
+		if (replacements.stream().anyMatch((node) -> this.claimed.contains(node.getName()))) {
+			return false;
+		}
+		replacements.forEach((node) -> {
+			this.claimed.add(node.getName());
+			this.replaced.put(node.getName(), node);
+		});
 		return true;
 	}
 

@@ -29,15 +29,17 @@ import static org.assertj.core.api.Assertions.assertThat;
  * An encoder block written in the forms Keras and TensorFlow's Python ops give a
  * SavedModel (tensordot products with the bias after the reshape, {@code tf.nn.gelu},
  * LayerNorm through {@code tf.nn.moments} and {@code tf.nn.batch_normalization} with
- * BERT's ε = 1e-12, and a centred LayerNorm), served through {@link EncoderRewrite}: the
- * same outputs as the graph as saved, every LayerNorm one oneDNN node, every product one
- * fused node with its bias (and GELU).
+ * BERT's ε = 1e-12, centred LayerNorms, attention's scores divided by √d), served through
+ * {@link EncoderRewrite}: the same outputs as the graph as saved, every LayerNorm one
+ * oneDNN node, every product one fused node with its bias (and GELU), no division left.
  */
 class EncoderRewriteTest {
 
 	private static final int FEATURES = 32;
 
 	private static final int HIDDEN = 64;
+
+	private static final int HEADS = 4;
 
 	private static final float EPSILON = 1e-12f;
 
@@ -52,17 +54,17 @@ class EncoderRewriteTest {
 		try (SavedModelRunner asSaved = SavedModelRunner.load(model,
 				SessionSettings.DEFAULT.withOptimization(GraphOptimization.NONE, false));
 				SavedModelRunner rewritten = SavedModelRunner.load(model, SessionSettings.DEFAULT)) {
-			assertThat(rewritten.rewrites()).contains("3 LayerNorms as _MklLayerNorm", "3 biases onto their products",
-					"1 GELUs in the fused form");
+			assertThat(rewritten.rewrites()).contains("3 LayerNorms as _MklLayerNorm", "5 biases onto their products",
+					"1 GELUs in the fused form", "1 attention scales folded into their projections");
 			HostTensor.Float32 input = input();
 			float[] expected = y(asSaved, input);
 			assertThat(maxDifference(expected, y(rewritten, input))).isLessThan(1e-4f);
 			Map<String, Integer> ops = ops(rewritten, input);
 			assertThat(ops).containsEntry("_MklLayerNorm", 3)
-				.doesNotContainKeys("Erf", "Rsqrt", "Sqrt", "SquaredDifference", "Mean", "BiasAdd", "_MklMatMul");
-			// Each product ran as one fused node with its bias (the second with its
-			// GELU).
-			assertThat(ops.getOrDefault("_MklNativeFusedMatMul", 0) + ops.getOrDefault("_FusedMatMul", 0)).isEqualTo(3);
+				.doesNotContainKeys("Erf", "Rsqrt", "Sqrt", "SquaredDifference", "Mean", "BiasAdd", "_MklMatMul", "Div",
+						"RealDiv");
+			// Each product ran as one fused node with its bias, the fourth with its GELU.
+			assertThat(ops.getOrDefault("_MklNativeFusedMatMul", 0) + ops.getOrDefault("_FusedMatMul", 0)).isEqualTo(5);
 		}
 	}
 
@@ -84,10 +86,10 @@ class EncoderRewriteTest {
 	}
 
 	/**
-	 * {@code h = LN₁(x + dense₁(x))}, {@code f = dense₃(gelu(dense₂(h)))},
-	 * {@code y = LN₃(LN₂(h + f))}: LN₁ through moments, LN₂ centred with {@code rsqrt},
-	 * LN₃ centred with a division; dense₃'s bias an {@code AddV2}. With
-	 * {@code fetchMean}, the signature also answers LN₁'s mean.
+	 * {@code h = LN₁(x + dense₁(x))}, {@code a = h + attention(h)},
+	 * {@code f = dense₃(gelu(dense₂(a)))}, {@code y = LN₃(LN₂(a + f))}: LN₁ through
+	 * moments, LN₂ centred with {@code rsqrt}, LN₃ centred with a division; dense₃'s bias
+	 * an {@code AddV2}. With {@code fetchMean}, the signature also answers LN₁'s mean.
 	 */
 	private Path export(boolean fetchMean) throws Exception {
 		Path directory = this.work.resolve(fetchMean ? "fetching" : "plain");
@@ -99,11 +101,12 @@ class EncoderRewriteTest {
 			Operand<TFloat32> sum = tf.math.add(x, dense(tf, x, weights, FEATURES, false));
 			Operand<TFloat32> mean = tf.math.mean(sum, tf.constant(new int[] { 2 }), Mean.keepDims(true));
 			Operand<TFloat32> h = batchNormalization(tf, sum, mean, weights);
-			Operand<TFloat32> inner = dense(tf, h, weights, HIDDEN, false);
+			Operand<TFloat32> attended = tf.math.add(h, attention(tf, h, weights));
+			Operand<TFloat32> inner = dense(tf, attended, weights, HIDDEN, false);
 			Operand<TFloat32> gelu = tf.math.mul(tf.math.mul(tf.constant(0.5f), inner),
 					tf.math.add(tf.constant(1f), tf.math.erf(tf.math.div(inner, tf.constant((float) Math.sqrt(2))))));
 			Operand<TFloat32> f = dense(tf, gelu, weights, FEATURES, true);
-			Operand<TFloat32> y = centred(tf, centred(tf, tf.math.add(h, f), weights, false), weights, true);
+			Operand<TFloat32> y = centred(tf, centred(tf, tf.math.add(attended, f), weights, false), weights, true);
 			Signature.Builder signature = Signature.builder()
 				.key("serving_default")
 				.input("x", x)
@@ -121,6 +124,35 @@ class EncoderRewriteTest {
 			}
 		}
 		return directory;
+	}
+
+	/**
+	 * Self-attention as Hugging Face's TensorFlow BERT writes it: heads by reshape and
+	 * transpose, {@code tf.matmul(q, k, transpose_b=True)} divided by √d.
+	 */
+	private Operand<TFloat32> attention(Ops tf, Operand<TFloat32> h, Weights weights) {
+		Operand<TInt32> shape = tf.shape(h);
+		Operand<TInt32> split = tf.stack(List.of(tf.gather(shape, tf.constant(0), tf.constant(0)),
+				tf.gather(shape, tf.constant(1), tf.constant(0)), tf.constant(HEADS), tf.constant(FEATURES / HEADS)));
+		Operand<TInt32> order = tf.constant(new int[] { 0, 2, 1, 3 });
+		Operand<TFloat32> query = tf.linalg.transpose(tf.reshape(dense(tf, h, weights, FEATURES, false), split), order);
+		Operand<TFloat32> key = tf.linalg.transpose(tf.reshape(dense(tf, h, weights, FEATURES, false), split), order);
+		Operand<TFloat32> value = tf.linalg.transpose(tf.reshape(h, split), order);
+		Operand<TFloat32> scores = tf.math.div(product(tf, query, key, true),
+				tf.constant((float) Math.sqrt(FEATURES / HEADS)));
+		return tf.reshape(tf.linalg.transpose(product(tf, tf.nn.softmax(scores), value, false), order), shape);
+	}
+
+	/** {@code tf.matmul} on rank-4 operands: {@code BatchMatMulV2}. */
+	@SuppressWarnings("unchecked")
+	private static Operand<TFloat32> product(Ops tf, Operand<TFloat32> x, Operand<TFloat32> y, boolean adjointY) {
+		return (Operand<TFloat32>) (Operand<?>) tf.scope()
+			.opBuilder("BatchMatMulV2", "attention_product")
+			.addInput(x.asOutput())
+			.addInput(y.asOutput())
+			.setAttr("adj_y", adjointY)
+			.build()
+			.output(0);
 	}
 
 	/** Keras' Dense on a rank-3 input: a tensordot, then the bias. */
