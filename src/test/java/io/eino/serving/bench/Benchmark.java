@@ -105,6 +105,7 @@ public final class Benchmark {
 		// slow minute of the machine hits both sides (docs/benchmark.md).
 		List<Map<String, List<Wrk.Result>>> serviceRounds = new ArrayList<>();
 		List<List<OnnxRuntimeBaseline.Result>> onnxRounds = new ArrayList<>();
+		List<OnnxRuntimeBaseline.Result> sessionRounds = new ArrayList<>();
 		JsonNode opProfile = null;
 		String served = "fp32";
 		for (int round = 1; round <= rounds; round++) {
@@ -143,6 +144,10 @@ public final class Benchmark {
 			serviceRounds.add(measured);
 			System.out.println("Round " + round + ": running ONNX Runtime in-process ...");
 			onnxRounds.add(OnnxRuntimeBaseline.run(corpus, duration, out.resolve("onnx")));
+			System.out.println("Round " + round + ": running eino's session in-process ...");
+			sessionRounds.add(EinoInProcess.run(corpus, duration,
+					repository.resolve(DefaultModel.NAME).resolve(Long.toString(DefaultModel.VERSION)),
+					served.equals("bf16"), out.resolve("eino-in-process")));
 		}
 		Map<String, List<Wrk.Result>> services = Rounds.medianServices(serviceRounds);
 		services.forEach((name, points) -> ((Map<String, Object>) serviceReports.get(name)).put("points", points));
@@ -168,12 +173,21 @@ public final class Benchmark {
 		}
 		report.put("services", serviceReports);
 		report.put("onnxruntime", onnxReport);
+		// The session alone: the ceiling of the serving path on this machine.
+		List<OnnxRuntimeBaseline.Result> sessions = new ArrayList<>(sessionRounds);
+		sessions.sort(java.util.Comparator.comparingDouble(OnnxRuntimeBaseline.Result::throughput));
+		OnnxRuntimeBaseline.Result session = sessions.get(sessions.size() / 2);
+		report.put("eino_session_in_process",
+				Map.of("batch_size", EinoInProcess.BATCH, "requests_per_second_median", session.throughput(),
+						"requests_per_second_rounds",
+						sessionRounds.stream().map(OnnxRuntimeBaseline.Result::throughput).toList(), "roofline_share",
+						session.throughput() / roofline));
 
 		if (soakRequests > 0) {
 			report.put("soak", soak(jar, out, common, script, bodies, soakRequests));
 		}
 
-		String table = table(services, onnx, roofline, served, peak, flopsPerRequest, meanTokens)
+		String table = table(services, onnx, session, roofline, served, peak, flopsPerRequest, meanTokens)
 				+ String.format(Locale.ROOT,
 						"%nInterleaved rounds, eino tuned at %d clients against ONNX Runtime in-process "
 								+ "(requests or sequences per second; ratios taken within each round):%n%n",
@@ -239,7 +253,8 @@ public final class Benchmark {
 	}
 
 	private static String table(Map<String, List<Wrk.Result>> services, List<OnnxRuntimeBaseline.Result> onnx,
-			double roofline, String precision, double peak, double flopsPerRequest, double meanTokens) {
+			OnnxRuntimeBaseline.Result session, double roofline, String precision, double peak, double flopsPerRequest,
+			double meanTokens) {
 		StringBuilder table = new StringBuilder();
 		table.append(
 				"| configuration | clients | successful requests/s | p50 ms | p95 ms | p99 ms (every answer, refusals included) |\n");
@@ -249,7 +264,9 @@ public final class Benchmark {
 					.append(row(name, Integer.toString(result.concurrency()), result.goodput(), result.p50Millis(),
 							result.p95Millis(), result.p99Millis()))
 					.append('\n')));
-		for (OnnxRuntimeBaseline.Result result : onnx) {
+		List<OnnxRuntimeBaseline.Result> inProcess = new ArrayList<>(onnx);
+		inProcess.add(session);
+		for (OnnxRuntimeBaseline.Result result : inProcess) {
 			double[] latencies = result.latencies().clone();
 			java.util.Arrays.sort(latencies);
 			table
@@ -273,9 +290,10 @@ public final class Benchmark {
 			}
 			double best = tuned.stream().mapToDouble(Wrk.Result::goodput).max().orElseThrow();
 			table.append(String.format(Locale.ROOT,
-					"%nBest tuned throughput over ONNX Runtime single request: %.2f×; share of the roofline: %.0f %%."
-							+ " Corpus: mean %.1f tokens per request.%n",
-					best / onnx.get(0).throughput(), 100 * best / roofline, meanTokens));
+					"%nBest tuned throughput over ONNX Runtime single request: %.2f×; share of the roofline: %.0f %%"
+							+ " (eino's session alone, in-process: %.0f %%). Corpus: mean %.1f tokens per request.%n",
+					best / onnx.get(0).throughput(), 100 * best / roofline, 100 * session.throughput() / roofline,
+					meanTokens));
 		}
 		return table.toString();
 	}

@@ -68,6 +68,23 @@ final class OnnxRuntimeBaseline {
 
 	private static Result measure(OrtEnvironment environment, OrtSession session, TextTokenizer tokenizer,
 			ClassifierHead head, List<String> corpus, int batch, Duration duration) throws Exception {
+		return measure((batch == 1) ? "onnxruntime, single request" : "onnxruntime, batch " + batch, corpus, batch,
+				duration, (texts) -> predict(environment, session, tokenizer, head, texts));
+	}
+
+	/** One call of an in-process engine on a batch of texts. */
+	@FunctionalInterface
+	interface Call {
+
+		void run(List<String> texts) throws Exception;
+
+	}
+
+	/**
+	 * Calls {@code call} on batches of {@code batch} corpus texts, one after another, for
+	 * {@code duration}: throughput and each call's latency.
+	 */
+	static Result measure(String name, List<String> corpus, int batch, Duration duration, Call call) throws Exception {
 		List<Double> latencies = new ArrayList<>();
 		long requests = 0;
 		int next = 0;
@@ -79,14 +96,14 @@ final class OnnxRuntimeBaseline {
 				texts.add(corpus.get(next));
 				next = (next + 1) % corpus.size();
 			}
-			long call = System.nanoTime();
-			predict(environment, session, tokenizer, head, texts);
-			latencies.add((System.nanoTime() - call) / 1e6);
+			long start = System.nanoTime();
+			call.run(texts);
+			latencies.add((System.nanoTime() - start) / 1e6);
 			requests += batch;
 		}
 		double seconds = (System.nanoTime() - started) / 1e9;
-		return new Result((batch == 1) ? "onnxruntime, single request" : "onnxruntime, batch " + batch, batch, requests,
-				seconds, latencies.stream().mapToDouble(Double::doubleValue).toArray());
+		return new Result(name, batch, requests, seconds,
+				latencies.stream().mapToDouble(Double::doubleValue).toArray());
 	}
 
 	/** Tokenize, run, pool, classify: what the service does for each request. */
