@@ -1,6 +1,7 @@
 package io.eino.serving.runtime;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
@@ -143,7 +144,17 @@ final class FrozenGraph {
 			}
 			return null;
 		}
-		EncoderRewrite.Result encoder = EncoderRewrite.rewrite(frozen.graph(), new HashSet<>(roots(signatures)));
+		EncoderRewrite.Result encoder;
+		try {
+			encoder = EncoderRewrite.rewrite(frozen.graph(), new HashSet<>(roots(signatures)));
+		}
+		catch (RuntimeException ex) {
+			// A graph the rewrites cannot read is served frozen as it is: they are an
+			// optimisation, never a reason not to load (any failure, TensorFlow's own
+			// included).
+			encoder = new EncoderRewrite.Result(frozen.graph(), 0, 0, 0, 0);
+			rewrites.append("; encoder rewrites skipped: ").append(ex.getMessage());
+		}
 		if (encoder.total() > 0) {
 			rewrites.append("; ").append(encoder.describe());
 		}
@@ -161,7 +172,7 @@ final class FrozenGraph {
 
 	/** The nodes the signatures feed or fetch. */
 	private static List<String> roots(Collection<SignatureDef> signatures) {
-		List<String> roots = new java.util.ArrayList<>();
+		List<String> roots = new ArrayList<>();
 		for (SignatureDef signature : signatures) {
 			for (TensorInfo info : signature.getInputsMap().values()) {
 				roots.add(nodeName(info.getName()));

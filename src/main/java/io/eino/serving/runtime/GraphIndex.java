@@ -1,5 +1,7 @@
 package io.eino.serving.runtime;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -8,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
@@ -102,11 +105,7 @@ final class GraphIndex {
 			return null;
 		}
 		float[] floats = new float[value.getTensorContent().size() / Float.BYTES];
-		value.getTensorContent()
-			.asReadOnlyByteBuffer()
-			.order(java.nio.ByteOrder.LITTLE_ENDIAN)
-			.asFloatBuffer()
-			.get(floats);
+		value.getTensorContent().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(floats);
 		return floats;
 	}
 
@@ -124,8 +123,8 @@ final class GraphIndex {
 			return value.getFloatVal(0);
 		}
 		byte[] bytes = value.getTensorContent().toByteArray();
-		return (bytes.length == Float.BYTES)
-				? java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).getFloat() : Float.NaN;
+		return (bytes.length == Float.BYTES) ? ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getFloat()
+				: Float.NaN;
 	}
 
 	/** The values of an int32 or int64 {@code Const} vector or scalar, or null. */
@@ -134,19 +133,17 @@ final class GraphIndex {
 			return null;
 		}
 		TensorProto value = node.getAttrOrThrow("value").getTensor();
-		java.nio.ByteBuffer content = value.getTensorContent()
-			.asReadOnlyByteBuffer()
-			.order(java.nio.ByteOrder.LITTLE_ENDIAN);
+		ByteBuffer content = value.getTensorContent().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
 		if (value.getDtype() == DataType.DT_INT32) {
 			return (value.getIntValCount() > 0) ? value.getIntValList().stream().mapToLong(Integer::longValue).toArray()
-					: java.util.stream.IntStream.range(0, content.remaining() / Integer.BYTES)
+					: IntStream.range(0, content.remaining() / Integer.BYTES)
 						.mapToLong((i) -> content.getInt(i * Integer.BYTES))
 						.toArray();
 		}
 		if (value.getDtype() == DataType.DT_INT64) {
 			return (value.getInt64ValCount() > 0)
 					? value.getInt64ValList().stream().mapToLong(Long::longValue).toArray()
-					: java.util.stream.IntStream.range(0, content.remaining() / Long.BYTES)
+					: IntStream.range(0, content.remaining() / Long.BYTES)
 						.mapToLong((i) -> content.getLong(i * Long.BYTES))
 						.toArray();
 		}

@@ -1,6 +1,7 @@
 package io.eino.serving.runtime;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -231,7 +232,7 @@ class EncoderRewriteTest {
 
 		private final Ops tf;
 
-		private final List<Op> initialisers = new java.util.ArrayList<>();
+		private final List<Op> initialisers = new ArrayList<>();
 
 		Weights(Ops tf) {
 			this.tf = tf;
