@@ -3,7 +3,8 @@
 # op forms Keras writes (docs/engine.md, "Encoder rewrites for SavedModels you bring").
 #   bench/keras-encoder.sh            # exports to target/keras-encoder once, then measures
 # Prints the rewrites taken, each graph's largest difference from the graph as saved, and
-# 7 interleaved rounds: no graph optimisation, Grappler alone, encoder rewrites + Grappler.
+# 7 interleaved rounds: no graph optimisation, Grappler alone, encoder rewrites + Grappler,
+# and that in bf16.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -35,10 +35,10 @@ import org.tensorflow.types.TInt32;
  * weights) written in the op forms Keras gives a SavedModel: {@code tensordot} products
  * with the bias after the reshape, {@code tf.nn.gelu}, LayerNorm through
  * {@code tf.nn.moments} and {@code tf.nn.batch_normalization} with ε = 1e-12. Then runs a
- * batch of 8 × 32 tokens on the frozen graph three ways, interleaved in rounds: with no
- * graph optimisation, with Grappler alone, and with {@link EncoderRewrite} then Grappler;
- * prints the rewrites, each way's largest difference from the first, and each round's
- * times.
+ * batch of 8 × 32 tokens on the frozen graph four ways, interleaved in rounds: with no
+ * graph optimisation, with Grappler alone, with {@link EncoderRewrite} then Grappler, and
+ * that in bf16 (oneDNN's rewrite, as the startup step tries it); prints the rewrites,
+ * each way's largest difference from the first, and each round's times.
  */
 public final class KerasEncoderBenchmark {
 
@@ -92,10 +92,11 @@ public final class KerasEncoderBenchmark {
 			List.of(ids, mask, output).forEach((name) -> kept.add(GraphIndex.nodeName(name)));
 			EncoderRewrite.Result rewritten = EncoderRewrite.rewrite(frozen, kept);
 			System.out.println("encoder rewrites: " + rewritten.describe());
-			String[] names = { "no graph optimisation", "Grappler alone", "encoder rewrites + Grappler" };
-			GraphDef[] graphs = { frozen, frozen, rewritten.graph() };
+			String[] names = { "no graph optimisation", "Grappler alone", "encoder rewrites + Grappler",
+					"encoder rewrites + Grappler + bf16" };
+			GraphDef[] graphs = { frozen, frozen, rewritten.graph(), rewritten.graph() };
 			SessionSettings[] configurations = { settings.withOptimization(GraphOptimization.NONE, false), settings,
-					settings };
+					settings, settings.withOptimization(GraphOptimization.DEFAULT, true) };
 			List<Graph> opened = new ArrayList<>();
 			List<Session> sessions = new ArrayList<>();
 			int[][] tokens = new int[ROWS][TOKENS];
