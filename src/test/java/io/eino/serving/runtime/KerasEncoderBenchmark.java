@@ -10,19 +10,16 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 
+import io.eino.serving.KerasForms;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Signature;
-import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.StdArrays;
-import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.op.core.Variable;
-import org.tensorflow.op.math.Mean;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.types.TFloat32;
@@ -58,13 +55,7 @@ public final class KerasEncoderBenchmark {
 
 	private static final int RUNS = 10;
 
-	private final Random random = new Random(3);
-
-	private final List<Op> initialisers = new ArrayList<>();
-
-	private Ops tf;
-
-	private int products;
+	private static final float EPSILON = 1e-12f;
 
 	private KerasEncoderBenchmark() {
 	}
@@ -72,7 +63,7 @@ public final class KerasEncoderBenchmark {
 	public static void main(String[] arguments) throws Exception {
 		Path directory = Path.of((arguments.length > 0) ? arguments[0] : "target/keras-encoder");
 		if (!Files.exists(directory.resolve("saved_model.pb"))) {
-			new KerasEncoderBenchmark().export(directory);
+			export(directory);
 		}
 		measure(directory);
 	}
@@ -155,108 +146,26 @@ public final class KerasEncoderBenchmark {
 		}
 	}
 
-	private void export(Path directory) throws Exception {
+	private static void export(Path directory) throws Exception {
 		try (Graph graph = new Graph()) {
-			this.tf = Ops.create(graph);
-			Ops tf = this.tf;
-			Placeholder<TInt32> ids = tf.withName("input_ids")
-				.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
-			Placeholder<TInt32> mask = tf.withName("attention_mask")
-				.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
-			Operand<TInt32> rows = tf.gather(tf.shape(ids), tf.constant(0), tf.constant(0));
-			Operand<TInt32> length = tf.gather(tf.shape(ids), tf.constant(1), tf.constant(0));
-			Operand<TFloat32> positions = tf.slice(weights(Shape.of(512, FEATURES), 0.05f, 0),
-					tf.constant(new int[] { 0, 0 }), tf.stack(List.of(length, tf.constant(-1))));
-			Operand<TFloat32> hidden = layerNorm(
-					tf.math.add(tf.gather(weights(Shape.of(30522, FEATURES), 0.05f, 0), ids, tf.constant(0)),
-							tf.expandDims(positions, tf.constant(0))));
-			Operand<TFloat32> keys = tf.dtypes.cast(mask, TFloat32.class);
-			Operand<TFloat32> maskBias = tf.math.mul(
-					tf.math.sub(tf.constant(1f),
-							tf.reshape(keys, tf.stack(List.of(rows, tf.constant(1), tf.constant(1), length)))),
-					tf.constant(-10000f));
+			Ops tf = Ops.create(graph);
+			KerasForms keras = new KerasForms(tf, 3);
+			Placeholder<TInt32> ids = keras.tokens("input_ids", TInt32.class);
+			Placeholder<TInt32> mask = keras.tokens("attention_mask", TInt32.class);
+			Operand<TFloat32> hidden = keras.layerNorm(keras.embeddings(ids, null, FEATURES), FEATURES, EPSILON);
+			Operand<TFloat32> maskBias = keras.maskBias(mask);
 			for (int layer = 0; layer < LAYERS; layer++) {
-				Operand<TFloat32> query = heads(dense(hidden, FEATURES, FEATURES), rows, length);
-				Operand<TFloat32> key = heads(dense(hidden, FEATURES, FEATURES), rows, length);
-				Operand<TFloat32> value = heads(dense(hidden, FEATURES, FEATURES), rows, length);
-				Operand<TFloat32> scores = tf.math.div(batchProduct(query, key, true),
-						tf.constant((float) Math.sqrt(FEATURES / HEADS)));
-				Operand<TFloat32> weights = tf.nn.softmax(tf.math.add(scores, maskBias));
-				Operand<TFloat32> context = tf.reshape(
-						tf.linalg.transpose(batchProduct(weights, value, false), tf.constant(new int[] { 0, 2, 1, 3 })),
-						tf.stack(List.of(rows, length, tf.constant(FEATURES))));
-				hidden = layerNorm(tf.math.add(dense(context, FEATURES, FEATURES), hidden));
-				Operand<TFloat32> inner = dense(hidden, FEATURES, INNER);
-				Operand<TFloat32> gelu = tf.math.mul(tf.math.mul(tf.constant(0.5f), inner), tf.math.add(tf.constant(1f),
-						tf.math.erf(tf.math.div(inner, tf.constant((float) Math.sqrt(2))))));
-				hidden = layerNorm(tf.math.add(dense(gelu, INNER, FEATURES), hidden));
+				hidden = keras.encoderLayer(hidden, maskBias, FEATURES, HEADS, INNER, EPSILON);
 			}
-			Signature signature = Signature.builder()
-				.key("serving_default")
-				.input("input_ids", ids)
-				.input("attention_mask", mask)
-				.output("last_hidden_state", tf.withName("last_hidden_state").identity(hidden))
-				.build();
-			try (Session session = new Session(graph)) {
-				Session.Runner init = session.runner();
-				this.initialisers.forEach(init::addTarget);
-				init.run();
-				SavedModelBundle.exporter(directory.toString()).withFunction(session.function(signature)).export();
-			}
+			keras.export(graph,
+					Signature.builder()
+						.key("serving_default")
+						.input("input_ids", ids)
+						.input("attention_mask", mask)
+						.output("last_hidden_state", tf.withName("last_hidden_state").identity(hidden))
+						.build(),
+					directory);
 		}
-	}
-
-	/** Keras' Dense on a rank-3 input: a tensordot, then the bias. */
-	private Operand<TFloat32> dense(Operand<TFloat32> x, int inputs, int outputs) {
-		Ops tf = this.tf;
-		Operand<TInt32> free = tf.gather(tf.shape(x), tf.constant(new int[] { 0, 1 }), tf.constant(0));
-		Operand<TFloat32> rows = tf.reshape(x, tf.stack(List.of(tf.prod(free, tf.constant(0)), tf.constant(inputs))));
-		Operand<TFloat32> product = tf.linalg.matMul(rows, weights(Shape.of(inputs, outputs), 0.05f, 0));
-		Operand<TFloat32> back = tf.reshape(product,
-				tf.concat(List.of(free, tf.constant(new int[] { outputs })), tf.constant(0)));
-		return tf.nn.biasAdd(back, weights(Shape.of(outputs), 0.02f, 0));
-	}
-
-	/** Keras 2's LayerNormalization with ε = 1e-12: moments, then batch_normalization. */
-	private Operand<TFloat32> layerNorm(Operand<TFloat32> x) {
-		Ops tf = this.tf;
-		Operand<TFloat32> mean = tf.math.mean(x, tf.constant(new int[] { 2 }), Mean.keepDims(true));
-		Operand<TFloat32> variance = tf.math.mean(tf.math.squaredDifference(x, tf.stopGradient(mean)),
-				tf.constant(new int[] { 2 }), Mean.keepDims(true));
-		Operand<TFloat32> inv = tf.math.mul(tf.math.rsqrt(tf.math.add(variance, tf.constant(1e-12f))),
-				weights(Shape.of(FEATURES), 0.05f, 1));
-		return tf.math.add(tf.math.mul(x, inv),
-				tf.math.sub(weights(Shape.of(FEATURES), 0.05f, 0), tf.math.mul(mean, inv)));
-	}
-
-	/** {@code [rows, length, features]} → {@code [rows, heads, length, depth]}. */
-	private Operand<TFloat32> heads(Operand<TFloat32> x, Operand<TInt32> rows, Operand<TInt32> length) {
-		Ops tf = this.tf;
-		Operand<TInt32> shape = tf.stack(List.of(rows, length, tf.constant(HEADS), tf.constant(FEATURES / HEADS)));
-		return tf.linalg.transpose(tf.reshape(x, shape), tf.constant(new int[] { 0, 2, 1, 3 }));
-	}
-
-	/** {@code tf.matmul} on rank-4 operands: {@code BatchMatMulV2}. */
-	@SuppressWarnings("unchecked")
-	private Operand<TFloat32> batchProduct(Operand<TFloat32> x, Operand<TFloat32> y, boolean adjointY) {
-		return (Operand<TFloat32>) (Operand<?>) this.tf.scope()
-			.opBuilder("BatchMatMulV2", "attention_product_" + (this.products++))
-			.addInput(x.asOutput())
-			.addInput(y.asOutput())
-			.setAttr("adj_y", adjointY)
-			.build()
-			.output(0);
-	}
-
-	private Operand<TFloat32> weights(Shape shape, float scale, float around) {
-		float[] values = new float[(int) shape.size()];
-		for (int i = 0; i < values.length; i++) {
-			values[i] = around + (float) this.random.nextGaussian() * scale;
-		}
-		Variable<TFloat32> variable = this.tf.variable(shape, TFloat32.class);
-		this.initialisers.add(
-				this.tf.assign(variable, this.tf.reshape(this.tf.constant(values), this.tf.constant(shape.asArray()))));
-		return variable;
 	}
 
 }
