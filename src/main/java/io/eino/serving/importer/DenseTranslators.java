@@ -6,8 +6,8 @@ import java.util.Optional;
 import java.util.Set;
 
 import io.eino.serving.importer.TranslationContext.Flat;
+import io.eino.serving.runtime.CpuFeatures;
 import org.tensorflow.Operand;
-import org.tensorflow.TensorFlow;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Squeeze;
 import org.tensorflow.op.math.Mean;
@@ -37,13 +37,7 @@ final class DenseTranslators {
 
 	private static final float SQRT_HALF = (float) Math.sqrt(0.5);
 
-	static final String ONE_DNN_LAYER_NORM = "_MklLayerNorm";
-
-	/** Whether this TensorFlow build registers oneDNN's fused LayerNorm. */
-	private static final boolean ONE_DNN = TensorFlow.registeredOpList()
-		.getOpList()
-		.stream()
-		.anyMatch((op) -> op.getName().equals(ONE_DNN_LAYER_NORM));
+	static final String ONE_DNN_LAYER_NORM = CpuFeatures.ONE_DNN_LAYER_NORM;
 
 	private static final Set<Class<?>> FUSED_TYPES = Set.of(TFloat32.class, TBfloat16.class);
 
@@ -248,7 +242,7 @@ final class DenseTranslators {
 		Operand<TType> gamma = typed(context.input(node, 1));
 		Operand<TType> beta = node.hasInput(2) ? typed(context.input(node, 2)) : typed(tf.zerosLike(gamma));
 		Operand<TType> result;
-		if (ONE_DNN && (rank == 2 || rank == 3) && FUSED_TYPES.contains(x.type())) {
+		if (CpuFeatures.oneDnnLayerNorm() && (rank == 2 || rank == 3) && FUSED_TYPES.contains(x.type())) {
 			result = tf.scope()
 				.opBuilder(ONE_DNN_LAYER_NORM, "LayerNorm")
 				.addInput(x.asOutput())

@@ -4,12 +4,22 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.tensorflow.TensorFlow;
+
 /**
  * The reduced-precision instructions this CPU has, from the flags in
  * {@code /proc/cpuinfo} (Linux; elsewhere none is assumed): what the startup step may
  * try.
  */
 public final class CpuFeatures {
+
+	/** oneDNN's fused LayerNorm op. */
+	public static final String ONE_DNN_LAYER_NORM = "_MklLayerNorm";
+
+	private static final boolean ONE_DNN = TensorFlow.registeredOpList()
+		.getOpList()
+		.stream()
+		.anyMatch((op) -> op.getName().equals(ONE_DNN_LAYER_NORM));
 
 	/** {@code /proc/cpuinfo}, read once (empty where there is none). */
 	private static final String CPUINFO = read(Path.of("/proc/cpuinfo"));
@@ -20,6 +30,15 @@ public final class CpuFeatures {
 	/** Whether this CPU runs bfloat16 natively (AVX512-BF16 or AMX). */
 	public static boolean bfloat16() {
 		return has(" avx512_bf16", " amx_bf16");
+	}
+
+	/**
+	 * Whether this TensorFlow build registers oneDNN's fused LayerNorm,
+	 * {@value #ONE_DNN_LAYER_NORM} (the x86 builds): the importer and the startup step's
+	 * encoder rewrites emit it only then.
+	 */
+	public static boolean oneDnnLayerNorm() {
+		return ONE_DNN;
 	}
 
 	/** Whether this CPU has int8 dot-product instructions (VNNI or AMX). */

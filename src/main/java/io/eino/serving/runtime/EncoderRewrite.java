@@ -1,13 +1,10 @@
 package io.eino.serving.runtime;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import org.tensorflow.TensorFlow;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
@@ -41,13 +38,7 @@ import org.tensorflow.proto.NodeDef;
  */
 final class EncoderRewrite {
 
-	static final String LAYER_NORM = "_MklLayerNorm";
-
-	/** Whether this TensorFlow build registers oneDNN's LayerNorm (the x86 builds). */
-	private static final boolean ONE_DNN = TensorFlow.registeredOpList()
-		.getOpList()
-		.stream()
-		.anyMatch((op) -> op.getName().equals(LAYER_NORM));
+	static final String LAYER_NORM = CpuFeatures.ONE_DNN_LAYER_NORM;
 
 	private static final Set<DataType> LAYER_NORM_TYPES = Set.of(DataType.DT_FLOAT, DataType.DT_BFLOAT16);
 
@@ -75,7 +66,7 @@ final class EncoderRewrite {
 	static Result rewrite(GraphDef graph, Set<String> kept) {
 		try (GraphIndex.StaticShapes shapes = new GraphIndex.StaticShapes(graph)) {
 			GraphIndex index = new GraphIndex(graph, kept, shapes);
-			int layerNorms = ONE_DNN ? layerNorms(index) : 0;
+			int layerNorms = CpuFeatures.oneDnnLayerNorm() ? layerNorms(index) : 0;
 			index = new GraphIndex(index.build(), kept, shapes);
 			int biases = biases(index);
 			index = new GraphIndex(index.build(), kept, shapes);
@@ -276,8 +267,7 @@ final class EncoderRewrite {
 	}
 
 	private static NodeDef constant(String name, float value, NodeDef like) {
-		byte[] bytes = ByteBuffer.allocate(Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).putFloat(value).array();
-		return Int8Rewrite.constant(name, DataType.DT_FLOAT, new long[0], bytes, like.getDevice());
+		return Int8Rewrite.constant(name, DataType.DT_FLOAT, new long[0], Int8Rewrite.floats(value), like.getDevice());
 	}
 
 	private static AttrValue text(String value) {

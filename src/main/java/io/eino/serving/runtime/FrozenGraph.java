@@ -175,10 +175,10 @@ final class FrozenGraph {
 		List<String> roots = new ArrayList<>();
 		for (SignatureDef signature : signatures) {
 			for (TensorInfo info : signature.getInputsMap().values()) {
-				roots.add(nodeName(info.getName()));
+				roots.add(GraphIndex.nodeName(info.getName()));
 			}
 			for (TensorInfo info : signature.getOutputsMap().values()) {
-				roots.add(nodeName(info.getName()));
+				roots.add(GraphIndex.nodeName(info.getName()));
 			}
 		}
 		return roots;
@@ -195,7 +195,7 @@ final class FrozenGraph {
 				continue;
 			}
 			for (String input : node.getInputList()) {
-				pending.push(nodeName(input));
+				pending.push(GraphIndex.nodeName(input));
 			}
 		}
 		return reached;
@@ -206,7 +206,7 @@ final class FrozenGraph {
 	}
 
 	private static boolean reads(NodeDef node, String variable) {
-		return node.getInputList().stream().anyMatch((input) -> nodeName(input).equals(variable));
+		return node.getInputList().stream().anyMatch((input) -> GraphIndex.nodeName(input).equals(variable));
 	}
 
 	/** A Const node of the same name holding the value the session reads now. */
@@ -218,10 +218,6 @@ final class FrozenGraph {
 			return Int8Rewrite.constant(node.getName(), value.dataType(), value.shape().asArray(), bytes,
 					node.getDevice());
 		}
-	}
-
-	private static String nodeName(String input) {
-		return GraphIndex.nodeName(input);
 	}
 
 }

@@ -20,6 +20,7 @@ import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * A frozen graph's nodes by name, who reads each, and the static shapes TensorFlow infers
@@ -74,12 +75,17 @@ final class GraphIndex {
 		if (node == null || index >= node.getInputCount()) {
 			return null;
 		}
-		String input = node.getInput(index);
-		if (input.startsWith("^") || (input.contains(":") && !input.endsWith(":0"))) {
-			return null;
-		}
-		NodeDef producer = this.nodes.get(nodeName(input));
-		return (producer != null && is(producer, op)) ? producer : null;
+		NodeDef producer = producer(node.getInput(index));
+		return is(producer, op) ? producer : null;
+	}
+
+	/**
+	 * The node whose first output {@code input} names; null for another output or a
+	 * control input.
+	 */
+	private NodeDef producer(String input) {
+		boolean first = !input.startsWith("^") && (!input.contains(":") || input.endsWith(":0"));
+		return first ? this.nodes.get(nodeName(input)) : null;
 	}
 
 	NodeDef node(String input) {
@@ -96,7 +102,7 @@ final class GraphIndex {
 	}
 
 	/** The values of a float {@code Const} stored as tensor content, or null. */
-	float[] floats(NodeDef node) {
+	static float[] floats(NodeDef node) {
 		if (node == null || !node.getOp().equals("Const")) {
 			return null;
 		}
@@ -154,9 +160,33 @@ final class GraphIndex {
 		return node.getAttrOrDefault("T", AttrValue.getDefaultInstance()).getType();
 	}
 
-	/** The static shape of a node's first output (unknown when it cannot be told). */
+	/**
+	 * The static shape of a node's first output (unknown when it cannot be told): a
+	 * constant's and a product's with a constant weight as the graph itself declares
+	 * them, others from TensorFlow's shape inference (an import of the whole graph, so
+	 * only when needed).
+	 */
 	Shape shape(String name) {
+		NodeDef node = producer(name);
+		if (is(node, "Const")) {
+			return Shape.of(dims(node));
+		}
+		NodeDef weight = is(node, "MatMul") ? input(node, 1, "Const") : null;
+		if (weight != null && dims(weight).length == 2) {
+			boolean transposed = node.getAttrOrDefault("transpose_b", AttrValue.getDefaultInstance()).getB();
+			return Shape.of(Shape.UNKNOWN_SIZE, dims(weight)[transposed ? 0 : 1]);
+		}
 		return this.shapes.apply(nodeName(name));
+	}
+
+	private static long[] dims(NodeDef constant) {
+		return constant.getAttrOrThrow("value")
+			.getTensor()
+			.getTensorShape()
+			.getDimList()
+			.stream()
+			.mapToLong(TensorShapeProto.Dim::getSize)
+			.toArray();
 	}
 
 	/**

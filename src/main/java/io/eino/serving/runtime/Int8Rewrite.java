@@ -81,8 +81,7 @@ public final class Int8Rewrite {
 		TensorProto value = weight.getAttrOrThrow("value").getTensor();
 		int rows = (int) value.getTensorShape().getDim(0).getSize();
 		int columns = (int) value.getTensorShape().getDim(1).getSize();
-		float[] weights = new float[rows * columns];
-		value.getTensorContent().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(weights);
+		float[] weights = GraphIndex.floats(weight);
 		float[] scale = new float[columns];
 		for (int i = 0; i < weights.length; i++) {
 			scale[i % columns] = Math.max(scale[i % columns], Math.abs(weights[i]));
@@ -193,7 +192,8 @@ public final class Int8Rewrite {
 			.build();
 	}
 
-	private static byte[] floats(float... values) {
+	/** Little-endian bytes of {@code values}, as a {@code Const}'s tensor content. */
+	static byte[] floats(float... values) {
 		ByteBuffer buffer = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
 		for (float value : values) {
 			buffer.putFloat(value);

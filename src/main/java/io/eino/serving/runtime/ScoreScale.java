@@ -1,7 +1,5 @@
 package io.eino.serving.runtime;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -101,7 +99,7 @@ final class ScoreScale {
 		for (int at = (product || GraphIndex.is(node, "BiasAdd")) ? 1 : 0; at < 2; at++) {
 			NodeDef constant = index.input(node, at, "Const");
 			TensorProto value = (constant != null) ? constant.getAttrOrThrow("value").getTensor() : null;
-			if (value != null && index.floats(constant) != null
+			if (value != null && GraphIndex.floats(constant) != null
 					&& value.getTensorShape().getDimCount() == (product ? 2 : 1)) {
 				return at;
 			}
@@ -117,14 +115,14 @@ final class ScoreScale {
 	}
 
 	private static NodeDef scale(NodeDef constant, GraphIndex index, float factor) {
-		float[] values = index.floats(constant);
-		ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-		for (float value : values) {
-			bytes.putFloat(value * factor);
+		float[] values = GraphIndex.floats(constant);
+		for (int i = 0; i < values.length; i++) {
+			values[i] *= factor;
 		}
 		TensorShapeProto shape = constant.getAttrOrThrow("value").getTensor().getTensorShape();
 		long[] dims = shape.getDimList().stream().mapToLong(TensorShapeProto.Dim::getSize).toArray();
-		return Int8Rewrite.constant(constant.getName(), DataType.DT_FLOAT, dims, bytes.array(), constant.getDevice());
+		return Int8Rewrite.constant(constant.getName(), DataType.DT_FLOAT, dims, Int8Rewrite.floats(values),
+				constant.getDevice());
 	}
 
 }
