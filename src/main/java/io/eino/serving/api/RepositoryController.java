@@ -35,7 +35,8 @@ import org.springframework.web.server.ServerWebInputException;
  * Repository control on the management port, in the shape of Triton's model repository
  * extension: {@code POST /v2/repository/index}, {@code .../models/{m}/load} and
  * {@code .../models/{m}/unload}, plus {@code .../models/{m}/reload} (build every selected
- * version again and swap it in) and {@code /v2/repository/poll} (scan now).
+ * version again and swap it in; {@code ?retune=true} runs the startup step again instead
+ * of reusing the stored plan) and {@code /v2/repository/poll} (scan now).
  *
  * <p>
  * Functional routes rather than a {@code @RestController}: component scanning would put a
@@ -64,7 +65,9 @@ class RepositoryController {
 			.POST("/v2/repository/models/{model}/load",
 					(request) -> outcome(request, this.lifecycle.load(model(request))))
 			.POST("/v2/repository/models/{model}/reload",
-					(request) -> outcome(request, this.lifecycle.reload(model(request))))
+					(request) -> outcome(request,
+							this.lifecycle.reload(model(request),
+									request.queryParam("retune").map(Boolean::parseBoolean).orElse(false))))
 			.POST("/v2/repository/models/{model}/unload",
 					(request) -> answer(request,
 							Mono.fromFuture(this.lifecycle.unload(model(request)))

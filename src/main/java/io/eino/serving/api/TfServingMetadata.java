@@ -49,7 +49,7 @@ final class TfServingMetadata {
 			Map<String, Object> json = new LinkedHashMap<>();
 			json.put("name", step.name());
 			json.put("applied", step.applied());
-			json.put("reference_batch_ms", Double.isNaN(step.millis()) ? null : round(step.millis()));
+			json.put("batches_ms", Double.isNaN(step.millis()) ? null : round(step.millis()));
 			json.put("speedup", Double.isNaN(step.speedup()) ? null : round(step.speedup()));
 			json.put("note", step.note());
 			if (step.profile() != null) {

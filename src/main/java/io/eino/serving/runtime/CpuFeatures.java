@@ -41,6 +41,23 @@ public final class CpuFeatures {
 		return ONE_DNN;
 	}
 
+	/**
+	 * The processor's model name and feature flags (of its first core), which decide what
+	 * runs fastest on it: a stored startup plan is reused only on the same.
+	 */
+	public static String fingerprint() {
+		StringBuilder fingerprint = new StringBuilder();
+		for (String line : CPUINFO.split("\n")) {
+			if (line.startsWith("model name") || line.startsWith("flags")) {
+				fingerprint.append(line.substring(line.indexOf(':') + 1).trim()).append(';');
+			}
+			if (line.isBlank() && !fingerprint.isEmpty()) {
+				break;
+			}
+		}
+		return fingerprint.isEmpty() ? System.getProperty("os.arch") : fingerprint.toString();
+	}
+
 	/** Whether this CPU has int8 dot-product instructions (VNNI or AMX). */
 	public static boolean int8() {
 		return has(" avx512_vnni", " avx_vnni", " amx_int8");

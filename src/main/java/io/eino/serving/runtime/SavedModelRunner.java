@@ -16,12 +16,10 @@ import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.exceptions.TensorFlowException;
-import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.RunOptions;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
-import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * One loaded SavedModel and its TensorFlow session.
@@ -66,7 +64,7 @@ public final class SavedModelRunner implements AutoCloseable {
 		this.rewrites = rewrites;
 		this.signatureDefs = new TreeMap<>(signatureDefs);
 		Map<String, SignatureSpec> specs = new LinkedHashMap<>();
-		this.signatureDefs.forEach((key, definition) -> specs.put(key, describe(key, definition)));
+		this.signatureDefs.forEach((key, definition) -> specs.put(key, SignatureSpec.of(key, definition)));
 		this.signatures = Map.copyOf(specs);
 	}
 
@@ -79,10 +77,24 @@ public final class SavedModelRunner implements AutoCloseable {
 	 * @throws ModelRuntimeException if TensorFlow cannot load it
 	 */
 	public static SavedModelRunner load(Path directory, SessionSettings settings) {
+		return load(directory, settings, null);
+	}
+
+	/**
+	 * As {@link #load(Path, SessionSettings)}, taking the frozen graph from
+	 * {@code shared} when an earlier load froze it, and leaving it there when this one
+	 * does.
+	 */
+	public static SavedModelRunner load(Path directory, SessionSettings settings, FrozenGraphs shared) {
 		if (!Files.isRegularFile(directory.resolve("saved_model.pb"))) {
 			throw new ModelRuntimeException("No saved_model.pb in " + directory);
 		}
+		FrozenGraphs.Frozen known = (shared != null && settings.optimization() != GraphOptimization.NONE)
+				? shared.get(settings) : null;
 		try {
+			if (known != null) {
+				return open(directory, known, settings);
+			}
 			SavedModelBundle bundle = SavedModelBundle.loader(directory.toString())
 				.withTags(SERVE_TAG)
 				.withConfigProto(settings.toConfigProto())
@@ -105,21 +117,28 @@ public final class SavedModelRunner implements AutoCloseable {
 				return new SavedModelRunner(directory, signatures, bundle.session(), bundle, null);
 			}
 			logger.debug("{}: {}", directory, rewrites);
-			GraphDef frozen = serving;
 			bundle.close();
-			Graph graph = new Graph();
-			try {
-				graph.importGraphDef(frozen);
-				return new SavedModelRunner(directory, signatures, new Session(graph, settings.toConfigProto()), graph,
-						rewrites.toString());
+			FrozenGraphs.Frozen frozen = new FrozenGraphs.Frozen(serving, signatures, rewrites.toString());
+			if (shared != null) {
+				shared.put(settings, frozen);
 			}
-			catch (TensorFlowException | IllegalArgumentException ex) {
-				graph.close();
-				throw ex;
-			}
+			return open(directory, frozen, settings);
 		}
 		catch (TensorFlowException ex) {
 			throw new ModelRuntimeException("TensorFlow could not load " + directory + ": " + ex.getMessage(), ex);
+		}
+	}
+
+	private static SavedModelRunner open(Path directory, FrozenGraphs.Frozen frozen, SessionSettings settings) {
+		Graph graph = new Graph();
+		try {
+			graph.importGraphDef(frozen.graph());
+			return new SavedModelRunner(directory, frozen.signatures(), new Session(graph, settings.toConfigProto()),
+					graph, frozen.rewrites());
+		}
+		catch (TensorFlowException | IllegalArgumentException ex) {
+			graph.close();
+			throw ex;
 		}
 	}
 
@@ -240,44 +259,6 @@ public final class SavedModelRunner implements AutoCloseable {
 		finally {
 			fed.values().forEach(Tensor::close);
 		}
-	}
-
-	private static SignatureSpec describe(String key, SignatureDef definition) {
-		return new SignatureSpec(key, definition.getMethodName(), describe(definition.getInputsMap()),
-				describe(definition.getOutputsMap()));
-	}
-
-	private static List<TensorSpec> describe(Map<String, TensorInfo> tensors) {
-		return new TreeMap<>(tensors).entrySet().stream().map((entry) -> {
-			TensorInfo info = entry.getValue();
-			long[] shape = info.getTensorShape()
-				.getDimList()
-				.stream()
-				.mapToLong(TensorShapeProto.Dim::getSize)
-				.toArray();
-			return new TensorSpec(entry.getKey(), datatype(info.getDtype()), info.getDtype().name(), shape,
-					info.getName());
-		}).toList();
-	}
-
-	private static String datatype(DataType type) {
-		return switch (type) {
-			case DT_FLOAT -> "FP32";
-			case DT_DOUBLE -> "FP64";
-			case DT_HALF -> "FP16";
-			case DT_BFLOAT16 -> "BF16";
-			case DT_INT64 -> "INT64";
-			case DT_INT32 -> "INT32";
-			case DT_INT16 -> "INT16";
-			case DT_INT8 -> "INT8";
-			case DT_UINT8 -> "UINT8";
-			case DT_UINT16 -> "UINT16";
-			case DT_UINT32 -> "UINT32";
-			case DT_UINT64 -> "UINT64";
-			case DT_BOOL -> "BOOL";
-			case DT_STRING -> "BYTES";
-			default -> type.name();
-		};
 	}
 
 	@Override

@@ -1,5 +1,8 @@
 package io.eino.serving.runtime;
 
+import java.util.EnumSet;
+import java.util.Set;
+
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GPUOptions;
 import org.tensorflow.proto.GraphOptions;
@@ -18,12 +21,23 @@ import org.tensorflow.proto.RewriterConfig.Toggle;
  * @param gpu GPU placement, used when a GPU build of TensorFlow finds one
  * @param int8 whether the weight products run in int8 (dynamic quantisation of a frozen
  * graph, {@link Int8Rewrite}; only with graph optimisation on)
+ * @param skipped Grappler passes left out (with graph optimisation on)
  */
 public record SessionSettings(int intraOpThreads, int interOpThreads, GraphOptimization optimization, boolean bfloat16,
-		Gpu gpu, boolean int8) {
+		Gpu gpu, boolean int8, Set<GrapplerPass> skipped) {
 
 	public static final SessionSettings DEFAULT = new SessionSettings(0, 0, GraphOptimization.DEFAULT, false,
 			Gpu.DEFAULT, false);
+
+	public SessionSettings {
+		skipped = skipped.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(skipped));
+	}
+
+	/** Settings with every Grappler pass of {@code optimization} on. */
+	public SessionSettings(int intraOpThreads, int interOpThreads, GraphOptimization optimization, boolean bfloat16,
+			Gpu gpu, boolean int8) {
+		this(intraOpThreads, interOpThreads, optimization, bfloat16, gpu, int8, Set.of());
+	}
 
 	/**
 	 * GPU options (ignored by the CPU build).
@@ -39,14 +53,26 @@ public record SessionSettings(int intraOpThreads, int interOpThreads, GraphOptim
 
 	}
 
-	/** These settings with {@code optimization} and bf16 on or off, in fp32 products. */
+	/**
+	 * These settings with {@code optimization} and bf16 on or off, in fp32 products,
+	 * every Grappler pass on.
+	 */
 	public SessionSettings withOptimization(GraphOptimization optimization, boolean bfloat16) {
 		return new SessionSettings(this.intraOpThreads, this.interOpThreads, optimization, bfloat16, this.gpu, false);
 	}
 
 	/** These settings with the weight products in int8 (fp32 elsewhere). */
 	public SessionSettings withInt8() {
-		return new SessionSettings(this.intraOpThreads, this.interOpThreads, this.optimization, false, this.gpu, true);
+		return new SessionSettings(this.intraOpThreads, this.interOpThreads, this.optimization, false, this.gpu, true,
+				this.skipped);
+	}
+
+	/** These settings with {@code pass} left out of Grappler's rewrites. */
+	public SessionSettings without(GrapplerPass pass) {
+		EnumSet<GrapplerPass> passes = EnumSet.of(pass);
+		passes.addAll(this.skipped);
+		return new SessionSettings(this.intraOpThreads, this.interOpThreads, this.optimization, this.bfloat16, this.gpu,
+				this.int8, passes);
 	}
 
 	ConfigProto toConfigProto() {
@@ -87,6 +113,12 @@ public record SessionSettings(int intraOpThreads, int interOpThreads, GraphOptim
 			.setCommonSubgraphElimination(Toggle.ON)
 			.setMetaOptimizerIterations(RewriterConfig.NumIterationsType.TWO)
 			.setAutoMixedPrecisionOnednnBfloat16(this.bfloat16 ? Toggle.ON : Toggle.OFF);
+		if (this.skipped.contains(GrapplerPass.CONSTANT_FOLDING)) {
+			rewrites.setConstantFolding(Toggle.OFF);
+		}
+		if (this.skipped.contains(GrapplerPass.REMAPPING)) {
+			rewrites.setRemapping(Toggle.OFF);
+		}
 		OptimizerOptions.Builder optimizer = OptimizerOptions.newBuilder().setOptLevel(OptimizerOptions.Level.L1);
 		if (this.optimization == GraphOptimization.FULL) {
 			optimizer.setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1);

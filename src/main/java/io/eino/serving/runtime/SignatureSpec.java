@@ -1,6 +1,13 @@
 package io.eino.serving.runtime;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * A SavedModel signature as the API layer describes it.
@@ -23,6 +30,45 @@ public record SignatureSpec(String key, String methodName, List<TensorSpec> inpu
 
 	public boolean hasOutput(String name) {
 		return this.outputs.stream().anyMatch((output) -> output.name().equals(name));
+	}
+
+	/** The signature {@code key} of a SavedModel, as its definition describes it. */
+	static SignatureSpec of(String key, SignatureDef definition) {
+		return new SignatureSpec(key, definition.getMethodName(), describe(definition.getInputsMap()),
+				describe(definition.getOutputsMap()));
+	}
+
+	private static List<TensorSpec> describe(Map<String, TensorInfo> tensors) {
+		return new TreeMap<>(tensors).entrySet().stream().map((entry) -> {
+			TensorInfo info = entry.getValue();
+			long[] shape = info.getTensorShape()
+				.getDimList()
+				.stream()
+				.mapToLong(TensorShapeProto.Dim::getSize)
+				.toArray();
+			return new TensorSpec(entry.getKey(), datatype(info.getDtype()), info.getDtype().name(), shape,
+					info.getName());
+		}).toList();
+	}
+
+	private static String datatype(DataType type) {
+		return switch (type) {
+			case DT_FLOAT -> "FP32";
+			case DT_DOUBLE -> "FP64";
+			case DT_HALF -> "FP16";
+			case DT_BFLOAT16 -> "BF16";
+			case DT_INT64 -> "INT64";
+			case DT_INT32 -> "INT32";
+			case DT_INT16 -> "INT16";
+			case DT_INT8 -> "INT8";
+			case DT_UINT8 -> "UINT8";
+			case DT_UINT16 -> "UINT16";
+			case DT_UINT32 -> "UINT32";
+			case DT_UINT64 -> "UINT64";
+			case DT_BOOL -> "BOOL";
+			case DT_STRING -> "BYTES";
+			default -> type.name();
+		};
 	}
 
 }

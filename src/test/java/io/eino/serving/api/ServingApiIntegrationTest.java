@@ -52,18 +52,21 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 		List<Map<String, Object>> steps = (List<Map<String, Object>>) runtime.get("optimization_steps");
 		List<Map<String, Object>> measured = steps.stream().filter((step) -> step.containsKey("op_time")).toList();
 		assertThat(measured).extracting((step) -> step.get("name"))
-			.contains("no graph optimisation (baseline)", "grappler");
+			.contains("graph as imported (baseline)", "grappler");
 		for (Map<String, Object> step : measured) {
 			List<Map<String, Object>> ops = (List<Map<String, Object>>) step.get("op_time");
 			assertThat(ops).isNotEmpty().hasSizeLessThanOrEqualTo(10);
-			// The matrix products take most of the time, in every step.
-			assertThat((String) ops.get(0).get("op")).contains("MatMul");
+			// The matrix products take most of the graph as imported's time (in a
+			// candidate, fused or in bf16, they may not).
+			if (step.get("name").equals("graph as imported (baseline)")) {
+				assertThat((String) ops.get(0).get("op")).contains("MatMul");
+			}
 			assertThat(((Number) step.get("op_time_ms")).doubleValue()).isPositive();
 			assertThat(((Number) step.get("nodes_run")).intValue()).isGreaterThan(100);
 		}
 		// The importer's 13 LayerNorms run fused in every step; Grappler adds the 36
 		// encoder products fused with their bias (6 of them with GELU).
-		assertThat(fusedNodes(measured, "no graph optimisation (baseline)")).isEqualTo(13);
+		assertThat(fusedNodes(measured, "graph as imported (baseline)")).isEqualTo(13);
 		assertThat(fusedNodes(measured, "grappler")).isGreaterThanOrEqualTo(13 + 36);
 	}
 

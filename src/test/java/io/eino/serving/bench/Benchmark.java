@@ -61,7 +61,8 @@ public final class Benchmark {
 		// the same version number would otherwise be measured instead of this one's.
 		TestModels.deleteRecursively(repository);
 		new DefaultModelInstaller().installIfMissing(repository);
-		List<String> corpus = Wrk.corpus();
+		Path corpusFile = Path.of(options.getOrDefault("corpus", "bench/corpus.txt"));
+		List<String> corpus = Wrk.corpus(corpusFile);
 		Path bodies = Wrk.writeBodies(corpus, out);
 		JsonMapper json = JsonMapper.builder().build();
 		Path script = Path.of("bench", "wrk-corpus.lua");
@@ -85,6 +86,7 @@ public final class Benchmark {
 		}
 		report.put("matmul_peak_gflops", Map.of("fp32", peaks.get("fp32") / 1e9, "bf16", peaks.get("bf16") / 1e9,
 				"int8", peaks.get("int8") / 1e9));
+		report.put("corpus", corpusFile.toString());
 		report.put("corpus_sentences", corpus.size());
 		report.put("corpus_mean_tokens", meanTokens);
 		report.put("model_mflops_per_request", flopsPerRequest / 1e6);
@@ -94,12 +96,27 @@ public final class Benchmark {
 		Map<String, Object> serviceReports = new LinkedHashMap<>();
 		List<String> common = List.of("eino.repository.path=" + repository,
 				"eino.repository.install-default-model=true");
-		Map<String, List<String>> configurations = new LinkedHashMap<>();
-		configurations.put("eino tuned", common);
+		Map<String, List<String>> offered = new LinkedHashMap<>();
+		// The service as a user gets it: every setting at its default.
+		offered.put("tuned", common);
+		// The same build with the startup step off: the graph as imported, in fp32.
+		List<String> stepOff = new ArrayList<>(common);
+		stepOff.addAll(List.of("eino.runtime.graph-optimization=none", "eino.runtime.precision=fp32"));
+		offered.put("off", stepOff);
 		List<String> traditional = new ArrayList<>(common);
 		traditional.addAll(List.of("eino.batching.enabled=false", "eino.models.sentiment.pad-to=256",
 				"eino.runtime.graph-optimization=none", "eino.runtime.precision=fp32"));
-		configurations.put("eino traditional", traditional);
+		offered.put("traditional", traditional);
+		Map<String, List<String>> configurations = new LinkedHashMap<>();
+		for (String chosen : options.getOrDefault("configurations", "tuned,off").split(",")) {
+			String name = switch (chosen) {
+				case "tuned" -> "eino tuned";
+				case "off" -> "eino startup step off";
+				case "traditional" -> "eino traditional";
+				default -> throw new IllegalArgumentException("--configurations takes tuned, off and traditional");
+			};
+			configurations.put(name, offered.get(chosen));
+		}
 		// Interleaved: every round measures each configuration, then ONNX Runtime, so
 		// that a
 		// slow minute of the machine hits both sides (docs/benchmark.md).
@@ -113,6 +130,10 @@ public final class Benchmark {
 			for (Map.Entry<String, List<String>> configuration : configurations.entrySet()) {
 				String name = configuration.getKey();
 				System.out.println("Round " + round + ": starting " + name + " ...");
+				// Every start of the default configuration runs the startup step anew,
+				// so that its choice, on this minute of the machine, is part of what is
+				// measured (a stored plan would repeat round 1's).
+				forgetPlans(repository);
 				try (ServiceProcess service = ServiceProcess.start(jar,
 						out.resolve(name.replace(' ', '-') + "-" + round + ".log"), BASE_PORT,
 						configuration.getValue())) {
@@ -143,11 +164,15 @@ public final class Benchmark {
 			}
 			serviceRounds.add(measured);
 			System.out.println("Round " + round + ": running ONNX Runtime in-process ...");
-			onnxRounds.add(OnnxRuntimeBaseline.run(corpus, duration, out.resolve("onnx")));
+			List<OnnxRuntimeBaseline.Result> baselines = new ArrayList<>(
+					OnnxRuntimeBaseline.run(corpus, duration, out.resolve("onnx")));
+			System.out.println("Round " + round + ": running LangChain4j in-process ...");
+			baselines.addAll(LangChain4jBaseline.run(corpus, duration));
+			onnxRounds.add(baselines);
 			System.out.println("Round " + round + ": running eino's session in-process ...");
 			sessionRounds.add(EinoInProcess.run(corpus, duration,
 					repository.resolve(DefaultModel.NAME).resolve(Long.toString(DefaultModel.VERSION)),
-					served.equals("bf16"), out.resolve("eino-in-process")));
+					out.resolve("eino-in-process")));
 		}
 		Map<String, List<Wrk.Result>> services = Rounds.medianServices(serviceRounds);
 		services.forEach((name, points) -> ((Map<String, Object>) serviceReports.get(name)).put("points", points));
@@ -206,6 +231,16 @@ public final class Benchmark {
 		System.out.println("Wrote " + out.resolve("results.json") + ", results.md, benchmark.png and op-time.png");
 	}
 
+	/** Removes every stored startup plan of the repository's versions. */
+	private static void forgetPlans(Path repository) throws java.io.IOException {
+		try (java.util.stream.Stream<Path> files = Files.walk(repository)) {
+			for (Path plan : files.filter((file) -> file.getFileName().toString().equals("startup-plan.json"))
+				.toList()) {
+				Files.delete(plan);
+			}
+		}
+	}
+
 	private static Map<String, Object> soak(Path jar, Path out, List<String> properties, Path script, Path bodies,
 			long requests) throws Exception {
 		System.out.println("Soak: " + requests + " requests to eino tuned ...");
@@ -238,16 +273,21 @@ public final class Benchmark {
 	private static Map<String, Object> targets(Map<String, List<Wrk.Result>> services,
 			List<OnnxRuntimeBaseline.Result> onnx) {
 		List<Wrk.Result> tuned = services.get("eino tuned");
-		List<Wrk.Result> traditional = services.get("eino traditional");
 		Map<String, Object> targets = new LinkedHashMap<>();
-		for (int i = 0; i < tuned.size(); i++) {
-			int clients = tuned.get(i).concurrency();
-			targets.put("goodput_ratio_at_" + clients, tuned.get(i).goodput() / traditional.get(i).goodput());
-			targets.put("p99_ratio_at_" + clients, tuned.get(i).p99Millis() / traditional.get(i).p99Millis());
+		for (String other : List.of("eino startup step off", "eino traditional")) {
+			List<Wrk.Result> against = services.get(other);
+			for (int i = 0; against != null && i < tuned.size(); i++) {
+				int clients = tuned.get(i).concurrency();
+				String key = other.replace("eino ", "").replace(' ', '_');
+				targets.put("goodput_over_" + key + "_at_" + clients,
+						tuned.get(i).goodput() / against.get(i).goodput());
+				targets.put("p99_over_" + key + "_at_" + clients,
+						tuned.get(i).p99Millis() / against.get(i).p99Millis());
+			}
 		}
 		double best = tuned.stream().mapToDouble(Wrk.Result::goodput).max().orElseThrow();
 		for (OnnxRuntimeBaseline.Result baseline : onnx) {
-			targets.put("best_throughput_over_onnxruntime_batch_" + baseline.batchSize(), best / baseline.throughput());
+			targets.put("best_goodput_over_" + baseline.key(), best / baseline.throughput());
 		}
 		return targets;
 	}

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.runtime.GraphOptimization;
+import io.eino.serving.runtime.GrapplerPass;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.RuntimeLayout;
@@ -16,13 +17,16 @@ import io.eino.serving.runtime.TensorSpec;
 import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.text.Overflow;
 import io.eino.serving.text.TextTokenizer;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The served model's own TensorFlow session in-process, with no HTTP, no scheduler and no
  * JSON: batches of 32 corpus texts tokenized and run one after another on the graph the
- * service serves (its thread layout on this machine, Grappler, the precision its startup
- * step chose), as ONNX Runtime's batch-32 baseline is run. What eino's serving path could
- * reach at most on this machine, measured in the same rounds (docs/benchmark.md).
+ * service serves (its thread layout on this machine and the graph and precision its
+ * startup step chose, read from the plan it stored), as ONNX Runtime's batch-32 baseline
+ * is run. What eino's serving path could reach at most on this machine, measured in the
+ * same rounds (docs/benchmark.md).
  */
 final class EinoInProcess {
 
@@ -31,15 +35,24 @@ final class EinoInProcess {
 	private EinoInProcess() {
 	}
 
-	static OnnxRuntimeBaseline.Result run(List<String> corpus, Duration duration, Path versionDirectory,
-			boolean bfloat16, Path work) throws Exception {
+	static OnnxRuntimeBaseline.Result run(List<String> corpus, Duration duration, Path versionDirectory, Path work)
+			throws Exception {
 		// The properties' defaults (all 0: derived), as the service binds them.
 		SessionSettings layout = RuntimeLayout
 			.of(new RuntimeProperties(0, 0, 0, GraphOptimization.DEFAULT, Precision.AUTO,
 					new RuntimeProperties.Gpu(true, 0, "")))
 			.sessionSettings();
-		SessionSettings settings = new SessionSettings(layout.intraOpThreads(), layout.interOpThreads(),
-				GraphOptimization.DEFAULT, bfloat16, layout.gpu(), false);
+		// What the service's startup step chose, from the plan it stored with the
+		// version.
+		JsonNode plan = JsonMapper.builder().build().readTree(versionDirectory.resolve("startup-plan.json").toFile());
+		SessionSettings settings = layout.withOptimization(
+				GraphOptimization.valueOf(plan.path("optimization").asString()), plan.path("bfloat16").asBoolean());
+		if (plan.path("int8").asBoolean()) {
+			settings = settings.withInt8();
+		}
+		for (JsonNode pass : plan.path("skipped")) {
+			settings = settings.without(GrapplerPass.valueOf(pass.asString()));
+		}
 		try (TextTokenizer tokenizer = TextTokenizer.load(DefaultModel.extractTokenizer(work), DefaultModel.MAX_TOKENS,
 				Overflow.TRUNCATE); SavedModelRunner runner = SavedModelRunner.load(versionDirectory, settings)) {
 			List<String> outputs = runner.signatures()
@@ -56,8 +69,8 @@ final class EinoInProcess {
 				}
 			};
 			String name = "eino session in-process, batch " + BATCH + " (no HTTP)";
-			OnnxRuntimeBaseline.measure(name, corpus, BATCH, Duration.ofSeconds(3), call);
-			return OnnxRuntimeBaseline.measure(name, corpus, BATCH, duration, call);
+			OnnxRuntimeBaseline.measureFor(name, corpus, BATCH, Duration.ofSeconds(3), call);
+			return OnnxRuntimeBaseline.measureFor(name, corpus, BATCH, duration, call);
 		}
 	}
 

@@ -1,5 +1,6 @@
 package io.eino.serving.bench;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,36 +41,76 @@ final class OnnxRuntimeBaseline {
 			return this.requests / this.seconds;
 		}
 
+		/** The name as a JSON key: {@code onnxruntime_fp32_batch_1}. */
+		String key() {
+			return this.name.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "_").replaceAll("^_|_$", "");
+		}
+
+		boolean onnxRuntime() {
+			return this.name.startsWith("onnxruntime");
+		}
+
 	}
 
+	/** LangChain4j's int8 all-MiniLM-L6-v2, the quantised model its users embed with. */
+	static final String INT8_RESOURCE = "/all-minilm-l6-v2-q.onnx";
+
+	/**
+	 * ONNX Runtime at its best and at its plainest, on the same texts: the fp32 model one
+	 * text a call, 32 texts a call in the corpus's order (padded to the longest of each
+	 * 32) and 32 a call sorted by length (what a user batching a known set of texts
+	 * does); LangChain4j's int8 model one text a call and 32 sorted.
+	 */
 	static List<Result> run(List<String> corpus, Duration duration, Path work) throws Exception {
 		OrtEnvironment environment = OrtEnvironment.getEnvironment();
-		byte[] model;
-		try (InputStream in = OnnxRuntimeBaseline.class.getResourceAsStream(DefaultModel.ONNX_RESOURCE)) {
-			model = in.readAllBytes();
-		}
 		Files.createDirectories(work);
 		ClassifierHead head = DefaultModel.head();
-		try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-			options.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
-			options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-			try (OrtSession session = environment.createSession(model, options);
-					TextTokenizer tokenizer = TextTokenizer.load(DefaultModel.extractTokenizer(work),
-							DefaultModel.MAX_TOKENS, Overflow.TRUNCATE)) {
-				List<Result> results = new ArrayList<>();
-				for (int batch : List.of(1, 32)) {
-					measure(environment, session, tokenizer, head, corpus, batch, Duration.ofSeconds(3));
-					results.add(measure(environment, session, tokenizer, head, corpus, batch, duration));
+		List<Result> results = new ArrayList<>();
+		try (TextTokenizer tokenizer = TextTokenizer.load(DefaultModel.extractTokenizer(work), DefaultModel.MAX_TOKENS,
+				Overflow.TRUNCATE)) {
+			List<String> sorted = corpus.stream()
+				.sorted(java.util.Comparator.comparingInt((String text) -> tokenizer.tokens(text).size()))
+				.toList();
+			for (String precision : List.of("fp32", "int8")) {
+				String resource = precision.equals("fp32") ? DefaultModel.ONNX_RESOURCE : INT8_RESOURCE;
+				try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+						OrtSession session = environment.createSession(read(resource), options(options))) {
+					Call call = (texts) -> predict(environment, session, tokenizer, head, texts);
+					String name = "onnxruntime " + precision
+							+ (precision.equals("int8") ? " (LangChain4j's quantised model)" : "");
+					results.add(measure(name + ", batch 1", corpus, 1, duration, call));
+					if (precision.equals("fp32")) {
+						results.add(measure(name + ", batch 32 in arrival order", corpus, 32, duration, call));
+					}
+					results.add(measure(name + ", batch 32 sorted by length", sorted, 32, duration, call));
 				}
-				return results;
 			}
+		}
+		return results;
+	}
+
+	private static OrtSession.SessionOptions options(OrtSession.SessionOptions options) throws Exception {
+		options.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
+		options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+		return options;
+	}
+
+	private static byte[] read(String resource) throws IOException {
+		try (InputStream in = OnnxRuntimeBaseline.class.getResourceAsStream(resource)) {
+			if (in == null) {
+				throw new IllegalStateException(resource + " is not on the test classpath");
+			}
+			return in.readAllBytes();
 		}
 	}
 
-	private static Result measure(OrtEnvironment environment, OrtSession session, TextTokenizer tokenizer,
-			ClassifierHead head, List<String> corpus, int batch, Duration duration) throws Exception {
-		return measure((batch == 1) ? "onnxruntime, single request" : "onnxruntime, batch " + batch, corpus, batch,
-				duration, (texts) -> predict(environment, session, tokenizer, head, texts));
+	/**
+	 * Measures {@code call} for {@code duration} after 3 s of warm-up on the same texts.
+	 */
+	private static Result measure(String name, List<String> corpus, int batch, Duration duration, Call call)
+			throws Exception {
+		measureFor(name, corpus, batch, Duration.ofSeconds(3), call);
+		return measureFor(name, corpus, batch, duration, call);
 	}
 
 	/** One call of an in-process engine on a batch of texts. */
@@ -84,7 +125,8 @@ final class OnnxRuntimeBaseline {
 	 * Calls {@code call} on batches of {@code batch} corpus texts, one after another, for
 	 * {@code duration}: throughput and each call's latency.
 	 */
-	static Result measure(String name, List<String> corpus, int batch, Duration duration, Call call) throws Exception {
+	static Result measureFor(String name, List<String> corpus, int batch, Duration duration, Call call)
+			throws Exception {
 		List<Double> latencies = new ArrayList<>();
 		long requests = 0;
 		int next = 0;

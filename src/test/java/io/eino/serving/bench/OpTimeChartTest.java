@@ -18,7 +18,7 @@ class OpTimeChartTest {
 	@Test
 	void drawsTheStepsThatCarryABreakdown(@TempDir Path directory) throws Exception {
 		var steps = JsonMapper.builder().build().readTree("""
-				[{"name": "no graph optimisation (baseline)", "op_time": [{"op": "_MklMatMul", "nodes": 37, "ms": 21.0},
+				[{"name": "graph as imported (baseline)", "op_time": [{"op": "_MklMatMul", "nodes": 37, "ms": 21.0},
 				  {"op": "Pow", "nodes": 13, "ms": 12.1}]},
 				 {"name": "grappler", "op_time": [{"op": "_MklMatMul", "nodes": 36, "ms": 11.6},
 				  {"op": "Add", "nodes": 88, "ms": 1.3}]},

@@ -38,7 +38,7 @@ final class OpTimeTable {
 			}
 			table
 				.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f | %d | %s |%n", step.get("name").asString(),
-						step.get("applied").asBoolean() ? "yes" : "no", step.path("reference_batch_ms").asDouble(),
+						step.get("applied").asBoolean() ? "yes" : "no", step.path("batches_ms").asDouble(),
 						step.get("op_time_ms").asDouble(), step.get("nodes_run").asInt(), ops));
 		}
 		return table.toString();

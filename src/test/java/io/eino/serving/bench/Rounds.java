@@ -58,6 +58,7 @@ final class Rounds {
 		List<Map<String, Object>> perRound = new ArrayList<>();
 		Map<String, double[]> series = new LinkedHashMap<>();
 		for (int round = 0; round < services.size(); round++) {
+			int at = round;
 			Wrk.Result point = services.get(round)
 				.get("eino tuned")
 				.stream()
@@ -73,15 +74,40 @@ final class Rounds {
 			row.put("eino_tuned_p99_ms", point.p99Millis());
 			series.computeIfAbsent("eino_tuned_p99_ms", (key) -> new double[services.size()])[round] = point
 				.p99Millis();
+			Map<String, Double> others = new LinkedHashMap<>();
 			for (OnnxRuntimeBaseline.Result baseline : onnx.get(round)) {
-				String key = "batch_" + baseline.batchSize();
-				row.put("onnxruntime_" + key, baseline.throughput());
-				row.put("ratio_over_" + key, eino / baseline.throughput());
-				series.computeIfAbsent("onnxruntime_" + key, (name) -> new double[services.size()])[round] = baseline
-					.throughput();
-				series.computeIfAbsent("ratio_over_" + key, (name) -> new double[services.size()])[round] = eino
-						/ baseline.throughput();
+				others.put(baseline.key(), baseline.throughput());
 			}
+			others.put("onnxruntime_best",
+					onnx.get(round)
+						.stream()
+						.filter(OnnxRuntimeBaseline.Result::onnxRuntime)
+						.mapToDouble(OnnxRuntimeBaseline.Result::throughput)
+						.max()
+						.orElse(Double.NaN));
+			others.put("langchain4j_best",
+					onnx.get(round)
+						.stream()
+						.filter((baseline) -> !baseline.onnxRuntime())
+						.mapToDouble(OnnxRuntimeBaseline.Result::throughput)
+						.max()
+						.orElse(Double.NaN));
+			List<Wrk.Result> stepOff = services.get(round).get("eino startup step off");
+			if (stepOff != null) {
+				others.put("eino_startup_step_off",
+						stepOff.stream()
+							.filter((result) -> result.concurrency() == clients)
+							.findFirst()
+							.orElseThrow()
+							.goodput());
+			}
+			others.forEach((key, throughput) -> {
+				row.put(key, throughput);
+				row.put("ratio_over_" + key, eino / throughput);
+				series.computeIfAbsent(key, (name) -> new double[services.size()])[at] = throughput;
+				series.computeIfAbsent("ratio_over_" + key, (name) -> new double[services.size()])[at] = eino
+						/ throughput;
+			});
 			perRound.add(row);
 		}
 		Map<String, Object> summary = new LinkedHashMap<>();

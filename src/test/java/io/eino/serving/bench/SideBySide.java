@@ -46,7 +46,7 @@ public final class SideBySide {
 		Path out = Path.of("target", "bench");
 		Files.createDirectories(out);
 		JsonMapper json = JsonMapper.builder().build();
-		Path bodyFile = Wrk.writeBodies(Wrk.corpus(), out);
+		Path bodyFile = Wrk.writeBodies(Wrk.corpus(Path.of(options.getOrDefault("corpus", "bench/corpus.txt"))), out);
 		Path script = Path.of("bench", "wrk-corpus.lua");
 		// Extra settings for one side ("k=v;k=v"), to compare configurations of one
 		// build.

@@ -65,9 +65,12 @@ final class Wrk {
 		return bodies;
 	}
 
-	/** The sentences of {@code bench/corpus.txt}. */
-	static List<String> corpus() throws IOException {
-		return Files.readAllLines(Path.of("bench", "corpus.txt")).stream().filter((line) -> !line.isBlank()).toList();
+	/**
+	 * The non-blank lines of a corpus file ({@code bench/corpus.txt}, one request a
+	 * line).
+	 */
+	static List<String> corpus(Path file) throws IOException {
+		return Files.readAllLines(file).stream().filter((line) -> !line.isBlank()).toList();
 	}
 
 	static Result run(String url, Path script, Path bodies, int concurrency, Duration duration)

@@ -159,8 +159,12 @@ class ModelLifecycleIntegrationTest {
 		try (Stream<Path> files = Files.walk(REPOSITORY.resolve("sealed"))) {
 			assertThat(files.filter(Files::isRegularFile).map((file) -> file.getFileName().toString()))
 				.containsExactlyInAnyOrder(ModelPackage.FILE_NAME, ModelRepository.READY_MARKER,
-						ModelDescriptor.FILE_NAME);
+						ModelDescriptor.FILE_NAME, "startup-plan.json");
 		}
+		// The stored startup plan holds choices and timings, never the model's weights.
+		Path plan = REPOSITORY.resolve("sealed/1/startup-plan.json");
+		assertThat(Files.size(plan)).isLessThan(64 * 1024);
+		assertThat(Files.readString(plan)).doesNotContain("tensor_content", "saved_model");
 		assertThat(modelFilesWrittenSince(Path.of(System.getProperty("java.io.tmpdir")), started))
 			.as("no model file written to the temporary directory during the load")
 			.isEmpty();

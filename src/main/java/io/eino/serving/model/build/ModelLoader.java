@@ -17,10 +17,14 @@ import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.operator.OperatorRegistry;
 import io.eino.serving.operator.Pipeline;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.repository.ModelRepository;
 import io.eino.serving.runtime.BatchObserver;
 import io.eino.serving.runtime.CpuFeatures;
+import io.eino.serving.runtime.GraphOptimization;
+import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
+import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TokenSequence;
 import io.eino.serving.security.ModelKeys;
@@ -53,7 +57,7 @@ public final class ModelLoader {
 
 	private final HealthCheck healthCheck;
 
-	private final StartupOptimizer optimizer;
+	private final StartupPlans plans;
 
 	private final OperatorRegistry operators;
 
@@ -68,8 +72,19 @@ public final class ModelLoader {
 		this.operators = operators;
 		this.keys = keys;
 		this.healthCheck = new HealthCheck(settings.repository().healthCheck());
-		this.optimizer = new StartupOptimizer(settings.runtime().properties().graphOptimization(),
-				settings.runtime().properties().precision(), CpuFeatures.bfloat16(), CpuFeatures.int8());
+		GraphOptimization level = settings.runtime().properties().graphOptimization();
+		Precision precision = settings.runtime().properties().precision();
+		this.plans = new StartupPlans(
+				new StartupOptimizer(level, precision, CpuFeatures.bfloat16(), CpuFeatures.int8())::choose, level,
+				precision, settings.runtime().instances());
+	}
+
+	/**
+	 * Forgets the stored startup plans of the model's versions, so that their next build
+	 * runs the startup step again (a reload with {@code retune}).
+	 */
+	public void forgetPlans(ModelRepository repository, String model) {
+		StartupPlans.forget(repository.versions(model).stream().map(ModelRepository.Version::directory).toList());
 	}
 
 	/**
@@ -85,12 +100,12 @@ public final class ModelLoader {
 		Path stored = modelDirectory.resolve(Long.toString(version));
 		Path packageFile = stored.resolve(ModelPackage.FILE_NAME);
 		if (!Files.isRegularFile(packageFile)) {
-			return build(model, modelDirectory, stored, version, overrides, null);
+			return build(model, modelDirectory, stored, stored, version, overrides, null);
 		}
 		PlaintextWorkspace workspace = step(model, version, ModelLoadException.Step.DECRYPT,
 				() -> decrypt(packageFile));
 		try {
-			return build(model, modelDirectory, workspace.path(), version, overrides, workspace);
+			return build(model, modelDirectory, stored, workspace.path(), version, overrides, workspace);
 		}
 		finally {
 			removePlaintext(model, version, workspace);
@@ -125,10 +140,13 @@ public final class ModelLoader {
 	}
 
 	/**
+	 * @param stored the version's directory in the repository, where its startup plan is
+	 * kept
+	 * @param versionDirectory where its SavedModel lies
 	 * @param workspace where a decrypted version lies, removed as soon as its sessions
 	 * are open; null for a plain version
 	 */
-	private PublishedVersion build(String model, Path modelDirectory, Path versionDirectory, long version,
+	private PublishedVersion build(String model, Path modelDirectory, Path stored, Path versionDirectory, long version,
 			ServedModels.Settings overrides, PlaintextWorkspace workspace) {
 		if (!VersionSettings.hasDescriptor(modelDirectory, versionDirectory)) {
 			return buildTensorModel(model, versionDirectory, version, workspace);
@@ -140,7 +158,7 @@ public final class ModelLoader {
 		Pipeline pipeline = step(model, version, ModelLoadException.Step.READ, () -> pipeline(descriptor));
 		TextTokenizer tokenizer = step(model, version, ModelLoadException.Step.READ,
 				() -> TextTokenizer.load(
-						firstExisting(versionDirectory.resolve(descriptor.tokenizer()),
+						VersionSettings.firstExisting(versionDirectory.resolve(descriptor.tokenizer()),
 								modelDirectory.resolve(descriptor.tokenizer())),
 						descriptor.maxTokens(), descriptor.overflow()));
 		List<SavedModelRunner> sessions = new ArrayList<>();
@@ -148,18 +166,26 @@ public final class ModelLoader {
 		BatchQueue<TokenSequence, float[]> queue = null;
 		RunnerPool runners = null;
 		try {
-			// Load once as stored, so that a broken SavedModel or signature fails as
-			// "load".
-			step(model, version, ModelLoadException.Step.LOAD, () -> {
-				try (SavedModelRunner probe = SavedModelRunner.load(versionDirectory,
-						this.settings.runtime().sessionSettings())) {
-					check(descriptor, probe);
-				}
-				return null;
-			});
-			StartupOptimizer.Choice choice = step(model, version, ModelLoadException.Step.OPTIMISE,
-					() -> this.optimizer.choose(versionDirectory, modelDirectory, descriptor, tokenizer,
-							this.settings.runtime().sessionSettings()));
+			SessionSettings base = this.settings.runtime().sessionSettings();
+			String planKey = step(model, version, ModelLoadException.Step.OPTIMISE,
+					() -> this.plans.key(stored, modelDirectory, descriptor, base));
+			long optimiseStarted = System.nanoTime();
+			StartupOptimizer.Choice reused = step(model, version, ModelLoadException.Step.OPTIMISE,
+					() -> this.plans.reuse(stored, planKey, base));
+			if (reused == null) {
+				// Load once as stored, so that a broken SavedModel or signature fails
+				// as "load" (a reused plan was chosen for these very files).
+				step(model, version, ModelLoadException.Step.LOAD, () -> {
+					try (SavedModelRunner probe = SavedModelRunner.load(versionDirectory,
+							base.withOptimization(GraphOptimization.NONE, false))) {
+						VersionSettings.check(descriptor, probe);
+					}
+					return null;
+				});
+			}
+			StartupOptimizer.Choice choice = (reused != null) ? reused
+					: step(model, version, ModelLoadException.Step.OPTIMISE, () -> this.plans.tune(stored, planKey,
+							modelDirectory, versionDirectory, descriptor, tokenizer, base));
 			int instances = this.settings.runtime().instances();
 			step(model, version, ModelLoadException.Step.OPTIMISE, () -> {
 				for (int i = 0; i < instances; i++) {
@@ -174,7 +200,13 @@ public final class ModelLoader {
 			runners = new RunnerPool(sessions, descriptor.signature(), descriptor.output(),
 					"eino-" + model + "-v" + version + "-runner", meters.metrics(), System::nanoTime);
 			RunnerPool pool = runners;
-			Warmup warmup = step(model, version, ModelLoadException.Step.WARM_UP, () -> Warmup.run(pool, options));
+			long warmupStarted = System.nanoTime();
+			Warmup warmup = step(model, version, ModelLoadException.Step.WARM_UP,
+					() -> Warmup.run(pool, options, choice.costModel()));
+			this.plans.remember(stored, planKey, warmup.costModel());
+			logger.info("Model '{}' version {}: startup step (or plan) and sessions in {} ms, warm-up in {} ms", model,
+					version, (warmupStarted - optimiseStarted) / 1_000_000,
+					(System.nanoTime() - warmupStarted) / 1_000_000);
 			queue = this.scheduler.addQueue(model + " version " + version, options, runners);
 			queue.costModel(warmup.costModel());
 			runners.onBatchDone(this.scheduler::wakeUp);
@@ -252,9 +284,9 @@ public final class ModelLoader {
 	private static void log(String model, long version, int instances, StartupOptimizer.Choice choice,
 			OptimizationReport report, BatchingOptions options) {
 		for (OptimizationReport.Step step : report.steps()) {
-			logger.info("Model '{}' version {} step '{}': {}, reference batch {} ms, speed-up {}× ({})", model, version,
-					step.name(), step.applied() ? "applied" : "not applied", String.format("%.1f", step.millis()),
-					String.format("%.2f", step.speedup()), step.note());
+			logger.info("Model '{}' version {} step '{}': {}, representative batches {} ms, speed-up {}× ({})", model,
+					version, step.name(), step.applied() ? "applied" : "not applied",
+					String.format("%.1f", step.millis()), String.format("%.2f", step.speedup()), step.note());
 		}
 		logger.info("Model '{}' version {}: {} runner(s), {} intra-op thread(s) each, precision {}, lengths {}, "
 				+ "max batch {}, max delay {}; warmed up {} shapes; run cost {} ms + {} µs per padded token + {} µs per real token",
@@ -262,35 +294,6 @@ public final class ModelLoader {
 				options.allowedLengths(), options.maxBatchSize(), options.maxQueueDelay(), report.warmupShapes().size(),
 				String.format("%.2f", report.overheadMillis()), String.format("%.2f", report.microsPerToken()),
 				String.format("%.2f", report.microsPerRealToken()));
-	}
-
-	private static Path firstExisting(Path first, Path second) {
-		if (Files.isRegularFile(first)) {
-			return first;
-		}
-		if (Files.isRegularFile(second)) {
-			return second;
-		}
-		throw new IllegalArgumentException("Tokenizer file " + first.getFileName() + " not found in "
-				+ first.getParent() + " or " + second.getParent());
-	}
-
-	private static void check(ModelDescriptor descriptor, SavedModelRunner runner) {
-		SignatureSpec signature = runner.signatures().get(descriptor.signature());
-		if (signature == null) {
-			throw new IllegalArgumentException("The SavedModel has no signature '" + descriptor.signature() + "' (has "
-					+ runner.signatures().keySet() + ")");
-		}
-		for (String input : SavedModelRunner.TOKEN_INPUTS) {
-			if (!signature.hasInput(input)) {
-				throw new IllegalArgumentException(
-						"Signature '" + descriptor.signature() + "' lacks the token input '" + input + "'");
-			}
-		}
-		if (!signature.hasOutput(descriptor.output())) {
-			throw new IllegalArgumentException(
-					"Signature '" + descriptor.signature() + "' has no output '" + descriptor.output() + "'");
-		}
 	}
 
 }

@@ -3,71 +3,70 @@ package io.eino.serving.model.build;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import io.eino.serving.batching.BatchCostModel;
 import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.GraphOptimization;
-import io.eino.serving.runtime.HostTensor;
-import io.eino.serving.runtime.ModelRuntimeException;
+import io.eino.serving.runtime.GrapplerPass;
 import io.eino.serving.runtime.OpProfile;
 import io.eino.serving.runtime.Precision;
-import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.text.TextTokenizer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The startup ("compile-time") optimisation step of one model version, run before it
- * takes traffic: measures the reference batch with no graph optimisation, with Grappler's
- * rewrites, with XLA JIT (level {@code full}) and with bfloat16 (precision {@code auto},
- * on CPUs that have it), and chooses the session settings serving uses.
+ * takes traffic: times every candidate way of serving it (Grappler's rewrites with and
+ * without the passes that can slow a graph down, XLA JIT at level {@code full}, bfloat16
+ * and int8 weight products where the CPU has them) against the graph as imported, and
+ * serves the fastest candidate that is faster by more than the noise and computes the
+ * same function; when none is, the graph as imported serves.
  *
  * <p>
- * Grappler's rewrites are kept only if the rewritten graph's outputs match the graph as
- * imported on the evaluation texts (or the reference text): the same labels, no output
- * further than {@value #MAX_REWRITE_DIFFERENCE}. A rewrite that changes the function
- * (TensorFlow 2.18's remapper, for one, can fuse a LayerNorm with the wrong epsilon) then
- * runs the graph as imported.
+ * The timings are interleaved rounds over representative batches of the model's own texts
+ * (one text, 8, 32 and the 8 longest), the graph as imported timed first and last in each
+ * round; {@link SpeedComparison} turns them into speed-ups with their spread and the
+ * margin the run's own noise justifies. A candidate slower than the graph as imported in
+ * each of the first {@value #SCREENING_ROUNDS} rounds is dropped then; the rest are timed
+ * {@value #ROUNDS} rounds in all.
  *
  * <p>
- * Reduced precision (bfloat16 through oneDNN's rewrite, int8 weight products through
- * {@code Int8Rewrite}) is measured where the CPU has it. A precision is kept only if, on
- * the model's evaluation texts, its labels agree with float32's on at least
- * {@value #MIN_LABEL_AGREEMENT} of them, no output differs by more than
- * {@value #MAX_OUTPUT_DIFFERENCE}, it gets at least as many of the labelled texts right,
- * and it is at least {@value #MIN_SPEEDUP}× faster on the reference batch; of those that
- * pass, the fastest serves. Otherwise float32 stays, and the report says why, with each
- * precision's agreement and speed-up.
+ * Only candidates that are faster are checked, fastest first, until one passes: a float32
+ * rewrite must give the graph as imported's labels on every evaluation text (or the
+ * reference text) and no output further than {@value #MAX_REWRITE_DIFFERENCE}; a reduced
+ * precision must agree on the labels of at least {@value #MIN_LABEL_AGREEMENT} of the
+ * texts, differ by no more than {@value #MAX_OUTPUT_DIFFERENCE}, get at least as many
+ * labelled texts right, and be at least {@value #MIN_REDUCED_SPEEDUP}× faster.
  */
 final class StartupOptimizer {
-
-	private static final Logger logger = LoggerFactory.getLogger(StartupOptimizer.class);
 
 	static final double MIN_LABEL_AGREEMENT = 0.995;
 
 	static final double MAX_OUTPUT_DIFFERENCE = 0.02;
 
-	/** Reduced precision must pay at least this much on the reference batch. */
-	static final double MIN_SPEEDUP = 1.2;
+	/**
+	 * What a reduced precision must pay at least, whatever the noise: it changes the
+	 * outputs, within the gate.
+	 */
+	static final double MIN_REDUCED_SPEEDUP = 1.1;
 
 	/**
-	 * The largest change of a served output a graph rewrite may make: far above the
+	 * The largest change of a served output a float32 rewrite may make: far above the
 	 * reassociation of fused fp32 kernels (about 1e-6), far below a rewrite that changes
 	 * the function.
 	 */
 	static final double MAX_REWRITE_DIFFERENCE = 1e-3;
 
-	private static final String REFERENCE_TEXT = "The service answered every question quickly, "
-			+ "and the staff were friendly, but the room was far too small for the price we paid.";
+	static final int ROUNDS = 7;
 
-	private static final int REFERENCE_ROWS = 8;
+	static final int SCREENING_ROUNDS = 3;
 
-	private static final int TIMED_RUNS = 7;
+	static final String BASELINE = "graph as imported (baseline)";
 
 	private final GraphOptimization level;
 
@@ -88,179 +87,207 @@ final class StartupOptimizer {
 	 * The chosen settings and the report of how they were chosen.
 	 *
 	 * @param settings what serving sessions use
-	 * @param steps the measured steps
+	 * @param steps the measured steps, the baseline first
 	 * @param precision fp32, bf16 or int8
 	 * @param precisionReason why
+	 * @param costModel the batch cost model measured with these settings before (a stored
+	 * plan's), or null
 	 */
 	record Choice(SessionSettings settings, List<OptimizationReport.Step> steps, String precision,
-			String precisionReason) {
+			String precisionReason, BatchCostModel costModel) {
+
+		Choice(SessionSettings settings, List<OptimizationReport.Step> steps, String precision,
+				String precisionReason) {
+			this(settings, steps, precision, precisionReason, null);
+		}
+
+	}
+
+	/** The candidates this configuration and CPU allow, the baseline not included. */
+	List<Candidate> candidates(SessionSettings base) {
+		List<Candidate> candidates = new ArrayList<>();
+		if (this.level == GraphOptimization.NONE) {
+			return candidates;
+		}
+		SessionSettings grappler = base.withOptimization(GraphOptimization.DEFAULT, false);
+		String passes = "constant folding, arithmetic, remapper fusions, layout, shape, dependency, common subgraphs";
+		candidates.add(new Candidate("grappler", grappler, "fp32", passes));
+		candidates.add(new Candidate("grappler without remapper", grappler.without(GrapplerPass.REMAPPING), "fp32",
+				passes.replace("remapper fusions, ", "")));
+		if (this.level == GraphOptimization.FULL) {
+			candidates.add(new Candidate("xla-jit", base.withOptimization(GraphOptimization.FULL, false), "fp32",
+					passes + "; XLA compiles each new input shape once"));
+		}
+		if (this.precision == Precision.FP32) {
+			return candidates;
+		}
+		if (this.bfloat16Hardware) {
+			SessionSettings bf16 = base.withOptimization(GraphOptimization.DEFAULT, true);
+			candidates.add(new Candidate("bf16", bf16, "bf16", passes + "; oneDNN's bfloat16 rewrite"));
+			candidates.add(new Candidate("bf16 without constant folding", bf16.without(GrapplerPass.CONSTANT_FOLDING),
+					"bf16", passes.replace("constant folding, ", "") + "; oneDNN's bfloat16 rewrite"));
+		}
+		if (this.int8Hardware) {
+			candidates.add(new Candidate("int8", grappler.withInt8(), "int8",
+					passes + "; weight products in int8 with dynamic activation scales"));
+		}
+		return candidates;
 	}
 
 	Choice choose(Path versionDirectory, Path modelDirectory, ModelDescriptor descriptor, TextTokenizer tokenizer,
 			SessionSettings base) {
-		List<OptimizationReport.Step> steps = new ArrayList<>();
-		SessionSettings chosen = base.withOptimization(this.level, false);
-		if (this.level == GraphOptimization.NONE && this.precision == Precision.FP32) {
-			return new Choice(chosen, steps, "fp32", "precision fp32 configured");
-		}
-		Map<String, HostTensor> reference = tokenizer.encode(Collections.nCopies(REFERENCE_ROWS, REFERENCE_TEXT))
-			.asInputs();
-		try (MeasuredSessions sessions = new MeasuredSessions(versionDirectory, descriptor, tokenizer,
-				parityTexts(versionDirectory, modelDirectory, descriptor))) {
-			return choose(sessions, versionDirectory, modelDirectory, base, reference, steps);
-		}
-	}
-
-	private Choice choose(MeasuredSessions sessions, Path versionDirectory, Path modelDirectory, SessionSettings base,
-			Map<String, HostTensor> reference, List<OptimizationReport.Step> steps) {
-		ModelDescriptor descriptor = sessions.descriptor();
-		SessionSettings chosen = base.withOptimization(this.level, false);
 		SessionSettings imported = base.withOptimization(GraphOptimization.NONE, false);
-		SessionSettings rewritten = base.withOptimization(GraphOptimization.DEFAULT, false);
-		List<Timing> graphs = times((this.level == GraphOptimization.NONE) ? List.of(sessions.get(imported))
-				: List.of(sessions.get(imported), sessions.get(rewritten)), descriptor, reference);
-		Timing baseline = graphs.get(0);
-		steps.add(new OptimizationReport.Step("no graph optimisation (baseline)", this.level == GraphOptimization.NONE,
-				baseline.millis(), 1.0, "the graph as imported", baseline.profile()));
-		double previous = baseline.millis();
-		if (this.level != GraphOptimization.NONE) {
-			Timing grappler = graphs.get(1);
-			OutputComparison.Agreement parity = OutputComparison.compare(sessions.outputs(imported),
-					sessions.outputs(rewritten), descriptor, Collections.nCopies(sessions.texts().size(), null));
-			sessions.release(imported);
-			boolean faithful = parity.labelAgreement() == 1.0 && parity.maxDifference() <= MAX_REWRITE_DIFFERENCE;
-			String frozen = sessions.get(rewritten).rewrites();
-			steps.add(new OptimizationReport.Step("grappler", faithful, grappler.millis(), previous / grappler
-				.millis(), (frozen.isEmpty() ? "" : frozen + "; then ")
-						+ "constant folding, arithmetic, remapper fusions, layout, shape, dependency, common subgraphs; "
-						+ (faithful ? "parity with the graph as imported: " : "left out, it changes the outputs: ")
-						+ parity.describe(),
-					grappler.profile()));
-			if (!faithful) {
-				String reason = "fp32 kept: Grappler's rewrites failed the parity check, so the graph runs as imported";
-				logger.warn("{}: {}", reason, parity.describe());
-				return new Choice(imported, steps, "fp32", reason);
-			}
-			previous = grappler.millis();
-		}
-		if (this.level == GraphOptimization.FULL) {
-			Timing xla = times(List.of(sessions.get(chosen)), descriptor, reference).get(0);
-			steps.add(new OptimizationReport.Step("xla-jit", true, xla.millis(), previous / xla.millis(),
-					"XLA compiles each new input shape once; warm-up covers the bucket shapes", xla.profile()));
-		}
-		if (this.precision == Precision.FP32) {
-			return new Choice(chosen, steps, "fp32", "precision fp32 configured");
-		}
 		Path evaluation = OutputComparison.evaluationFile(versionDirectory, modelDirectory, descriptor);
-		if (this.level == GraphOptimization.NONE || evaluation == null) {
-			String refusal = (this.level == GraphOptimization.NONE)
-					? "fp32 kept: reduced precision rewrites a graph and graph optimisation is off"
-					: "fp32 kept: the model has no evaluation texts to check reduced precision against";
-			steps.add(new OptimizationReport.Step("bf16", false, Double.NaN, Double.NaN, refusal));
-			return new Choice(chosen, steps, "fp32", refusal);
+		List<Candidate> candidates = candidates(base);
+		String unchecked = "";
+		if (evaluation == null && candidates.removeIf(Candidate::reduced)) {
+			unchecked = "; reduced precision not tried: the model has no evaluation texts to check it on";
 		}
-		List<String> labels = OutputComparison.evaluationLabels(evaluation);
-		Choice best = new Choice(chosen, steps, "fp32", "fp32 kept: no reduced precision passed");
-		double bestSpeedup = 1;
-		List<String> outcomes = new ArrayList<>();
-		for (String candidate : List.of("bf16", "int8")) {
-			boolean hardware = candidate.equals("bf16") ? this.bfloat16Hardware : this.int8Hardware;
-			if (!hardware) {
-				String refusal = candidate + " not tried: this CPU has no "
-						+ (candidate.equals("bf16") ? "AVX512-BF16 or AMX" : "AVX512-VNNI, AVX-VNNI or AMX");
-				steps.add(new OptimizationReport.Step(candidate, false, Double.NaN, Double.NaN, refusal));
-				outcomes.add(refusal);
-				continue;
+		if (candidates.isEmpty()) {
+			return new Choice(imported, List.of(), "fp32", (this.precision == Precision.FP32)
+					? "graph optimisation off and precision fp32 configured: the graph as imported serves"
+					: "graph optimisation off, so no reduced precision (it rewrites the graph): the graph as imported serves");
+		}
+		List<String> labels = (evaluation != null) ? OutputComparison.evaluationLabels(evaluation) : null;
+		try (SessionMeasurements measurements = new SessionMeasurements(versionDirectory, descriptor, tokenizer,
+				imported, evaluation, labels)) {
+			Choice choice = choose(imported, candidates, measurements);
+			return new Choice(choice.settings(), choice.steps(), choice.precision(),
+					choice.precisionReason() + unchecked);
+		}
+	}
+
+	/** The decision, on whatever measures the sessions. */
+	static Choice choose(SessionSettings imported, List<Candidate> candidates, StartupMeasurements measurements) {
+		Map<Candidate, String> failed = new LinkedHashMap<>();
+		List<Candidate> timed = new ArrayList<>();
+		for (Candidate candidate : candidates) {
+			String failure = measurements.open(candidate);
+			if (failure == null) {
+				timed.add(candidate);
 			}
-			SessionSettings settings = candidate.equals("bf16") ? base.withOptimization(this.level, true)
-					: chosen.withInt8();
-			OutputComparison.Agreement agreement;
-			List<Timing> pair;
-			try {
-				agreement = OutputComparison.compare(sessions.outputs(chosen), sessions.outputs(settings), descriptor,
-						labels);
-				pair = times(List.of(sessions.get(chosen), sessions.get(settings)), descriptor, reference);
+			else {
+				failed.put(candidate, failure);
 			}
-			catch (ModelRuntimeException ex) {
-				String refusal = candidate + " not tried: " + ex.getMessage();
-				steps.add(new OptimizationReport.Step(candidate, false, Double.NaN, Double.NaN, refusal));
-				outcomes.add(refusal);
-				continue;
+		}
+		List<double[]> rounds = new ArrayList<>();
+		Map<Candidate, double[]> times = new LinkedHashMap<>();
+		List<Candidate> racing = new ArrayList<>(timed);
+		Map<Candidate, String> dropped = new LinkedHashMap<>();
+		Map<Candidate, OpProfile> profiles = new LinkedHashMap<>();
+		for (int round = 0; round < ROUNDS && (round < SCREENING_ROUNDS || !racing.isEmpty()); round++) {
+			double[] measured = measurements.round(racing);
+			rounds.add(new double[] { measured[0], measured[measured.length - 1] });
+			for (int i = 0; i < racing.size(); i++) {
+				times.computeIfAbsent(racing.get(i), (candidate) -> new double[ROUNDS])[round] = measured[i + 1];
 			}
-			finally {
-				sessions.release(settings);
-			}
-			Timing timing = pair.get(1);
-			double speedup = pair.get(0).millis() / timing.millis();
-			boolean accurate = agreement.labelAgreement() >= MIN_LABEL_AGREEMENT
-					&& agreement.maxDifference() <= MAX_OUTPUT_DIFFERENCE && agreement.asAccurate();
-			boolean passes = accurate && speedup >= MIN_SPEEDUP;
-			String measured = String.format(Locale.ROOT, "%s: %s, speed-up %.2f×", candidate, agreement.describe(),
-					speedup);
-			String verdict = passes ? "passes"
-					: accurate ? "not at least " + MIN_SPEEDUP + "× faster" : "fails the accuracy gate";
-			outcomes.add(measured + " (" + verdict + ")");
-			boolean kept = passes && speedup > bestSpeedup;
-			steps.add(new OptimizationReport.Step(candidate, kept, timing.millis(), speedup,
-					measured + " (" + verdict + ")", timing.profile()));
-			if (kept) {
-				if (!best.precision().equals("fp32")) {
-					OptimizationReport.Step earlier = steps.get(steps.size() - 2);
-					steps.set(steps.size() - 2, new OptimizationReport.Step(earlier.name(), false, earlier.millis(),
-							earlier.speedup(), earlier.note() + "; slower than " + candidate, earlier.profile()));
+			if (round == SCREENING_ROUNDS - 1) {
+				for (Candidate candidate : List.copyOf(racing)) {
+					if (slowerInEveryRound(rounds, times.get(candidate))) {
+						racing.remove(candidate);
+						dropped.put(candidate, "slower than the graph as imported in each of the first "
+								+ SCREENING_ROUNDS + " rounds");
+						profiles.put(candidate, measurements.profile(candidate));
+						measurements.release(candidate);
+					}
 				}
-				best = new Choice(settings, steps, candidate, candidate + " kept");
-				bestSpeedup = speedup;
 			}
 		}
-		String reason = (best.precision().equals("fp32") ? "fp32 kept" : best.precision() + " kept") + ": "
-				+ String.join("; ", outcomes);
-		return new Choice(best.settings(), steps, best.precision(), reason);
-	}
-
-	/** The evaluation texts, or the reference text when the model has none. */
-	private static List<String> parityTexts(Path versionDirectory, Path modelDirectory, ModelDescriptor descriptor) {
-		Path evaluation = OutputComparison.evaluationFile(versionDirectory, modelDirectory, descriptor);
-		return (evaluation != null) ? OutputComparison.evaluationTexts(evaluation) : List.of(REFERENCE_TEXT);
-	}
-
-	/**
-	 * The reference batch's median run time with {@code settings}, and one step trace of
-	 * it by op type.
-	 *
-	 * @param millis the median of the timed runs
-	 * @param profile where one more run spent its time
-	 */
-	private record Timing(double millis, OpProfile profile) {
-	}
-
-	/**
-	 * The reference batch timed under each of {@code settings}, in interleaved rounds
-	 * (one run of each per round), so that the machine's swings of speed hit all of them
-	 * alike.
-	 */
-	private static List<Timing> times(List<SavedModelRunner> runners, ModelDescriptor descriptor,
-			Map<String, HostTensor> inputs) {
-		for (SavedModelRunner runner : runners) {
-			OutputComparison.output(runner, descriptor, inputs);
+		double[] first = rounds.stream().mapToDouble((pair) -> pair[0]).toArray();
+		double[] last = rounds.stream().mapToDouble((pair) -> pair[1]).toArray();
+		double margin = SpeedComparison.margin(first, last);
+		Map<Candidate, SpeedComparison> speeds = new LinkedHashMap<>();
+		for (Candidate candidate : timed) {
+			int n = dropped.containsKey(candidate) ? SCREENING_ROUNDS : rounds.size();
+			double[] own = Arrays.copyOf(times.get(candidate), n);
+			speeds.put(candidate, SpeedComparison.of(Arrays.copyOf(first, n), Arrays.copyOf(last, n), own, margin));
 		}
-		double[][] millis = new double[runners.size()][TIMED_RUNS];
-		for (int round = 0; round < TIMED_RUNS; round++) {
-			for (int i = 0; i < runners.size(); i++) {
-				long started = System.nanoTime();
-				OutputComparison.output(runners.get(i), descriptor, inputs);
-				millis[i][round] = (System.nanoTime() - started) / 1e6;
+		// Check the faster ones, fastest first, until one passes.
+		Map<Candidate, String> verdicts = new LinkedHashMap<>();
+		Candidate chosen = null;
+		List<Candidate> bySpeed = timed.stream()
+			.sorted(Comparator.comparingDouble((Candidate candidate) -> speeds.get(candidate).speedup()).reversed())
+			.toList();
+		for (Candidate candidate : bySpeed) {
+			SpeedComparison speed = speeds.get(candidate);
+			if (dropped.containsKey(candidate)) {
+				verdicts.put(candidate, "not served: " + dropped.get(candidate));
+			}
+			else if (!speed.faster()) {
+				verdicts.put(candidate, "not served: not faster than the graph as imported by the noise margin");
+			}
+			else if (candidate.reduced() && speed.speedup() < MIN_REDUCED_SPEEDUP) {
+				verdicts.put(candidate,
+						"not served: reduced precision must be at least " + MIN_REDUCED_SPEEDUP + "× faster");
+			}
+			else if (chosen != null) {
+				verdicts.put(candidate, "faster, not checked: " + chosen.name() + " is faster and passed");
+			}
+			else {
+				OutputComparison.Agreement agreement = measurements.compare(candidate);
+				String gate = gate(candidate, agreement);
+				if (gate == null) {
+					chosen = candidate;
+					verdicts.put(candidate, "served: " + agreement.describe());
+				}
+				else {
+					verdicts.put(candidate, "not served: " + gate + ": " + agreement.describe());
+				}
 			}
 		}
-		List<Timing> timings = new ArrayList<>();
-		for (int i = 0; i < runners.size(); i++) {
-			Arrays.sort(millis[i]);
-			OpProfile profile = runners.get(i).profile(descriptor.signature(), inputs, List.of(descriptor.output()));
-			logger.debug("Reference batch, session {}: {} ms; most op time in {}", i, millis[i][TIMED_RUNS / 2],
-					profile.top(5));
-			timings.add(new Timing(millis[i][TIMED_RUNS / 2], profile));
+		List<OptimizationReport.Step> steps = new ArrayList<>();
+		steps
+			.add(new OptimizationReport.Step(BASELINE, chosen == null, SpeedComparison.median(first), 1.0,
+					String.format(Locale.ROOT,
+							"the graph as imported, timed first and last in each of %d rounds; their spread sets a "
+									+ "noise margin of %.1f %%",
+							rounds.size(), 100 * margin),
+					measurements.profile(null)));
+		for (Candidate candidate : candidates) {
+			if (failed.containsKey(candidate)) {
+				steps.add(new OptimizationReport.Step(candidate.name(), false, Double.NaN, Double.NaN,
+						candidate.what() + "; not tried: " + failed.get(candidate)));
+				continue;
+			}
+			SpeedComparison speed = speeds.get(candidate);
+			String rewrites = measurements.rewrites(candidate);
+			double millis = SpeedComparison.median(Arrays.copyOf(times.get(candidate), speed.rounds()));
+			steps.add(new OptimizationReport.Step(candidate.name(), candidate == chosen, millis, speed.speedup(),
+					(rewrites.isEmpty() ? "" : rewrites + "; then ") + candidate.what() + "; speed-up "
+							+ speed.describe() + "; " + verdicts.get(candidate),
+					dropped.containsKey(candidate) ? profiles.get(candidate) : measurements.profile(candidate)));
 		}
-		return timings;
+		for (Candidate candidate : timed) {
+			if (candidate != chosen && !dropped.containsKey(candidate)) {
+				measurements.release(candidate);
+			}
+		}
+		if (chosen == null) {
+			String reason = "fp32 as imported: no candidate was faster by the noise margin and passed its check";
+			return new Choice(imported, steps, "fp32", reason);
+		}
+		return new Choice(chosen.settings(), steps, chosen.precision(),
+				chosen.name() + " served, " + speeds.get(chosen).describe() + " faster than the graph as imported");
+	}
+
+	/** Why the candidate's outputs are not good enough, or null when they are. */
+	private static String gate(Candidate candidate, OutputComparison.Agreement agreement) {
+		if (!candidate.reduced()) {
+			return (agreement.labelAgreement() == 1.0 && agreement.maxDifference() <= MAX_REWRITE_DIFFERENCE) ? null
+					: "it changes the outputs";
+		}
+		boolean accurate = agreement.labelAgreement() >= MIN_LABEL_AGREEMENT
+				&& agreement.maxDifference() <= MAX_OUTPUT_DIFFERENCE && agreement.asAccurate();
+		return accurate ? null : "fails the accuracy gate";
+	}
+
+	private static boolean slowerInEveryRound(List<double[]> baseline, double[] candidate) {
+		for (int round = 0; round < baseline.size(); round++) {
+			if (candidate[round] <= Math.max(baseline.get(round)[0], baseline.get(round)[1])) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 }

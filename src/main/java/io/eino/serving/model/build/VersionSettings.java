@@ -11,6 +11,8 @@ import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.batching.BatchingProperties;
 import io.eino.serving.model.ServedModels;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.SavedModelRunner;
+import io.eino.serving.runtime.SignatureSpec;
 
 /**
  * What a version is built with, the read step of a build: its {@code model.yaml} (in the
@@ -92,6 +94,37 @@ final class VersionSettings {
 		}
 		return descriptor.withLimits((overrides.maxTokens() != null) ? overrides.maxTokens() : descriptor.maxTokens(),
 				(overrides.overflow() != null) ? overrides.overflow() : descriptor.overflow());
+	}
+
+	/** {@code first} when it is a file, else {@code second} when that is. */
+	static Path firstExisting(Path first, Path second) {
+		if (Files.isRegularFile(first)) {
+			return first;
+		}
+		if (Files.isRegularFile(second)) {
+			return second;
+		}
+		throw new IllegalArgumentException("Tokenizer file " + first.getFileName() + " not found in "
+				+ first.getParent() + " or " + second.getParent());
+	}
+
+	/** Checks that the runner's signatures have what the descriptor names. */
+	static void check(ModelDescriptor descriptor, SavedModelRunner runner) {
+		SignatureSpec signature = runner.signatures().get(descriptor.signature());
+		if (signature == null) {
+			throw new IllegalArgumentException("The SavedModel has no signature '" + descriptor.signature() + "' (has "
+					+ runner.signatures().keySet() + ")");
+		}
+		for (String input : SavedModelRunner.TOKEN_INPUTS) {
+			if (!signature.hasInput(input)) {
+				throw new IllegalArgumentException(
+						"Signature '" + descriptor.signature() + "' lacks the token input '" + input + "'");
+			}
+		}
+		if (!signature.hasOutput(descriptor.output())) {
+			throw new IllegalArgumentException(
+					"Signature '" + descriptor.signature() + "' has no output '" + descriptor.output() + "'");
+		}
 	}
 
 }

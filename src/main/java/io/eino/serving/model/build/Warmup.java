@@ -30,30 +30,43 @@ record Warmup(List<String> shapes, BatchCostModel costModel) {
 	 * the first runner.
 	 */
 	static Warmup run(RunnerPool runners, BatchingOptions options) {
+		return run(runners, options, null);
+	}
+
+	/**
+	 * As {@link #run(RunnerPool, BatchingOptions)}, but with the cost model a stored
+	 * startup plan measured for the same graph and settings ({@code known}, null for
+	 * none): each shape then runs once per runner, untimed, for its kernels alone.
+	 */
+	static Warmup run(RunnerPool runners, BatchingOptions options, BatchCostModel known) {
 		List<String> shapes = new ArrayList<>();
 		List<double[]> samples = new ArrayList<>();
 		for (int length : options.allowedLengths()) {
 			int largest = Math.max(1, Math.min(options.maxBatchSize(), TOKENS / length));
 			for (int rows : (largest > 1) ? List.of(1, largest) : List.of(1)) {
-				samples.add(sample(runners, rows, length, length));
+				samples.add(sample(runners, rows, length, length, known == null));
 				shapes.add("[" + rows + ", " + length + "]");
 			}
 			if (largest > 1 && length > 1) {
 				// Padding apart from real tokens: what packed tokens save.
-				samples.add(sample(runners, largest, length, length / 2));
+				samples.add(sample(runners, largest, length, length / 2, known == null));
 			}
 		}
-		return new Warmup(List.copyOf(shapes), fit(samples));
+		return new Warmup(List.copyOf(shapes), (known != null) ? known : fit(samples));
 	}
 
 	/**
 	 * Runs {@code rows} sequences of {@code real} tokens padded to {@code length} on
-	 * every runner, then once more on the first, timed: {padded, real, nanos}.
+	 * every runner, then, when {@code timed}, once more on the first, timed: {padded,
+	 * real, nanos} (null when not timed).
 	 */
-	private static double[] sample(RunnerPool runners, int rows, int length, int real) {
+	private static double[] sample(RunnerPool runners, int rows, int length, int real, boolean timed) {
 		List<TokenSequence> batch = Collections.nCopies(rows, syntheticSequence(real));
 		for (int runner = 0; runner < runners.size(); runner++) {
 			runners.runDirect(runner, batch, length);
+		}
+		if (!timed) {
+			return null;
 		}
 		long started = System.nanoTime();
 		runners.runDirect(0, batch, length);

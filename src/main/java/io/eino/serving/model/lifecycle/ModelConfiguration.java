@@ -115,13 +115,17 @@ class ModelConfiguration {
 			ObjectProvider<ModelInstaller> installers, ModelRegistry registry, ModelLoader loader,
 			ErrorMetrics errorMetrics, SystemErrorMonitor systemErrors, MeterRegistry meterRegistry) {
 		List<ModelInstaller> offered = installers.orderedStream().toList();
-		return new ModelLifecycle(repository, models, offered, registry, loader, errorMetrics, systemErrors,
-				meterRegistry);
+		ModelLifecycle lifecycle = new ModelLifecycle(repository, models, offered, registry, loader, errorMetrics,
+				systemErrors, meterRegistry);
+		// The first load overlaps the rest of the context's startup; the runner below
+		// waits for it, so readiness still comes only once the models serve.
+		lifecycle.begin();
+		return lifecycle;
 	}
 
 	/**
-	 * Loads the models once the server is up (readiness stays down until they serve),
-	 * then polling starts.
+	 * Waits for the models' first load (readiness stays down until they serve), then
+	 * polling starts.
 	 */
 	@Bean
 	ApplicationRunner modelStartup(ModelLifecycle lifecycle) {

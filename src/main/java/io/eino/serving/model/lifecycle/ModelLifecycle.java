@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -59,6 +60,8 @@ public final class ModelLifecycle implements AutoCloseable {
 
 	private final Reconciler reconciler;
 
+	private final ModelLoader loader;
+
 	private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor((task) -> {
 		Thread thread = new Thread(task, "eino-repository");
 		thread.setDaemon(true);
@@ -70,6 +73,9 @@ public final class ModelLifecycle implements AutoCloseable {
 	 * request, less those unloaded on request.
 	 */
 	private final Map<String, ServedModels.Settings> served = new ConcurrentHashMap<>();
+
+	/** The first load of the served models; null until {@link #begin()}. */
+	private CompletableFuture<Void> initialLoad;
 
 	/**
 	 * @param installers models that ship with the service, installed on first start when
@@ -84,6 +90,7 @@ public final class ModelLifecycle implements AutoCloseable {
 		this.repository = new ModelRepository(settings.path(), settings.requireReadyMarker());
 		this.registry = registry;
 		this.reconciler = new Reconciler(this.repository, registry, loader, errors, systemErrors, meters);
+		this.loader = loader;
 		configured.models().forEach((name, model) -> {
 			if (model.enabled()) {
 				this.served.put(name, model);
@@ -96,19 +103,43 @@ public final class ModelLifecycle implements AutoCloseable {
 	}
 
 	/**
-	 * Prepares the default model when the repository lacks it, loads what every served
-	 * model's policy selects (waiting for it), then polls at the configured interval.
+	 * Starts preparing the default model (when missing) and loading what every served
+	 * model's policy selects, in the background, to overlap the rest of the server's
+	 * startup; {@link #start()} waits for it. Later calls do nothing.
 	 */
-	public void start() throws IOException {
-		Files.createDirectories(this.repository.root());
-		if (this.settings.installDefaultModel()) {
-			for (ModelInstaller installer : this.installers) {
-				if (this.served.containsKey(installer.model())) {
-					installer.installIfMissing(this.repository.root());
+	public synchronized void begin() {
+		if (this.initialLoad != null) {
+			return;
+		}
+		this.initialLoad = submit(() -> {
+			Files.createDirectories(this.repository.root());
+			if (this.settings.installDefaultModel()) {
+				for (ModelInstaller installer : this.installers) {
+					if (this.served.containsKey(installer.model())) {
+						installer.installIfMissing(this.repository.root());
+					}
 				}
 			}
+			pollAll();
+			return null;
+		});
+	}
+
+	/**
+	 * Waits for the first load {@link #begin()} started (starting it if it has not), then
+	 * polls at the configured interval.
+	 */
+	public void start() throws IOException {
+		begin();
+		try {
+			this.initialLoad.join();
 		}
-		poll().join();
+		catch (CompletionException ex) {
+			if (ex.getCause() instanceof IOException failure) {
+				throw failure;
+			}
+			throw (ex.getCause() instanceof RuntimeException failure) ? failure : ex;
+		}
 		long interval = this.settings.pollInterval().toMillis();
 		if (interval > 0) {
 			this.thread.scheduleWithFixedDelay(this::pollQuietly, interval, interval, TimeUnit.MILLISECONDS);
@@ -156,11 +187,16 @@ public final class ModelLifecycle implements AutoCloseable {
 
 	/**
 	 * Builds every selected version of a model again, also those already loaded, and
-	 * swaps each new build in for the old one (double-buffered).
+	 * swaps each new build in for the old one (double-buffered). With {@code retune},
+	 * each version's stored startup plan is dropped first, so that the startup step
+	 * measures it again.
 	 */
-	public CompletableFuture<Boolean> reload(String model) {
+	public CompletableFuture<Boolean> reload(String model, boolean retune) {
 		return submit(() -> {
 			requireServed(model);
+			if (retune) {
+				this.loader.forgetPlans(this.repository, model);
+			}
 			this.reconciler.forgetFailures(model);
 			reconcile(model, true);
 			return this.registry.isReady(model);

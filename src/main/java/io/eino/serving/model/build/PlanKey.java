@@ -1,0 +1,129 @@
+package io.eino.serving.model.build;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.CpuFeatures;
+import io.eino.serving.runtime.GraphOptimization;
+import io.eino.serving.runtime.Precision;
+import io.eino.serving.runtime.SessionSettings;
+import org.tensorflow.TensorFlow;
+
+/**
+ * The key of a stored startup plan ({@link StartupPlans}): what the plan was chosen for.
+ * A SHA-256 of every file of the version (its relative path and content), of the model's
+ * own files (a shared tokenizer or evaluation file) and of what of its descriptor the
+ * startup step reads, this CPU's model name and feature flags, the session settings
+ * (thread layout, GPU options), the runners, the graph optimisation level and precision
+ * configured, TensorFlow's version and the code of the startup step. Hashing the default
+ * model's 90 MB takes about 0.1 s.
+ */
+final class PlanKey {
+
+	private final String environment;
+
+	PlanKey(int format, GraphOptimization level, Precision precision, int instances) {
+		this.environment = "format " + format + "; eino " + build() + "; tensorflow " + TensorFlow.version() + "; cpu "
+				+ CpuFeatures.fingerprint() + "; level " + level + "; precision " + precision + "; runners "
+				+ instances;
+	}
+
+	/**
+	 * The key of the version in {@code stored}, of the model in {@code modelDirectory}
+	 * described by {@code descriptor}: of the descriptor only what the startup step reads
+	 * (the task, signature, output, tokenizer, token limit and evaluation texts), so that
+	 * a model that differs only in its limits, rate or pipeline shares its plans.
+	 */
+	String of(Path stored, Path modelDirectory, ModelDescriptor descriptor, SessionSettings base) {
+		MessageDigest digest = sha256();
+		update(digest, this.environment + "; threads " + base.intraOpThreads() + "/" + base.interOpThreads() + "; gpu "
+				+ base.gpu());
+		update(digest,
+				(descriptor == null) ? "no descriptor"
+						: descriptor.task() + "; " + descriptor.signature() + "; " + descriptor.output() + "; "
+								+ descriptor.tokenizer() + "; " + descriptor.maxTokens() + "; " + descriptor.overflow()
+								+ "; " + descriptor.evaluation());
+		try (Stream<Path> files = Files.walk(stored)) {
+			for (Path file : files.filter(Files::isRegularFile)
+				.filter((file) -> !file.getFileName().toString().equals(StartupPlans.FILE_NAME))
+				.sorted()
+				.toList()) {
+				hash(digest, stored.relativize(file).toString(), file);
+			}
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		try (Stream<Path> files = Files.list(modelDirectory)) {
+			for (Path file : files.filter(Files::isRegularFile)
+				.filter((file) -> !file.getFileName().toString().equals(ModelDescriptor.FILE_NAME))
+				.sorted()
+				.toList()) {
+				hash(digest, "../" + file.getFileName(), file);
+			}
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		return HexFormat.of().formatHex(digest.digest());
+	}
+
+	private static void hash(MessageDigest digest, String name, Path file) throws IOException {
+		update(digest, name);
+		try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+			in.transferTo(OutputStream.nullOutputStream());
+		}
+	}
+
+	private static void update(MessageDigest digest, String text) {
+		digest.update(text.getBytes(StandardCharsets.UTF_8));
+		digest.update((byte) 0);
+	}
+
+	/**
+	 * This build of the service: its version and a digest of the code that builds and
+	 * chooses the graphs, so that a changed startup step never reuses an older build's
+	 * plan (a snapshot keeps its version number across changes).
+	 */
+	private static String build() {
+		MessageDigest digest = sha256();
+		List<String> code = List.of("StartupPlans", "StartupOptimizer", "SessionMeasurements", "SpeedComparison",
+				"Candidate", "/io/eino/serving/runtime/SessionSettings", "/io/eino/serving/runtime/SavedModelRunner",
+				"/io/eino/serving/runtime/FrozenGraph", "/io/eino/serving/runtime/EncoderRewrite",
+				"/io/eino/serving/runtime/Int8Rewrite");
+		for (String type : code) {
+			try (InputStream in = StartupPlans.class.getResourceAsStream(type + ".class")) {
+				if (in != null) {
+					digest.update(in.readAllBytes());
+				}
+			}
+			catch (IOException ex) {
+				throw new UncheckedIOException(ex);
+			}
+		}
+		return StartupPlans.class.getPackage().getImplementationVersion() + " (code "
+				+ HexFormat.of().formatHex(digest.digest(), 0, 8) + ")";
+	}
+
+	private static MessageDigest sha256() {
+		try {
+			return MessageDigest.getInstance("SHA-256");
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+}

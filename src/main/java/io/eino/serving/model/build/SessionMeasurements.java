@@ -1,0 +1,198 @@
+package io.eino.serving.model.build;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.FrozenGraphs;
+import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.ModelRuntimeException;
+import io.eino.serving.runtime.OpProfile;
+import io.eino.serving.runtime.SavedModelRunner;
+import io.eino.serving.runtime.SessionSettings;
+import io.eino.serving.text.TextTokenizer;
+
+/**
+ * The startup step's measurements on real sessions of one version: each candidate's
+ * session is loaded once and closed when the step no longer needs it; the graph as
+ * imported stays open throughout, as the baseline of every timing and comparison.
+ *
+ * <p>
+ * The representative batches come from the model's evaluation texts (or prefixes of a
+ * reference text when it has none), ordered by token count: one text of median length, 8
+ * and 32 texts spread over the lengths, and the 8 longest; so a candidate that is only
+ * faster on one shape does not win on it alone.
+ */
+final class SessionMeasurements implements StartupMeasurements, AutoCloseable {
+
+	static final String REFERENCE_TEXT = "The service answered every question quickly, "
+			+ "and the staff were friendly, but the room was far too small for the price we paid.";
+
+	private static final int REFERENCE_ROWS = 8;
+
+	private final Path directory;
+
+	private final ModelDescriptor descriptor;
+
+	private final TextTokenizer tokenizer;
+
+	private final List<String> texts;
+
+	private final List<String> labels;
+
+	private final SavedModelRunner baseline;
+
+	private final List<Map<String, HostTensor>> batches;
+
+	private final Map<Candidate, SavedModelRunner> runners = new HashMap<>();
+
+	private final Map<Candidate, String> rewrites = new HashMap<>();
+
+	/** The frozen graphs the candidates share; dropped with the step. */
+	private final FrozenGraphs frozen = new FrozenGraphs();
+
+	private List<float[]> baselineOutputs;
+
+	/**
+	 * @param evaluation the model's evaluation file, or null
+	 * @param labels the evaluation texts' labels (null entries where a text has none), or
+	 * null
+	 */
+	SessionMeasurements(Path directory, ModelDescriptor descriptor, TextTokenizer tokenizer, SessionSettings imported,
+			Path evaluation, List<String> labels) {
+		this.directory = directory;
+		this.descriptor = descriptor;
+		this.tokenizer = tokenizer;
+		this.texts = (evaluation != null) ? OutputComparison.evaluationTexts(evaluation) : List.of(REFERENCE_TEXT);
+		this.labels = (labels != null) ? labels : Collections.nCopies(this.texts.size(), null);
+		this.batches = batches(tokenizer, (evaluation != null) ? this.texts : prefixes(REFERENCE_TEXT));
+		this.baseline = SavedModelRunner.load(directory, imported);
+		warm(this.baseline);
+	}
+
+	@Override
+	public String open(Candidate candidate) {
+		try {
+			SavedModelRunner runner = SavedModelRunner.load(this.directory, candidate.settings(), this.frozen);
+			this.runners.put(candidate, runner);
+			this.rewrites.put(candidate, runner.rewrites());
+			warm(runner);
+			return null;
+		}
+		catch (ModelRuntimeException ex) {
+			release(candidate);
+			return ex.getMessage();
+		}
+	}
+
+	@Override
+	public double[] round(List<Candidate> candidates) {
+		double[] millis = new double[candidates.size() + 2];
+		millis[0] = time(this.baseline);
+		for (int i = 0; i < candidates.size(); i++) {
+			millis[i + 1] = time(this.runners.get(candidates.get(i)));
+		}
+		millis[millis.length - 1] = time(this.baseline);
+		return millis;
+	}
+
+	@Override
+	public OutputComparison.Agreement compare(Candidate candidate) {
+		if (this.baselineOutputs == null) {
+			this.baselineOutputs = OutputComparison.outputs(this.baseline, this.descriptor, this.tokenizer, this.texts);
+		}
+		List<float[]> outputs = OutputComparison.outputs(this.runners.get(candidate), this.descriptor, this.tokenizer,
+				this.texts);
+		return OutputComparison.compare(this.baselineOutputs, outputs, this.descriptor, this.labels);
+	}
+
+	@Override
+	public OpProfile profile(Candidate candidate) {
+		SavedModelRunner runner = (candidate != null) ? this.runners.get(candidate) : this.baseline;
+		if (runner == null) {
+			return null;
+		}
+		return runner.profile(this.descriptor.signature(),
+				this.tokenizer.encode(Collections.nCopies(REFERENCE_ROWS, REFERENCE_TEXT)).asInputs(),
+				List.of(this.descriptor.output()));
+	}
+
+	@Override
+	public String rewrites(Candidate candidate) {
+		return this.rewrites.getOrDefault(candidate, "");
+	}
+
+	@Override
+	public void release(Candidate candidate) {
+		SavedModelRunner runner = this.runners.remove(candidate);
+		if (runner != null) {
+			runner.close();
+		}
+	}
+
+	@Override
+	public void close() {
+		this.runners.values().forEach(SavedModelRunner::close);
+		this.runners.clear();
+		this.baseline.close();
+	}
+
+	/** Runs each batch twice: a shape's first run creates its kernels. */
+	private void warm(SavedModelRunner runner) {
+		time(runner);
+		time(runner);
+	}
+
+	private double time(SavedModelRunner runner) {
+		long started = System.nanoTime();
+		for (Map<String, HostTensor> batch : this.batches) {
+			OutputComparison.output(runner, this.descriptor, batch);
+		}
+		return (System.nanoTime() - started) / 1e6;
+	}
+
+	/** Every prefix of {@code text} of 2, 4, 6, … words. */
+	private static List<String> prefixes(String text) {
+		String[] words = text.split(" ");
+		List<String> prefixes = new ArrayList<>();
+		for (int end = 2; end <= words.length; end += 2) {
+			prefixes.add(String.join(" ", List.of(words).subList(0, end)));
+		}
+		return prefixes;
+	}
+
+	/**
+	 * One text of median length, 8 and 32 spread evenly over the lengths, and the 8
+	 * longest (texts repeat where there are fewer).
+	 */
+	static List<Map<String, HostTensor>> batches(TextTokenizer tokenizer, List<String> texts) {
+		List<String> byLength = texts.stream()
+			.sorted(Comparator.comparingInt((String text) -> tokenizer.tokens(text).size()))
+			.toList();
+		List<List<String>> batches = List.of(List.of(byLength.get(byLength.size() / 2)), spread(byLength, 8),
+				spread(byLength, 32), longest(byLength, 8));
+		return batches.stream().map((batch) -> tokenizer.encode(batch).asInputs()).toList();
+	}
+
+	private static List<String> spread(List<String> byLength, int rows) {
+		List<String> batch = new ArrayList<>();
+		for (int row = 0; row < rows; row++) {
+			batch.add(byLength.get((int) ((row + 0.5) * byLength.size() / rows)));
+		}
+		return batch;
+	}
+
+	private static List<String> longest(List<String> byLength, int rows) {
+		List<String> batch = new ArrayList<>();
+		for (int row = 0; row < rows; row++) {
+			batch.add(byLength.get(Math.max(0, byLength.size() - 1 - row % byLength.size())));
+		}
+		return batch;
+	}
+
+}

@@ -1,0 +1,238 @@
+package io.eino.serving.model.build;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import io.eino.serving.batching.BatchCostModel;
+import io.eino.serving.model.OptimizationReport;
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.GraphOptimization;
+import io.eino.serving.runtime.GrapplerPass;
+import io.eino.serving.runtime.Precision;
+import io.eino.serving.runtime.SessionSettings;
+import io.eino.serving.text.TextTokenizer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The startup step's plans, stored with each version ({@value #FILE_NAME} in its
+ * directory) and reused on the next start: the chosen graph and precision and the report
+ * of how they were chosen. A plan is keyed by the version's content (every file of the
+ * version and the model's own files), this CPU's features, the session settings (thread
+ * layout, runners, GPU options, graph optimisation level and precision), TensorFlow's
+ * version and this build of the service; when any of them changes the step runs again and
+ * the plan is replaced. Deleting the file, or a reload with {@code retune}, tunes the
+ * version again.
+ *
+ * <p>
+ * A plan that cannot be written (a read-only repository) costs only the reuse: the
+ * version is tuned on every start, as without plans.
+ */
+final class StartupPlans {
+
+	static final String FILE_NAME = "startup-plan.json";
+
+	/** Bumped whenever what a plan holds, or how it is chosen, changes. */
+	private static final int FORMAT = 1;
+
+	private static final Logger logger = LoggerFactory.getLogger(StartupPlans.class);
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
+
+	private final Tuner optimizer;
+
+	/** The startup step itself ({@link StartupOptimizer#choose}); a fake one in tests. */
+	@FunctionalInterface
+	interface Tuner {
+
+		StartupOptimizer.Choice choose(Path versionDirectory, Path modelDirectory, ModelDescriptor descriptor,
+				TextTokenizer tokenizer, SessionSettings base);
+
+	}
+
+	private final PlanKey keys;
+
+	/**
+	 * A stored plan.
+	 *
+	 * @param key what it was chosen for (a SHA-256 of content and environment)
+	 * @param created when
+	 * @param optimization the chosen graph optimisation level
+	 * @param bfloat16 whether bf16 serves
+	 * @param int8 whether int8 weight products serve
+	 * @param skipped Grappler passes left out
+	 * @param precision fp32, bf16 or int8
+	 * @param reason why
+	 * @param steps the step's report when it chose
+	 * @param costModel the batch cost model the warm-up measured with the chosen
+	 * settings; null until it has
+	 */
+	record Plan(String key, String created, GraphOptimization optimization, boolean bfloat16, boolean int8,
+			Set<GrapplerPass> skipped, String precision, String reason, List<OptimizationReport.Step> steps,
+			BatchCostModel costModel) {
+
+		SessionSettings settings(SessionSettings base) {
+			SessionSettings settings = base.withOptimization(this.optimization, this.bfloat16);
+			if (this.int8) {
+				settings = settings.withInt8();
+			}
+			for (GrapplerPass pass : this.skipped) {
+				settings = settings.without(pass);
+			}
+			return settings;
+		}
+
+	}
+
+	StartupPlans(Tuner optimizer, GraphOptimization level, Precision precision, int instances) {
+		this.optimizer = optimizer;
+		this.keys = new PlanKey(FORMAT, level, precision, instances);
+	}
+
+	/**
+	 * The stored plan of the version, when it was chosen for what the version and this
+	 * service are now ({@code key}); null when there is none.
+	 * @param stored the version's directory in the repository (a sealed package's too)
+	 */
+	StartupOptimizer.Choice reuse(Path stored, String key, SessionSettings base) {
+		Path file = stored.resolve(FILE_NAME);
+		Plan plan = read(file);
+		if (plan != null && !plan.key().equals(key)) {
+			logger.info("The startup plan of {} was chosen for other content or settings", stored);
+			plan = null;
+		}
+		if (plan == null) {
+			// A new version with the same files as another (a copy under a new number,
+			// a rollback) takes that version's plan.
+			plan = sibling(stored, key);
+			if (plan == null) {
+				return null;
+			}
+			write(file, plan);
+		}
+		logger.info("Reusing the startup plan of {} ({}): {}", stored, plan.created(), plan.reason());
+		return new StartupOptimizer.Choice(plan.settings(base), plan.steps(), plan.precision(),
+				plan.reason() + " (measured " + plan.created() + ", plan reused)", plan.costModel());
+	}
+
+	/** The plan of another version of the model chosen for {@code key}, or null. */
+	private static Plan sibling(Path stored, String key) {
+		Path model = stored.toAbsolutePath().getParent();
+		if (model == null) {
+			return null;
+		}
+		try (Stream<Path> versions = Files.list(model)) {
+			for (Path version : versions.filter(Files::isDirectory)
+				.filter((version) -> !version.equals(stored))
+				.toList()) {
+				Plan plan = read(version.resolve(FILE_NAME));
+				if (plan != null && plan.key().equals(key)) {
+					logger.info("{} has the same files as {}: its startup plan serves both", stored, version);
+					return plan;
+				}
+			}
+		}
+		catch (IOException ex) {
+			logger.debug("Could not look for plans beside {}: {}", stored, ex.getMessage());
+		}
+		return null;
+	}
+
+	/**
+	 * Runs the startup step and stores its choice as the version's plan.
+	 * @param versionDirectory where the SavedModel lies (the decrypted copy of a package)
+	 */
+	StartupOptimizer.Choice tune(Path stored, String key, Path modelDirectory, Path versionDirectory,
+			ModelDescriptor descriptor, TextTokenizer tokenizer, SessionSettings base) {
+		StartupOptimizer.Choice choice = this.optimizer.choose(versionDirectory, modelDirectory, descriptor, tokenizer,
+				base);
+		SessionSettings settings = choice.settings();
+		write(stored.resolve(FILE_NAME),
+				new Plan(key, Instant.now().toString(), settings.optimization(), settings.bfloat16(), settings.int8(),
+						settings.skipped(), choice.precision(), choice.precisionReason(), choice.steps(), null));
+		return choice;
+	}
+
+	/**
+	 * Adds the batch cost model the warm-up measured to the version's plan for
+	 * {@code key}.
+	 */
+	void remember(Path stored, String key, BatchCostModel costModel) {
+		Path file = stored.resolve(FILE_NAME);
+		Plan plan = read(file);
+		if (plan != null && plan.key().equals(key) && !costModel.equals(plan.costModel())) {
+			write(file, new Plan(plan.key(), plan.created(), plan.optimization(), plan.bfloat16(), plan.int8(),
+					plan.skipped(), plan.precision(), plan.reason(), plan.steps(), costModel));
+		}
+	}
+
+	/**
+	 * What a plan is chosen for: a SHA-256 of the version's and the model's files, what
+	 * the startup step reads of the descriptor, this CPU, the settings and this build
+	 * ({@link PlanKey}).
+	 */
+	String key(Path stored, Path modelDirectory, ModelDescriptor descriptor, SessionSettings base) {
+		return this.keys.of(stored, modelDirectory, descriptor, base);
+	}
+
+	/**
+	 * Removes the stored plan of each version directory given, so that they are tuned
+	 * again.
+	 */
+	static void forget(List<Path> versionDirectories) {
+		for (Path directory : versionDirectories) {
+			try {
+				Files.deleteIfExists(directory.resolve(FILE_NAME));
+			}
+			catch (IOException ex) {
+				logger.warn("Could not remove the startup plan of {}: {}", directory, ex.getMessage());
+			}
+		}
+	}
+
+	private static Plan read(Path file) {
+		if (!Files.isRegularFile(file)) {
+			return null;
+		}
+		try {
+			return JSON.readValue(file.toFile(), Plan.class);
+		}
+		catch (JacksonException ex) {
+			logger.warn("Ignoring the unreadable startup plan {}: {}", file, ex.getOriginalMessage());
+			return null;
+		}
+	}
+
+	private static void write(Path file, Plan plan) {
+		try {
+			Path staged = Files.createTempFile(file.getParent(), ".startup-plan", ".json");
+			staged.toFile().setReadable(true, false);
+			try {
+				JSON.writerWithDefaultPrettyPrinter().writeValue(staged.toFile(), plan);
+				try {
+					Files.move(staged, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+				}
+				catch (AtomicMoveNotSupportedException ex) {
+					Files.move(staged, file, StandardCopyOption.REPLACE_EXISTING);
+				}
+			}
+			finally {
+				Files.deleteIfExists(staged);
+			}
+		}
+		catch (IOException | JacksonException ex) {
+			logger.warn("Could not store the startup plan in {} (the version will be tuned again on its next load): {}",
+					file, ex.getMessage());
+		}
+	}
+
+}

@@ -1,0 +1,37 @@
+package io.eino.serving.runtime;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.SignatureDef;
+
+/**
+ * The frozen serving graphs of one version ({@link FrozenGraph}, {@link EncoderRewrite}),
+ * made once and shared by the sessions the startup step opens for its candidates: they
+ * differ in session options only, so each would otherwise load the SavedModel and freeze
+ * and rewrite it again (about 4 s a session for the default model). The int8 candidate
+ * rewrites the graph itself and has its own. Holds the graphs until dropped; not thread
+ * safe (the startup step runs on one thread).
+ */
+public final class FrozenGraphs {
+
+	/**
+	 * @param graph the frozen, rewritten graph
+	 * @param signatures the SavedModel's signatures
+	 * @param rewrites what freezing and the rewrites did
+	 */
+	record Frozen(GraphDef graph, Map<String, SignatureDef> signatures, String rewrites) {
+	}
+
+	private final Map<Boolean, Frozen> byInt8 = new HashMap<>();
+
+	Frozen get(SessionSettings settings) {
+		return this.byInt8.get(settings.int8());
+	}
+
+	void put(SessionSettings settings, Frozen frozen) {
+		this.byInt8.put(settings.int8(), frozen);
+	}
+
+}

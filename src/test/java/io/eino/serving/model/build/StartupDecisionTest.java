@@ -1,0 +1,242 @@
+package io.eino.serving.model.build;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.eino.serving.model.OptimizationReport;
+import io.eino.serving.runtime.GraphOptimization;
+import io.eino.serving.runtime.OpProfile;
+import io.eino.serving.runtime.Precision;
+import io.eino.serving.runtime.SessionSettings;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The startup step's decisions on timings and output checks fed to it: what is served
+ * follows only the measurements, and nothing that is not faster than the graph as
+ * imported by the run's own noise is served, whatever its parity.
+ */
+class StartupDecisionTest {
+
+	private static final SessionSettings BASE = new SessionSettings(2, 2, GraphOptimization.DEFAULT, false,
+			SessionSettings.Gpu.DEFAULT, false);
+
+	private static final SessionSettings IMPORTED = BASE.withOptimization(GraphOptimization.NONE, false);
+
+	private static final OutputComparison.Agreement SAME = new OutputComparison.Agreement(1.0, 2e-6, 212, 0.929, 0.929);
+
+	private static final OutputComparison.Agreement CHANGED = new OutputComparison.Agreement(0.97, 0.135, 212, 0.929,
+			0.9);
+
+	private static final OutputComparison.Agreement CLOSE = new OutputComparison.Agreement(1.0, 0.008, 212, 0.929,
+			0.929);
+
+	private final List<Candidate> candidates = new StartupOptimizer(GraphOptimization.DEFAULT, Precision.AUTO, true,
+			true)
+		.candidates(BASE);
+
+	@Test
+	void offersEveryRewriteAndPrecisionTheCpuHas() {
+		assertThat(this.candidates).extracting(Candidate::name)
+			.containsExactly("grappler", "grappler without remapper", "bf16", "bf16 without constant folding", "int8");
+		assertThat(new StartupOptimizer(GraphOptimization.DEFAULT, Precision.FP32, true, true).candidates(BASE))
+			.extracting(Candidate::precision)
+			.containsOnly("fp32");
+		assertThat(new StartupOptimizer(GraphOptimization.DEFAULT, Precision.AUTO, false, false).candidates(BASE))
+			.extracting(Candidate::precision)
+			.containsOnly("fp32");
+		assertThat(new StartupOptimizer(GraphOptimization.NONE, Precision.AUTO, true, true).candidates(BASE)).isEmpty();
+	}
+
+	@Test
+	void servesTheGraphAsImportedWhenEveryCandidateIsSlower() {
+		Fake fake = fake(0.01, 240, 101, 140, 104, 99);
+		StartupOptimizer.Choice choice = StartupOptimizer.choose(IMPORTED, this.candidates, fake);
+		assertThat(choice.settings()).isEqualTo(IMPORTED);
+		assertThat(choice.precision()).isEqualTo("fp32");
+		assertThat(choice.steps()).extracting(OptimizationReport.Step::applied)
+			.containsExactly(true, false, false, false, false, false);
+		// Parity alone keeps nothing: no candidate's outputs were even compared.
+		assertThat(fake.compared).isEmpty();
+		OptimizationReport.Step grappler = step(choice, "grappler");
+		assertThat(grappler.speedup()).isCloseTo(100.0 / 240, org.assertj.core.data.Offset.offset(0.01));
+		assertThat(grappler.note()).contains("slower than the graph as imported in each of the first 3 rounds",
+				"in 3 rounds");
+		assertThat(step(choice, "int8").note()).contains("not faster than the graph as imported by the noise margin",
+				"in 7 rounds");
+		assertThat(fake.released).containsExactlyInAnyOrderElementsOf(fake.opened);
+	}
+
+	@Test
+	void aGainInsideTheRunsNoiseIsNotServed() {
+		// The baseline's two timings of a round differ by up to 12 %: a 5 % gain is
+		// noise.
+		Fake fake = fake(0.12, 95, 130, 130, 130, 130);
+		StartupOptimizer.Choice choice = StartupOptimizer.choose(IMPORTED, this.candidates, fake);
+		assertThat(choice.settings()).isEqualTo(IMPORTED);
+		OptimizationReport.Step grappler = step(choice, "grappler");
+		assertThat(grappler.speedup()).isGreaterThan(1.03);
+		assertThat(grappler.note()).contains("not faster than the graph as imported by the noise margin");
+		// The same gain on a quiet machine clears the margin.
+		Fake quiet = fake(0.005, 95, 130, 130, 130, 130).agreement("grappler", SAME);
+		assertThat(StartupOptimizer.choose(IMPORTED, this.candidates, quiet).settings())
+			.isEqualTo(candidate("grappler").settings());
+	}
+
+	@Test
+	void servesTheFastestCandidateThatPassesItsCheck() {
+		Fake fake = fake(0.01, 90, 80, 60, 70, 50).agreement("int8", CHANGED).agreement("bf16", CLOSE);
+		StartupOptimizer.Choice choice = StartupOptimizer.choose(IMPORTED, this.candidates, fake);
+		assertThat(choice.settings()).isEqualTo(candidate("bf16").settings());
+		assertThat(choice.precision()).isEqualTo("bf16");
+		assertThat(choice.precisionReason()).startsWith("bf16 served, 1.67×");
+		// Checked fastest first, until one passed.
+		assertThat(fake.compared).containsExactly("int8", "bf16");
+		assertThat(step(choice, "int8").note()).contains("not served: fails the accuracy gate");
+		assertThat(step(choice, "bf16").note()).contains("served: labels agree on 100.0 % of 212 texts");
+		assertThat(step(choice, "grappler").note()).contains("faster, not checked: bf16 is faster and passed");
+		assertThat(step(choice, StartupOptimizer.BASELINE).applied()).isFalse();
+		assertThat(fake.released).containsExactlyInAnyOrder("grappler", "grappler without remapper",
+				"bf16 without constant folding", "int8");
+	}
+
+	@Test
+	void aFloat32RewriteThatChangesTheOutputsIsNotServed() {
+		Fake fake = fake(0.01, 50, 80, 130, 130, 130).agreement("grappler", CLOSE)
+			.agreement("grappler without remapper", SAME);
+		StartupOptimizer.Choice choice = StartupOptimizer.choose(IMPORTED, this.candidates, fake);
+		assertThat(choice.settings()).isEqualTo(candidate("grappler without remapper").settings());
+		assertThat(step(choice, "grappler").note()).contains("not served: it changes the outputs");
+	}
+
+	@Test
+	void reducedPrecisionMustPayMoreThanTheNoise() {
+		Fake fake = fake(0.005, 130, 130, 95, 130, 130).agreement("bf16", CLOSE);
+		StartupOptimizer.Choice choice = StartupOptimizer.choose(IMPORTED, this.candidates, fake);
+		assertThat(choice.settings()).isEqualTo(IMPORTED);
+		assertThat(step(choice, "bf16").note()).contains("reduced precision must be at least 1.1× faster");
+	}
+
+	@Test
+	void aCandidateThatCannotLoadIsReportedAndSkipped() {
+		Fake fake = fake(0.01, 130, 130, 130, 130, 130).failing("int8", "int8 needs a graph that can be frozen");
+		StartupOptimizer.Choice choice = StartupOptimizer.choose(IMPORTED, this.candidates, fake);
+		assertThat(choice.settings()).isEqualTo(IMPORTED);
+		assertThat(step(choice, "int8").note()).contains("not tried: int8 needs a graph that can be frozen");
+		assertThat(step(choice, "int8").millis()).isNaN();
+	}
+
+	/**
+	 * The baseline at 100 ms with {@code noise}, and each candidate's time, in the order
+	 * of {@link #offersEveryRewriteAndPrecisionTheCpuHas}.
+	 */
+	private Fake fake(double noise, double... millis) {
+		Fake fake = new Fake(100, noise);
+		for (int i = 0; i < millis.length; i++) {
+			fake.time(this.candidates.get(i).name(), millis[i]);
+		}
+		return fake;
+	}
+
+	private Candidate candidate(String name) {
+		return this.candidates.stream().filter((candidate) -> candidate.name().equals(name)).findFirst().orElseThrow();
+	}
+
+	private static OptimizationReport.Step step(StartupOptimizer.Choice choice, String name) {
+		return choice.steps().stream().filter((step) -> step.name().equals(name)).findFirst().orElseThrow();
+	}
+
+	/**
+	 * Timings by candidate name: the baseline takes {@code baseline} ms, its second
+	 * timing in a round off by {@code noise} (alternating up and down, growing with the
+	 * round), each candidate a fixed time.
+	 */
+	private static final class Fake implements StartupMeasurements {
+
+		private final double baseline;
+
+		private final double noise;
+
+		private final Map<String, Double> times = new HashMap<>();
+
+		private final Map<String, OutputComparison.Agreement> agreements = new HashMap<>();
+
+		private final Map<String, String> failures = new HashMap<>();
+
+		private final List<String> opened = new ArrayList<>();
+
+		private final List<String> released = new ArrayList<>();
+
+		private final List<String> compared = new ArrayList<>();
+
+		private int round;
+
+		Fake(double baseline, double noise) {
+			this.baseline = baseline;
+			this.noise = noise;
+		}
+
+		Fake time(String candidate, double millis) {
+			this.times.put(candidate, millis);
+			return this;
+		}
+
+		Fake agreement(String candidate, OutputComparison.Agreement agreement) {
+			this.agreements.put(candidate, agreement);
+			return this;
+		}
+
+		Fake failing(String candidate, String failure) {
+			this.failures.put(candidate, failure);
+			return this;
+		}
+
+		@Override
+		public String open(Candidate candidate) {
+			String failure = this.failures.get(candidate.name());
+			if (failure == null) {
+				this.opened.add(candidate.name());
+			}
+			return failure;
+		}
+
+		@Override
+		public double[] round(List<Candidate> candidates) {
+			double[] millis = new double[candidates.size() + 2];
+			double swing = this.noise * (1 + this.round % 3) / 3 * ((this.round % 2 == 0) ? 1 : -1);
+			millis[0] = this.baseline * (1 + swing / 2);
+			for (int i = 0; i < candidates.size(); i++) {
+				millis[i + 1] = this.times.get(candidates.get(i).name());
+			}
+			millis[millis.length - 1] = this.baseline * (1 - swing / 2);
+			this.round++;
+			return millis;
+		}
+
+		@Override
+		public OutputComparison.Agreement compare(Candidate candidate) {
+			this.compared.add(candidate.name());
+			return this.agreements.getOrDefault(candidate.name(), SAME);
+		}
+
+		@Override
+		public OpProfile profile(Candidate candidate) {
+			return null;
+		}
+
+		@Override
+		public String rewrites(Candidate candidate) {
+			return "";
+		}
+
+		@Override
+		public void release(Candidate candidate) {
+			this.released.add(candidate.name());
+		}
+
+	}
+
+}

@@ -1,0 +1,161 @@
+package io.eino.serving.model.build;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.eino.serving.batching.BatchCostModel;
+import io.eino.serving.model.OptimizationReport;
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.GraphOptimization;
+import io.eino.serving.runtime.GrapplerPass;
+import io.eino.serving.runtime.Precision;
+import io.eino.serving.runtime.SessionSettings;
+import io.eino.serving.sentiment.DefaultModel;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Stored startup plans: the step runs once for a version's content on this CPU and these
+ * settings, its choice is reused on the next load, and anything that changes what the
+ * choice was made for (a file of the version or of the model, what the step reads of the
+ * descriptor, the thread layout) or a forgotten plan tunes again.
+ */
+class StartupPlansTest {
+
+	private static final SessionSettings BASE = new SessionSettings(2, 2, GraphOptimization.DEFAULT, false,
+			SessionSettings.Gpu.DEFAULT, false);
+
+	private static final SessionSettings CHOSEN = BASE.withOptimization(GraphOptimization.DEFAULT, true)
+		.without(GrapplerPass.CONSTANT_FOLDING);
+
+	private static final ModelDescriptor DESCRIPTOR = DefaultModel.descriptor();
+
+	@TempDir
+	Path model;
+
+	private Path version;
+
+	private final List<Path> tuned = new ArrayList<>();
+
+	private StartupPlans plans;
+
+	@BeforeEach
+	void version() throws IOException {
+		this.version = Files.createDirectories(this.model.resolve("3"));
+		Files.writeString(this.version.resolve("saved_model.pb"), "graph");
+		Files.createDirectories(this.version.resolve("variables"));
+		Files.writeString(this.version.resolve("variables/variables.data-00000-of-00001"), "weights");
+		Files.writeString(this.model.resolve("model.yaml"), "labels: [negative, positive]\n");
+		this.plans = new StartupPlans((versionDirectory, modelDirectory, descriptor, tokenizer, base) -> {
+			this.tuned.add(versionDirectory);
+			return new StartupOptimizer.Choice(CHOSEN,
+					List.of(new OptimizationReport.Step("bf16 without constant folding", true, 80, 1.4, "served")),
+					"bf16", "bf16 without constant folding served");
+		}, GraphOptimization.DEFAULT, Precision.AUTO, 1);
+	}
+
+	@Test
+	void aStoredPlanIsReusedForTheSameContentAndSettings() {
+		StartupOptimizer.Choice first = tune();
+		assertThat(this.tuned).hasSize(1);
+		assertThat(this.version.resolve(StartupPlans.FILE_NAME)).isRegularFile();
+		this.plans.remember(this.version, key(BASE), new BatchCostModel(6e6, 2e3, 5e4));
+		StartupOptimizer.Choice reused = this.plans.reuse(this.version, key(BASE), BASE);
+		assertThat(reused).isNotNull();
+		assertThat(reused.settings()).isEqualTo(first.settings()).isEqualTo(CHOSEN);
+		assertThat(reused.precision()).isEqualTo("bf16");
+		assertThat(reused.steps()).isEqualTo(first.steps());
+		assertThat(reused.precisionReason()).contains("plan reused");
+		assertThat(reused.costModel()).isEqualTo(new BatchCostModel(6e6, 2e3, 5e4));
+		assertThat(this.tuned).hasSize(1);
+	}
+
+	@Test
+	void aNewVersionWithTheSameFilesTakesItsSiblingsPlan() throws IOException {
+		tune();
+		Path copy = Files.createDirectories(this.model.resolve("4"));
+		Files.writeString(copy.resolve("saved_model.pb"), "graph");
+		Files.createDirectories(copy.resolve("variables"));
+		Files.writeString(copy.resolve("variables/variables.data-00000-of-00001"), "weights");
+		String key = this.plans.key(copy, this.model, DESCRIPTOR, BASE);
+		assertThat(key).isEqualTo(key(BASE));
+		StartupOptimizer.Choice reused = this.plans.reuse(copy, key, BASE);
+		assertThat(reused).isNotNull();
+		assertThat(reused.settings()).isEqualTo(CHOSEN);
+		assertThat(copy.resolve(StartupPlans.FILE_NAME)).isRegularFile();
+		assertThat(this.tuned).hasSize(1);
+		// Other weights under the new number: tuned for themselves.
+		Files.writeString(copy.resolve("variables/variables.data-00000-of-00001"), "retrained");
+		assertThat(this.plans.reuse(copy, this.plans.key(copy, this.model, DESCRIPTOR, BASE), BASE)).isNull();
+	}
+
+	@Test
+	void aChangedFileOfTheVersionOrTheModelTunesAgain() throws IOException {
+		tune();
+		String before = key(BASE);
+		Files.writeString(this.version.resolve("variables/variables.data-00000-of-00001"), "other weights");
+		assertThat(key(BASE)).isNotEqualTo(before);
+		assertThat(this.plans.reuse(this.version, key(BASE), BASE)).isNull();
+		tune();
+		String retrained = key(BASE);
+		// The model's own files count, but for model.yaml: of it only what the step
+		// reads.
+		Files.writeString(this.model.resolve("tokenizer.json"), "{}");
+		assertThat(this.plans.reuse(this.version, key(BASE), BASE)).isNull();
+		assertThat(key(BASE)).isNotEqualTo(retrained);
+		String sharedTokenizer = key(BASE);
+		Files.writeString(this.model.resolve("model.yaml"), "labels: [bad, good]\nrate-limit: 5\n");
+		assertThat(key(BASE)).isEqualTo(sharedTokenizer);
+		ModelDescriptor otherTexts = new ModelDescriptor(DESCRIPTOR.task(), DESCRIPTOR.signature(),
+				DESCRIPTOR.tokenizer(), DESCRIPTOR.maxTokens(), DESCRIPTOR.overflow(), DESCRIPTOR.labels(),
+				DESCRIPTOR.output(), "other-evaluation.tsv", DESCRIPTOR.preprocess(), DESCRIPTOR.postprocess());
+		assertThat(this.plans.key(this.version, this.model, otherTexts, BASE)).isNotEqualTo(sharedTokenizer);
+	}
+
+	@Test
+	void anotherThreadLayoutTunesAgain() {
+		tune();
+		SessionSettings fourThreads = new SessionSettings(4, 2, GraphOptimization.DEFAULT, false,
+				SessionSettings.Gpu.DEFAULT, false);
+		assertThat(key(fourThreads)).isNotEqualTo(key(BASE));
+		assertThat(this.plans.reuse(this.version, key(fourThreads), fourThreads)).isNull();
+		StartupPlans otherSettings = new StartupPlans((a, b, c, d, e) -> null, GraphOptimization.DEFAULT,
+				Precision.FP32, 1);
+		assertThat(otherSettings.key(this.version, this.model, DESCRIPTOR, BASE)).isNotEqualTo(key(BASE));
+	}
+
+	@Test
+	void aForgottenOrUnreadablePlanTunesAgain() throws IOException {
+		tune();
+		StartupPlans.forget(List.of(this.version));
+		assertThat(this.plans.reuse(this.version, key(BASE), BASE)).isNull();
+		Files.writeString(this.version.resolve(StartupPlans.FILE_NAME), "{ not json");
+		assertThat(this.plans.reuse(this.version, key(BASE), BASE)).isNull();
+	}
+
+	@Test
+	void aPlanThatCannotBeStoredStillServesItsChoice() throws IOException {
+		// Where the plan would go stands a directory (root writes through permissions).
+		Path blocked = Files.createDirectories(this.version.resolve(StartupPlans.FILE_NAME));
+		Files.writeString(blocked.resolve("keep"), "");
+		StartupOptimizer.Choice choice = tune();
+		assertThat(choice.settings()).isEqualTo(CHOSEN);
+		assertThat(blocked).isDirectory();
+		assertThat(this.plans.reuse(this.version, key(BASE), BASE)).isNull();
+	}
+
+	private StartupOptimizer.Choice tune() {
+		return this.plans.tune(this.version, key(BASE), this.model, this.version, null, null, BASE);
+	}
+
+	private String key(SessionSettings base) {
+		return this.plans.key(this.version, this.model, DESCRIPTOR, base);
+	}
+
+}
