@@ -69,7 +69,7 @@ final class Rounds {
 			Map<String, Object> row = new LinkedHashMap<>();
 			row.put("eino_tuned", eino);
 			series.computeIfAbsent("eino_tuned", (key) -> new double[services.size()])[round] = eino;
-			// The latency target is a median over rounds too (issue 16), not the
+			// The latency target is a median over rounds too, not the
 			// p99 of the median-throughput round alone.
 			row.put("eino_tuned_p99_ms", point.p99Millis());
 			series.computeIfAbsent("eino_tuned_p99_ms", (key) -> new double[services.size()])[round] = point
