@@ -1,69 +1,63 @@
 package io.eino.serving.model.build;
 
-import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
-import io.eino.serving.TestModels;
-import io.eino.serving.model.OptimizationReport;
-import io.eino.serving.repository.ModelDescriptor;
-import io.eino.serving.runtime.GraphOptimization;
-import io.eino.serving.runtime.Precision;
-import io.eino.serving.runtime.SessionSettings;
-import io.eino.serving.sentiment.DefaultModel;
-import io.eino.serving.text.TextTokenizer;
+import io.eino.serving.api.ApiTests;
+import io.eino.serving.api.DefaultServingContext;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.web.reactive.server.WebTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The startup step on the default model, every candidate on (as it runs by default on a
- * CPU with bf16 and VNNI), on real sessions: each candidate is timed against the graph as
- * imported and reported with its spread, and what serves follows the report. Which
- * candidate wins depends on the CPU and the minute; the decisions themselves are tested
- * on fed timings in {@link StartupDecisionTest}.
+ * The startup step as it ran for the service a user gets (every setting at its default,
+ * on a CPU with bf16 and VNNI): the default model's metadata reports every candidate
+ * timed against the graph as imported, with its spread, and exactly one way of serving
+ * it, which follows the report. Which candidate wins depends on the CPU and the minute;
+ * the decisions themselves are tested on fed timings in {@link StartupDecisionTest}. The
+ * step ran once, when the shared context loaded the model (its plan, stored then, is what
+ * later contexts with these settings reuse).
  */
-class StartupOptimizerTest {
+class StartupOptimizerTest extends DefaultServingContext {
+
+	@Autowired
+	private WebTestClient client;
 
 	@Test
-	void everyCandidateIsTimedAgainstTheGraphAsImportedAndTheChoiceFollows() throws Exception {
-		Path model = TestModels.repository().resolve(DefaultModel.NAME);
-		Path version = model.resolve(Long.toString(DefaultModel.VERSION));
-		ModelDescriptor descriptor = DefaultModel.descriptor();
-		SessionSettings base = new SessionSettings(2, 2, GraphOptimization.DEFAULT, false, SessionSettings.Gpu.DEFAULT,
-				false);
-		StartupOptimizer.Choice choice;
-		try (TextTokenizer tokenizer = TextTokenizer.load(version.resolve(descriptor.tokenizer()),
-				descriptor.maxTokens(), descriptor.overflow())) {
-			choice = new StartupOptimizer(GraphOptimization.DEFAULT, Precision.AUTO, true, true).choose(version, model,
-					descriptor, tokenizer, base);
-		}
-		choice.steps().forEach((step) -> System.out.println(step.name() + ": " + step.note()));
-		assertThat(choice.steps()).extracting(OptimizationReport.Step::name)
+	@SuppressWarnings("unchecked")
+	void everyCandidateIsTimedAgainstTheGraphAsImportedAndTheChoiceFollows() {
+		Map<String, Object> metadata = (Map<String, Object>) ApiTests
+			.okJson(this.client.get().uri("/v1/models/sentiment/metadata").exchange())
+			.get("metadata");
+		Map<String, Object> runtime = (Map<String, Object>) ((Map<String, Object>) metadata.get("eino")).get("runtime");
+		List<Map<String, Object>> steps = (List<Map<String, Object>>) runtime.get("optimization_steps");
+		assertThat(steps).extracting((step) -> step.get("name"))
 			.containsExactly(StartupOptimizer.BASELINE, "grappler", "grappler without remapper", "bf16",
 					"bf16 without constant folding", "int8");
-		assertThat(choice.steps().get(0).note()).contains("noise margin");
-		List<OptimizationReport.Step> applied = choice.steps()
-			.stream()
-			.filter(OptimizationReport.Step::applied)
+		assertThat((String) steps.get(0).get("note")).contains("noise margin");
+		for (Map<String, Object> candidate : steps.subList(1, steps.size())) {
+			assertThat((String) candidate.get("note"))
+				.containsPattern("speed-up \\d\\.\\d\\d× \\(\\d\\.\\d\\d–\\d\\.\\d\\d× in [37] rounds");
+			assertThat(((Number) candidate.get("batches_ms")).doubleValue()).isPositive();
+			assertThat(candidate).containsKey("op_time");
+		}
+		List<Map<String, Object>> applied = steps.stream()
+			.filter((step) -> Boolean.TRUE.equals(step.get("applied")))
 			.toList();
 		assertThat(applied).hasSize(1);
-		OptimizationReport.Step served = applied.get(0);
-		for (OptimizationReport.Step candidate : choice.steps().subList(1, choice.steps().size())) {
-			assertThat(candidate.note())
-				.containsPattern("speed-up \\d\\.\\d\\d× \\(\\d\\.\\d\\d–\\d\\.\\d\\d× in [37] rounds");
-			assertThat(candidate.profile() != null || candidate.note().contains("in 3 rounds")).isTrue();
-		}
-		if (served.name().equals(StartupOptimizer.BASELINE)) {
-			assertThat(choice.settings().optimization()).isEqualTo(GraphOptimization.NONE);
-			assertThat(choice.precision()).isEqualTo("fp32");
+		Map<String, Object> served = applied.get(0);
+		String precision = (String) runtime.get("precision");
+		if (served.get("name").equals(StartupOptimizer.BASELINE)) {
+			assertThat(precision).isEqualTo("fp32");
 			return;
 		}
 		// What serves was faster than the graph as imported by the margin, and passed.
-		assertThat(served.speedup()).isGreaterThan(1 + SpeedComparison.MIN_MARGIN);
-		assertThat(served.note()).contains("served: labels agree on", "of 212 texts");
-		assertThat(choice.precision()).isEqualTo(served.name().split(" ")[0].replace("grappler", "fp32"));
-		assertThat(choice.settings().bfloat16()).isEqualTo(choice.precision().equals("bf16"));
-		assertThat(choice.settings().int8()).isEqualTo(choice.precision().equals("int8"));
+		assertThat(((Number) served.get("speedup")).doubleValue()).isGreaterThan(1 + SpeedComparison.MIN_MARGIN);
+		assertThat((String) served.get("note")).contains("served: labels agree on", "of 212 texts");
+		assertThat(precision).isEqualTo(((String) served.get("name")).split(" ")[0].replace("grappler", "fp32"));
+		assertThat((String) runtime.get("precision_reason")).startsWith(served.get("name") + " served");
 	}
 
 }
