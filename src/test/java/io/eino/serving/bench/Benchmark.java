@@ -57,6 +57,7 @@ public final class Benchmark {
 		Path jar = Path.of("target", "eino-serving.jar");
 		Path repository = out.resolve("repository").toAbsolutePath();
 		Files.createDirectories(out);
+		Path versionDirectory = repository.resolve(DefaultModel.NAME).resolve(Long.toString(DefaultModel.VERSION));
 		// A fresh repository each run: a graph installed by an earlier build under
 		// the same version number would otherwise be measured instead of this one's.
 		TestModels.deleteRecursively(repository);
@@ -147,6 +148,13 @@ public final class Benchmark {
 						results.add(result);
 					}
 					measured.put(name, results);
+					if (name.equals("eino tuned")) {
+						// The plan this round's step chose: the next configuration's
+						// start
+						// stores its own in the same place.
+						Files.copy(versionDirectory.resolve("startup-plan.json"), out.resolve("tuned-plan.json"),
+								java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+					}
 					if (round == 1) {
 						Map<String, Object> details = new LinkedHashMap<>();
 						details.put("properties", configuration.getValue());
@@ -170,8 +178,7 @@ public final class Benchmark {
 			baselines.addAll(LangChain4jBaseline.run(corpus, duration));
 			onnxRounds.add(baselines);
 			System.out.println("Round " + round + ": running eino's session in-process ...");
-			sessionRounds.add(EinoInProcess.run(corpus, duration,
-					repository.resolve(DefaultModel.NAME).resolve(Long.toString(DefaultModel.VERSION)),
+			sessionRounds.add(EinoInProcess.run(corpus, duration, versionDirectory, out.resolve("tuned-plan.json"),
 					out.resolve("eino-in-process")));
 		}
 		Map<String, List<Wrk.Result>> services = Rounds.medianServices(serviceRounds);

@@ -35,8 +35,12 @@ final class EinoInProcess {
 	private EinoInProcess() {
 	}
 
-	static OnnxRuntimeBaseline.Result run(List<String> corpus, Duration duration, Path versionDirectory, Path work)
-			throws Exception {
+	/**
+	 * @param plan the startup plan the default configuration's start chose (a copy: the
+	 * step-off configuration's start stores its own beside the version)
+	 */
+	static OnnxRuntimeBaseline.Result run(List<String> corpus, Duration duration, Path versionDirectory, Path plan,
+			Path work) throws Exception {
 		// The properties' defaults (all 0: derived), as the service binds them.
 		SessionSettings layout = RuntimeLayout
 			.of(new RuntimeProperties(0, 0, 0, GraphOptimization.DEFAULT, Precision.AUTO,
@@ -44,13 +48,13 @@ final class EinoInProcess {
 			.sessionSettings();
 		// What the service's startup step chose, from the plan it stored with the
 		// version.
-		JsonNode plan = JsonMapper.builder().build().readTree(versionDirectory.resolve("startup-plan.json").toFile());
+		JsonNode chosen = JsonMapper.builder().build().readTree(plan.toFile());
 		SessionSettings settings = layout.withOptimization(
-				GraphOptimization.valueOf(plan.path("optimization").asString()), plan.path("bfloat16").asBoolean());
-		if (plan.path("int8").asBoolean()) {
+				GraphOptimization.valueOf(chosen.path("optimization").asString()), chosen.path("bfloat16").asBoolean());
+		if (chosen.path("int8").asBoolean()) {
 			settings = settings.withInt8();
 		}
-		for (JsonNode pass : plan.path("skipped")) {
+		for (JsonNode pass : chosen.path("skipped")) {
 			settings = settings.without(GrapplerPass.valueOf(pass.asString()));
 		}
 		try (TextTokenizer tokenizer = TextTokenizer.load(DefaultModel.extractTokenizer(work), DefaultModel.MAX_TOKENS,
