@@ -59,17 +59,16 @@ final class SessionMeasurements implements StartupMeasurements, AutoCloseable {
 	private List<float[]> baselineOutputs;
 
 	/**
-	 * @param evaluation the model's evaluation file, or null
-	 * @param labels the evaluation texts' labels (null entries where a text has none), or
-	 * null
+	 * @param evaluation the model's evaluation file (its texts and labels), or null
 	 */
 	SessionMeasurements(Path directory, ModelDescriptor descriptor, TextTokenizer tokenizer, SessionSettings imported,
-			Path evaluation, List<String> labels) {
+			Path evaluation) {
 		this.directory = directory;
 		this.descriptor = descriptor;
 		this.tokenizer = tokenizer;
 		this.texts = (evaluation != null) ? OutputComparison.evaluationTexts(evaluation) : List.of(REFERENCE_TEXT);
-		this.labels = (labels != null) ? labels : Collections.nCopies(this.texts.size(), null);
+		this.labels = (evaluation != null) ? OutputComparison.evaluationLabels(evaluation)
+				: Collections.nCopies(this.texts.size(), null);
 		this.batches = batches(tokenizer, (evaluation != null) ? this.texts : prefixes(REFERENCE_TEXT));
 		this.baseline = SavedModelRunner.load(directory, imported);
 		warm(this.baseline);

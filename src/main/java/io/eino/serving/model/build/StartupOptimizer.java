@@ -148,9 +148,8 @@ final class StartupOptimizer {
 					? "graph optimisation off and precision fp32 configured: the graph as imported serves"
 					: "graph optimisation off, so no reduced precision (it rewrites the graph): the graph as imported serves");
 		}
-		List<String> labels = (evaluation != null) ? OutputComparison.evaluationLabels(evaluation) : null;
 		try (SessionMeasurements measurements = new SessionMeasurements(versionDirectory, descriptor, tokenizer,
-				imported, evaluation, labels)) {
+				imported, evaluation)) {
 			Choice choice = choose(imported, candidates, measurements);
 			return new Choice(choice.settings(), choice.steps(), choice.precision(),
 					choice.precisionReason() + unchecked);
