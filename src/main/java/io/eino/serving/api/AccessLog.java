@@ -7,6 +7,7 @@ import io.eino.serving.error.ErrorTier;
 import io.eino.serving.inference.TextResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.observability.DefaultSignalListener;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 
@@ -67,7 +68,17 @@ class AccessLog implements WebFilter, Ordered {
 			return chain.filter(exchange);
 		}
 		long started = System.nanoTime();
-		return chain.filter(exchange).doFinally((signal) -> log(exchange, target[0], signal, started));
+		// tap, not doFinally: one of the operators that put the request's trace context
+		// in
+		// the thread's locals (so the line carries its trace_id) where context
+		// propagation
+		// is limited to where it is asked for.
+		return chain.filter(exchange).tap(() -> new DefaultSignalListener<>() {
+			@Override
+			public void doFinally(SignalType signal) {
+				log(exchange, target[0], signal, started);
+			}
+		});
 	}
 
 	private void log(ServerWebExchange exchange, String model, SignalType signal, long started) {

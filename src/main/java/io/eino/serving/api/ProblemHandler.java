@@ -60,8 +60,8 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		this.errors.count(failure);
 		if (failure.tier() == ErrorTier.SYSTEM) {
 			this.systemErrors.record();
-			logger.error("Request {} {} failed (tier=system)", exchange.getRequest().getMethod(),
-					exchange.getRequest().getPath(), ex);
+			logger.error("Request {} {} failed (tier=system, trace {})", exchange.getRequest().getMethod(),
+					exchange.getRequest().getPath(), TraceIds.of(exchange), ex);
 		}
 		ProblemDetail problem = problemOf(failure, exchange);
 		ResponseEntity.BodyBuilder response = ResponseEntity.status(failure.status());

@@ -69,6 +69,7 @@ final class TfServingMetadata {
 		if (options != null) {
 			batching = new LinkedHashMap<>();
 			batching.put("max_batch_size", options.maxBatchSize());
+			batching.put("max_batch_tokens", options.maxBatchTokens());
 			batching.put("max_queue_delay_ms", options.maxQueueDelay().toNanos() / 1e6);
 			batching.put("queue_capacity", options.queueCapacity());
 			batching.put("allowed_lengths", options.allowedLengths());

@@ -25,12 +25,14 @@ import java.util.function.LongSupplier;
  * are {@link FairShare}'s.
  *
  * <p>
- * A batch closes when a bucket holds {@link BatchingOptions#maxBatchSize()} tasks or its
- * oldest task has waited {@link BatchingOptions#maxQueueDelay()}, and only when the
- * processor can start it. Its tasks come from the ready bucket whose best task (lowest
- * order key) is best; tasks of other buckets join it when the {@link BatchCostModel} says
- * the padding costs less than the run it saves. Tasks whose deadline passed, or that were
- * cancelled, are dropped before they run.
+ * A batch closes when a bucket holds as many tasks as a batch may
+ * ({@link BatchingOptions#rowsFitting}: {@link BatchingOptions#maxBatchSize()}, fewer for
+ * long texts under {@link BatchingOptions#maxBatchTokens()}) or its oldest task has
+ * waited {@link BatchingOptions#maxQueueDelay()}, and only when the processor can start
+ * it. Its tasks come from the ready bucket whose best task (lowest order key) is best;
+ * tasks of other buckets join it when the {@link BatchCostModel} says the padding costs
+ * less than the run it saves. Tasks whose deadline passed, or that were cancelled, are
+ * dropped before they run.
  *
  * @param <I> the input type
  * @param <O> the result type
@@ -233,7 +235,7 @@ public final class BatchQueue<I, O> {
 		int base = -1;
 		for (int i = 0; i < this.buckets.size(); i++) {
 			PriorityQueue<BatchTask<I, O>> bucket = this.buckets.get(i);
-			if (!bucket.isEmpty() && isReady(bucket, now)
+			if (!bucket.isEmpty() && isReady(i, now)
 					&& (base < 0 || ORDER.compare(bucket.peek(), this.buckets.get(base).peek()) < 0)) {
 				base = i;
 			}
@@ -244,10 +246,13 @@ public final class BatchQueue<I, O> {
 		List<BatchTask<I, O>> taken = new ArrayList<>(this.options.maxBatchSize());
 		PriorityQueue<BatchTask<I, O>> baseBucket = this.buckets.get(base);
 		int longest = 0;
-		while (!baseBucket.isEmpty() && taken.size() < this.options.maxBatchSize()) {
-			BatchTask<I, O> task = baseBucket.poll();
-			taken.add(task);
-			longest = Math.max(longest, task.length());
+		while (!baseBucket.isEmpty()) {
+			int withNext = Math.max(longest, baseBucket.peek().length());
+			if (taken.size() >= this.options.rowsFitting(this.options.paddedLength(withNext))) {
+				break;
+			}
+			taken.add(baseBucket.poll());
+			longest = withNext;
 		}
 		int padded = this.options.paddedLength(longest);
 		BatchCostModel cost = this.fair.costModel();
@@ -269,7 +274,7 @@ public final class BatchQueue<I, O> {
 			return padded;
 		}
 		PriorityQueue<BatchTask<I, O>> bucket = this.buckets.get(index);
-		if (bucket.isEmpty() || taken.size() + bucket.size() > this.options.maxBatchSize()) {
+		if (bucket.isEmpty()) {
 			return padded;
 		}
 		int longest = 0;
@@ -277,6 +282,9 @@ public final class BatchQueue<I, O> {
 			longest = Math.max(longest, task.length());
 		}
 		int joinedPadded = Math.max(padded, this.options.paddedLength(longest));
+		if (taken.size() + bucket.size() > this.options.rowsFitting(joinedPadded)) {
+			return padded;
+		}
 		long extra = (long) joinedPadded * (taken.size() + bucket.size())
 				- ((long) padded * taken.size() + (long) this.options.paddedLength(longest) * bucket.size());
 		if (!cost.paddingCheaperThanRun(extra)) {
@@ -287,8 +295,9 @@ public final class BatchQueue<I, O> {
 		return joinedPadded;
 	}
 
-	private boolean isReady(PriorityQueue<BatchTask<I, O>> bucket, long now) {
-		return bucket.size() >= this.options.maxBatchSize()
+	private boolean isReady(int index, long now) {
+		PriorityQueue<BatchTask<I, O>> bucket = this.buckets.get(index);
+		return bucket.size() >= this.options.rowsFitting(this.options.allowedLengths().get(index))
 				|| now - BatchTask.oldestEnqueued(bucket) >= this.options.maxQueueDelay().toNanos();
 	}
 

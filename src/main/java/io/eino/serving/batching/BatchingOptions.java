@@ -16,16 +16,25 @@ import java.util.List;
  * no bound by time, only by {@code queueCapacity})
  * @param priorityLead how far ahead of its flow's fair place each step of priority moves
  * a task, in predicted work
+ * @param maxBatchTokens a batch holds at most this many padded positions (rows × padded
+ * length; a task longer than that runs alone), so that a batch of long texts costs no
+ * more than one of short ones; zero: bounded by {@code maxBatchSize} alone
  */
 public record BatchingOptions(int maxBatchSize, Duration maxQueueDelay, int queueCapacity, List<Integer> allowedLengths,
-		Duration maxQueueTime, Duration priorityLead) {
+		Duration maxQueueTime, Duration priorityLead, int maxBatchTokens) {
 
 	/** The lead of one step of priority unless configured. */
 	public static final Duration DEFAULT_PRIORITY_LEAD = Duration.ofMillis(10);
 
 	/** Options without a bound by time. */
 	public BatchingOptions(int maxBatchSize, Duration maxQueueDelay, int queueCapacity, List<Integer> allowedLengths) {
-		this(maxBatchSize, maxQueueDelay, queueCapacity, allowedLengths, Duration.ZERO, DEFAULT_PRIORITY_LEAD);
+		this(maxBatchSize, maxQueueDelay, queueCapacity, allowedLengths, Duration.ZERO, DEFAULT_PRIORITY_LEAD, 0);
+	}
+
+	/** Options without a bound by tokens. */
+	public BatchingOptions(int maxBatchSize, Duration maxQueueDelay, int queueCapacity, List<Integer> allowedLengths,
+			Duration maxQueueTime, Duration priorityLead) {
+		this(maxBatchSize, maxQueueDelay, queueCapacity, allowedLengths, maxQueueTime, priorityLead, 0);
 	}
 
 	public BatchingOptions {
@@ -37,6 +46,9 @@ public record BatchingOptions(int maxBatchSize, Duration maxQueueDelay, int queu
 		}
 		if (queueCapacity < 1) {
 			throw new IllegalArgumentException("queueCapacity must be at least 1, got " + queueCapacity);
+		}
+		if (maxBatchTokens < 0) {
+			throw new IllegalArgumentException("maxBatchTokens must not be negative, got " + maxBatchTokens);
 		}
 		if (maxQueueTime.isNegative() || priorityLead.isNegative()) {
 			throw new IllegalArgumentException(
@@ -67,6 +79,17 @@ public record BatchingOptions(int maxBatchSize, Duration maxQueueDelay, int queu
 	/** The length a batch whose longest task has {@code length} is padded to. */
 	public int paddedLength(int length) {
 		return Math.max(length, this.allowedLengths.get(bucketOf(length)));
+	}
+
+	/**
+	 * How many rows a batch padded to {@code paddedLength} may hold:
+	 * {@code maxBatchSize}, fewer where {@code maxBatchTokens} says so, and at least one.
+	 */
+	public int rowsFitting(int paddedLength) {
+		if (this.maxBatchTokens == 0) {
+			return this.maxBatchSize;
+		}
+		return Math.max(1, Math.min(this.maxBatchSize, this.maxBatchTokens / paddedLength));
 	}
 
 }

@@ -23,6 +23,9 @@ import org.springframework.validation.annotation.Validated;
  * always allowed)
  * @param requestTimeout a request's deadline unless its {@code Eino-Timeout-Ms} header
  * says otherwise
+ * @param maxBatchTokens a batch of texts holds at most this many padded positions (rows ×
+ * padded length), so that long texts run in smaller batches; 0: no bound but
+ * {@code maxBatchSize}
  */
 @Validated
 @ConfigurationProperties("eino.batching")
@@ -30,5 +33,5 @@ public record BatchingProperties(@DefaultValue("true") boolean enabled, @Min(1) 
 		@NotNull @DefaultValue("2ms") Duration maxQueueDelay, @Min(1) @DefaultValue("1024") int queueCapacity,
 		@NotEmpty @DefaultValue( {
 				"8", "16", "32", "64", "128", "256" }) List<@Min(1) Integer> allowedLengths,
-		@NotNull @DefaultValue("30s") Duration requestTimeout){
+		@NotNull @DefaultValue("30s") Duration requestTimeout, @Min(0) @DefaultValue("4096") int maxBatchTokens){
 }

@@ -4,6 +4,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 import io.grpc.stub.ServerCallStreamObserver;
+import io.micrometer.context.ContextSnapshot;
+import io.micrometer.context.ContextSnapshotFactory;
 import io.grpc.stub.StreamObserver;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -15,6 +17,8 @@ import reactor.core.publisher.Mono;
  * that have not started are dropped, as for an HTTP client that goes away.
  */
 final class GrpcCalls {
+
+	private static final ContextSnapshotFactory SNAPSHOTS = ContextSnapshotFactory.builder().build();
 
 	private final GrpcFailures failures;
 
@@ -35,7 +39,12 @@ final class GrpcCalls {
 				subscription.dispose();
 			}
 		});
-		running.set(Mono.defer(work).subscribe((value) -> {
+		// The call's trace is in this thread's locals (the gRPC server observation's
+		// scope);
+		// it travels with the pipeline in its Reactor context, which is where the service
+		// reads it (context propagation is limited to where it is asked for).
+		ContextSnapshot trace = SNAPSHOTS.captureAll();
+		running.set(Mono.defer(work).contextWrite(trace::updateContext).subscribe((value) -> {
 			if (!call.isCancelled()) {
 				call.onNext(value);
 				call.onCompleted();

@@ -5,10 +5,13 @@ import java.util.concurrent.TimeUnit;
 
 import io.eino.serving.batching.BatchTask;
 import io.eino.serving.runtime.BatchObserver;
+import io.micrometer.context.ContextSnapshot;
+import io.micrometer.context.ContextSnapshotFactory;
 import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
+import reactor.util.context.ContextView;
 
 /**
  * The spans of a text request beyond the HTTP one (docs/operations.md, "Traces"):
@@ -22,16 +25,26 @@ import io.micrometer.tracing.Tracer;
  */
 final class RequestSpans implements BatchObserver {
 
+	private static final ContextSnapshotFactory SNAPSHOTS = ContextSnapshotFactory.builder().build();
+
 	private final Tracer tracer;
 
 	RequestSpans(Tracer tracer) {
 		this.tracer = tracer;
 	}
 
-	/** The trace context of the request being served on this thread, or null. */
-	TraceContext current() {
-		Span span = this.tracer.currentSpan();
-		return (span != null) ? span.context() : null;
+	/**
+	 * The trace context of the request whose Reactor context is {@code view}, or null.
+	 * The service propagates context only where it asks for it
+	 * ({@code spring.reactor.context-propagation: limited}): restoring the thread locals
+	 * at every operator of every request cost about 8 % of the throughput at 64 clients,
+	 * so the request's observation is put in scope here, once.
+	 */
+	TraceContext current(ContextView view) {
+		try (ContextSnapshot.Scope scope = SNAPSHOTS.setThreadLocalsFrom(view)) {
+			Span span = this.tracer.currentSpan();
+			return (span != null) ? span.context() : null;
+		}
 	}
 
 	/**

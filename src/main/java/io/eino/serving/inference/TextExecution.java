@@ -153,7 +153,7 @@ final class TextExecution {
 	/** One try on one version, through its circuit breaker. */
 	private Mono<TextResult> attempt(ServingVersion leased, List<String> texts, RequestOptions options,
 			long startedNanos) {
-		return Mono.defer(() -> run(leased, texts, options, startedNanos))
+		return Mono.deferContextual((view) -> run(leased, texts, options, startedNanos, this.spans.current(view)))
 			.subscribeOn(this.completions)
 			.transformDeferred(CircuitBreakerOperator.of(this.breakers.of(leased.model(), leased.version())));
 	}
@@ -162,11 +162,11 @@ final class TextExecution {
 	 * Tokenizes here, then hands one task per text to the version's batch queue and
 	 * completes when all are done.
 	 */
-	private Mono<TextResult> run(ServingVersion leased, List<String> texts, RequestOptions options, long startedNanos) {
+	private Mono<TextResult> run(ServingVersion leased, List<String> texts, RequestOptions options, long startedNanos,
+			TraceContext trace) {
 		String model = leased.model();
 		long version = leased.version();
 		List<BatchTask<TokenSequence, float[]>> tasks;
-		TraceContext trace = this.spans.current();
 		try {
 			Duration timeout = (options.timeout() != null) ? options.timeout() : this.defaultTimeout;
 			long deadline = System.nanoTime() + timeout.toNanos();

@@ -19,7 +19,9 @@ import io.micrometer.core.instrument.Timer;
  * {@code eino.inferences} (rows run), so that batch fill is their ratio;
  * {@code eino.runner.busy.ratio}; {@code eino.batch.size},
  * {@code eino.batch.padded.length}, {@code eino.batch.fill} (real tokens over padded
- * positions) and {@code eino.batch.tokens}. Tagged by model and version only.
+ * positions), {@code eino.batch.tokens} and {@code eino.batch.positions} (real tokens and
+ * padded positions run, so that the padded share is one less their ratio). Tagged by
+ * model and version only.
  */
 public final class BatchMetrics {
 
@@ -34,6 +36,8 @@ public final class BatchMetrics {
 	private final Timer computeDuration;
 
 	private final Counter tokens;
+
+	private final Counter positions;
 
 	private final Counter executions;
 
@@ -85,6 +89,10 @@ public final class BatchMetrics {
 			.tags(tags)
 			.register(registry);
 		this.tokens = Counter.builder("eino.batch.tokens").description("Real tokens run").tags(tags).register(registry);
+		this.positions = Counter.builder("eino.batch.positions")
+			.description("Positions run, padding included (rows × padded length)")
+			.tags(tags)
+			.register(registry);
 		this.executions = Counter.builder("eino.executions")
 			.description("Session runs (batches)")
 			.tags(tags)
@@ -103,7 +111,7 @@ public final class BatchMetrics {
 	/** Its meters, for removal when the version is retired. */
 	public List<Meter> meters() {
 		return List.of(this.batchSize, this.paddedLength, this.fill, this.queueDuration, this.computeDuration,
-				this.tokens, this.executions, this.inferences, this.busyRatio);
+				this.tokens, this.positions, this.executions, this.inferences, this.busyRatio);
 	}
 
 	void queued(long waitNanos) {
@@ -115,6 +123,7 @@ public final class BatchMetrics {
 		this.paddedLength.record(paddedLength);
 		this.fill.record((double) realTokens / ((long) rows * paddedLength));
 		this.tokens.increment(realTokens);
+		this.positions.increment((double) rows * paddedLength);
 		this.executions.increment();
 		this.inferences.increment(rows);
 		this.computeDuration.record(computeNanos, TimeUnit.NANOSECONDS);

@@ -122,6 +122,51 @@ class BatchSchedulerTest {
 	}
 
 	@Test
+	void longTextsCloseSmallerBatchesUnderTheTokenBudget() {
+		BatchQueue<String, String> queue = this.scheduler.addQueue("test",
+				new BatchingOptions(32, Duration.ofMillis(100), 100, List.of(16, 64), Duration.ZERO,
+						BatchingOptions.DEFAULT_PRIORITY_LEAD, 256),
+				this.processor);
+		List<BatchTask<String, String>> tasks = new ArrayList<>();
+		IntStream.range(0, 5).forEach((i) -> tasks.add(task("long" + i, 60)));
+		queue.submit(tasks);
+		this.scheduler.step();
+		// 4 rows of 64 fill the 256 positions: that batch closes at once, without the
+		// delay; the fifth waits.
+		assertThat(this.processor.batches).hasSize(1);
+		assertThat(names(this.processor.batches.get(0))).containsExactly("long0", "long1", "long2", "long3");
+		assertThat(this.processor.batches.get(0).paddedLength()).isEqualTo(64);
+		assertThat(queue.depth()).isEqualTo(1);
+		List<BatchTask<String, String>> shorter = new ArrayList<>();
+		IntStream.range(0, 20).forEach((i) -> shorter.add(task("short" + i, 10)));
+		queue.submit(shorter);
+		this.scheduler.step();
+		// 16 rows of 16 fit the same budget.
+		assertThat(this.processor.batches).hasSize(2);
+		assertThat(this.processor.batches.get(1).size()).isEqualTo(16);
+		assertThat(this.processor.batches.get(1).paddedLength()).isEqualTo(16);
+	}
+
+	@Test
+	void aBucketJoinsOnlyWhenTheJoinedBatchFitsTheTokenBudget() {
+		BatchQueue<String, String> queue = this.scheduler.addQueue("test", new BatchingOptions(32, Duration.ZERO, 100,
+				List.of(8, 16), Duration.ZERO, BatchingOptions.DEFAULT_PRIORITY_LEAD, 64), this.processor);
+		// A run costs far more than any padding: without the budget the two buckets
+		// would run as one batch of 8 rows padded to 16 (128 positions).
+		queue.costModel(new BatchCostModel(50_000_000, 10_000));
+		this.processor.capacity = 0;
+		List<BatchTask<String, String>> tasks = new ArrayList<>();
+		IntStream.range(0, 4).forEach((i) -> tasks.add(task("a" + i, 6)));
+		IntStream.range(0, 4).forEach((i) -> tasks.add(task("b" + i, 14)));
+		queue.submit(tasks);
+		this.processor.capacity = 2;
+		this.scheduler.step();
+		assertThat(this.processor.batches).hasSize(2);
+		assertThat(this.processor.batches)
+			.allSatisfy((batch) -> assertThat(batch.size() * batch.paddedLength()).isLessThanOrEqualTo(64));
+	}
+
+	@Test
 	void dropsTasksWhoseDeadlinePassedBeforeTheyRun() {
 		BatchQueue<String, String> queue = queue(32, 10, 100, 16);
 		BatchTask<String, String> hurried = new BatchTask<>("hurried", 4, this.clock.get() + 3 * MILLI,

@@ -45,9 +45,10 @@ public final class Benchmark {
 	public static void main(String[] args) throws Exception {
 		Map<String, String> options = options(args);
 		Duration duration = Duration.ofSeconds(Long.parseLong(options.getOrDefault("duration", "20")));
-		// Each start is warmed before it is measured: C2 still took 0.37 cores 30 s
-		// into a flood of a fresh start, 0.09 after (docs/benchmark.md, "Warm-up").
-		Duration warmup = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "30")));
+		// Each start is warmed before it is measured: a fresh start reaches its steady
+		// throughput about 60 s into a flood, when the JIT compiler has caught up
+		// (docs/benchmark.md, "Warm-up").
+		Duration warmup = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "60")));
 		List<Integer> concurrencies = List.of(options.getOrDefault("concurrency", "32,64,128").split(","))
 			.stream()
 			.map(Integer::parseInt)
@@ -159,6 +160,7 @@ public final class Benchmark {
 						Map<String, Object> details = new LinkedHashMap<>();
 						details.put("properties", configuration.getValue());
 						details.put("batch_size_mean", meanBatchSize(service));
+						details.put("padded_share", paddedShare(service));
 						details.put("runtime_metadata", json.readTree(service.get("/actuator/health/models")));
 						serviceReports.put(name, details);
 						if (name.equals("eino tuned")) {
@@ -353,6 +355,21 @@ public final class Benchmark {
 	private static double percentile(double[] sorted, double percent) {
 		int index = (int) Math.ceil(percent / 100 * sorted.length) - 1;
 		return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+	}
+
+	/** Padding's share of the positions the service ran: 1 − real tokens ÷ positions. */
+	private static double paddedShare(ServiceProcess service) throws Exception {
+		double tokens = 0;
+		double positions = 0;
+		for (String line : service.get("/actuator/prometheus").lines().toList()) {
+			if (line.startsWith("eino_batch_tokens_total{")) {
+				tokens += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+			}
+			else if (line.startsWith("eino_batch_positions_total{")) {
+				positions += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+			}
+		}
+		return (positions > 0) ? 1 - tokens / positions : Double.NaN;
 	}
 
 	private static double meanBatchSize(ServiceProcess service) throws Exception {

@@ -40,9 +40,9 @@ public final class SideBySide {
 		int rounds = Integer.parseInt(options.getOrDefault("rounds", "5"));
 		int concurrency = Integer.parseInt(options.getOrDefault("concurrency", "64"));
 		Duration duration = Duration.ofSeconds(Long.parseLong(options.getOrDefault("duration", "15")));
-		// The JIT compiler still takes a third of a core 30 s into a flood
-		// (docs/benchmark.md).
-		Duration warmup = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "30")));
+		// A fresh start reaches its steady throughput about 60 s into a flood
+		// (docs/benchmark.md, "Warm-up").
+		Duration warmup = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "60")));
 		Path out = Path.of("target", "bench");
 		Files.createDirectories(out);
 		JsonMapper json = JsonMapper.builder().build();

@@ -64,7 +64,7 @@ final class VersionSettings {
 					admission.priorityLead());
 		}
 		return new BatchingOptions(batching.maxBatchSize(), batching.maxQueueDelay(), batching.queueCapacity(), lengths,
-				admission.maxQueueTime(), admission.priorityLead());
+				admission.maxQueueTime(), admission.priorityLead(), batching.maxBatchTokens());
 	}
 
 	/**
