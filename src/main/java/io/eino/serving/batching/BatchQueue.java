@@ -12,17 +12,11 @@ import java.util.function.LongSupplier;
 
 /**
  * The tasks waiting for one model version, in length buckets, and how they become
- * batches.
- *
- * <p>
- * Admission ({@link #submit}) is thread safe and never blocks: it reserves capacity
- * atomically for all of a request's tasks or refuses them all. Everything else (buckets,
- * batch formation, drops) runs on the scheduler's thread only, so that batch state is
- * confined to one thread.
- *
- * <p>
- * Admission by predicted wait and the fair order between clients (each task's order key)
- * are {@link FairShare}'s.
+ * batches. Admission ({@link #submit}) is thread safe and never blocks: it reserves
+ * capacity for all of a request's tasks or refuses them all. Everything else (buckets,
+ * batch formation, drops) runs on the scheduler's thread only. Admission by predicted
+ * wait and the fair order between clients (each task's order key) are
+ * {@link FairShare}'s.
  *
  * <p>
  * A batch closes when a bucket holds as many tasks as a batch may
