@@ -68,11 +68,9 @@ class AccessLog implements WebFilter, Ordered {
 			return chain.filter(exchange);
 		}
 		long started = System.nanoTime();
-		// tap, not doFinally: one of the operators that put the request's trace context
-		// in
-		// the thread's locals (so the line carries its trace_id) where context
-		// propagation
-		// is limited to where it is asked for.
+		// tap, not doFinally: tap puts the request's trace in the thread's locals
+		// while it runs, so the line carries its trace_id (context propagation is
+		// limited to the operators that ask for it).
 		return chain.filter(exchange).tap(() -> new DefaultSignalListener<>() {
 			@Override
 			public void doFinally(SignalType signal) {

@@ -4,9 +4,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
 import io.micrometer.context.ContextSnapshot;
 import io.micrometer.context.ContextSnapshotFactory;
-import io.grpc.stub.StreamObserver;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
@@ -40,9 +40,8 @@ final class GrpcCalls {
 			}
 		});
 		// The call's trace is in this thread's locals (the gRPC server observation's
-		// scope);
-		// it travels with the pipeline in its Reactor context, which is where the service
-		// reads it (context propagation is limited to where it is asked for).
+		// scope); it travels with the pipeline in its Reactor context, where the
+		// service reads it (context propagation is limited to where it is asked for).
 		ContextSnapshot trace = SNAPSHOTS.captureAll();
 		running.set(Mono.defer(work).contextWrite(trace::updateContext).subscribe((value) -> {
 			if (!call.isCancelled()) {

@@ -359,31 +359,26 @@ public final class Benchmark {
 
 	/** Padding's share of the positions the service ran: 1 − real tokens ÷ positions. */
 	private static double paddedShare(ServiceProcess service) throws Exception {
-		double tokens = 0;
-		double positions = 0;
-		for (String line : service.get("/actuator/prometheus").lines().toList()) {
-			if (line.startsWith("eino_batch_tokens_total{")) {
-				tokens += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-			}
-			else if (line.startsWith("eino_batch_positions_total{")) {
-				positions += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-			}
-		}
-		return (positions > 0) ? 1 - tokens / positions : Double.NaN;
+		String scrape = service.get("/actuator/prometheus");
+		double positions = total(scrape, "eino_batch_positions_total");
+		return (positions > 0) ? 1 - total(scrape, "eino_batch_tokens_total") / positions : Double.NaN;
 	}
 
 	private static double meanBatchSize(ServiceProcess service) throws Exception {
+		String scrape = service.get("/actuator/prometheus");
+		double count = total(scrape, "eino_batch_size_count");
+		return (count > 0) ? total(scrape, "eino_batch_size_sum") / count : Double.NaN;
+	}
+
+	/** The sum of a series over its labels in a Prometheus scrape. */
+	private static double total(String scrape, String series) {
 		double sum = 0;
-		double count = 0;
-		for (String line : service.get("/actuator/prometheus").lines().toList()) {
-			if (line.startsWith("eino_batch_size_sum{")) {
+		for (String line : scrape.lines().toList()) {
+			if (line.startsWith(series + "{")) {
 				sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
 			}
-			else if (line.startsWith("eino_batch_size_count{")) {
-				count += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-			}
 		}
-		return (count > 0) ? sum / count : Double.NaN;
+		return sum;
 	}
 
 	private static String cpuModel() {
