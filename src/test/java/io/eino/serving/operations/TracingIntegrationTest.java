@@ -11,16 +11,29 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import com.google.protobuf.ByteString;
 import io.eino.serving.TestModels;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.tensorflow.framework.DataType;
+import org.tensorflow.framework.TensorProto;
+import org.tensorflow.framework.TensorShapeProto;
+import tensorflow.serving.Model.ModelSpec;
+import tensorflow.serving.Predict.PredictRequest;
+import tensorflow.serving.Predict.PredictResponse;
+import tensorflow.serving.PredictionServiceGrpc;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.micrometer.tracing.test.autoconfigure.AutoConfigureTracing;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
@@ -45,7 +58,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * in an in-memory exporter under the caller's trace.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "management.tracing.sampling.probability=1.0" })
+		properties = { "management.tracing.sampling.probability=1.0", "eino.grpc.port=0" })
 @ActiveProfiles("json")
 @AutoConfigureTracing
 @ExtendWith(OutputCaptureExtension.class)
@@ -57,6 +70,9 @@ class TracingIntegrationTest {
 
 	@LocalServerPort
 	private int port;
+
+	@Value("${local.grpc.port}")
+	private int grpcPort;
 
 	@Autowired
 	private InMemorySpanExporter spans;
@@ -135,6 +151,45 @@ class TracingIntegrationTest {
 		List<SpanData> reported = new ArrayList<>(trace);
 		reported.addAll(batches);
 		Files.writeReport(output, line, reported);
+	}
+
+	/**
+	 * A gRPC call's trace (its {@code traceparent} metadata) reaches the spans the
+	 * service records on its own threads: the call hands its trace to the pipeline it
+	 * runs.
+	 */
+	@Test
+	void aGrpcCallsSpansCarryTheCallersTraceId() {
+		String traceId = "5af7651916cd43dd8448eb211c80319d";
+		Metadata headers = new Metadata();
+		headers.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER),
+				"00-" + traceId + "-b7ad6b7169203332-01");
+		ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", this.grpcPort).usePlaintext().build();
+		try {
+			TensorProto text = TensorProto.newBuilder()
+				.setDtype(DataType.DT_STRING)
+				.setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(1)))
+				.addStringVal(ByteString.copyFromUtf8("A wonderful, moving film."))
+				.build();
+			PredictResponse response = PredictionServiceGrpc.newBlockingStub(channel)
+				.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+				.withDeadlineAfter(60, TimeUnit.SECONDS)
+				.predict(PredictRequest.newBuilder()
+					.setModelSpec(ModelSpec.newBuilder().setName("sentiment"))
+					.putInputs("text", text)
+					.build());
+			assertThat(response.getOutputsMap()).containsKey("label");
+		}
+		finally {
+			channel.shutdownNow();
+		}
+		this.tracerProvider.forceFlush().join(10, TimeUnit.SECONDS);
+		List<String> names = this.spans.getFinishedSpanItems()
+			.stream()
+			.filter((span) -> span.getTraceId().equals(traceId))
+			.map(SpanData::getName)
+			.toList();
+		assertThat(names).contains("eino.preprocess", "eino.queue", "eino.postprocess");
 	}
 
 	/** Nothing leaves the process unless an OTLP endpoint is configured. */
