@@ -183,9 +183,9 @@ class OperationsIntegrationTest {
 	}
 
 	/**
-	 * The seed's live profiling: a CPU flame graph of the process under load, while a
-	 * second request for one is refused with 409; and the same recording as collapsed
-	 * stacks, whose heaviest frames go to the report.
+	 * Live profiling: a CPU flame graph of the process under load, while a second request
+	 * for one is refused with 409; and the same recording as collapsed stacks, whose
+	 * heaviest frames go to the report.
 	 */
 	@Test
 	void theManagementPortRecordsAFlameGraphUnderLoad() throws Exception {
@@ -263,7 +263,7 @@ class OperationsIntegrationTest {
 		return "http://127.0.0.1:" + this.managementPort + path;
 	}
 
-	/** The seed's heap profiling: a heap dump of the running process, in HPROF format. */
+	/** Heap profiling: a heap dump of the running process, in HPROF format. */
 	@Test
 	void theManagementPortServesAHeapDump() throws Exception {
 		long started = System.nanoTime();

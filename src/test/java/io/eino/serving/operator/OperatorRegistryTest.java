@@ -78,12 +78,12 @@ class OperatorRegistryTest {
 	}
 
 	/**
-	 * The seed's {@code RegisterOp("custom_relu", …)} as a real TensorFlow custom-op
-	 * library, built here with gcc: it registers op {@code EinoCustomRelu} through
-	 * TensorFlow's C op-registration API when loaded. No Maven Central artifact ships
-	 * TensorFlow's C headers, so the few declarations it needs are written out (opaque
-	 * pointers, the stable C ABI), and it links against the TensorFlow library this JVM
-	 * loaded, as any custom-op library links against the framework it extends.
+	 * A {@code RegisterOp("custom_relu", …)} as a real TensorFlow custom-op library,
+	 * built here with gcc: it registers op {@code EinoCustomRelu} through TensorFlow's C
+	 * op-registration API when loaded. No Maven Central artifact ships TensorFlow's C
+	 * headers, so the few declarations it needs are written out (opaque pointers, the
+	 * stable C ABI), and it links against the TensorFlow library this JVM loaded, as any
+	 * custom-op library links against the framework it extends.
 	 */
 	@Test
 	void loadsACustomOpLibraryThatRegistersAnOp(@TempDir Path directory) throws Exception {
