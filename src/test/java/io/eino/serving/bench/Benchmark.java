@@ -159,8 +159,9 @@ public final class Benchmark {
 					if (round == 1) {
 						Map<String, Object> details = new LinkedHashMap<>();
 						details.put("properties", configuration.getValue());
-						details.put("batch_size_mean", meanBatchSize(service));
-						details.put("padded_share", paddedShare(service));
+						String scrape = service.get("/actuator/prometheus");
+						details.put("batch_size_mean", meanBatchSize(scrape));
+						details.put("padded_share", paddedShare(scrape));
 						details.put("runtime_metadata", json.readTree(service.get("/actuator/health/models")));
 						serviceReports.put(name, details);
 						if (name.equals("eino tuned")) {
@@ -358,14 +359,12 @@ public final class Benchmark {
 	}
 
 	/** Padding's share of the positions the service ran: 1 − real tokens ÷ positions. */
-	private static double paddedShare(ServiceProcess service) throws Exception {
-		String scrape = service.get("/actuator/prometheus");
+	private static double paddedShare(String scrape) {
 		double positions = total(scrape, "eino_batch_positions_total");
 		return (positions > 0) ? 1 - total(scrape, "eino_batch_tokens_total") / positions : Double.NaN;
 	}
 
-	private static double meanBatchSize(ServiceProcess service) throws Exception {
-		String scrape = service.get("/actuator/prometheus");
+	private static double meanBatchSize(String scrape) {
 		double count = total(scrape, "eino_batch_size_count");
 		return (count > 0) ? total(scrape, "eino_batch_size_sum") / count : Double.NaN;
 	}
