@@ -4,7 +4,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import org.tensorflow.TensorFlow;
+import org.tensorflow.internal.c_api.TF_Buffer;
+import org.tensorflow.internal.c_api.TF_Status;
+import org.tensorflow.proto.KernelList;
+
+import static org.tensorflow.internal.c_api.global.tensorflow.TF_GetRegisteredKernelsForOp;
 
 /**
  * The reduced-precision instructions this CPU has, from the flags in
@@ -20,6 +26,8 @@ public final class CpuFeatures {
 		.getOpList()
 		.stream()
 		.anyMatch((op) -> op.getName().equals(ONE_DNN_LAYER_NORM));
+
+	private static final boolean GPU_KERNELS = kernelsOn("GPU");
 
 	/** {@code /proc/cpuinfo}, read once (empty where there is none). */
 	private static final String CPUINFO = read(Path.of("/proc/cpuinfo"));
@@ -39,6 +47,15 @@ public final class CpuFeatures {
 	 */
 	public static boolean oneDnnLayerNorm() {
 		return ONE_DNN;
+	}
+
+	/**
+	 * Whether this TensorFlow build has GPU kernels (the {@code gpu} build), read from
+	 * its kernel registry without touching a device: the passes that only pay on a GPU
+	 * are left out of the CPU build's sessions.
+	 */
+	public static boolean gpuBuild() {
+		return GPU_KERNELS;
 	}
 
 	/**
@@ -70,6 +87,30 @@ public final class CpuFeatures {
 			}
 		}
 		return false;
+	}
+
+	/** Whether TensorFlow registers a matrix product kernel for {@code deviceType}. */
+	static boolean kernelsOn(String deviceType) {
+		TF_Status status = TF_Status.newStatus();
+		try {
+			TF_Buffer kernels = TF_GetRegisteredKernelsForOp("MatMul", status);
+			status.throwExceptionIfNotOK();
+			try {
+				return KernelList.parseFrom(kernels.dataAsByteBuffer())
+					.getKernelList()
+					.stream()
+					.anyMatch((kernel) -> kernel.getDeviceType().equals(deviceType));
+			}
+			finally {
+				kernels.delete();
+			}
+		}
+		catch (RuntimeException | InvalidProtocolBufferException ex) {
+			return false;
+		}
+		finally {
+			status.delete();
+		}
 	}
 
 	private static String read(Path cpuinfo) {
