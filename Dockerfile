@@ -1,21 +1,38 @@
-# syntax=docker/dockerfile:1
 # The eino-serving image (docs/deployment.md, "Container image").
-#   docker build -t eino-serving .                       # CPU (default)
-#   docker build --build-arg VARIANT=gpu -t eino-serving:gpu .   # CUDA 12 (untested here)
-# Built and smoke-tested by .github/workflows/ci.yml; the machines this project is developed
-# on have no Docker engine, where DockerfileTest checks this file against the build instead.
+#   docker build -t eino-serving .                       # CPU, on the public Temurin images
+#   bin/build-image                                      # the same on bases made from Debian's packages
+# A GPU image takes a CUDA 12 + cuDNN base with a Java 17 runtime (docker/gpu-base.Dockerfile):
+#   docker build --build-arg VARIANT=gpu --build-arg RUNTIME_IMAGE=eino-gpu-base -t eino-serving:gpu .
+# Written for the classic builder as well as BuildKit: no RUN --mount, no stage that a CPU
+# build would not use.
 
-ARG VARIANT=cpu
+# The bases, as build arguments, so that the image also builds where no registry is
+# reachable (bin/build-image makes both from Debian's packages). The build base needs a JDK
+# 17 with javac; the runtime base a Java 17 runtime on the PATH and bash (the health check).
+ARG BUILD_IMAGE=eclipse-temurin:17-jdk-noble
+ARG RUNTIME_IMAGE=eclipse-temurin:17-jre-noble
 
 # --- build: the jar, its layers, the default model and the extracted native libraries ---
-FROM eclipse-temurin:17-jdk-noble AS build
-ARG VARIANT
+FROM ${BUILD_IMAGE} AS build
+ARG VARIANT=cpu
 WORKDIR /src
+# Extra CA certificates (PEM, *.crt) for a TLS-inspecting proxy between the build and Maven
+# Central: put them in docker/ca-certificates/ (bin/build-image --ca-certificates does).
+# They are trusted by the build stage only; the runtime image never sees them.
+COPY docker/ca-certificates/ /usr/local/share/ca-certificates/eino/
+RUN set -e; for cert in /usr/local/share/ca-certificates/eino/*.crt; do \
+        [ -f "$cert" ] || continue; \
+        keytool -importcert -noprompt -cacerts -storepass changeit -alias "eino-$(basename "$cert" .crt)" \
+            -file "$cert" >/dev/null; \
+        echo "trusting $cert"; \
+    done
+# The project's dependencies in a layer of their own, so that a code change does not fetch
+# them again.
 COPY .mvn/ .mvn/
 COPY mvnw pom.xml ./
+RUN ./mvnw -B -ntp -q $([ "$VARIANT" = gpu ] && echo -Pgpu) dependency:go-offline
 COPY src/ src/
-RUN --mount=type=cache,target=/root/.m2 \
-    ./mvnw -B -ntp -DskipTests $([ "$VARIANT" = gpu ] && echo -Pgpu) package
+RUN ./mvnw -B -ntp $([ "$VARIANT" = gpu ] && echo -Pgpu) -DskipTests package
 # Spring Boot's layered jar: dependencies, loader, snapshot dependencies, application; and the
 # same files assembled as the runtime stage lays them out in /app.
 RUN java -Djarmode=tools -jar target/eino-serving.jar extract --layers --destination /layers \
@@ -28,16 +45,9 @@ RUN java -Djarmode=tools -jar target/eino-serving.jar extract --layers --destina
 RUN java -Dorg.bytedeco.javacpp.cachedir=/javacpp -jar /app/eino-serving.jar \
         prepare-models --repository /models
 
-# --- runtime bases ---
-FROM eclipse-temurin:17-jre-noble AS runtime-cpu
-
-FROM nvidia/cuda:12.5.1-cudnn-runtime-ubuntu24.04 AS runtime-gpu
-ENV JAVA_HOME=/opt/java/openjdk PATH=/opt/java/openjdk/bin:$PATH
-COPY --from=eclipse-temurin:17-jre-noble /opt/java/openjdk /opt/java/openjdk
-
 # --- runtime ---
-FROM runtime-${VARIANT}
-ARG VARIANT
+FROM ${RUNTIME_IMAGE}
+ARG VARIANT=cpu
 ARG VERSION=0.1.0-SNAPSHOT
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="eino-serving" \
@@ -63,4 +73,9 @@ ENV EINO_REPOSITORY_PATH=/models \
     SPRING_PROFILES_ACTIVE=json \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp -Dorg.bytedeco.javacpp.cachedir=/opt/javacpp"
 EXPOSE 8080 8081 8500
+# Health for plain Docker and Compose (Kubernetes uses the chart's probes instead): readiness
+# on the management port, which answers it without credentials. bash's /dev/tcp, so that the
+# image needs no HTTP client.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 \
+    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8081 && printf 'GET /actuator/health/readiness HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 ENTRYPOINT ["java", "-jar", "/app/eino-serving.jar"]
