@@ -40,10 +40,25 @@ RUN java -Djarmode=tools -jar target/eino-serving.jar extract --layers --destina
     && cp -a /layers/dependencies/. /layers/spring-boot-loader/. /layers/snapshot-dependencies/. \
         /layers/application/. /app/
 # The default model, prepared now so that a pod never imports at start. Preparing it loads
-# TensorFlow, whose native libraries JavaCPP extracts into /javacpp, keyed by the jars' paths:
-# run from /app, as the runtime runs, so that the runtime finds them there and writes nothing.
+# TensorFlow's and the tokenizers' native libraries, which JavaCPP and DJL extract into
+# /javacpp and /djl; the runtime loads them in place from /opt/native and /opt/djl (JavaCPP
+# would only use a cache it can write to, and a read-only container has none).
+ENV DJL_CACHE_DIR=/djl
 RUN java -Dorg.bytedeco.javacpp.cachedir=/javacpp -jar /app/eino-serving.jar \
-        prepare-models --repository /models
+        prepare-models --repository /models \
+    && mkdir /native \
+    && find /javacpp -name 'lib*.so*' -exec cp -a {} /native/ \; \
+    && ls /native/libjnitensorflow.so /djl/tokenizers \
+    && chmod -R a+rX /native /djl /models
+# Netty's epoll transport and JNA (DJL's GPU probe) extract their native libraries into /tmp at
+# every start unless they find them on the library path: a tmpfs mounted noexec (Docker's
+# default) would send Netty back to its slower NIO transport. Both load them from /opt/native.
+RUN mkdir /tmp/natives && cd /tmp/natives \
+    && jar xf /app/lib/netty-transport-native-epoll-*-linux-x86_64.jar META-INF/native \
+    && jar xf /app/lib/jna-*.jar com/sun/jna/linux-x86-64 \
+    && cp META-INF/native/libnetty_transport_native_epoll_x86_64.so com/sun/jna/linux-x86-64/libjnidispatch.so \
+        /native/ \
+    && chmod a+r /native/*.so && rm -rf /tmp/natives
 
 # --- runtime ---
 FROM ${RUNTIME_IMAGE}
@@ -57,12 +72,16 @@ LABEL org.opencontainers.image.title="eino-serving" \
       org.opencontainers.image.source="https://github.com/eino-serving/eino-serving" \
       org.opencontainers.image.licenses="Apache-2.0" \
       io.eino.variant="${VARIANT}"
+# The mount point of the decrypted-model workspace, owned by the service's user.
+RUN mkdir -p /var/run/eino/plaintext && chown 10001:10001 /var/run/eino/plaintext \
+    && chmod 700 /var/run/eino/plaintext
 WORKDIR /app
 # Least-changing layers first, so that a code change rebuilds only the last one.
 COPY --from=build /layers/dependencies/ ./
 COPY --from=build /layers/spring-boot-loader/ ./
 COPY --from=build /layers/snapshot-dependencies/ ./
-COPY --from=build /javacpp/ /opt/javacpp/
+COPY --from=build /native/ /opt/native/
+COPY --from=build /djl/ /opt/djl/
 COPY --from=build /models/ /models/
 COPY --from=build /layers/application/ ./
 # Runs as a numeric non-root user with a read-only root filesystem: only /tmp and the
@@ -71,11 +90,12 @@ USER 10001:10001
 ENV EINO_REPOSITORY_PATH=/models \
     EINO_ENCRYPTION_PLAINTEXT_DIRECTORY=/var/run/eino/plaintext \
     SPRING_PROFILES_ACTIVE=json \
-    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp -Dorg.bytedeco.javacpp.cachedir=/opt/javacpp"
+    DJL_CACHE_DIR=/opt/djl \
+    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp -Djava.library.path=/opt/native -Dorg.bytedeco.javacpp.pathsFirst=true -Djna.boot.library.path=/opt/native"
 EXPOSE 8080 8081 8500
 # Health for plain Docker and Compose (Kubernetes uses the chart's probes instead): readiness
-# on the management port, which answers it without credentials. bash's /dev/tcp, so that the
-# image needs no HTTP client.
+# on the management port (MANAGEMENT_SERVER_PORT when set), which answers it without
+# credentials. bash's /dev/tcp, so that the image needs no HTTP client.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 \
-    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8081 && printf 'GET /actuator/health/readiness HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
+    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${MANAGEMENT_SERVER_PORT:-8081} && printf 'GET /actuator/health/readiness HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 ENTRYPOINT ["java", "-jar", "/app/eino-serving.jar"]

@@ -28,7 +28,11 @@
 {{- end }}
 
 {{- define "eino.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
 {{- end }}
 
 {{/* Labels of every object. */}}
@@ -40,6 +44,19 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: eino-serving
 app: {{ .Values.appLabel }}
 track: {{ .Values.track }}
+{{- end }}
+
+{{/*
+Labels of the `helm test` pod: the release's, without the workload's name, app and track, so
+that no selector of the workload (Deployment, Services, PodDisruptionBudget, anti-affinity,
+NetworkPolicy, `kubectl wait -l app=…`) takes it for one of the service's pods.
+*/}}
+{{- define "eino.testLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: eino-serving
+app.kubernetes.io/component: test
 {{- end }}
 
 {{/* This release's pods. */}}

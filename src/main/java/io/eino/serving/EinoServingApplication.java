@@ -2,6 +2,8 @@ package io.eino.serving;
 
 import java.util.Arrays;
 
+import sun.misc.Signal;
+
 import io.eino.serving.importer.ImportOnnxCommand;
 import io.eino.serving.security.ModelPackageCommand;
 import io.eino.serving.sentiment.PrepareModelsCommand;
@@ -29,8 +31,21 @@ public class EinoServingApplication {
 			case "train-sentiment-head" -> TrainSentimentHeadCommand.main(rest);
 			case "eino-model" -> ModelPackageCommand.main(rest);
 			case "prepare-models" -> PrepareModelsCommand.main(rest);
-			default -> SpringApplication.run(EinoServingApplication.class, args);
+			default -> {
+				exitZeroOnSigterm();
+				SpringApplication.run(EinoServingApplication.class, args);
+			}
 		}
+	}
+
+	/**
+	 * SIGTERM is how an orchestrator asks the service to stop: it stops as on any orderly
+	 * exit (the shutdown hooks drain and close the context, docs/traffic.md, "Shutdown")
+	 * and exits 0, not the JVM's 143, so that a stop that drained cleanly does not read
+	 * as a failure. A second SIGTERM while stopping changes nothing.
+	 */
+	private static void exitZeroOnSigterm() {
+		Signal.handle(new Signal("TERM"), (signal) -> new Thread(() -> System.exit(0), "eino-sigterm").start());
 	}
 
 }

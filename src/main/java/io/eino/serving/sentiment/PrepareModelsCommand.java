@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import io.eino.serving.text.Overflow;
+import io.eino.serving.text.TextTokenizer;
+
 /**
  * {@code prepare-models --repository DIR}: prepares the bundled default model in a model
  * repository ahead of time, exactly as the service does on a first start, and exits. The
@@ -23,6 +26,15 @@ public final class PrepareModelsCommand {
 		Path repository = Path.of(args[1]);
 		Files.createDirectories(repository);
 		boolean prepared = new DefaultModelInstaller().installIfMissing(repository);
+		// Loading the tokenizer checks it, and leaves the tokenizers' native library in
+		// DJL's cache (DJL_CACHE_DIR): the image ships that cache, so that a read-only
+		// container loads the library in place instead of extracting it.
+		Path tokenizer = repository.resolve(DefaultModel.NAME)
+			.resolve(Long.toString(DefaultModel.VERSION))
+			.resolve("tokenizer.json");
+		try (TextTokenizer loaded = TextTokenizer.load(tokenizer, 256, Overflow.TRUNCATE)) {
+			loaded.maxTokens();
+		}
 		System.out.println(((prepared) ? "Prepared" : "Already present:") + " model '" + DefaultModel.NAME
 				+ "' version " + DefaultModel.VERSION + " in " + repository.toAbsolutePath());
 	}

@@ -88,8 +88,59 @@ class HelmChartTest {
 
 	@Test
 	void theHelmTestPodIsValidAndPredictsThroughTheService() throws IOException {
-		// helm-java's template, like an install, keeps hooks apart from the manifest: the
-		// test pod is rendered from a copy of the chart where it is a plain template.
+		JsonNode pod = testPod();
+		assertThat(new Schemas().validate(pod)).isEmpty();
+		assertThat(pod.at("/spec/containers/0/command/2").asString())
+			.contains("http://eino-serving:8080/v1/models/sentiment:predict", "\"predictions\"");
+		assertThat(Files.readString(Chart.DIRECTORY.resolve("templates/tests/test-predict.yaml")))
+			.contains("helm.sh/hook: test");
+	}
+
+	/**
+	 * The test pod is not one of the service's pods for any selector: otherwise required
+	 * anti-affinity keeps it off a one-node cluster, the PodDisruptionBudget counts it
+	 * and {@code kubectl wait -l app=eino-service} waits on it.
+	 */
+	@Test
+	void noSelectorOfTheWorkloadTakesTheHelmTestPod() throws IOException {
+		Map<String, String> labels = new LinkedHashMap<>();
+		testPod().at("/metadata/labels")
+			.properties()
+			.forEach((label) -> labels.put(label.getKey(), label.getValue().asString()));
+		List<Map<String, String>> selectors = new ArrayList<>();
+		List<Path> valuesFiles = new ArrayList<>();
+		valuesFiles.add(null);
+		valuesFiles.addAll(Chart.examples());
+		for (Path file : valuesFiles) {
+			for (JsonNode object : Chart.render(file, Map.of())) {
+				object.findParents("matchLabels")
+					.forEach((parent) -> selectors.add(strings(parent.get("matchLabels"))));
+				if (object.path("kind").asString().equals("Service")) {
+					selectors.add(strings(object.at("/spec/selector")));
+				}
+			}
+		}
+		selectors.add(Map.of("app", "eino-service"));
+		assertThat(selectors).hasSizeGreaterThan(5);
+		for (Map<String, String> selector : selectors) {
+			assertThat(labels.entrySet().containsAll(selector.entrySet()))
+				.as("the test pod's labels %s match the selector %s", labels, selector)
+				.isFalse();
+		}
+	}
+
+	private static Map<String, String> strings(JsonNode object) {
+		Map<String, String> values = new LinkedHashMap<>();
+		object.properties().forEach((entry) -> values.put(entry.getKey(), entry.getValue().asString()));
+		return values;
+	}
+
+	/**
+	 * The {@code helm test} pod, rendered from a copy of the chart where it is a plain
+	 * template: helm-java's template, like an install, keeps hooks apart from the
+	 * manifest.
+	 */
+	private static JsonNode testPod() throws IOException {
 		Path copy = Path.of("target", "chart-with-tests", "eino-serving");
 		org.springframework.util.FileSystemUtils.deleteRecursively(copy);
 		org.springframework.util.FileSystemUtils.copyRecursively(Chart.DIRECTORY, copy);
@@ -97,16 +148,42 @@ class HelmChartTest {
 		Files.writeString(copy.resolve("templates/test-predict.yaml"),
 				Files.readString(test).replaceAll("(?m)^  annotations:\n(    helm\\.sh/hook.*\n)+", ""));
 		Files.delete(test);
-		JsonNode pod = Chart.only(Chart.parse(new Helm(copy).template()
+		return Chart.only(Chart.parse(new Helm(copy).template()
 			.withName(Chart.RELEASE)
 			.withNamespace(Chart.NAMESPACE)
 			.withKubeVersion(Schemas.KUBERNETES_VERSION + ".0")
 			.call()), "Pod");
-		assertThat(new Schemas().validate(pod)).isEmpty();
-		assertThat(pod.at("/spec/containers/0/command/2").asString())
-			.contains("http://eino-serving:8080/v1/models/sentiment:predict", "\"predictions\"");
-		assertThat(Files.readString(Chart.DIRECTORY.resolve("templates/tests/test-predict.yaml")))
-			.contains("helm.sh/hook: test");
+	}
+
+	/**
+	 * Without a canary weight there is no canary route (its subset may have no pods:
+	 * Envoy would answer that share with 503); with one, HTTP and gRPC are split alike.
+	 */
+	@Test
+	void aCanaryRouteExistsOnlyWithACanaryWeightAndSplitsHttpAndGrpcAlike() {
+		JsonNode stableOnly = Chart.only(Chart.render(null, Map.of("istio.enabled", true)), "VirtualService");
+		assertThat(stableOnly.at("/spec/http").findValuesAsString("name")).containsExactly("grpc", "predict");
+		for (JsonNode route : stableOnly.at("/spec/http")) {
+			assertThat(route.path("route").findValuesAsString("subset")).as(route.toString()).containsExactly("stable");
+			assertThat(route.at("/route/0/weight").asInt()).isEqualTo(100);
+		}
+		JsonNode split = Chart.only(Chart.render(null, Map.of("istio.enabled", true, "istio.canaryWeight", 10)),
+				"VirtualService");
+		for (JsonNode route : split.at("/spec/http")) {
+			assertThat(route.path("route").findValuesAsString("subset")).as(route.toString())
+				.containsExactly("stable", "canary");
+			assertThat(route.path("route").findValues("weight").stream().map(JsonNode::asInt)).containsExactly(90, 10);
+		}
+	}
+
+	@Test
+	void aDigestPinsTheImage() {
+		String digest = "sha256:" + "ab".repeat(32);
+		JsonNode pinned = Chart.only(Chart.render(null, Map.of("image.tag", "0.2.0", "image.digest", digest)),
+				"Deployment");
+		assertThat(pinned.at("/spec/template/spec/containers/0/image").asString())
+			.isEqualTo("ghcr.io/eino-serving/eino-serving@" + digest);
+		assertThatThrownBy(() -> Chart.render(null, Map.of("image.digest", "latest"))).hasMessageContaining("digest");
 	}
 
 	@Test

@@ -32,15 +32,37 @@ class ManifestsTest {
 	@Test
 	void theIstioManifestsAreTheChartsIstioObjects() throws Exception {
 		List<JsonNode> plain = Chart.parse(Files.readString(Path.of("istio", "eino-serving.yaml")));
-		List<JsonNode> rendered = Chart.render(null, Map.of("istio.enabled", true))
+		List<JsonNode> rendered = Chart.render(null, Map.of("istio.enabled", true, "istio.canaryWeight", 5))
 			.stream()
 			.filter((object) -> ISTIO_KINDS.contains(object.path("kind").asString()))
 			.map(ManifestsTest::withoutHelmLabels)
 			.toList();
 		assertThat(rendered).hasSize(ISTIO_KINDS.size());
 		assertThat(plain.stream().map(ManifestsTest::withoutHelmLabels).toList())
-			.as("istio/eino-serving.yaml is `helm template eino-serving helm/eino-serving -n eino --set istio.enabled=true`'s Istio objects")
+			.as("istio/eino-serving.yaml is `helm template eino-serving helm/eino-serving -n eino --set istio.enabled=true --set istio.canaryWeight=5`'s Istio objects")
 			.containsExactlyInAnyOrderElementsOf(rendered);
+	}
+
+	/**
+	 * The Argo Rollouts example promotes only a canary it measured (no data, no traffic
+	 * or no scrape, fails a step), and shifts the gRPC route with the HTTP one.
+	 */
+	@Test
+	void theRolloutExamplePromotesOnlyAMeasuredCanaryOnBothRoutes() throws Exception {
+		List<JsonNode> objects = Chart.parse(Files.readString(Path.of("istio", "argo-rollouts-canary.yaml")));
+		JsonNode rollout = Chart.only(objects, "Rollout");
+		assertThat(rollout.at("/spec/strategy/canary/trafficRouting/istio/virtualService/routes")
+			.valueStream()
+			.map(JsonNode::asString)).containsExactlyInAnyOrder("predict", "grpc");
+		JsonNode metrics = Chart.only(objects, "AnalysisTemplate").at("/spec/metrics");
+		assertThat(metrics.size()).isEqualTo(2);
+		for (JsonNode metric : metrics) {
+			// Argo evaluates the condition on the query's result vector: it must hold a
+			// value, and an empty vector must not pass.
+			assertThat(metric.path("successCondition").asString()).as(metric.path("name").asString())
+				.startsWith("len(result) == 1 && ")
+				.doesNotContain("len(result) == 0");
+		}
 	}
 
 	@Test
