@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import org.junit.jupiter.api.AfterAll;
@@ -28,9 +27,8 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.tensorflow.framework.DataType;
 import org.tensorflow.framework.TensorProto;
-import org.tensorflow.framework.TensorShapeProto;
+import io.eino.serving.grpc.TextTensors;
 import tensorflow.serving.Model.ModelSpec;
 import tensorflow.serving.Predict.PredictRequest;
 import tensorflow.serving.Predict.PredictResponse;
@@ -117,11 +115,7 @@ class ContainerImageIT {
 	void predictsOverGrpc() {
 		ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
 		try {
-			TensorProto text = TensorProto.newBuilder()
-				.setDtype(DataType.DT_STRING)
-				.setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(1)))
-				.addStringVal(ByteString.copyFromUtf8("A wonderful, moving film."))
-				.build();
+			TensorProto text = TextTensors.strings("A wonderful, moving film.");
 			PredictResponse response = PredictionServiceGrpc.newBlockingStub(channel)
 				.withDeadlineAfter(60, TimeUnit.SECONDS)
 				.predict(PredictRequest.newBuilder()

@@ -464,13 +464,7 @@ class GrpcIntegrationTest extends DefaultServingContext {
 	}
 
 	private static TensorProto strings(String... texts) {
-		TensorProto.Builder tensor = TensorProto.newBuilder()
-			.setDtype(DataType.DT_STRING)
-			.setTensorShape(shape(texts.length));
-		for (String text : texts) {
-			tensor.addStringVal(ByteString.copyFromUtf8(text));
-		}
-		return tensor.build();
+		return TextTensors.strings(texts);
 	}
 
 	private static TensorShapeProto shape(long... dims) {

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import com.google.protobuf.ByteString;
 import io.eino.serving.TestModels;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -22,9 +21,8 @@ import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.tensorflow.framework.DataType;
 import org.tensorflow.framework.TensorProto;
-import org.tensorflow.framework.TensorShapeProto;
+import io.eino.serving.grpc.TextTensors;
 import tensorflow.serving.Model.ModelSpec;
 import tensorflow.serving.Predict.PredictRequest;
 import tensorflow.serving.Predict.PredictResponse;
@@ -166,11 +164,7 @@ class TracingIntegrationTest {
 				"00-" + traceId + "-b7ad6b7169203332-01");
 		ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", this.grpcPort).usePlaintext().build();
 		try {
-			TensorProto text = TensorProto.newBuilder()
-				.setDtype(DataType.DT_STRING)
-				.setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(1)))
-				.addStringVal(ByteString.copyFromUtf8("A wonderful, moving film."))
-				.build();
+			TensorProto text = TextTensors.strings("A wonderful, moving film.");
 			PredictResponse response = PredictionServiceGrpc.newBlockingStub(channel)
 				.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
 				.withDeadlineAfter(60, TimeUnit.SECONDS)
