@@ -176,6 +176,60 @@ class HelmChartTest {
 		}
 	}
 
+	/**
+	 * With required anti-affinity a surge pod needs a node that runs no pod of its track:
+	 * under every values file a rollout replaces pods without surging, so it never waits
+	 * for a spare node (a GPU node, say).
+	 */
+	@Test
+	void aRolloutNeverNeedsASpareNode() throws IOException {
+		List<Path> valuesFiles = new ArrayList<>();
+		valuesFiles.add(null);
+		valuesFiles.addAll(Chart.examples());
+		for (Path file : valuesFiles) {
+			JsonNode deployment = Chart.only(Chart.render(file, Map.of()), "Deployment");
+			if (!deployment
+				.at("/spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution")
+				.isMissingNode()) {
+				assertThat(deployment.at("/spec/strategy/rollingUpdate/maxSurge").asInt(-1)).as(Chart.name(file))
+					.isEqualTo(0);
+				assertThat(deployment.at("/spec/strategy/rollingUpdate/maxUnavailable").asInt()).as(Chart.name(file))
+					.isPositive();
+			}
+		}
+		JsonNode spread = Chart.only(Chart.render(null,
+				Map.of("topologySpreadConstraints[0].maxSkew", 1, "topologySpreadConstraints[0].topologyKey",
+						"topology.kubernetes.io/zone", "topologySpreadConstraints[0].whenUnsatisfiable",
+						"DoNotSchedule")),
+				"Deployment");
+		assertThat(spread.at("/spec/template/spec/topologySpreadConstraints/0/topologyKey").asString())
+			.isEqualTo("topology.kubernetes.io/zone");
+		assertThat(new Schemas().validate(spread)).isEmpty();
+	}
+
+	/**
+	 * Retries re-send only what never reached the service, with no per-try timeout, and
+	 * both routes time out just after the service's own deadline, which the chart sets
+	 * from the same value.
+	 */
+	@Test
+	void retriesNeverResendWorkInProgressAndTimeoutsFollowTheServicesDeadline() {
+		List<JsonNode> objects = Chart.render(null, Map.of("istio.enabled", true, "requestTimeoutSeconds", 20));
+		JsonNode routes = Chart.only(objects, "VirtualService").at("/spec/http");
+		assertThat(routes.size()).isEqualTo(2);
+		for (JsonNode route : routes) {
+			assertThat(route.at("/retries/perTryTimeout").isMissingNode()).as(route.toString()).isTrue();
+			assertThat(List.of(route.at("/retries/retryOn").asString().split(","))).as(route.toString())
+				.doesNotContainAnyElementsOf(List.of("reset", "5xx", "502", "503", "504", "gateway-error"));
+			assertThat(route.path("timeout").asString()).as(route.toString()).isEqualTo("21s");
+		}
+		JsonNode environment = Chart.only(objects, "Deployment").at("/spec/template/spec/containers/0/env");
+		assertThat(environment.findParents("name")
+			.stream()
+			.filter((variable) -> variable.path("name").asString().equals("EINO_BATCHING_REQUEST_TIMEOUT"))
+			.map((variable) -> variable.path("value").asString())).containsExactly("20s");
+	}
+
 	@Test
 	void aDigestPinsTheImage() {
 		String digest = "sha256:" + "ab".repeat(32);
@@ -232,7 +286,8 @@ class HelmChartTest {
 		StringBuilder refusals = new StringBuilder();
 		for (Map<String, Object> wrong : List.<Map<String, Object>>of(Map.of("replicaCount", "two"),
 				Map.of("replicaCnt", 2), Map.of("istio.retries.retryOn", "5xx"),
-				Map.of("podAntiAffinity.mode", "sometimes"))) {
+				Map.of("istio.retries.retryOn", "connect-failure,reset"),
+				Map.of("istio.retries.grpcRetryOn", "unavailable,504"), Map.of("podAntiAffinity.mode", "sometimes"))) {
 			assertThatThrownBy(() -> Chart.render(null, wrong))
 				.hasMessageContaining("values don't meet the specifications")
 				.satisfies((ex) -> refusals.append("- `--set ")
