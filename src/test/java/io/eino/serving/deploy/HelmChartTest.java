@@ -230,6 +230,23 @@ class HelmChartTest {
 			.map((variable) -> variable.path("value").asString())).containsExactly("20s");
 	}
 
+	/**
+	 * Every release's pods (the canary's too, which owns no Istio object) ask Istio for a
+	 * native sidecar, which stops only after the service has drained.
+	 */
+	@Test
+	void theMeshProxyOutlivesTheServicesDrain() throws IOException {
+		for (Path file : Chart.examples()) {
+			JsonNode deployment = Chart.only(Chart.render(file, Map.of()), "Deployment");
+			assertThat(deployment.at("/spec/template/metadata/annotations/sidecar.istio.io~1nativeSidecar").asString())
+				.as(Chart.name(file))
+				.isEqualTo("true");
+		}
+		JsonNode off = Chart.only(Chart.render(null, Map.of("istioNativeSidecar", false)), "Deployment");
+		assertThat(off.at("/spec/template/metadata/annotations/sidecar.istio.io~1nativeSidecar").isMissingNode())
+			.isTrue();
+	}
+
 	@Test
 	void aDigestPinsTheImage() {
 		String digest = "sha256:" + "ab".repeat(32);
