@@ -247,6 +247,30 @@ class HelmChartTest {
 			.isTrue();
 	}
 
+	/**
+	 * Under STRICT mutual TLS, Prometheus (outside the mesh, plaintext) can still scrape
+	 * the management port and the proxy's metrics ports: the port takes plaintext, no
+	 * identity-based rule refuses it, and the NetworkPolicy lets the monitoring namespace
+	 * reach all three ports.
+	 */
+	@Test
+	void prometheusCanScrapeUnderStrictMutualTls() {
+		List<JsonNode> objects = Chart.render(null, Map.of("istio.enabled", true));
+		JsonNode peers = Chart.only(objects, "PeerAuthentication");
+		assertThat(peers.at("/spec/mtls/mode").asString()).isEqualTo("STRICT");
+		assertThat(peers.at("/spec/portLevelMtls/8081/mode").asString()).isEqualTo("PERMISSIVE");
+		JsonNode rules = Chart.only(objects, "AuthorizationPolicy").at("/spec/rules");
+		assertThat(rules.valueStream()
+			.filter((rule) -> rule.path("from").isMissingNode())
+			.flatMap((rule) -> rule.findValues("ports").stream())
+			.flatMap(JsonNode::valueStream)
+			.map(JsonNode::asString)).contains("8081");
+		JsonNode monitoring = Chart.only(objects, "NetworkPolicy").at("/spec/ingress/1");
+		assertThat(monitoring.at("/from/0/namespaceSelector/matchLabels/kubernetes.io~1metadata.name").asString())
+			.isEqualTo("monitoring");
+		assertThat(monitoring.path("ports").findValuesAsString("port")).containsExactly("management", "15090", "15020");
+	}
+
 	@Test
 	void aDigestPinsTheImage() {
 		String digest = "sha256:" + "ab".repeat(32);
