@@ -144,7 +144,7 @@ class ContainerImageIT {
 	}
 
 	@Test
-	@Order(3)
+	@Order(4)
 	void itsHealthCheckReportsHealthyToDocker() throws Exception {
 		// The image's HEALTHCHECK probes readiness every 10 s, on the configured port.
 		String health = "";
@@ -156,7 +156,7 @@ class ContainerImageIT {
 	}
 
 	@Test
-	@Order(4)
+	@Order(5)
 	void theManagementPortWantsItsCredentials() throws Exception {
 		assertThat(status("/actuator/metrics", managementPort, null)).isEqualTo(401);
 		assertThat(status("/actuator/metrics", managementPort, "eino-admin:wrong")).isEqualTo(401);
@@ -166,7 +166,7 @@ class ContainerImageIT {
 	}
 
 	@Test
-	@Order(5)
+	@Order(6)
 	void writesNothingOutsideItsTmpfsAndReadsTheNativeLibrariesInPlace() throws Exception {
 		// docker diff lists what changed in the container's own filesystem: with a
 		// read-only root nothing can, so an entry would be a mount the test did not ask
@@ -187,7 +187,7 @@ class ContainerImageIT {
 	 * answered, and the process exits 0 within the default grace period (30 s).
 	 */
 	@Test
-	@Order(6)
+	@Order(7)
 	void drainsOnSigtermWithoutFailingARequest() throws Exception {
 		AtomicBoolean routed = new AtomicBoolean(true);
 		AtomicInteger sent = new AtomicInteger();
