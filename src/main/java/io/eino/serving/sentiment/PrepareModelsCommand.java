@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import io.eino.serving.text.Overflow;
+import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.text.TextTokenizer;
 
 /**
@@ -29,12 +29,10 @@ public final class PrepareModelsCommand {
 		// Loading the tokenizer checks it, and leaves the tokenizers' native library in
 		// DJL's cache (DJL_CACHE_DIR): the image ships that cache, so that a read-only
 		// container loads the library in place instead of extracting it.
-		Path tokenizer = repository.resolve(DefaultModel.NAME)
-			.resolve(Long.toString(DefaultModel.VERSION))
-			.resolve("tokenizer.json");
-		try (TextTokenizer loaded = TextTokenizer.load(tokenizer, 256, Overflow.TRUNCATE)) {
-			loaded.maxTokens();
-		}
+		ModelDescriptor descriptor = DefaultModel.descriptor();
+		Path version = repository.resolve(DefaultModel.NAME).resolve(Long.toString(DefaultModel.VERSION));
+		TextTokenizer.load(version.resolve(descriptor.tokenizer()), descriptor.maxTokens(), descriptor.overflow())
+			.close();
 		System.out.println(((prepared) ? "Prepared" : "Already present:") + " model '" + DefaultModel.NAME
 				+ "' version " + DefaultModel.VERSION + " in " + repository.toAbsolutePath());
 	}

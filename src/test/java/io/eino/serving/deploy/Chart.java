@@ -39,6 +39,16 @@ final class Chart {
 		}
 	}
 
+	/**
+	 * The defaults (null) and every example values file: what each rendering test covers.
+	 */
+	static List<Path> valuesFiles() throws java.io.IOException {
+		List<Path> files = new java.util.ArrayList<>();
+		files.add(null);
+		files.addAll(examples());
+		return files;
+	}
+
 	static String name(Path valuesFile) {
 		return (valuesFile == null) ? "default" : valuesFile.getFileName().toString().replace("-values.yaml", "");
 	}

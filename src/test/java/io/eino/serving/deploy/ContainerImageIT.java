@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -192,7 +193,7 @@ class ContainerImageIT {
 		AtomicBoolean routed = new AtomicBoolean(true);
 		AtomicInteger sent = new AtomicInteger();
 		AtomicInteger answered = new AtomicInteger();
-		List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+		List<String> failures = Collections.synchronizedList(new ArrayList<>());
 		ExecutorService clients = Executors.newFixedThreadPool(17);
 		List<Future<?>> running = new ArrayList<>();
 		for (int i = 0; i < 16; i++) {

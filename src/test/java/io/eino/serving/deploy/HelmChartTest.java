@@ -62,9 +62,7 @@ class HelmChartTest {
 	@Test
 	void everyObjectRenderedWithEveryValuesFileIsValidAgainstItsStrictSchema() throws IOException {
 		Schemas schemas = new Schemas();
-		List<Path> files = new ArrayList<>();
-		files.add(null);
-		files.addAll(Chart.examples());
+		List<Path> files = Chart.valuesFiles();
 		assertThat(files).extracting(Chart::name).contains("default", "gpu", "canary", "keda", "vault", "pvc");
 		StringBuilder table = new StringBuilder("| values | objects | schema problems |\n|---|---|---|\n");
 		List<String> problems = new ArrayList<>();
@@ -108,10 +106,7 @@ class HelmChartTest {
 			.properties()
 			.forEach((label) -> labels.put(label.getKey(), label.getValue().asString()));
 		List<Map<String, String>> selectors = new ArrayList<>();
-		List<Path> valuesFiles = new ArrayList<>();
-		valuesFiles.add(null);
-		valuesFiles.addAll(Chart.examples());
-		for (Path file : valuesFiles) {
+		for (Path file : Chart.valuesFiles()) {
 			for (JsonNode object : Chart.render(file, Map.of())) {
 				object.findParents("matchLabels")
 					.forEach((parent) -> selectors.add(strings(parent.get("matchLabels"))));
@@ -183,10 +178,7 @@ class HelmChartTest {
 	 */
 	@Test
 	void aRolloutNeverNeedsASpareNode() throws IOException {
-		List<Path> valuesFiles = new ArrayList<>();
-		valuesFiles.add(null);
-		valuesFiles.addAll(Chart.examples());
-		for (Path file : valuesFiles) {
+		for (Path file : Chart.valuesFiles()) {
 			JsonNode deployment = Chart.only(Chart.render(file, Map.of()), "Deployment");
 			if (!deployment
 				.at("/spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution")
@@ -236,7 +228,7 @@ class HelmChartTest {
 	 */
 	@Test
 	void theMeshProxyOutlivesTheServicesDrain() throws IOException {
-		for (Path file : Chart.examples()) {
+		for (Path file : Chart.valuesFiles()) {
 			JsonNode deployment = Chart.only(Chart.render(file, Map.of()), "Deployment");
 			assertThat(deployment.at("/spec/template/metadata/annotations/sidecar.istio.io~1nativeSidecar").asString())
 				.as(Chart.name(file))
