@@ -376,6 +376,7 @@ class OperationsIntegrationTest {
 				String expression = target.path("expr")
 					.asString()
 					.replace("$__rate_interval", "1m")
+					.replace("$namespace", ".*")
 					.replace("$model", ".+");
 				expressions.put("panel " + panel.path("title").asString() + " " + target.path("refId").asString(),
 						List.of(expression));

@@ -8,8 +8,9 @@ import java.util.List;
  * operands of top-level {@code and} / {@code or} / {@code unless}, and of those the sides
  * of a top-level comparison that are not plain numbers. An alert's expression returns
  * nothing while it does not fire; its signal (the left side) must still return data, or
- * the rule refers to a series that does not exist. Tracks brackets and quotes only: the
- * expressions are the project's own.
+ * the rule refers to a series that does not exist. {@code absent(x)} returns data only
+ * when {@code x} returns none: its signal is {@code x}. Tracks brackets and quotes only:
+ * the expressions are the project's own.
  */
 final class PromQl {
 
@@ -27,6 +28,9 @@ final class PromQl {
 			List<String> sides = splitTopLevel(operand, COMPARISONS);
 			for (String side : sides) {
 				String part = strip(side);
+				if (part.startsWith("absent(") && closing(part, "absent".length()) == part.length() - 1) {
+					part = strip(part.substring("absent(".length(), part.length() - 1));
+				}
 				if (!part.matches("[-+0-9.e* ()]+")) {
 					signals.add(part);
 				}
