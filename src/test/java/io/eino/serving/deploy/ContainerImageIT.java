@@ -2,7 +2,6 @@ package io.eino.serving.deploy;
 
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,15 +36,15 @@ import tensorflow.serving.PredictionServiceGrpc;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import static io.eino.serving.deploy.DockerCli.docker;
+import static io.eino.serving.deploy.DockerCli.freePort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The built image, run as the chart runs it: read-only root, user 10001, host networking,
  * tmpfs {@code /tmp} and plaintext workspace, nothing else writable. Needs a Docker
  * engine and the image ({@code -Deino.image}, default {@code eino-serving:local}, made by
- * {@code bin/build-image}); run by {@code bin/test-image}, not by {@code verify}. Uses
- * the docker CLI rather than Testcontainers, whose resource reaper is an image that
- * cannot be pulled where no registry is reachable.
+ * {@code bin/build-image}); run by {@code bin/test-image}, not by {@code verify}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ContainerImageIT {
@@ -281,25 +280,6 @@ class ContainerImageIT {
 		String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 		process.waitFor(30, TimeUnit.SECONDS);
 		return output;
-	}
-
-	/** Runs docker; {@code expectedExit} -1 accepts any exit. */
-	private static String docker(int expectedExit, String... arguments) throws Exception {
-		List<String> command = new ArrayList<>(List.of("docker"));
-		command.addAll(List.of(arguments));
-		Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-		String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-		assertThat(process.waitFor(120, TimeUnit.SECONDS)).as(String.join(" ", command)).isTrue();
-		if (expectedExit >= 0) {
-			assertThat(process.exitValue()).as(String.join(" ", command) + "\n" + output).isEqualTo(expectedExit);
-		}
-		return output;
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
 	}
 
 }

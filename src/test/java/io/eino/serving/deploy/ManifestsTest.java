@@ -98,7 +98,7 @@ class ManifestsTest {
 			}
 		}
 		assertThat(rulesMount).isNotNull();
-		String configuration = Files.readString(Path.of("compose", "prometheus.yml"));
+		String configuration = Files.readString(Path.of("compose", "prometheus", "prometheus.yml"));
 		assertThat(configuration).contains(rulesMount).contains("eino:8081").contains("/actuator/prometheus");
 		Path checked = Path.of("target", "compose-prometheus.yml").toAbsolutePath();
 		Files.createDirectories(checked.getParent());
