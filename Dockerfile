@@ -72,8 +72,10 @@ LABEL org.opencontainers.image.title="eino-serving" \
       org.opencontainers.image.source="https://github.com/eino-serving/eino-serving" \
       org.opencontainers.image.licenses="Apache-2.0" \
       io.eino.variant="${VARIANT}"
-# The mount point of the decrypted-model workspace, owned by the service's user.
-RUN mkdir -p /var/run/eino/plaintext && chown 10001:10001 /var/run/eino/plaintext \
+# The mount points of the decrypted-model workspace and of the startup plans, owned by the
+# service's user (a Docker volume mounted there takes that owner).
+RUN mkdir -p /var/run/eino/plaintext /var/cache/eino/plans \
+    && chown 10001:10001 /var/run/eino/plaintext /var/cache/eino/plans \
     && chmod 700 /var/run/eino/plaintext
 WORKDIR /app
 # Least-changing layers first, so that a code change rebuilds only the last one.
@@ -84,11 +86,13 @@ COPY --from=build /native/ /opt/native/
 COPY --from=build /djl/ /opt/djl/
 COPY --from=build /models/ /models/
 COPY --from=build /layers/application/ ./
-# Runs as a numeric non-root user with a read-only root filesystem: only /tmp and the
-# decrypted-model workspace are written (both volumes in the Helm chart).
+# Runs as a numeric non-root user with a read-only root filesystem: only /tmp, the
+# decrypted-model workspace and the startup plans are written (volumes in the Helm chart; the
+# models baked in here are read-only, so the plans have a directory of their own).
 USER 10001:10001
 ENV EINO_REPOSITORY_PATH=/models \
     EINO_ENCRYPTION_PLAINTEXT_DIRECTORY=/var/run/eino/plaintext \
+    EINO_RUNTIME_PLAN_DIRECTORY=/var/cache/eino/plans \
     SPRING_PROFILES_ACTIVE=json \
     DJL_CACHE_DIR=/opt/djl \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp -Djava.library.path=/opt/native -Dorg.bytedeco.javacpp.pathsFirst=true -Djna.boot.library.path=/opt/native"

@@ -1,5 +1,7 @@
 package io.eino.serving.runtime;
 
+import java.nio.file.Path;
+
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
@@ -23,13 +25,17 @@ import org.springframework.validation.annotation.Validated;
  * @param precision fp32, or auto: bfloat16 where the CPU has it and it passes the
  * accuracy check
  * @param gpu GPU session options (the {@code gpu} build only)
+ * @param planDirectory where the startup step's plans are stored, as
+ * {@code <model>/<version>/startup-plan.json}, instead of in each version's directory:
+ * for a read-only repository (the container image's), so that a restart reuses them;
+ * unset: beside the versions
  */
 @Validated
 @ConfigurationProperties("eino.runtime")
 public record RuntimeProperties(@Min(0) @DefaultValue("0") int intraOpThreads,
 		@Min(0) @DefaultValue("0") int interOpThreads, @Min(0) @DefaultValue("0") int instances,
 		@NotNull @DefaultValue("default") GraphOptimization graphOptimization,
-		@NotNull @DefaultValue("auto") Precision precision, @Valid @DefaultValue Gpu gpu) {
+		@NotNull @DefaultValue("auto") Precision precision, @Valid @DefaultValue Gpu gpu, Path planDirectory) {
 
 	/**
 	 * GPU session options; the CPU build ignores them.

@@ -44,7 +44,7 @@ final class EinoInProcess {
 		// The properties' defaults (all 0: derived), as the service binds them.
 		SessionSettings layout = RuntimeLayout
 			.of(new RuntimeProperties(0, 0, 0, GraphOptimization.DEFAULT, Precision.AUTO,
-					new RuntimeProperties.Gpu(true, 0, "")))
+					new RuntimeProperties.Gpu(true, 0, ""), null))
 			.sessionSettings();
 		// What the service's startup step chose, from the plan it stored with the
 		// version.

@@ -42,9 +42,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The built image, run as the chart runs it: read-only root, user 10001, host networking,
- * tmpfs {@code /tmp} and plaintext workspace, nothing else writable. Needs a Docker
- * engine and the image ({@code -Deino.image}, default {@code eino-serving:local}, made by
- * {@code bin/build-image}); run by {@code bin/test-image}, not by {@code verify}.
+ * tmpfs {@code /tmp} and plaintext workspace, a volume for the startup plans, nothing
+ * else writable. Needs a Docker engine and the image ({@code -Deino.image}, default
+ * {@code eino-serving:local}, made by {@code bin/build-image}); run by
+ * {@code bin/test-image}, not by {@code verify}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ContainerImageIT {
@@ -64,6 +65,9 @@ class ContainerImageIT {
 
 	private static String container;
 
+	/** The Docker volume of the startup plans, kept from one container to the next. */
+	private static String plans;
+
 	private static int httpPort;
 
 	private static int managementPort;
@@ -77,28 +81,41 @@ class ContainerImageIT {
 		httpPort = freePort();
 		managementPort = freePort();
 		grpcPort = freePort();
+		plans = "eino-container-it-plans-" + ProcessHandle.current().pid();
+		docker(0, "volume", "create", plans);
 		container = "eino-container-it-" + ProcessHandle.current().pid();
+		ready = start(container);
+		System.out.printf("container ready after %.1f s%n", ready.toMillis() / 1000.0);
+	}
+
+	/**
+	 * Starts the image as the chart runs it, the plans' volume mounted; the time until
+	 * its readiness answers 200.
+	 */
+	private static Duration start(String name) throws Exception {
 		long started = System.nanoTime();
-		docker(0, "run", "-d", "--name", container, "--network=host", "--read-only", "--user", "10001:10001", "--tmpfs",
+		docker(0, "run", "-d", "--name", name, "--network=host", "--read-only", "--user", "10001:10001", "--tmpfs",
 				"/tmp:size=1g,mode=1777", "--tmpfs", "/var/run/eino/plaintext:size=512m,uid=10001,gid=10001,mode=0700",
-				"-e", "SERVER_PORT=" + httpPort, "-e", "MANAGEMENT_SERVER_PORT=" + managementPort, "-e",
-				"EINO_GRPC_PORT=" + grpcPort, "-e", "EINO_MANAGEMENT_PASSWORD=" + PASSWORD, IMAGE);
+				"-v", plans + ":/var/cache/eino/plans", "-e", "SERVER_PORT=" + httpPort, "-e",
+				"MANAGEMENT_SERVER_PORT=" + managementPort, "-e", "EINO_GRPC_PORT=" + grpcPort, "-e",
+				"EINO_MANAGEMENT_PASSWORD=" + PASSWORD, IMAGE);
 		long deadline = started + READY_WITHIN.toNanos();
 		while (status("/actuator/health/readiness", managementPort, null) != 200) {
 			assertThat(System.nanoTime()).as("ready within %s; logs:%n%s", READY_WITHIN, logs(true))
 				.isLessThan(deadline);
-			assertThat(docker(0, "inspect", "-f", "{{.State.Running}}", container).trim()).as(logs(true))
-				.isEqualTo("true");
+			assertThat(docker(0, "inspect", "-f", "{{.State.Running}}", name).trim()).as(logs(true)).isEqualTo("true");
 			Thread.sleep(500);
 		}
-		ready = Duration.ofNanos(System.nanoTime() - started);
-		System.out.printf("container ready after %.1f s%n", ready.toMillis() / 1000.0);
+		return Duration.ofNanos(System.nanoTime() - started);
 	}
 
 	@AfterAll
 	static void removeIt() throws Exception {
 		if (container != null) {
 			docker(-1, "rm", "-f", container);
+		}
+		if (plans != null) {
+			docker(-1, "volume", "rm", "-f", plans);
 		}
 	}
 
@@ -167,17 +184,20 @@ class ContainerImageIT {
 
 	@Test
 	@Order(6)
-	void writesNothingOutsideItsTmpfsAndReadsTheNativeLibrariesInPlace() throws Exception {
+	void writesOnlyItsStartupPlanAndReadsTheNativeLibrariesInPlace() throws Exception {
 		// docker diff lists what changed in the container's own filesystem: with a
 		// read-only root nothing can, so an entry would be a mount the test did not ask
 		// for.
 		assertThat(docker(0, "diff", container).trim()).isEmpty();
-		String written = docker(0, "exec", container, "find", "/tmp", "/var/run/eino/plaintext", "-xdev", "-type", "f");
-		System.out.printf("files written in the tmpfs mounts:%n%s%n", written.isBlank() ? "(none)" : written);
+		String written = docker(0, "exec", container, "find", "/tmp", "/var/run/eino/plaintext",
+				"/var/cache/eino/plans", "-xdev", "-type", "f");
+		System.out.printf("files written in the mounts:%n%s%n", written.isBlank() ? "(none)" : written);
 		// Every native library (TensorFlow's, the tokenizers', Netty's epoll transport,
 		// JNA's) is loaded in place from the image: none is extracted into /tmp, which
-		// Docker mounts noexec.
-		assertThat(written).isBlank();
+		// Docker mounts noexec. The one file written is the default model's startup plan.
+		assertThat(written.lines().toList()).singleElement()
+			.asString()
+			.matches("/var/cache/eino/plans/sentiment/\\d+/startup-plan\\.json");
 		assertThat(logs(true)).doesNotContain("cannot be executed").doesNotContain("UnsatisfiedLinkError");
 	}
 
@@ -241,6 +261,26 @@ class ContainerImageIT {
 		assertThat(answered.get()).isEqualTo(sent.get()).isGreaterThan(16);
 		assertThat(exit).isEqualTo("0");
 		assertThat(seconds).isLessThan(30);
+	}
+
+	/**
+	 * The models in the image are read-only; the first container stored its startup plan
+	 * in the plans' volume, and the next one, on the same volume, reuses it instead of
+	 * tuning again.
+	 */
+	@Test
+	@Order(8)
+	void theNextContainerReusesTheStartupPlan() throws Exception {
+		docker(0, "rm", container);
+		Duration again = start(container);
+		System.out.printf("second container ready after %.1f s (the first: %.1f s)%n", again.toMillis() / 1000.0,
+				ready.toMillis() / 1000.0);
+		assertThat(logs(false)).contains("Reusing the startup plan").doesNotContain("Could not store the startup plan");
+		assertThat(docker(0, "exec", container, "find", "/var/cache/eino/plans", "-name", "startup-plan.json"))
+			.contains("/var/cache/eino/plans/sentiment/");
+		assertThat(again).isLessThan(ready);
+		HttpResponse<String> response = predict();
+		assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
 	}
 
 	private static HttpResponse<String> predict() throws IOException, InterruptedException {

@@ -27,8 +27,8 @@ final class DockerCli {
 	}
 
 	/**
-	 * Runs {@code command} (output and errors together) within 10 minutes, a build
-	 * included; {@code expectedExit} -1 accepts any exit.
+	 * Runs {@code command} to its end (output and errors together); {@code expectedExit}
+	 * -1 accepts any exit.
 	 */
 	static String run(int expectedExit, List<String> command) throws Exception {
 		Process process = new ProcessBuilder(command).redirectErrorStream(true).start();

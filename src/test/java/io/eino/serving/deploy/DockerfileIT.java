@@ -139,10 +139,12 @@ class DockerfileIT {
 		// Relaxed binding: EINO_REPOSITORY_PATH is eino.repository.path, and so on.
 		assertThat(application.at("/eino/repository/path").isMissingNode()).isFalse();
 		assertThat(dockerfile).contains("EINO_REPOSITORY_PATH=/models", "COPY --from=build /models/ /models/",
-				"EINO_ENCRYPTION_PLAINTEXT_DIRECTORY=/var/run/eino/plaintext", "SPRING_PROFILES_ACTIVE=json",
-				"USER 10001:10001");
+				"EINO_ENCRYPTION_PLAINTEXT_DIRECTORY=/var/run/eino/plaintext",
+				"EINO_RUNTIME_PLAN_DIRECTORY=/var/cache/eino/plans", "SPRING_PROFILES_ACTIVE=json", "USER 10001:10001");
 		assertThat(Files.readString(Path.of("src/main/java/io/eino/serving/security/EncryptionProperties.java")))
 			.contains("@ConfigurationProperties(\"eino.encryption\")", "Path plaintextDirectory");
+		assertThat(Files.readString(Path.of("src/main/java/io/eino/serving/runtime/RuntimeProperties.java")))
+			.contains("@ConfigurationProperties(\"eino.runtime\")", "Path planDirectory");
 		// The native libraries extracted at build time are where the runtime
 		// looks for them.
 		assertThat(dockerfile).contains("COPY --from=build /native/ /opt/native/", "COPY --from=build /djl/ /opt/djl/",
@@ -150,7 +152,8 @@ class DockerfileIT {
 		// The chart mounts the volumes the image writes to.
 		JsonNode mounts = Chart.only(Chart.render(null, Map.of()), "Deployment")
 			.at("/spec/template/spec/containers/0/volumeMounts");
-		assertThat(mounts.findValuesAsString("mountPath")).contains("/tmp", "/var/run/eino/plaintext");
+		assertThat(mounts.findValuesAsString("mountPath")).contains("/tmp", "/var/run/eino/plaintext",
+				"/var/cache/eino/plans");
 	}
 
 	private static String java() {

@@ -15,6 +15,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The alerts and the dashboard as the chart installs them, read against the conventions
@@ -29,6 +30,9 @@ class MonitoringChartTest {
 			"monitoring.serviceMonitor.enabled", true, "monitoring.grafanaDashboard.enabled", true);
 
 	private static final Pattern BY = Pattern.compile("\\bby \\(([^)]*)\\)");
+
+	private static final Pattern WITHOUT_BY = Pattern
+		.compile("\\b(sum|min|max|avg|count|stddev|stdvar|topk|bottomk|quantile|group)\\s*(\\(|without)");
 
 	private static final Pattern SELECTOR = Pattern.compile("(eino[_:][a-z0-9_:]+)(\\{[^}]*\\})?");
 
@@ -73,6 +77,8 @@ class MonitoringChartTest {
 			}
 		}
 		assertThat(aggregations).isGreaterThan(10);
+		// An aggregation without "by" drops every label.
+		assertThat(expressions).noneMatch((expression) -> WITHOUT_BY.matcher(expression).find());
 	}
 
 	/**
@@ -104,6 +110,15 @@ class MonitoringChartTest {
 		assertThat(absent.path("expr").asString()).contains("absent(" + selector + ")")
 			.doesNotContain("job=\"eino-serving\"");
 		assertThat(absent.at("/labels/severity").asString()).isEqualTo("critical");
+		// Scraped some other way: the job must be named, or the alert would watch a job
+		// that
+		// never exists and fire for ever.
+		Map<String, Object> ownScrape = new java.util.HashMap<>(MONITORING);
+		ownScrape.put("monitoring.serviceMonitor.enabled", false);
+		assertThatThrownBy(() -> Chart.render(null, ownScrape)).hasMessageContaining("monitoring.prometheusRule.job");
+		ownScrape.put("monitoring.prometheusRule.job", "kubernetes-pods");
+		assertThat(alerts(Chart.render(null, ownScrape)).stream().map((alert) -> alert.path("expr").asString()))
+			.anyMatch((expr) -> expr.contains("absent(up{job=\"kubernetes-pods\", namespace=\"eino\"})"));
 	}
 
 	@Test

@@ -76,7 +76,7 @@ public final class ModelLoader {
 		Precision precision = settings.runtime().properties().precision();
 		this.plans = new StartupPlans(
 				new StartupOptimizer(level, precision, CpuFeatures.bfloat16(), CpuFeatures.int8())::choose, level,
-				precision, settings.runtime().instances());
+				precision, settings.runtime().instances(), settings.runtime().properties().planDirectory());
 	}
 
 	/**
@@ -84,7 +84,7 @@ public final class ModelLoader {
 	 * runs the startup step again (a reload with {@code retune}).
 	 */
 	public void forgetPlans(ModelRepository repository, String model) {
-		StartupPlans.forget(repository.versions(model).stream().map(ModelRepository.Version::directory).toList());
+		this.plans.forget(repository.versions(model).stream().map(ModelRepository.Version::directory).toList());
 	}
 
 	/**

@@ -34,8 +34,11 @@ import tools.jackson.databind.json.JsonMapper;
  * version again.
  *
  * <p>
- * A plan that cannot be written (a read-only repository) costs only the reuse: the
- * version is tuned on every start, as without plans.
+ * Plans lie beside the versions, or in a directory of their own
+ * ({@code eino.runtime.plan-directory}, as {@code <model>/<version>/}{@value #FILE_NAME})
+ * where the repository is read-only, as the model baked into the container image is. A
+ * plan that cannot be written costs only the reuse: the version is tuned on every start,
+ * as without plans.
  */
 final class StartupPlans {
 
@@ -60,6 +63,9 @@ final class StartupPlans {
 	}
 
 	private final PlanKey keys;
+
+	/** Where plans lie instead of beside the versions; null: beside them. */
+	private final Path directory;
 
 	/**
 	 * A stored plan.
@@ -94,8 +100,27 @@ final class StartupPlans {
 	}
 
 	StartupPlans(Tuner optimizer, GraphOptimization level, Precision precision, int instances) {
+		this(optimizer, level, precision, instances, null);
+	}
+
+	/**
+	 * @param directory where plans lie, as {@code <model>/<version>/}; null: in each
+	 * version's own directory
+	 */
+	StartupPlans(Tuner optimizer, GraphOptimization level, Precision precision, int instances, Path directory) {
 		this.optimizer = optimizer;
 		this.keys = new PlanKey(FORMAT, level, precision, instances);
+		this.directory = directory;
+	}
+
+	/** The directory that holds the plan of the version stored in {@code stored}. */
+	private Path home(Path stored) {
+		if (this.directory == null) {
+			return stored;
+		}
+		Path version = stored.toAbsolutePath();
+		return this.directory.resolve(version.getParent().getFileName().toString())
+			.resolve(version.getFileName().toString());
 	}
 
 	/**
@@ -104,7 +129,8 @@ final class StartupPlans {
 	 * @param stored the version's directory in the repository (a sealed package's too)
 	 */
 	StartupOptimizer.Choice reuse(Path stored, String key, SessionSettings base) {
-		Path file = stored.resolve(FILE_NAME);
+		Path home = home(stored);
+		Path file = home.resolve(FILE_NAME);
 		Plan plan = read(file);
 		if (plan != null && !plan.key().equals(key)) {
 			logger.info("The startup plan of {} was chosen for other content or settings", stored);
@@ -113,13 +139,13 @@ final class StartupPlans {
 		if (plan == null) {
 			// A new version with the same files as another (a copy under a new number,
 			// a rollback) takes that version's plan.
-			plan = sibling(stored, key);
+			plan = sibling(home, key);
 			if (plan == null) {
 				return null;
 			}
 			write(file, plan);
 		}
-		logger.info("Reusing the startup plan of {} ({}): {}", stored, plan.created(), plan.reason());
+		logger.info("Reusing the startup plan of {} ({}, {}): {}", stored, file, plan.created(), plan.reason());
 		return new StartupOptimizer.Choice(plan.settings(base), plan.steps(), plan.precision(),
 				plan.reason() + " (measured " + plan.created() + ", plan reused)", plan.costModel());
 	}
@@ -156,7 +182,7 @@ final class StartupPlans {
 		StartupOptimizer.Choice choice = this.optimizer.choose(versionDirectory, modelDirectory, descriptor, tokenizer,
 				base);
 		SessionSettings settings = choice.settings();
-		write(stored.resolve(FILE_NAME),
+		write(home(stored).resolve(FILE_NAME),
 				new Plan(key, Instant.now().toString(), settings.optimization(), settings.bfloat16(), settings.int8(),
 						settings.skipped(), choice.precision(), choice.precisionReason(), choice.steps(), null));
 		return choice;
@@ -167,7 +193,7 @@ final class StartupPlans {
 	 * {@code key}.
 	 */
 	void remember(Path stored, String key, BatchCostModel costModel) {
-		Path file = stored.resolve(FILE_NAME);
+		Path file = home(stored).resolve(FILE_NAME);
 		Plan plan = read(file);
 		if (plan != null && plan.key().equals(key) && !costModel.equals(plan.costModel())) {
 			write(file, new Plan(plan.key(), plan.created(), plan.optimization(), plan.bfloat16(), plan.int8(),
@@ -188,10 +214,10 @@ final class StartupPlans {
 	 * Removes the stored plan of each version directory given, so that they are tuned
 	 * again.
 	 */
-	static void forget(List<Path> versionDirectories) {
+	void forget(List<Path> versionDirectories) {
 		for (Path directory : versionDirectories) {
 			try {
-				Files.deleteIfExists(directory.resolve(FILE_NAME));
+				Files.deleteIfExists(home(directory).resolve(FILE_NAME));
 			}
 			catch (IOException ex) {
 				logger.warn("Could not remove the startup plan of {}: {}", directory, ex.getMessage());
@@ -214,6 +240,7 @@ final class StartupPlans {
 
 	private static void write(Path file, Plan plan) {
 		try {
+			Files.createDirectories(file.getParent());
 			Path staged = Files.createTempFile(file.getParent(), ".startup-plan", ".json");
 			staged.toFile().setReadable(true, false);
 			try {

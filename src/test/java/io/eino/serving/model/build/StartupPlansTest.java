@@ -133,7 +133,7 @@ class StartupPlansTest {
 	@Test
 	void aForgottenOrUnreadablePlanTunesAgain() throws IOException {
 		tune();
-		StartupPlans.forget(List.of(this.version));
+		this.plans.forget(List.of(this.version));
 		assertThat(this.plans.reuse(this.version, key(BASE), BASE)).isNull();
 		Files.writeString(this.version.resolve(StartupPlans.FILE_NAME), "{ not json");
 		assertThat(this.plans.reuse(this.version, key(BASE), BASE)).isNull();
@@ -148,6 +148,30 @@ class StartupPlansTest {
 		assertThat(choice.settings()).isEqualTo(CHOSEN);
 		assertThat(blocked).isDirectory();
 		assertThat(this.plans.reuse(this.version, key(BASE), BASE)).isNull();
+	}
+
+	/**
+	 * A read-only repository (the container image's) with a plan directory beside it:
+	 * plans go there, by model and version, and a restart reuses them.
+	 */
+	@Test
+	void aPlanDirectoryHoldsThePlansOfAReadOnlyRepository(@TempDir Path directory) {
+		StartupPlans elsewhere = new StartupPlans((versionDirectory, modelDirectory, descriptor, tokenizer, base) -> {
+			this.tuned.add(versionDirectory);
+			return new StartupOptimizer.Choice(CHOSEN, List.of(), "bf16", "bf16 without constant folding served");
+		}, GraphOptimization.DEFAULT, Precision.AUTO, 1, directory);
+		elsewhere.tune(this.version, key(BASE), this.model, this.version, null, null, BASE);
+		Path plan = directory.resolve(this.model.getFileName().toString()).resolve("3").resolve(StartupPlans.FILE_NAME);
+		assertThat(plan).isRegularFile();
+		assertThat(this.version.resolve(StartupPlans.FILE_NAME)).doesNotExist();
+		// After a restart: a new instance, the same directory.
+		StartupPlans restarted = new StartupPlans((a, b, c, d, e) -> null, GraphOptimization.DEFAULT, Precision.AUTO, 1,
+				directory);
+		assertThat(restarted.reuse(this.version, key(BASE), BASE).settings()).isEqualTo(CHOSEN);
+		assertThat(this.plans.reuse(this.version, key(BASE), BASE)).as("nothing beside the version").isNull();
+		restarted.forget(List.of(this.version));
+		assertThat(plan).doesNotExist();
+		assertThat(this.tuned).hasSize(1);
 	}
 
 	private StartupOptimizer.Choice tune() {
