@@ -86,16 +86,26 @@ COPY --from=build /native/ /opt/native/
 COPY --from=build /djl/ /opt/djl/
 COPY --from=build /models/ /models/
 COPY --from=build /layers/application/ ./
-# Runs as a numeric non-root user with a read-only root filesystem: only /tmp, the
-# decrypted-model workspace and the startup plans are written (volumes in the Helm chart; the
-# models baked in here are read-only, so the plans have a directory of their own).
-USER 10001:10001
 ENV EINO_REPOSITORY_PATH=/models \
     EINO_ENCRYPTION_PLAINTEXT_DIRECTORY=/var/run/eino/plaintext \
     EINO_RUNTIME_PLAN_DIRECTORY=/var/cache/eino/plans \
     SPRING_PROFILES_ACTIVE=json \
     DJL_CACHE_DIR=/opt/djl \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp -Djava.library.path=/opt/native -Dorg.bytedeco.javacpp.pathsFirst=true -Djna.boot.library.path=/opt/native"
+# Class data sharing: the JVM maps the classes a start loads from an archive instead of reading
+# and verifying them again. One training start, which exits once Spring's context is refreshed
+# (Spring Boot's spring.context.exit), writes it; free ports, and its plan out of the image.
+RUN java -XX:ArchiveClassesAtExit=/app/application.jsa -Dspring.context.exit=onRefresh \
+        -jar /app/eino-serving.jar --server.port=0 --management.server.port=0 --eino.grpc.port=0 \
+        --eino.runtime.plan-directory=/tmp/training-plans > /tmp/class-data-training.log 2>&1 \
+    || { tail -40 /tmp/class-data-training.log; exit 1; }; \
+    rm -rf /tmp/* /tmp/.[!.]*; test -s /app/application.jsa
+# The archive in use, and the JVM's own warnings on stderr: standard output is the JSON log.
+ENV JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS} -XX:SharedArchiveFile=/app/application.jsa -Xlog:disable -Xlog:all=warning:stderr"
+# Runs as a numeric non-root user with a read-only root filesystem: only /tmp, the
+# decrypted-model workspace and the startup plans are written (volumes in the Helm chart; the
+# models baked in here are read-only, so the plans have a directory of their own).
+USER 10001:10001
 EXPOSE 8080 8081 8500
 # Health for plain Docker and Compose (Kubernetes uses the chart's probes instead): readiness
 # on the management port (MANAGEMENT_SERVER_PORT when set), which answers it without

@@ -199,6 +199,8 @@ class ContainerImageIT {
 			.asString()
 			.matches("/var/cache/eino/plans/sentiment/\\d+/startup-plan\\.json");
 		assertThat(logs(true)).doesNotContain("cannot be executed").doesNotContain("UnsatisfiedLinkError");
+		// The class data archive made at build time is mapped by the running JVM (PID 1).
+		assertThat(docker(0, "exec", container, "cat", "/proc/1/maps")).contains("/app/application.jsa");
 	}
 
 	/**

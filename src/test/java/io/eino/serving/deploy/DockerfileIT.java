@@ -149,6 +149,9 @@ class DockerfileIT {
 		// looks for them.
 		assertThat(dockerfile).contains("COPY --from=build /native/ /opt/native/", "COPY --from=build /djl/ /opt/djl/",
 				"-Djava.library.path=/opt/native -Dorg.bytedeco.javacpp.pathsFirst=true", "DJL_CACHE_DIR=/opt/djl");
+		// The class data archive: written by a training start, used by every start.
+		assertThat(dockerfile).contains("-XX:ArchiveClassesAtExit=/app/application.jsa",
+				"-Dspring.context.exit=onRefresh", "-XX:SharedArchiveFile=/app/application.jsa");
 		// The chart mounts the volumes the image writes to.
 		JsonNode mounts = Chart.only(Chart.render(null, Map.of()), "Deployment")
 			.at("/spec/template/spec/containers/0/volumeMounts");
