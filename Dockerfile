@@ -94,14 +94,22 @@ ENV EINO_REPOSITORY_PATH=/models \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp -Djava.library.path=/opt/native -Dorg.bytedeco.javacpp.pathsFirst=true -Djna.boot.library.path=/opt/native"
 # Class data sharing: the JVM maps the classes a start loads from an archive instead of reading
 # and verifying them again. One training start, which exits once Spring's context is refreshed
-# (Spring Boot's spring.context.exit), writes it; free ports, and its plan out of the image.
-RUN java -XX:ArchiveClassesAtExit=/app/application.jsa -Dspring.context.exit=onRefresh \
-        -jar /app/eino-serving.jar --server.port=0 --management.server.port=0 --eino.grpc.port=0 \
-        --eino.runtime.plan-directory=/tmp/training-plans > /tmp/class-data-training.log 2>&1 \
-    || { tail -40 /tmp/class-data-training.log; exit 1; }; \
-    rm -rf /tmp/* /tmp/.[!.]*; test -s /app/application.jsa
-# The archive in use, and the JVM's own warnings on stderr: standard output is the JSON log.
-ENV JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS} -XX:SharedArchiveFile=/app/application.jsa -Xlog:disable -Xlog:all=warning:stderr"
+# (Spring Boot's spring.context.exit), writes it: free ports, its plan out of the image, and a
+# heap under 32 GB (an archive holds compressed object pointers or not, and a start whose heap
+# differs in that ignores it: containers under 64 GiB of memory use it). Nothing else may be
+# written into the image.
+RUN touch /tmp/.training-start \
+    && { java -Xmx2g -XX:ArchiveClassesAtExit=/app/application.jsa -Dspring.context.exit=onRefresh \
+           -jar /app/eino-serving.jar --server.port=0 --management.server.port=0 --eino.grpc.port=0 \
+           --eino.runtime.plan-directory=/tmp/training-plans > /tmp/class-data-training.log 2>&1 \
+         && test -s /app/application.jsa \
+         || { tail -40 /tmp/class-data-training.log; exit 1; }; } \
+    && written="$(find / -xdev -type f -newer /tmp/.training-start ! -path '/tmp/*' ! -path /app/application.jsa)" \
+    && { [ -z "$written" ] || { echo "the training start wrote into the image: $written"; exit 1; }; } \
+    && rm -rf /tmp/* /tmp/.[!.]*
+# The archive in use; the JVM's own output (warnings, an out-of-memory exit) on stderr, so that
+# standard output is the JSON log alone.
+ENV JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS} -XX:SharedArchiveFile=/app/application.jsa -Xlog:disable -Xlog:all=warning:stderr -XX:+DisplayVMOutputToStderr"
 # Runs as a numeric non-root user with a read-only root filesystem: only /tmp, the
 # decrypted-model workspace and the startup plans are written (volumes in the Helm chart; the
 # models baked in here are read-only, so the plans have a directory of their own).

@@ -263,6 +263,31 @@ class HelmChartTest {
 		assertThat(monitoring.path("ports").findValuesAsString("port")).containsExactly("management", "15090", "15020");
 	}
 
+	/**
+	 * The image's JAVA_TOOL_OPTIONS (native libraries' paths, the class data archive)
+	 * reach the pod untouched: extra flags go through JDK_JAVA_OPTIONS, which the JVM
+	 * adds. The startup plans' directory is the volume mounted for it.
+	 */
+	@Test
+	void thePodKeepsTheImagesJvmFlagsAndStoresPlansOnItsVolume() {
+		JsonNode container = Chart.only(Chart.render(null, Map.of()), "Deployment")
+			.at("/spec/template/spec/containers/0");
+		Map<String, String> env = new LinkedHashMap<>();
+		container.path("env")
+			.forEach((variable) -> env.put(variable.path("name").asString(), variable.path("value").asString()));
+		assertThat(env).doesNotContainKeys("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS");
+		String plans = env.get("EINO_RUNTIME_PLAN_DIRECTORY");
+		assertThat(container.path("volumeMounts")
+			.valueStream()
+			.filter((mount) -> mount.path("mountPath").asString().equals(plans))
+			.map((mount) -> mount.path("name").asString())).containsExactly("startup-plans");
+		JsonNode tuned = Chart.only(Chart.render(null, Map.of("javaOptions", "-Xmx3g")), "Deployment")
+			.at("/spec/template/spec/containers/0/env");
+		assertThat(tuned.valueStream()
+			.filter((variable) -> variable.path("name").asString().equals("JDK_JAVA_OPTIONS"))
+			.map((variable) -> variable.path("value").asString())).containsExactly("-Xmx3g");
+	}
+
 	@Test
 	void aDigestPinsTheImage() {
 		String digest = "sha256:" + "ab".repeat(32);
