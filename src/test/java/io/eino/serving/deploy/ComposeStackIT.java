@@ -27,8 +27,10 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
+import static io.eino.serving.deploy.DockerCli.awaitHealthy;
 import static io.eino.serving.deploy.DockerCli.docker;
 import static io.eino.serving.deploy.DockerCli.freePort;
+import static io.eino.serving.deploy.DockerCli.predict;
 import static io.eino.serving.deploy.DockerCli.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -142,26 +144,14 @@ class ComposeStackIT {
 	@Order(1)
 	void theServiceBecomesHealthyAsComposeRunsIt() throws Exception {
 		String eino = container("eino");
-		long started = System.nanoTime();
-		String health = "";
-		while (!health.equals("healthy")) {
-			assertThat(System.nanoTime() - started).as("healthy within %s; logs:%n%s", READY_WITHIN, logs("eino"))
-				.isLessThan(READY_WITHIN.toNanos());
-			Thread.sleep(1000);
-			health = docker(0, "inspect", "-f", "{{.State.Health.Status}}", eino).trim();
-		}
-		System.out.printf("compose: eino healthy %.0f s after up%n", (System.nanoTime() - started) / 1e9);
+		Duration healthy = awaitHealthy(eino, READY_WITHIN, () -> logs("eino"));
+		System.out.printf("compose: eino healthy %.0f s after up%n", healthy.toMillis() / 1000.0);
 		// As the file says: read-only root, user 10001, the two tmpfs mounts.
 		assertThat(docker(0, "inspect", "-f", "{{.HostConfig.ReadonlyRootfs}} {{.Config.User}}", eino).trim())
 			.isEqualTo("true 10001:10001");
 		assertThat(docker(0, "inspect", "-f", "{{json .HostConfig.Tmpfs}}", eino)).contains("/tmp")
 			.contains("/var/run/eino/plaintext");
-		HttpResponse<String> response = HTTP.send(HttpRequest
-			.newBuilder(URI.create("http://127.0.0.1:" + ports.get("http") + "/v1/models/sentiment:predict"))
-			.header("Content-Type", "application/json")
-			.timeout(Duration.ofSeconds(30))
-			.POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [\"A wonderful, moving film.\"]}"))
-			.build(), HttpResponse.BodyHandlers.ofString());
+		HttpResponse<String> response = predict(HTTP, ports.get("http"));
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
 	}
 
@@ -220,12 +210,8 @@ class ComposeStackIT {
 	void theNextUpReusesTheStartupPlan() throws Exception {
 		compose(0, stack, "up", "--detach", "--force-recreate", "eino");
 		String eino = container("eino");
-		long started = System.nanoTime();
-		while (!docker(0, "inspect", "-f", "{{.State.Health.Status}}", eino).trim().equals("healthy")) {
-			assertThat(System.nanoTime() - started).as(logs("eino")).isLessThan(READY_WITHIN.toNanos());
-			Thread.sleep(1000);
-		}
-		System.out.printf("compose: eino healthy %.0f s after the second up%n", (System.nanoTime() - started) / 1e9);
+		Duration healthy = awaitHealthy(eino, READY_WITHIN, () -> logs("eino"));
+		System.out.printf("compose: eino healthy %.0f s after the second up%n", healthy.toMillis() / 1000.0);
 		assertThat(docker(0, "logs", eino)).contains("Reusing the startup plan");
 	}
 
@@ -239,13 +225,14 @@ class ComposeStackIT {
 		return count;
 	}
 
+	/** The result of {@code query}, once it has one (or after 60 s, empty). */
 	private static JsonNode eventually(String query) throws Exception {
+		String path = "/api/v1/query?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8);
 		long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-		JsonNode result = get("/api/v1/query?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8))
-			.at("/data/result");
+		JsonNode result = get(path).at("/data/result");
 		while (result.isEmpty() && System.nanoTime() < deadline) {
 			Thread.sleep(1000);
-			result = get("/api/v1/query?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8)).at("/data/result");
+			result = get(path).at("/data/result");
 		}
 		return result;
 	}

@@ -36,6 +36,7 @@ import tensorflow.serving.PredictionServiceGrpc;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import static io.eino.serving.deploy.DockerCli.awaitHealthy;
 import static io.eino.serving.deploy.DockerCli.docker;
 import static io.eino.serving.deploy.DockerCli.freePort;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -164,12 +165,7 @@ class ContainerImageIT {
 	@Order(4)
 	void itsHealthCheckReportsHealthyToDocker() throws Exception {
 		// The image's HEALTHCHECK probes readiness every 10 s, on the configured port.
-		String health = "";
-		for (int i = 0; i < 40 && !health.equals("healthy"); i++) {
-			Thread.sleep(500);
-			health = docker(0, "inspect", "-f", "{{.State.Health.Status}}", container).trim();
-		}
-		assertThat(health).isEqualTo("healthy");
+		awaitHealthy(container, Duration.ofSeconds(20), () -> logs(true));
 	}
 
 	@Test
@@ -286,12 +282,7 @@ class ContainerImageIT {
 	}
 
 	private static HttpResponse<String> predict() throws IOException, InterruptedException {
-		return HTTP
-			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/v1/models/sentiment:predict"))
-				.header("Content-Type", "application/json")
-				.timeout(Duration.ofSeconds(30))
-				.POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [\"A wonderful, moving film.\"]}"))
-				.build(), HttpResponse.BodyHandlers.ofString());
+		return DockerCli.predict(HTTP, httpPort);
 	}
 
 	private static int status(String path, int port, String credentials) throws InterruptedException {
