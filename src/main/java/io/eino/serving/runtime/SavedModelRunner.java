@@ -56,8 +56,8 @@ public final class SavedModelRunner implements AutoCloseable {
 
 	private final Map<String, SignatureDef> signatureDefs;
 
-	private SavedModelRunner(Path directory, Map<String, SignatureDef> signatureDefs, Session session,
-			AutoCloseable owner, String rewrites) {
+	SavedModelRunner(Path directory, Map<String, SignatureDef> signatureDefs, Session session, AutoCloseable owner,
+			String rewrites) {
 		this.directory = directory;
 		this.session = session;
 		this.owner = owner;
@@ -162,6 +162,14 @@ public final class SavedModelRunner implements AutoCloseable {
 
 	public Map<String, SignatureSpec> signatures() {
 		return this.signatures;
+	}
+
+	Map<String, SignatureDef> signatureDefs() {
+		return this.signatureDefs;
+	}
+
+	Session session() {
+		return this.session;
 	}
 
 	/**

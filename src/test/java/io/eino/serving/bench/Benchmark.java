@@ -241,10 +241,14 @@ public final class Benchmark {
 		System.out.println("Wrote " + out.resolve("results.json") + ", results.md, benchmark.png and op-time.png");
 	}
 
-	/** Removes every stored startup plan of the repository's versions. */
+	/**
+	 * Removes every stored startup plan of the repository's versions, and the optimised
+	 * graphs stored with them.
+	 */
 	private static void forgetPlans(Path repository) throws java.io.IOException {
 		try (java.util.stream.Stream<Path> files = Files.walk(repository)) {
-			for (Path plan : files.filter((file) -> file.getFileName().toString().equals("startup-plan.json"))
+			for (Path plan : files.filter(
+					(file) -> List.of("startup-plan.json", "startup-graph.pb").contains(file.getFileName().toString()))
 				.toList()) {
 				Files.delete(plan);
 			}

@@ -190,10 +190,12 @@ class ContainerImageIT {
 		System.out.printf("files written in the mounts:%n%s%n", written.isBlank() ? "(none)" : written);
 		// Every native library (TensorFlow's, the tokenizers', Netty's epoll transport,
 		// JNA's) is loaded in place from the image: none is extracted into /tmp, which
-		// Docker mounts noexec. The one file written is the default model's startup plan.
-		assertThat(written.lines().toList()).singleElement()
-			.asString()
-			.matches("/var/cache/eino/plans/sentiment/\\d+/startup-plan\\.json");
+		// Docker mounts noexec. The files written are the default model's startup plan
+		// and the optimised graph it serves.
+		assertThat(written.lines().sorted().toList()).hasSize(2)
+			.satisfiesExactly(
+					(graph) -> assertThat(graph).matches("/var/cache/eino/plans/sentiment/\\d+/startup-graph\\.pb"),
+					(plan) -> assertThat(plan).matches("/var/cache/eino/plans/sentiment/\\d+/startup-plan\\.json"));
 		assertThat(logs(true)).doesNotContain("cannot be executed").doesNotContain("UnsatisfiedLinkError");
 		// The class data archive made at build time is mapped by the running JVM (PID 1).
 		assertThat(docker(0, "exec", container, "cat", "/proc/1/maps")).contains("/app/application.jsa");
@@ -273,7 +275,9 @@ class ContainerImageIT {
 		Duration again = start(container);
 		System.out.printf("second container ready after %.1f s (the first: %.1f s)%n", again.toMillis() / 1000.0,
 				ready.toMillis() / 1000.0);
-		assertThat(logs(false)).contains("Reusing the startup plan").doesNotContain("Could not store the startup plan");
+		assertThat(logs(false)).contains("Reusing the startup plan")
+			.contains("session(s) opened on the stored optimised graph")
+			.doesNotContain("Could not store the startup plan");
 		assertThat(docker(0, "exec", container, "find", "/var/cache/eino/plans", "-name", "startup-plan.json"))
 			.contains("/var/cache/eino/plans/sentiment/");
 		assertThat(again).isLessThan(ready);

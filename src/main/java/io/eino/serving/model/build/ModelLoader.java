@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
  * Builds one version directory of the repository
  * ({@code <repository>/<model>/<version>/}) into a {@link ModelVersion}: decrypts a
  * sealed package, checks that its {@code model.yaml} fits its signature, runs the startup
- * optimisation step, opens one session per runner, warms every bucket shape up and
- * measures the batch cost model, gives it a batch queue and health-checks it.
+ * optimisation step (or reuses its stored plan and optimised graph), opens one session
+ * per runner, warms every bucket shape up and measures the batch cost model, gives it a
+ * batch queue and health-checks it.
  */
 public final class ModelLoader {
 
@@ -188,9 +189,8 @@ public final class ModelLoader {
 							modelDirectory, versionDirectory, descriptor, tokenizer, base));
 			int instances = this.settings.runtime().instances();
 			step(model, version, ModelLoadException.Step.OPTIMISE, () -> {
-				for (int i = 0; i < instances; i++) {
-					sessions.add(SavedModelRunner.load(versionDirectory, choice.settings()));
-				}
+				VersionSessions.open(sessions, instances, versionDirectory, choice.settings(), this.plans, stored,
+						planKey, workspace == null, VersionSessions.probe(tokenizer));
 				return null;
 			});
 			if (workspace != null) {

@@ -57,7 +57,7 @@ final class PlanKey {
 								+ "; " + descriptor.evaluation());
 		try (Stream<Path> files = Files.walk(stored)) {
 			for (Path file : files.filter(Files::isRegularFile)
-				.filter((file) -> !file.getFileName().toString().equals(StartupPlans.FILE_NAME))
+				.filter((file) -> !StartupPlans.isPlanFile(file.getFileName().toString()))
 				.sorted()
 				.toList()) {
 				hash(digest, stored.relativize(file).toString(), file);
@@ -102,7 +102,7 @@ final class PlanKey {
 		List<String> code = List.of("StartupPlans", "StartupOptimizer", "SessionMeasurements", "SpeedComparison",
 				"Candidate", "/io/eino/serving/runtime/SessionSettings", "/io/eino/serving/runtime/SavedModelRunner",
 				"/io/eino/serving/runtime/FrozenGraph", "/io/eino/serving/runtime/EncoderRewrite",
-				"/io/eino/serving/runtime/Int8Rewrite");
+				"/io/eino/serving/runtime/Int8Rewrite", "/io/eino/serving/runtime/OptimisedGraph", "VersionSessions");
 		for (String type : code) {
 			try (InputStream in = StartupPlans.class.getResourceAsStream(type + ".class")) {
 				if (in != null) {

@@ -1,10 +1,8 @@
 package io.eino.serving.model.build;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -20,6 +18,7 @@ import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.text.TextTokenizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tensorflow.proto.MetaGraphDef;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -31,7 +30,8 @@ import tools.jackson.databind.json.JsonMapper;
  * layout, runners, GPU options, graph optimisation level and precision), TensorFlow's
  * version and this build of the service; when any of them changes the step runs again and
  * the plan is replaced. Deleting the file, or a reload with {@code retune}, tunes the
- * version again.
+ * version again. Beside the plan lies the graph it serves, optimised
+ * ({@link PlanGraphs}).
  *
  * <p>
  * Plans lie beside the versions, or in a directory of their own
@@ -113,6 +113,14 @@ final class StartupPlans {
 		this.directory = directory;
 	}
 
+	/**
+	 * Whether a file of a version's directory is the startup step's own (its plan, its
+	 * optimised graph, or one of them being written), and no part of the version.
+	 */
+	static boolean isPlanFile(String name) {
+		return name.equals(FILE_NAME) || name.equals(PlanGraphs.FILE_NAME) || name.startsWith(".startup-");
+	}
+
 	/** The directory that holds the plan of the version stored in {@code stored}. */
 	private Path home(Path stored) {
 		if (this.directory == null) {
@@ -144,6 +152,7 @@ final class StartupPlans {
 				return null;
 			}
 			write(file, plan);
+			PlanGraphs.delete(home);
 		}
 		logger.info("Reusing the startup plan of {} ({}, {}): {}", stored, file, plan.created(), plan.reason());
 		return new StartupOptimizer.Choice(plan.settings(base), plan.steps(), plan.precision(),
@@ -182,6 +191,7 @@ final class StartupPlans {
 		StartupOptimizer.Choice choice = this.optimizer.choose(versionDirectory, modelDirectory, descriptor, tokenizer,
 				base);
 		SessionSettings settings = choice.settings();
+		PlanGraphs.delete(home(stored));
 		write(home(stored).resolve(FILE_NAME),
 				new Plan(key, Instant.now().toString(), settings.optimization(), settings.bfloat16(), settings.int8(),
 						settings.skipped(), choice.precision(), choice.precisionReason(), choice.steps(), null));
@@ -201,6 +211,16 @@ final class StartupPlans {
 		}
 	}
 
+	/** The optimised graph stored with the version's plan for {@code key}, or null. */
+	MetaGraphDef graph(Path stored, String key) {
+		return PlanGraphs.read(home(stored), key);
+	}
+
+	/** Stores the optimised graph of the version's plan for {@code key}. */
+	void storeGraph(Path stored, String key, MetaGraphDef graph) {
+		PlanGraphs.write(home(stored), key, graph);
+	}
+
 	/**
 	 * What a plan is chosen for: a SHA-256 of the version's and the model's files, what
 	 * the startup step reads of the descriptor, this CPU, the settings and this build
@@ -218,6 +238,7 @@ final class StartupPlans {
 		for (Path directory : versionDirectories) {
 			try {
 				Files.deleteIfExists(home(directory).resolve(FILE_NAME));
+				PlanGraphs.delete(home(directory));
 			}
 			catch (IOException ex) {
 				logger.warn("Could not remove the startup plan of {}: {}", directory, ex.getMessage());
@@ -240,21 +261,8 @@ final class StartupPlans {
 
 	private static void write(Path file, Plan plan) {
 		try {
-			Files.createDirectories(file.getParent());
-			Path staged = Files.createTempFile(file.getParent(), ".startup-plan", ".json");
-			staged.toFile().setReadable(true, false);
-			try {
-				JSON.writerWithDefaultPrettyPrinter().writeValue(staged.toFile(), plan);
-				try {
-					Files.move(staged, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-				}
-				catch (AtomicMoveNotSupportedException ex) {
-					Files.move(staged, file, StandardCopyOption.REPLACE_EXISTING);
-				}
-			}
-			finally {
-				Files.deleteIfExists(staged);
-			}
+			PlanFiles.replace(file,
+					(staged) -> JSON.writerWithDefaultPrettyPrinter().writeValue(staged.toFile(), plan));
 		}
 		catch (IOException | JacksonException ex) {
 			logger.warn("Could not store the startup plan in {} (the version will be tuned again on its next load): {}",
