@@ -247,8 +247,9 @@ public final class Benchmark {
 	 */
 	private static void forgetPlans(Path repository) throws java.io.IOException {
 		try (java.util.stream.Stream<Path> files = Files.walk(repository)) {
-			for (Path plan : files.filter(
-					(file) -> List.of("startup-plan.json", "startup-graph.pb").contains(file.getFileName().toString()))
+			for (Path plan : files
+				.filter((file) -> file.getFileName().toString().startsWith("startup-plan")
+						|| file.getFileName().toString().startsWith("startup-graph"))
 				.toList()) {
 				Files.delete(plan);
 			}

@@ -194,7 +194,8 @@ class ContainerImageIT {
 		// and the optimised graph it serves.
 		assertThat(written.lines().sorted().toList()).hasSize(2)
 			.satisfiesExactly(
-					(graph) -> assertThat(graph).matches("/var/cache/eino/plans/sentiment/\\d+/startup-graph\\.pb"),
+					(graph) -> assertThat(graph)
+						.matches("/var/cache/eino/plans/sentiment/\\d+/startup-graph-[0-9a-f]{16}\\.pb"),
 					(plan) -> assertThat(plan).matches("/var/cache/eino/plans/sentiment/\\d+/startup-plan\\.json"));
 		assertThat(logs(true)).doesNotContain("cannot be executed").doesNotContain("UnsatisfiedLinkError");
 		// The class data archive made at build time is mapped by the running JVM (PID 1).

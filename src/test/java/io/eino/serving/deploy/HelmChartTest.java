@@ -281,6 +281,18 @@ class HelmChartTest {
 			.valueStream()
 			.filter((mount) -> mount.path("mountPath").asString().equals(plans))
 			.map((mount) -> mount.path("name").asString())).containsExactly("startup-plans");
+		// The volume holds the default model's plan and the optimised graph stored with
+		// it
+		// (69 MB): a pod whose emptyDir outgrows its limit is evicted.
+		String limit = Chart.only(Chart.render(null, Map.of()), "Deployment")
+			.at("/spec/template/spec/volumes")
+			.valueStream()
+			.filter((volume) -> volume.path("name").asString().equals("startup-plans"))
+			.map((volume) -> volume.at("/emptyDir/sizeLimit").asString())
+			.findFirst()
+			.orElseThrow();
+		assertThat(limit).matches("\\d+Mi");
+		assertThat(Long.parseLong(limit.replace("Mi", ""))).isGreaterThanOrEqualTo(256);
 		JsonNode tuned = Chart.only(Chart.render(null, Map.of("javaOptions", "-Xmx3g")), "Deployment")
 			.at("/spec/template/spec/containers/0/env");
 		assertThat(tuned.valueStream()

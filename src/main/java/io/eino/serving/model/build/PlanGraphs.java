@@ -13,7 +13,7 @@ import org.tensorflow.proto.MetaGraphDef.MetaInfoDef;
 
 /**
  * The optimised graph of a version ({@code io.eino.serving.runtime.OptimisedGraph}),
- * stored beside its startup plan as {@value #FILE_NAME}: a TensorFlow
+ * stored beside its startup plan as {@code startup-graph-<key>.pb}: a TensorFlow
  * {@code MetaGraphDef} with the graph, its signature and, as its
  * {@code meta_graph_version}, the key of the plan it was made for. A graph stored for
  * another key, or one that cannot be read, is not used. It holds the version's weights,
@@ -21,7 +21,10 @@ import org.tensorflow.proto.MetaGraphDef.MetaInfoDef;
  */
 final class PlanGraphs {
 
-	static final String FILE_NAME = "startup-graph.pb";
+	/** The file of the graph stored for the plan of {@code key}. */
+	static Path file(Path home, String key) {
+		return home.resolve("startup-graph-" + key.substring(0, Math.min(16, key.length())) + ".pb");
+	}
 
 	private static final Logger logger = LoggerFactory.getLogger(PlanGraphs.class);
 
@@ -30,7 +33,7 @@ final class PlanGraphs {
 
 	/** The graph stored in {@code home} for {@code key}; null when there is none. */
 	static MetaGraphDef read(Path home, String key) {
-		Path file = home.resolve(FILE_NAME);
+		Path file = file(home, key);
 		if (!Files.isRegularFile(file)) {
 			return null;
 		}
@@ -53,7 +56,7 @@ final class PlanGraphs {
 	 * written costs only its reuse.
 	 */
 	static void write(Path home, String key, MetaGraphDef graph) {
-		Path file = home.resolve(FILE_NAME);
+		Path file = file(home, key);
 		try {
 			PlanFiles.replace(file, (staged) -> {
 				try (OutputStream out = Files.newOutputStream(staged)) {
@@ -71,13 +74,13 @@ final class PlanGraphs {
 	}
 
 	/**
-	 * Removes the graph stored in {@code home}: when its plan is forgotten, and whenever
-	 * a plan is written anew (chosen again for the same key, a plan may choose
-	 * otherwise), so that a graph is only ever the one stored after the plan it serves.
+	 * Removes the graph stored in {@code home} for {@code key}: whenever a plan for that
+	 * key is written anew (chosen again, a plan may choose otherwise), so that a graph is
+	 * only ever the one stored after the plan it serves.
 	 */
-	static void delete(Path home) {
+	static void delete(Path home, String key) {
 		try {
-			Files.deleteIfExists(home.resolve(FILE_NAME));
+			Files.deleteIfExists(file(home, key));
 		}
 		catch (IOException ex) {
 			logger.warn("Could not remove the optimised graph in {}: {}", home, ex.getMessage());

@@ -57,7 +57,7 @@ final class PlanKey {
 								+ "; " + descriptor.evaluation());
 		try (Stream<Path> files = Files.walk(stored)) {
 			for (Path file : files.filter(Files::isRegularFile)
-				.filter((file) -> !StartupPlans.isPlanFile(file.getFileName().toString()))
+				.filter((file) -> !PlanHome.isPlanFile(file.getFileName().toString()))
 				.sorted()
 				.toList()) {
 				hash(digest, stored.relativize(file).toString(), file);

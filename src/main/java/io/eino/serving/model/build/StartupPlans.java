@@ -19,8 +19,6 @@ import io.eino.serving.text.TextTokenizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.proto.MetaGraphDef;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The startup step's plans, stored with each version ({@value #FILE_NAME} in its
@@ -48,8 +46,6 @@ final class StartupPlans {
 	private static final int FORMAT = 1;
 
 	private static final Logger logger = LoggerFactory.getLogger(StartupPlans.class);
-
-	private static final JsonMapper JSON = JsonMapper.builder().build();
 
 	private final Tuner optimizer;
 
@@ -113,14 +109,6 @@ final class StartupPlans {
 		this.directory = directory;
 	}
 
-	/**
-	 * Whether a file of a version's directory is the startup step's own (its plan, its
-	 * optimised graph, or one of them being written), and no part of the version.
-	 */
-	static boolean isPlanFile(String name) {
-		return name.equals(FILE_NAME) || name.equals(PlanGraphs.FILE_NAME) || name.startsWith(".startup-");
-	}
-
 	/** The directory that holds the plan of the version stored in {@code stored}. */
 	private Path home(Path stored) {
 		if (this.directory == null) {
@@ -137,22 +125,21 @@ final class StartupPlans {
 	 * @param stored the version's directory in the repository (a sealed package's too)
 	 */
 	StartupOptimizer.Choice reuse(Path stored, String key, SessionSettings base) {
-		Path home = home(stored);
-		Path file = home.resolve(FILE_NAME);
-		Plan plan = read(file);
-		if (plan != null && !plan.key().equals(key)) {
-			logger.info("The startup plan of {} was chosen for other content or settings", stored);
-			plan = null;
-		}
+		PlanHome home = new PlanHome(home(stored));
+		Path file = home.find(key);
+		Plan plan = PlanHome.read(file);
 		if (plan == null) {
+			if (Files.isRegularFile(home.current())) {
+				logger.info("The startup plan of {} was chosen for other content or settings", stored);
+			}
 			// A new version with the same files as another (a copy under a new number,
 			// a rollback) takes that version's plan.
-			plan = sibling(home, key);
+			plan = sibling(home.directory(), key);
 			if (plan == null) {
 				return null;
 			}
-			write(file, plan);
-			PlanGraphs.delete(home);
+			home.store(plan);
+			file = home.current();
 		}
 		logger.info("Reusing the startup plan of {} ({}, {}): {}", stored, file, plan.created(), plan.reason());
 		return new StartupOptimizer.Choice(plan.settings(base), plan.steps(), plan.precision(),
@@ -169,8 +156,8 @@ final class StartupPlans {
 			for (Path version : versions.filter(Files::isDirectory)
 				.filter((version) -> !version.equals(stored))
 				.toList()) {
-				Plan plan = read(version.resolve(FILE_NAME));
-				if (plan != null && plan.key().equals(key)) {
+				Plan plan = PlanHome.read(new PlanHome(version).find(key));
+				if (plan != null) {
 					logger.info("{} has the same files as {}: its startup plan serves both", stored, version);
 					return plan;
 				}
@@ -191,8 +178,7 @@ final class StartupPlans {
 		StartupOptimizer.Choice choice = this.optimizer.choose(versionDirectory, modelDirectory, descriptor, tokenizer,
 				base);
 		SessionSettings settings = choice.settings();
-		PlanGraphs.delete(home(stored));
-		write(home(stored).resolve(FILE_NAME),
+		new PlanHome(home(stored)).store(
 				new Plan(key, Instant.now().toString(), settings.optimization(), settings.bfloat16(), settings.int8(),
 						settings.skipped(), choice.precision(), choice.precisionReason(), choice.steps(), null));
 		return choice;
@@ -203,10 +189,10 @@ final class StartupPlans {
 	 * {@code key}.
 	 */
 	void remember(Path stored, String key, BatchCostModel costModel) {
-		Path file = home(stored).resolve(FILE_NAME);
-		Plan plan = read(file);
-		if (plan != null && plan.key().equals(key) && !costModel.equals(plan.costModel())) {
-			write(file, new Plan(plan.key(), plan.created(), plan.optimization(), plan.bfloat16(), plan.int8(),
+		Path file = new PlanHome(home(stored)).find(key);
+		Plan plan = PlanHome.read(file);
+		if (plan != null && !costModel.equals(plan.costModel())) {
+			PlanHome.write(file, new Plan(plan.key(), plan.created(), plan.optimization(), plan.bfloat16(), plan.int8(),
 					plan.skipped(), plan.precision(), plan.reason(), plan.steps(), costModel));
 		}
 	}
@@ -237,36 +223,11 @@ final class StartupPlans {
 	void forget(List<Path> versionDirectories) {
 		for (Path directory : versionDirectories) {
 			try {
-				Files.deleteIfExists(home(directory).resolve(FILE_NAME));
-				PlanGraphs.delete(home(directory));
+				new PlanHome(home(directory)).clear();
 			}
 			catch (IOException ex) {
-				logger.warn("Could not remove the startup plan of {}: {}", directory, ex.getMessage());
+				logger.warn("Could not remove the startup plans of {}: {}", directory, ex.getMessage());
 			}
-		}
-	}
-
-	private static Plan read(Path file) {
-		if (!Files.isRegularFile(file)) {
-			return null;
-		}
-		try {
-			return JSON.readValue(file.toFile(), Plan.class);
-		}
-		catch (JacksonException ex) {
-			logger.warn("Ignoring the unreadable startup plan {}: {}", file, ex.getOriginalMessage());
-			return null;
-		}
-	}
-
-	private static void write(Path file, Plan plan) {
-		try {
-			PlanFiles.replace(file,
-					(staged) -> JSON.writerWithDefaultPrettyPrinter().writeValue(staged.toFile(), plan));
-		}
-		catch (IOException | JacksonException ex) {
-			logger.warn("Could not store the startup plan in {} (the version will be tuned again on its next load): {}",
-					file, ex.getMessage());
 		}
 	}
 

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 import io.eino.serving.batching.BatchCostModel;
 import io.eino.serving.model.OptimizationReport;
@@ -128,6 +129,41 @@ class StartupPlansTest {
 		StartupPlans otherSettings = new StartupPlans((a, b, c, d, e) -> null, GraphOptimization.DEFAULT,
 				Precision.FP32, 1);
 		assertThat(otherSettings.key(this.version, this.model, DESCRIPTOR, BASE)).isNotEqualTo(key(BASE));
+	}
+
+	@Test
+	void twoConfigurationsInTurnEachKeepTheirPlanAndOnlyTheNewestFewAreKept() throws IOException {
+		SessionSettings fourThreads = new SessionSettings(4, 2, GraphOptimization.DEFAULT, false,
+				SessionSettings.Gpu.DEFAULT, false);
+		tune();
+		this.plans.tune(this.version, key(fourThreads), this.model, this.version, null, null, fourThreads);
+		assertThat(this.tuned).hasSize(2);
+		// Back and forth: each finds its own plan, neither replaces the other.
+		for (int turn = 0; turn < 2; turn++) {
+			assertThat(this.plans.reuse(this.version, key(BASE), BASE)).isNotNull();
+			assertThat(this.plans.reuse(this.version, key(fourThreads), fourThreads)).isNotNull();
+		}
+		assertThat(this.tuned).hasSize(2);
+		assertThat(this.version.resolve(StartupPlans.FILE_NAME)).isRegularFile();
+		// A cost model reaches the plan of its key, wherever it lies.
+		this.plans.remember(this.version, key(BASE), new BatchCostModel(6e6, 2e3, 5e4));
+		assertThat(this.plans.reuse(this.version, key(BASE), BASE).costModel())
+			.isEqualTo(new BatchCostModel(6e6, 2e3, 5e4));
+		// Every layout tuned once more: the oldest plans go, the newest stay.
+		for (int threads = 5; threads < 5 + PlanHome.KEPT; threads++) {
+			SessionSettings layout = new SessionSettings(threads, 2, GraphOptimization.DEFAULT, false,
+					SessionSettings.Gpu.DEFAULT, false);
+			this.plans.tune(this.version, key(layout), this.model, this.version, null, null, layout);
+		}
+		try (Stream<Path> files = Files.list(this.version)) {
+			assertThat(files.map((file) -> file.getFileName().toString()).filter((name) -> name.startsWith("startup-")))
+				.hasSize(PlanHome.KEPT);
+		}
+		assertThat(this.plans.reuse(this.version, key(BASE), BASE)).isNull();
+		this.plans.forget(List.of(this.version));
+		try (Stream<Path> files = Files.list(this.version)) {
+			assertThat(files.map((file) -> file.getFileName().toString())).noneMatch(PlanHome::isPlanFile);
+		}
 	}
 
 	@Test

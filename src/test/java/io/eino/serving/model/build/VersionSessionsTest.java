@@ -65,7 +65,7 @@ class VersionSessionsTest {
 	void theFirstOpenStoresTheGraphEveryRunnerServesAndTheNextOpensItWithoutTheSavedModel() throws IOException {
 		open("key-1", true);
 		assertThat(this.sessions).hasSize(2).allMatch((session) -> session.rewrites().equals(STORED));
-		Path file = this.plansDirectory.resolve("dense/1").resolve(PlanGraphs.FILE_NAME);
+		Path file = graphFile("key-1");
 		assertThat(file).isRegularFile();
 		assertThat(MetaGraphDef.parseFrom(Files.readAllBytes(file)).getMetaInfoDef().getMetaGraphVersion())
 			.isEqualTo("key-1");
@@ -85,11 +85,14 @@ class VersionSessionsTest {
 		open("key-1", true);
 		close();
 		this.sessions.clear();
-		Path file = this.plansDirectory.resolve("dense/1").resolve(PlanGraphs.FILE_NAME);
+		// A graph made for another plan, under this plan's name, is not used.
+		Path file = graphFile("key-2");
+		Files.copy(graphFile("key-1"), file);
 		assertThat(this.plans.graph(this.version, "key-2")).isNull();
 		open("key-2", true);
 		assertThat(MetaGraphDef.parseFrom(Files.readAllBytes(file)).getMetaInfoDef().getMetaGraphVersion())
 			.isEqualTo("key-2");
+		assertThat(this.plans.graph(this.version, "key-1")).isNotNull();
 		close();
 		this.sessions.clear();
 
@@ -113,7 +116,7 @@ class VersionSessionsTest {
 	void aSealedPackagesGraphIsNeverStored() {
 		open("key-1", false);
 		assertThat(this.sessions).hasSize(2).noneMatch((session) -> session.rewrites().equals(STORED));
-		assertThat(this.plansDirectory.resolve("dense/1").resolve(PlanGraphs.FILE_NAME)).doesNotExist();
+		assertThat(graphFile("key-1")).doesNotExist();
 	}
 
 	@Test
@@ -122,7 +125,7 @@ class VersionSessionsTest {
 		VersionSessions.open(this.sessions, 1, this.version, asLoaded, this.plans, this.version, "key-1", true, PROBE);
 		assertThat(this.sessions).hasSize(1);
 		assertThat(this.sessions.get(0).frozen()).isFalse();
-		assertThat(this.plansDirectory.resolve("dense/1").resolve(PlanGraphs.FILE_NAME)).doesNotExist();
+		assertThat(graphFile("key-1")).doesNotExist();
 	}
 
 	@Test
@@ -135,10 +138,10 @@ class VersionSessionsTest {
 		String key = besideTheVersions.key(copy, models.resolve("dense"), null, SessionSettings.DEFAULT);
 		VersionSessions.open(this.sessions, 1, copy, SessionSettings.DEFAULT, besideTheVersions, copy, key, true,
 				PROBE);
-		assertThat(copy.resolve(PlanGraphs.FILE_NAME)).isRegularFile();
+		assertThat(PlanGraphs.file(copy, key)).isRegularFile();
 		assertThat(besideTheVersions.key(copy, models.resolve("dense"), null, SessionSettings.DEFAULT)).isEqualTo(key);
 		besideTheVersions.forget(List.of(copy));
-		assertThat(copy.resolve(PlanGraphs.FILE_NAME)).doesNotExist();
+		assertThat(PlanGraphs.file(copy, key)).doesNotExist();
 	}
 
 	@Test
@@ -146,6 +149,10 @@ class VersionSessionsTest {
 		Files.delete(this.version.resolve("saved_model.pb"));
 		assertThatThrownBy(() -> open("key-1", true)).isInstanceOf(ModelRuntimeException.class)
 			.hasMessageContaining("No saved_model.pb");
+	}
+
+	private Path graphFile(String key) {
+		return PlanGraphs.file(this.plansDirectory.resolve("dense/1"), key);
 	}
 
 	private void open(String key, boolean storable) {

@@ -1,0 +1,150 @@
+package io.eino.serving.model.build;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The files that hold one version's startup plans: the newest plan as
+ * {@value StartupPlans#FILE_NAME}, the plans chosen earlier for other keys (another
+ * thread layout, another node type sharing the directory, another configuration) as
+ * {@code startup-plan-<key>.json}, at most {@value #KEPT} in all, and beside each the
+ * optimised graph it serves ({@link PlanGraphs}). Moving between two configurations
+ * reuses both plans instead of each replacing the other.
+ *
+ * @param directory where the files lie
+ */
+record PlanHome(Path directory) {
+
+	/** Plans kept per version, the newest included; older ones go, with their graphs. */
+	static final int KEPT = 4;
+
+	private static final Logger logger = LoggerFactory.getLogger(PlanHome.class);
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
+
+	/**
+	 * Whether a file of a version's directory is the startup step's own (a plan, an
+	 * optimised graph, or one of them being written), and no part of the version.
+	 */
+	static boolean isPlanFile(String name) {
+		return name.startsWith("startup-plan") || name.startsWith("startup-graph") || name.startsWith(".startup-");
+	}
+
+	/** The newest plan's file. */
+	Path current() {
+		return this.directory.resolve(StartupPlans.FILE_NAME);
+	}
+
+	/**
+	 * Where a plan for {@code key} lies once a newer plan for another key replaced it.
+	 */
+	Path earlier(String key) {
+		return this.directory.resolve("startup-plan-" + key.substring(0, Math.min(16, key.length())) + ".json");
+	}
+
+	/** The file of the plan for {@code key}, or null when there is none. */
+	Path find(String key) {
+		for (Path file : List.of(current(), earlier(key))) {
+			StartupPlans.Plan plan = read(file);
+			if (plan != null && plan.key().equals(key)) {
+				return file;
+			}
+		}
+		return null;
+	}
+
+	/**
+	 * Stores {@code plan} as the newest, keeping the plan it replaces (for another key)
+	 * among the earlier ones; any graph stored for the plan's key goes, since a plan
+	 * chosen again may choose otherwise.
+	 */
+	void store(StartupPlans.Plan plan) {
+		StartupPlans.Plan replaced = read(current());
+		try {
+			if (replaced != null && !replaced.key().equals(plan.key())) {
+				Files.move(current(), earlier(replaced.key()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+			}
+			Files.deleteIfExists(earlier(plan.key()));
+		}
+		catch (IOException ex) {
+			logger.debug("Could not keep the earlier startup plan of {}: {}", this.directory, ex.getMessage());
+		}
+		PlanGraphs.delete(this.directory, plan.key());
+		write(current(), plan);
+		prune();
+	}
+
+	/** Removes every plan and graph. */
+	void clear() throws IOException {
+		try (Stream<Path> files = Files.list(this.directory)) {
+			for (Path file : files.filter((file) -> isPlanFile(file.getFileName().toString())).toList()) {
+				Files.deleteIfExists(file);
+			}
+		}
+		catch (java.nio.file.NoSuchFileException ex) {
+			// Nothing stored yet.
+		}
+	}
+
+	/** The earlier plans beyond the newest {@value #KEPT}, with their graphs, go. */
+	private void prune() {
+		try (Stream<Path> files = Files.list(this.directory)) {
+			List<Path> earlier = files.filter((file) -> file.getFileName().toString().startsWith("startup-plan-"))
+				.sorted(Comparator.comparing(PlanHome::modified).reversed())
+				.toList();
+			for (Path file : earlier.subList(Math.min(earlier.size(), KEPT - 1), earlier.size())) {
+				StartupPlans.Plan plan = read(file);
+				Files.deleteIfExists(file);
+				if (plan != null) {
+					PlanGraphs.delete(this.directory, plan.key());
+				}
+			}
+		}
+		catch (IOException ex) {
+			logger.debug("Could not prune the startup plans of {}: {}", this.directory, ex.getMessage());
+		}
+	}
+
+	private static long modified(Path file) {
+		try {
+			return Files.getLastModifiedTime(file).toMillis();
+		}
+		catch (IOException ex) {
+			return 0;
+		}
+	}
+
+	static StartupPlans.Plan read(Path file) {
+		if (file == null || !Files.isRegularFile(file)) {
+			return null;
+		}
+		try {
+			return JSON.readValue(file.toFile(), StartupPlans.Plan.class);
+		}
+		catch (JacksonException ex) {
+			logger.warn("Ignoring the unreadable startup plan {}: {}", file, ex.getOriginalMessage());
+			return null;
+		}
+	}
+
+	static void write(Path file, StartupPlans.Plan plan) {
+		try {
+			PlanFiles.replace(file,
+					(staged) -> JSON.writerWithDefaultPrettyPrinter().writeValue(staged.toFile(), plan));
+		}
+		catch (IOException | JacksonException ex) {
+			logger.warn("Could not store the startup plan in {} (the version will be tuned again on its next load): {}",
+					file, ex.getMessage());
+		}
+	}
+
+}
