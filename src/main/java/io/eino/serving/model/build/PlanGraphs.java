@@ -74,6 +74,33 @@ final class PlanGraphs {
 	}
 
 	/**
+	 * Gives {@code home} the graph {@code sibling} stores for {@code key}, when it has
+	 * one: a version with the same files and settings (the same key) serves the same
+	 * graph. A hard link where the file system allows, else a copy.
+	 */
+	static void share(Path sibling, Path home, String key) {
+		Path source = file(sibling, key);
+		if (!Files.isRegularFile(source)) {
+			return;
+		}
+		Path target = file(home, key);
+		try {
+			Files.createDirectories(home);
+			try {
+				Files.createLink(target, source);
+			}
+			catch (IOException | UnsupportedOperationException ex) {
+				PlanFiles.replace(target,
+						(staged) -> Files.copy(source, staged, java.nio.file.StandardCopyOption.REPLACE_EXISTING));
+			}
+		}
+		catch (IOException ex) {
+			logger.warn("Could not share the optimised graph of {} with {} (it is made again): {}", sibling, home,
+					ex.getMessage());
+		}
+	}
+
+	/**
 	 * Removes the graph stored in {@code home} for {@code key}: whenever a plan for that
 	 * key is written anew (chosen again, a plan may choose otherwise), so that a graph is
 	 * only ever the one stored after the plan it serves.

@@ -134,11 +134,13 @@ final class StartupPlans {
 			}
 			// A new version with the same files as another (a copy under a new number,
 			// a rollback) takes that version's plan.
-			plan = sibling(home.directory(), key);
-			if (plan == null) {
+			Path sibling = sibling(home.directory(), key);
+			if (sibling == null) {
 				return null;
 			}
+			plan = PlanHome.read(new PlanHome(sibling).find(key));
 			home.store(plan);
+			PlanGraphs.share(sibling, home.directory(), key);
 			file = home.current();
 		}
 		logger.info("Reusing the startup plan of {} ({}, {}): {}", stored, file, plan.created(), plan.reason());
@@ -146,8 +148,11 @@ final class StartupPlans {
 				plan.reason() + " (measured " + plan.created() + ", plan reused)", plan.costModel());
 	}
 
-	/** The plan of another version of the model chosen for {@code key}, or null. */
-	private static Plan sibling(Path stored, String key) {
+	/**
+	 * The plan directory of another version of the model with a plan chosen for
+	 * {@code key}, or null.
+	 */
+	private static Path sibling(Path stored, String key) {
 		Path model = stored.toAbsolutePath().getParent();
 		if (model == null) {
 			return null;
@@ -156,10 +161,9 @@ final class StartupPlans {
 			for (Path version : versions.filter(Files::isDirectory)
 				.filter((version) -> !version.equals(stored))
 				.toList()) {
-				Plan plan = PlanHome.read(new PlanHome(version).find(key));
-				if (plan != null) {
+				if (new PlanHome(version).find(key) != null) {
 					logger.info("{} has the same files as {}: its startup plan serves both", stored, version);
-					return plan;
+					return version;
 				}
 			}
 		}

@@ -16,6 +16,7 @@ import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.sentiment.DefaultModel;
 import org.junit.jupiter.api.BeforeEach;
+import org.tensorflow.proto.MetaGraphDef;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -86,10 +87,18 @@ class StartupPlansTest {
 		Files.writeString(copy.resolve("variables/variables.data-00000-of-00001"), "weights");
 		String key = this.plans.key(copy, this.model, DESCRIPTOR, BASE);
 		assertThat(key).isEqualTo(key(BASE));
+		this.plans.storeGraph(this.version, key,
+				MetaGraphDef.newBuilder()
+					.putSignatureDef("serving_default", org.tensorflow.proto.SignatureDef.getDefaultInstance())
+					.build());
 		StartupOptimizer.Choice reused = this.plans.reuse(copy, key, BASE);
 		assertThat(reused).isNotNull();
 		assertThat(reused.settings()).isEqualTo(CHOSEN);
 		assertThat(copy.resolve(StartupPlans.FILE_NAME)).isRegularFile();
+		// The same files and settings serve the same optimised graph.
+		assertThat(this.plans.graph(copy, key)).isNotNull()
+			.extracting(MetaGraphDef::getSignatureDefMap)
+			.isEqualTo(this.plans.graph(this.version, key).getSignatureDefMap());
 		assertThat(this.tuned).hasSize(1);
 		// Other weights under the new number: tuned for themselves.
 		Files.writeString(copy.resolve("variables/variables.data-00000-of-00001"), "retrained");
