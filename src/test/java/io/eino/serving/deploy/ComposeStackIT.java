@@ -204,7 +204,10 @@ class ComposeStackIT {
 		assertThat(docker(0, "inspect", "-f", "{{.State.ExitCode}}", eino).trim()).as(logs("eino")).isEqualTo("0");
 	}
 
-	/** The plans' volume outlives the container: the next {@code up} reuses the plan. */
+	/**
+	 * The plans' volume outlives the container: the next {@code up} reuses the plan and
+	 * the optimised graph stored with it.
+	 */
 	@Test
 	@Order(5)
 	void theNextUpReusesTheStartupPlan() throws Exception {
@@ -212,7 +215,8 @@ class ComposeStackIT {
 		String eino = container("eino");
 		Duration healthy = awaitHealthy(eino, READY_WITHIN, () -> logs("eino"));
 		System.out.printf("compose: eino healthy %.0f s after the second up%n", healthy.toMillis() / 1000.0);
-		assertThat(docker(0, "logs", eino)).contains("Reusing the startup plan");
+		assertThat(docker(0, "logs", eino)).contains("Reusing the startup plan")
+			.contains("session(s) opened on the stored optimised graph");
 	}
 
 	/** The rules of the file the chart and the stack ship. */
