@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.TestModels;
+import io.eino.serving.TestTags;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -33,6 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and each gets its own answer; a full queue and a passed deadline are refused with 503
  * and Retry-After, and the service goes on serving.
  */
+@Tag(TestTags.TENSORFLOW)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient(timeout = "PT60S")
 class BatchingIntegrationTest {

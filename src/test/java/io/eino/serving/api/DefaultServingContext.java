@@ -6,10 +6,12 @@ import java.util.List;
 
 import io.eino.serving.TensorModels;
 import io.eino.serving.TestModels;
+import io.eino.serving.TestTags;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.text.Overflow;
 
+import org.junit.jupiter.api.Tag;
 import org.springframework.boot.micrometer.metrics.test.autoconfigure.AutoConfigureMetrics;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
@@ -24,6 +26,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * without a text pipeline of {@link TensorModels}. Test classes that extend it share the
  * running service (Spring's context cache) instead of each loading the model again.
  */
+@Tag(TestTags.TENSORFLOW)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient(timeout = "PT60S")
 // Metrics exported as in production (the deployment checks read the Prometheus scrape).

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.TestModels;
+import io.eino.serving.TestTags;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.Rule;
 import io.eino.serving.model.ModelRegistry;
@@ -21,6 +22,7 @@ import io.eino.serving.text.Overflow;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -55,6 +57,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Model {@code guarded} has versions 1 and 2 (both the default model's SavedModel); the
  * tests run in order because the last one breaks version 2.
  */
+@Tag(TestTags.TENSORFLOW)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient(timeout = "PT60S")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.KerasForms;
+import io.eino.serving.TestTags;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.repository.ModelRepository;
 import io.eino.serving.runtime.GraphOptimization;
@@ -16,6 +17,7 @@ import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.text.Overflow;
 import io.eino.serving.text.TextTokenizer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -48,6 +50,7 @@ import static org.assertj.core.api.Assertions.within;
  * (its note says which, and the rewritten graph runs the LayerNorms and products fused),
  * serves whichever candidate its timings chose, and the answers are the graph's as saved.
  */
+@Tag(TestTags.TENSORFLOW)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient(timeout = "PT60S")
 class UserSavedModelIntegrationTest {

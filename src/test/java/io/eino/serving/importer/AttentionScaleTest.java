@@ -5,11 +5,14 @@ import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.eino.serving.TestTags;
+
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * read elsewhere. (On the default model, {@link OnnxImporterParityTest} checks the folded
  * graph against ONNX Runtime.)
  */
+@Tag(TestTags.TENSORFLOW)
 class AttentionScaleTest {
 
 	@Test

@@ -5,12 +5,15 @@ import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.eino.serving.TestTags;
+
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * intermediate value is used elsewhere. (The whole default model, fused and translated,
  * is checked against ONNX Runtime by {@link OnnxImporterParityTest}.)
  */
+@Tag(TestTags.TENSORFLOW)
 class OnnxFusionsTest {
 
 	@Test

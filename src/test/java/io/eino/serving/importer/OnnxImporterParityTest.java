@@ -10,6 +10,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.eino.serving.OnnxRuntimeOracle;
 import io.eino.serving.TestModels;
+import io.eino.serving.TestTags;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
@@ -17,6 +18,7 @@ import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.text.Overflow;
 import io.eino.serving.text.TextTokenizer;
 import io.eino.serving.text.TokenizedBatch;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * The imported SavedModel computes what ONNX Runtime computes on the same ONNX file: on
  * 120 varied sentences from 2 to 256 tokens, in padded batches of 8.
  */
+@Tag(TestTags.TENSORFLOW)
 class OnnxImporterParityTest {
 
 	private static final double TOLERANCE = 1e-4;

@@ -3,6 +3,8 @@ package io.eino.serving.importer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.eino.serving.TestTags;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -26,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * operands of another shape. (The whole packed encoder is checked against ONNX Runtime by
  * {@link OnnxImporterParityTest}.)
  */
+@Tag(TestTags.TENSORFLOW)
 class PackedTokensTest {
 
 	/** Two texts padded to 3 tokens; the second has 2 real ones. */

@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 import io.eino.serving.TestModels;
+import io.eino.serving.TestTags;
 import io.eino.serving.api.ApiTests;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.Rule;
@@ -28,6 +29,7 @@ import io.eino.serving.security.ModelPackage;
 import io.eino.serving.sentiment.DefaultModel;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -60,6 +62,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Runs in order: each test leaves the repository as the next expects. Measurements go to
  * {@code target/lifecycle-report.md}.
  */
+@Tag(TestTags.TENSORFLOW)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ModelLifecycleIntegrationTest {

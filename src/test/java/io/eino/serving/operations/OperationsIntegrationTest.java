@@ -20,9 +20,11 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.eino.serving.TestTags;
 import io.eino.serving.api.ApiTests;
 import io.eino.serving.TestModels;
 import io.eino.serving.sentiment.DefaultModel;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -48,6 +50,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * series scraped must be exactly those documented. Figures go to
  * {@code target/operations-report.md}.
  */
+@Tag(TestTags.TENSORFLOW)
 // Every request sampled, so that the scrape carries exemplars (trace ids), as a traced
 // production service's does: an exemplar where Prometheus 2.42 takes none drops the
 // scrape.

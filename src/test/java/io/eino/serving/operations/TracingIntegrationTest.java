@@ -19,9 +19,11 @@ import io.grpc.stub.MetadataUtils;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.tensorflow.framework.TensorProto;
+import io.eino.serving.TestTags;
 import io.eino.serving.grpc.TextTensors;
 import tensorflow.serving.Model.ModelSpec;
 import tensorflow.serving.Predict.PredictRequest;
@@ -55,6 +57,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * refused request's problem names the same trace id as its log line, and the spans land
  * in an in-memory exporter under the caller's trace.
  */
+@Tag(TestTags.TENSORFLOW)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "management.tracing.sampling.probability=1.0", "eino.grpc.port=0" })
 @ActiveProfiles("json")

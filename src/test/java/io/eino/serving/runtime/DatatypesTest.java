@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.TensorModels;
+import io.eino.serving.TestTags;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -16,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Every datatype TensorFlow Java has, in and out of a real session: the host tensors
  * become TensorFlow tensors of the signature's types and come back with their values.
  */
+@Tag(TestTags.TENSORFLOW)
 class DatatypesTest {
 
 	private static final Path REPOSITORY = Path.of("target", "tensor-models").toAbsolutePath();

@@ -7,6 +7,8 @@ import java.util.Random;
 import java.util.stream.Collectors;
 
 import io.eino.serving.KerasForms;
+import io.eino.serving.TestTags;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Graph;
@@ -29,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@link EncoderRewrite}: the same outputs as the graph as saved, every LayerNorm one
  * oneDNN node, every product one fused node with its bias (and GELU), no division left.
  */
+@Tag(TestTags.TENSORFLOW)
 class EncoderRewriteTest {
 
 	private static final int FEATURES = 32;

@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import io.eino.serving.TestTags;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Graph;
@@ -25,6 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * SavedModels with variables, as users bring them, served frozen when graph optimisation
  * is on ({@link FrozenGraph}) and as they are when a signature writes a variable.
  */
+@Tag(TestTags.TENSORFLOW)
 class FrozenGraphTest {
 
 	@TempDir

@@ -5,7 +5,9 @@ import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.TestModels;
+import io.eino.serving.TestTags;
 import io.eino.serving.sentiment.DefaultModel;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -14,6 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A step trace of the default model, by op type: the graph as imported and after
  * Grappler, whose rewrites show as op types of their own.
  */
+@Tag(TestTags.TENSORFLOW)
 class OpProfileTest {
 
 	@Test

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.eino.serving.TestTags;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.proto.AttrValue;
@@ -17,6 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The graph a frozen session runs after Grappler and TensorFlow's graph passes, captured,
  * made importable and opened again without optimising ({@link OptimisedGraph}).
  */
+@Tag(TestTags.TENSORFLOW)
 class OptimisedGraphTest {
 
 	@TempDir

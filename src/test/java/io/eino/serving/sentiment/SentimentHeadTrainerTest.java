@@ -1,7 +1,9 @@
 package io.eino.serving.sentiment;
 
+import io.eino.serving.TestTags;
 import io.eino.serving.importer.ClassifierHead;
 import io.eino.serving.sentiment.DefaultModel;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -9,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The training command reproduces the committed head.
  */
+@Tag(TestTags.TENSORFLOW)
 class SentimentHeadTrainerTest {
 
 	@Test

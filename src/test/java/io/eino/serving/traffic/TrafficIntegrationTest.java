@@ -27,11 +27,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.eino.serving.EinoServingApplication;
 import io.eino.serving.LoopbackSockets;
 import io.eino.serving.TestModels;
+import io.eino.serving.TestTags;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.Rule;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.sentiment.DefaultModel;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -62,6 +64,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * closes it). Timeouts are set short here so that the test is quick; docs/traffic.md
  * gives the defaults and the load runs measure them.
  */
+@Tag(TestTags.TENSORFLOW)
 @ExtendWith(OutputCaptureExtension.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TrafficIntegrationTest {

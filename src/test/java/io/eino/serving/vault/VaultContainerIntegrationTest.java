@@ -9,6 +9,8 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
 
 import io.eino.serving.TestModels;
+import io.eino.serving.TestTags;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,6 +43,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @EnabledIf(value = "vaultImageObtainable",
 		disabledReason = "needs a Docker engine that has or can pull " + VaultContainerIntegrationTest.IMAGE
 				+ " (no image registry is reachable on the build machines; the GitHub workflow runs it)")
+@Tag(TestTags.TENSORFLOW)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient(timeout = "PT60S")
 @ActiveProfiles("vault")

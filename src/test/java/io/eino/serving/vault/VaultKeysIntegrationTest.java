@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.TestModels;
+import io.eino.serving.TestTags;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -38,6 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * key added to Vault later is picked up by a configuration refresh, without a restart;
  * AppRole and Kubernetes authentication are chosen by configuration alone.
  */
+@Tag(TestTags.TENSORFLOW)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @ActiveProfiles("vault")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)

@@ -12,11 +12,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.eino.serving.TensorModels;
+import io.eino.serving.TestTags;
 import io.eino.serving.batching.BatchScheduler;
 import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  * once on a real session and split back to each request; a request whose values
  * TensorFlow refuses fails alone. The scheduler is a puppet on a fake clock.
  */
+@Tag(TestTags.TENSORFLOW)
 class TensorBatchesTest {
 
 	private static final Path REPOSITORY = Path.of("target", "tensor-models").toAbsolutePath();

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
+import io.eino.serving.TestTags;
 import io.eino.serving.runtime.DenseModel;
 import io.eino.serving.runtime.GraphOptimization;
 import io.eino.serving.runtime.HostTensor;
@@ -15,6 +16,7 @@ import io.eino.serving.runtime.ModelRuntimeException;
 import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * The sessions of a version open on the optimised graph its plan stores, and a version
  * without one stores it ({@link VersionSessions}, {@link PlanGraphs}).
  */
+@Tag(TestTags.TENSORFLOW)
 class VersionSessionsTest {
 
 	private static final String STORED = "the optimised graph an earlier start stored";
