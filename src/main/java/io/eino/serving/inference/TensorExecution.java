@@ -3,7 +3,8 @@ package io.eino.serving.inference;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.eino.serving.error.Rule;
 import io.eino.serving.model.ModelRegistry;
@@ -22,6 +23,12 @@ import reactor.core.scheduler.Scheduler;
  * released when its run is over.
  */
 final class TensorExecution {
+
+	private static final int WAITING = 0;
+
+	private static final int RUNNING = 1;
+
+	private static final int DONE = 2;
 
 	private final ModelRegistry registry;
 
@@ -52,9 +59,8 @@ final class TensorExecution {
 			try {
 				List<String> wanted = check(leased, signatureKey, inputs, outputs);
 				if (!leased.batchesTensors(signatureKey)) {
-					leased.release();
-					return onRunner(model, version, (runner) -> new TensorResult(model, runner.version(),
-							run(runner, signatureKey, inputs, wanted)));
+					return onRunner(leased,
+							() -> new TensorResult(model, leased.version(), run(leased, signatureKey, inputs, wanted)));
 				}
 				long deadline = System.nanoTime()
 						+ ((options.timeout() != null) ? options.timeout() : this.defaultTimeout).toNanos();
@@ -107,16 +113,30 @@ final class TensorExecution {
 		return cause;
 	}
 
-	private <T> Mono<T> onRunner(String model, Long version, Function<ServingVersion, T> work) {
+	/**
+	 * Runs {@code work} on the tensor threads on the version leased when the request was
+	 * resolved, whose signature it was checked against, and releases that lease once:
+	 * when the run is over, or when the request ends (cancelled, refused by the threads)
+	 * before its run starts.
+	 */
+	private <T> Mono<T> onRunner(ServingVersion leased, Callable<T> work) {
+		AtomicInteger state = new AtomicInteger(WAITING);
 		return Mono.fromCallable(() -> {
-			ServingVersion leased = this.registry.lease(model, version);
+			if (!state.compareAndSet(WAITING, RUNNING)) {
+				return null;
+			}
 			try {
-				return work.apply(leased);
+				return work.call();
 			}
 			finally {
+				state.set(DONE);
 				leased.release();
 			}
-		}).subscribeOn(this.tensorRunners);
+		}).subscribeOn(this.tensorRunners).doFinally((signal) -> {
+			if (state.compareAndSet(WAITING, DONE)) {
+				leased.release();
+			}
+		});
 	}
 
 	private static Map<String, HostTensor> run(ServingVersion version, String signature, Map<String, HostTensor> inputs,

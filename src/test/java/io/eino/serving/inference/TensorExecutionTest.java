@@ -1,0 +1,99 @@
+package io.eino.serving.inference;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import io.eino.serving.batching.BatchTask;
+import io.eino.serving.model.ModelRegistry;
+import io.eino.serving.model.StubVersion;
+import io.eino.serving.runtime.HostTensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+import reactor.core.scheduler.Schedulers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A raw-tensor request runs on the version whose signature it was checked against: the
+ * lease taken when the request is resolved is held until its run is over, even when a new
+ * version is published before the run starts on the tensor threads, and it is released
+ * exactly once, cancelled or not. The tensor threads are held shut by the test, so that
+ * "before the run starts" is a fact, not a race.
+ */
+class TensorExecutionTest {
+
+	private static final String MODEL = "swapped";
+
+	private static final Map<String, HostTensor> TOKENS = Map.of("input_ids", ids(), "attention_mask", ids(),
+			"token_type_ids", ids());
+
+	private static final RequestOptions OPTIONS = new RequestOptions(null, BatchTask.NORMAL_PRIORITY, "client", null,
+			"");
+
+	private final ModelRegistry registry = new ModelRegistry();
+
+	private final StubVersion first = new StubVersion(MODEL, 1);
+
+	private final ExecutorService runners = Executors.newSingleThreadExecutor();
+
+	private final CountDownLatch open = new CountDownLatch(1);
+
+	private TensorExecution execution;
+
+	@BeforeEach
+	void firstVersionServesAndTheRunnersAreHeld() {
+		this.registry.register(MODEL);
+		this.registry.publish(this.first);
+		this.runners.submit(() -> {
+			this.open.await();
+			return null;
+		});
+		this.execution = new TensorExecution(this.registry, Schedulers.fromExecutorService(this.runners),
+				Duration.ofSeconds(5));
+	}
+
+	@AfterEach
+	void stop() {
+		this.open.countDown();
+		this.runners.shutdownNow();
+	}
+
+	@Test
+	void aVersionPublishedBetweenResolutionAndRunDoesNotRunTheRequest() throws Exception {
+		Future<TensorResult> result = this.execution.execute(MODEL, null, "serving_default", TOKENS, List.of(), OPTIONS)
+			.toFuture();
+		StubVersion second = new StubVersion(MODEL, 2);
+		this.registry.publish(second);
+		assertThat(this.first.inFlight()).as("the resolved version stays leased until its run").isEqualTo(1);
+		this.open.countDown();
+		assertThat(result.get(5, TimeUnit.SECONDS).version()).isEqualTo(1);
+		assertThat(this.first.inFlight()).isZero();
+		assertThat(second.inFlight()).isZero();
+	}
+
+	@Test
+	void aRequestCancelledBeforeItsRunReleasesItsLeaseOnce() throws Exception {
+		Disposable request = this.execution.execute(MODEL, null, "serving_default", TOKENS, List.of(), OPTIONS)
+			.subscribe();
+		assertThat(this.first.inFlight()).isEqualTo(1);
+		request.dispose();
+		assertThat(this.first.inFlight()).isZero();
+		this.open.countDown();
+		this.runners.shutdown();
+		assertThat(this.runners.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+		assertThat(this.first.inFlight()).as("released once, not again when the held run comes").isZero();
+	}
+
+	private static HostTensor ids() {
+		return new HostTensor.Int64(new long[] { 1, 4 }, new long[] { 101, 2023, 2003, 102 });
+	}
+
+}
