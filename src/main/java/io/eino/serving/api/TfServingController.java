@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import io.eino.serving.client.ClientResolver;
 import io.eino.serving.error.Rule;
@@ -23,12 +24,14 @@ import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 
+import org.springframework.http.HttpMethod;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.MethodNotAllowedException;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
@@ -54,6 +57,9 @@ class TfServingController {
 		this.clients = clients;
 	}
 
+	/** The verbs of the POST routes under {@code /v1/models/{model}:}. */
+	private static final Set<String> POST_VERBS = Set.of("predict", "classify", "regress", "explain");
+
 	@PostMapping(path = "/v1/models/{model}:predict", consumes = MediaType.APPLICATION_JSON_VALUE)
 	Mono<ResponseEntity<Map<String, Object>>> predict(@PathVariable String model, ServerWebExchange exchange) {
 		return predict(model, null, exchange);
@@ -77,6 +83,7 @@ class TfServingController {
 	 */
 	@GetMapping("/v1/models/{model}")
 	Map<String, Object> status(@PathVariable String model) {
+		refuseVerb(model);
 		return withReadiness(model, TfServingMetadata.status(this.registry.status(model)),
 				this.registry.isReady(model));
 	}
@@ -93,6 +100,18 @@ class TfServingController {
 		}
 		return withReadiness(model, TfServingMetadata.status(statuses),
 				statuses.stream().anyMatch((status) -> status.state() == ModelState.AVAILABLE));
+	}
+
+	/**
+	 * A GET on a route that takes POST ({@code /v1/models/m:predict}) matches the status
+	 * route with the verb in the model's name: the method is what is wrong, so it is
+	 * answered 405 with {@code Allow: POST}, not "model not served".
+	 */
+	private static void refuseVerb(String model) {
+		int colon = model.lastIndexOf(':');
+		if (colon > 0 && POST_VERBS.contains(model.substring(colon + 1))) {
+			throw new MethodNotAllowedException(HttpMethod.GET, Set.of(HttpMethod.POST));
+		}
 	}
 
 	private static Map<String, Object> withReadiness(String model, Map<String, Object> status, boolean ready) {

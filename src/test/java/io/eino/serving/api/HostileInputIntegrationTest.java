@@ -7,12 +7,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
@@ -221,6 +223,14 @@ class HostileInputIntegrationTest extends DefaultServingContext {
 			request.header(hostile.headers().get(0), hostile.headers().get(1));
 		}
 		ApiTests.problem(request.bodyValue(hostile.body()).exchange(), status, rule, "input");
+		assertThat(predictLabel("What a wonderful film")).isEqualTo("positive");
+	}
+
+	@Test
+	void aGetOnAVerbRouteIsRefusedForItsMethodNotForTheModel() {
+		WebTestClient.ResponseSpec response = this.client.get().uri("/v1/models/sentiment:predict").exchange();
+		ApiTests.problem(response, 405, "method-not-allowed", "input");
+		response.expectHeader().valueEquals(HttpHeaders.ALLOW, "POST");
 		assertThat(predictLabel("What a wonderful film")).isEqualTo("positive");
 	}
 

@@ -183,6 +183,10 @@ class WebSliceTest {
 		ApiTests.problem(this.client.get().uri("/v1/nowhere").exchange(), 404, "not-found", "input");
 		ApiTests.problem(this.client.delete().uri("/v1/models/stub:predict").exchange(), 405, "method-not-allowed",
 				"input");
+		// A GET on a verb route names the method as the fault, not the model.
+		WebTestClient.ResponseSpec verbByGet = this.client.get().uri("/v1/models/stub:predict").exchange();
+		ApiTests.problem(verbByGet, 405, "method-not-allowed", "input");
+		verbByGet.expectHeader().valueEquals(HttpHeaders.ALLOW, "POST");
 		ApiTests.problem(this.client.post()
 			.uri("/v1/models/stub:predict")
 			.contentType(MediaType.TEXT_PLAIN)
