@@ -72,6 +72,13 @@ public final class OptimisedGraph {
 			return null;
 		}
 		Map.Entry<String, SignatureDef> signature = runner.signatureDefs().entrySet().iterator().next();
+		if (!signature.getValue().getInputsMap().keySet().equals(inputs.keySet())) {
+			why.append("the probe feeds ")
+				.append(inputs.keySet())
+				.append(", the signature takes ")
+				.append(signature.getValue().getInputsMap().keySet());
+			return null;
+		}
 		List<String> feeds = new ArrayList<>(inputs.keySet());
 		List<String> fetches = new ArrayList<>(signature.getValue().getOutputsMap().keySet());
 		Map<String, Tensor> fed = new LinkedHashMap<>();

@@ -72,6 +72,15 @@ class OptimisedGraphTest {
 	}
 
 	@Test
+	void aProbeThatDoesNotFeedTheSignaturesInputsIsNotCaptured() throws Exception {
+		try (SavedModelRunner optimised = SavedModelRunner.load(export(), SessionSettings.DEFAULT)) {
+			StringBuilder why = new StringBuilder();
+			assertThat(OptimisedGraph.capture(optimised, Map.of("input_ids", TWO_ROWS), why)).isNull();
+			assertThat(why).hasToString("the probe feeds [input_ids], the signature takes [x]");
+		}
+	}
+
+	@Test
 	void feedsBecomeTheirPlaceholdersByNameAndFetchesGo() {
 		// TensorFlow's _Arg index counts feeds in an order of its own: the name decides.
 		GraphDef partition = GraphDef.newBuilder()

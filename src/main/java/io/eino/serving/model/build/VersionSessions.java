@@ -92,7 +92,16 @@ final class VersionSessions {
 	private static MetaGraphDef capture(SavedModelRunner session, Path versionDirectory, SessionSettings settings,
 			Map<String, HostTensor> probe) {
 		StringBuilder why = new StringBuilder();
-		OptimisedGraph.Captured captured = OptimisedGraph.capture(session, probe, why);
+		OptimisedGraph.Captured captured;
+		try {
+			captured = OptimisedGraph.capture(session, probe, why);
+		}
+		catch (RuntimeException ex) {
+			// Storing the graph is an optimisation, never a reason not to load: the
+			// warm-up and the health check judge the session itself.
+			logger.warn("{}: the optimised graph is not stored: {}", versionDirectory, ex.getMessage());
+			return null;
+		}
 		if (captured == null) {
 			logger.info("{}: the optimised graph is not stored: {}", versionDirectory, why);
 			return null;
