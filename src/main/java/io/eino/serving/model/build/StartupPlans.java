@@ -27,8 +27,9 @@ import org.tensorflow.proto.MetaGraphDef;
  * version and the model's own files), this CPU's features, the session settings (thread
  * layout, runners, GPU options, graph optimisation level and precision), TensorFlow's
  * version and this build of the service; when any of them changes the step runs again and
- * the plan is replaced. Deleting the file, or a reload with {@code retune}, tunes the
- * version again. Beside the plan lies the graph it serves, optimised
+ * its plan becomes the newest, the plans of up to three other keys kept beside it
+ * ({@link PlanHome}). Deleting the files, or a reload with {@code retune}, tunes the
+ * version again. Beside each plan lies the graph it serves, optimised
  * ({@link PlanGraphs}).
  *
  * <p>
@@ -139,6 +140,9 @@ final class StartupPlans {
 				return null;
 			}
 			plan = PlanHome.read(new PlanHome(sibling).find(key));
+			if (plan == null) {
+				return null;
+			}
 			home.store(plan);
 			PlanGraphs.share(sibling, home.directory(), key);
 			file = home.current();
