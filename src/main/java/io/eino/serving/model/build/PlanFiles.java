@@ -25,6 +25,14 @@ final class PlanFiles {
 	}
 
 	/**
+	 * The part of a plan's key that names its files: 16 hex digits of the SHA-256, enough
+	 * to tell apart the few plans a version keeps (the files hold the whole key).
+	 */
+	static String shortKey(String key) {
+		return key.substring(0, Math.min(16, key.length()));
+	}
+
+	/**
 	 * Replaces {@code file} with what {@code content} writes; the staged file's name
 	 * starts with {@code .startup-}, which the plan key ignores.
 	 */

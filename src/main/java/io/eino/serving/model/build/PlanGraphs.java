@@ -23,7 +23,7 @@ final class PlanGraphs {
 
 	/** The file of the graph stored for the plan of {@code key}. */
 	static Path file(Path home, String key) {
-		return home.resolve("startup-graph-" + key.substring(0, Math.min(16, key.length())) + ".pb");
+		return home.resolve("startup-graph-" + PlanFiles.shortKey(key) + ".pb");
 	}
 
 	private static final Logger logger = LoggerFactory.getLogger(PlanGraphs.class);

@@ -48,15 +48,24 @@ record PlanHome(Path directory) {
 	 * Where a plan for {@code key} lies once a newer plan for another key replaced it.
 	 */
 	Path earlier(String key) {
-		return this.directory.resolve("startup-plan-" + key.substring(0, Math.min(16, key.length())) + ".json");
+		return this.directory.resolve("startup-plan-" + PlanFiles.shortKey(key) + ".json");
 	}
 
-	/** The file of the plan for {@code key}, or null when there is none. */
-	Path find(String key) {
+	/**
+	 * A stored plan and the file it lies in.
+	 *
+	 * @param file where it lies
+	 * @param plan the plan
+	 */
+	record Found(Path file, StartupPlans.Plan plan) {
+	}
+
+	/** The plan for {@code key} and its file, or null when there is none. */
+	Found find(String key) {
 		for (Path file : List.of(current(), earlier(key))) {
 			StartupPlans.Plan plan = read(file);
 			if (plan != null && plan.key().equals(key)) {
-				return file;
+				return new Found(file, plan);
 			}
 		}
 		return null;
@@ -124,7 +133,7 @@ record PlanHome(Path directory) {
 	}
 
 	static StartupPlans.Plan read(Path file) {
-		if (file == null || !Files.isRegularFile(file)) {
+		if (!Files.isRegularFile(file)) {
 			return null;
 		}
 		try {

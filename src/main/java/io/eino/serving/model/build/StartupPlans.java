@@ -127,36 +127,29 @@ final class StartupPlans {
 	 */
 	StartupOptimizer.Choice reuse(Path stored, String key, SessionSettings base) {
 		PlanHome home = new PlanHome(home(stored));
-		Path file = home.find(key);
-		Plan plan = PlanHome.read(file);
-		if (plan == null) {
+		PlanHome.Found found = home.find(key);
+		if (found == null) {
 			if (Files.isRegularFile(home.current())) {
 				logger.info("The startup plan of {} was chosen for other content or settings", stored);
 			}
 			// A new version with the same files as another (a copy under a new number,
 			// a rollback) takes that version's plan.
-			Path sibling = sibling(home.directory(), key);
+			PlanHome.Found sibling = sibling(home.directory(), key);
 			if (sibling == null) {
 				return null;
 			}
-			plan = PlanHome.read(new PlanHome(sibling).find(key));
-			if (plan == null) {
-				return null;
-			}
-			home.store(plan);
-			PlanGraphs.share(sibling, home.directory(), key);
-			file = home.current();
+			home.store(sibling.plan());
+			PlanGraphs.share(sibling.file().getParent(), home.directory(), key);
+			found = new PlanHome.Found(home.current(), sibling.plan());
 		}
-		logger.info("Reusing the startup plan of {} ({}, {}): {}", stored, file, plan.created(), plan.reason());
+		Plan plan = found.plan();
+		logger.info("Reusing the startup plan of {} ({}, {}): {}", stored, found.file(), plan.created(), plan.reason());
 		return new StartupOptimizer.Choice(plan.settings(base), plan.steps(), plan.precision(),
 				plan.reason() + " (measured " + plan.created() + ", plan reused)", plan.costModel());
 	}
 
-	/**
-	 * The plan directory of another version of the model with a plan chosen for
-	 * {@code key}, or null.
-	 */
-	private static Path sibling(Path stored, String key) {
+	/** The plan another version of the model stores for {@code key}, or null. */
+	private static PlanHome.Found sibling(Path stored, String key) {
 		Path model = stored.toAbsolutePath().getParent();
 		if (model == null) {
 			return null;
@@ -165,9 +158,10 @@ final class StartupPlans {
 			for (Path version : versions.filter(Files::isDirectory)
 				.filter((version) -> !version.equals(stored))
 				.toList()) {
-				if (new PlanHome(version).find(key) != null) {
+				PlanHome.Found found = new PlanHome(version).find(key);
+				if (found != null) {
 					logger.info("{} has the same files as {}: its startup plan serves both", stored, version);
-					return version;
+					return found;
 				}
 			}
 		}
@@ -197,11 +191,11 @@ final class StartupPlans {
 	 * {@code key}.
 	 */
 	void remember(Path stored, String key, BatchCostModel costModel) {
-		Path file = new PlanHome(home(stored)).find(key);
-		Plan plan = PlanHome.read(file);
+		PlanHome.Found found = new PlanHome(home(stored)).find(key);
+		Plan plan = (found != null) ? found.plan() : null;
 		if (plan != null && !costModel.equals(plan.costModel())) {
-			PlanHome.write(file, new Plan(plan.key(), plan.created(), plan.optimization(), plan.bfloat16(), plan.int8(),
-					plan.skipped(), plan.precision(), plan.reason(), plan.steps(), costModel));
+			PlanHome.write(found.file(), new Plan(plan.key(), plan.created(), plan.optimization(), plan.bfloat16(),
+					plan.int8(), plan.skipped(), plan.precision(), plan.reason(), plan.steps(), costModel));
 		}
 	}
 

@@ -65,10 +65,13 @@ final class VersionSessions {
 		}
 		sessions.add(SavedModelRunner.load(versionDirectory, settings));
 		if (storable) {
-			graph = capture(sessions.get(0), versionDirectory, settings, probe.get());
-			if (graph != null) {
+			Checked checked = capture(sessions.get(0), versionDirectory, settings, probe.get());
+			if (checked != null) {
+				graph = checked.graph();
 				plans.storeGraph(stored, key, graph);
 				sessions.remove(0).close();
+				// The session the graph was checked on serves as the first runner.
+				sessions.add(checked.session());
 			}
 		}
 		while (sessions.size() < instances) {
@@ -86,10 +89,17 @@ final class VersionSessions {
 	}
 
 	/**
-	 * The graph {@code session} runs, when it can be stored and, opened again, answers a
-	 * probe batch as the session does; null otherwise.
+	 * A stored graph and the session opened on it that answered the probe batch as the
+	 * session it was captured from did.
 	 */
-	private static MetaGraphDef capture(SavedModelRunner session, Path versionDirectory, SessionSettings settings,
+	private record Checked(MetaGraphDef graph, SavedModelRunner session) {
+	}
+
+	/**
+	 * The graph {@code session} runs and a session opened on it, when it can be stored
+	 * and, opened again, answers a probe batch as the session does; null otherwise.
+	 */
+	private static Checked capture(SavedModelRunner session, Path versionDirectory, SessionSettings settings,
 			Map<String, HostTensor> probe) {
 		StringBuilder why = new StringBuilder();
 		OptimisedGraph.Captured captured;
@@ -106,21 +116,27 @@ final class VersionSessions {
 			logger.info("{}: the optimised graph is not stored: {}", versionDirectory, why);
 			return null;
 		}
-		try (SavedModelRunner reopened = OptimisedGraph.open(versionDirectory, captured.graph(), settings)) {
+		SavedModelRunner reopened = null;
+		try {
+			reopened = OptimisedGraph.open(versionDirectory, captured.graph(), settings);
 			String signature = captured.graph().getSignatureDefMap().keySet().iterator().next();
 			double difference = OptimisedGraph.difference(captured.outputs(),
 					reopened.run(signature, probe, captured.outputs().keySet()));
 			if (!(difference <= MAX_DIFFERENCE)) {
 				logger.warn("{}: the optimised graph is not stored: opened again it answers differently (by {})",
 						versionDirectory, difference);
+				reopened.close();
 				return null;
 			}
+			return new Checked(captured.graph(), reopened);
 		}
 		catch (ModelRuntimeException ex) {
+			if (reopened != null) {
+				reopened.close();
+			}
 			logger.warn("{}: the optimised graph is not stored: {}", versionDirectory, ex.getMessage());
 			return null;
 		}
-		return captured.graph();
 	}
 
 }
