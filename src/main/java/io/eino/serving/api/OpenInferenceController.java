@@ -10,6 +10,7 @@ import io.eino.serving.error.Rule;
 import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.OpenInferenceMetadata;
 import io.eino.serving.inference.RequestOptions;
+import io.eino.serving.inference.TextInput;
 import io.eino.serving.inference.TextResult;
 import io.eino.serving.inference.TextTensors;
 import io.eino.serving.model.ModelRegistry;
@@ -171,8 +172,9 @@ class OpenInferenceController {
 			Map<String, HostTensor> tensors = new LinkedHashMap<>();
 			for (JsonNode input : inputs) {
 				String name = OpenInferenceRequests.requiredString(input, "name");
-				TensorSpec spec = Predictions.inputSpec(signature, name);
 				String datatype = OpenInferenceRequests.requiredString(input, "datatype");
+				TextInput.refuseAsTensor(serving, signature, name, datatype);
+				TensorSpec spec = Predictions.inputSpec(signature, name);
 				if (!datatype.equals(spec.datatype())) {
 					throw new InvalidInputException(Rule.INPUT_DATATYPE,
 							"Input '" + name + "' must be " + spec.datatype() + ", got " + datatype);

@@ -7,6 +7,7 @@ import io.eino.serving.batching.BatchingException;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.ErrorTier;
 import io.eino.serving.error.Failure;
+import io.eino.serving.error.Problems;
 import io.eino.serving.error.Rule;
 import io.eino.serving.error.SystemErrorMonitor;
 import io.eino.serving.ratelimit.RateLimitedException;
@@ -34,7 +35,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
 	private static final Logger logger = LoggerFactory.getLogger(ProblemHandler.class);
 
-	static final String TYPE_PREFIX = "urn:eino:problem:";
+	static final String TYPE_PREFIX = Problems.TYPE_PREFIX;
 
 	/** When a request refused for capacity may be retried. */
 	private static final String RETRY_AFTER_SECONDS = "1";
@@ -90,23 +91,14 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	protected Mono<ResponseEntity<Object>> handleExceptionInternal(Exception ex, Object body, HttpHeaders headers,
 			HttpStatusCode status, ServerWebExchange exchange) {
 		ProblemDetail problem = (body instanceof ProblemDetail detail) ? detail : ProblemDetail.forStatus(status);
-		Rule rule = Rule.ofFrameworkStatus(status.value());
+		Failure refusal = FrameworkRefusals.of(ex, status, exchange.getRequest());
+		Rule rule = refusal.rule();
 		problem.setType(URI.create(TYPE_PREFIX + rule.slug()));
 		problem.setTitle(rule.title());
-		if (problem.getDetail() == null) {
-			problem.setDetail(frameworkDetail(status));
-		}
-		this.errors.count(new Failure(rule, problem.getDetail()));
+		problem.setDetail(refusal.detail());
+		this.errors.count(refusal);
 		decorate(problem, rule.tier(), exchange);
 		return Mono.just(ResponseEntity.status(status).headers(headers).body(problem));
-	}
-
-	private static String frameworkDetail(HttpStatusCode status) {
-		return switch (status.value()) {
-			case 400 -> "The request could not be read: the body must be well-formed JSON of the documented shape";
-			case 415 -> "Send the request body as application/json";
-			default -> "The request was refused with HTTP status " + status.value();
-		};
 	}
 
 	/** The problem of a classified failure (the caller counts it). */

@@ -14,6 +14,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.core.exc.StreamConstraintsException;
+import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.core.json.JsonFactory;
 import tools.jackson.core.json.JsonReadFeature;
 import tools.jackson.databind.DeserializationFeature;
@@ -106,12 +107,34 @@ final class RequestBodies {
 							+ " levels deep, numbers of at most " + MAX_NUMBER_LENGTH + " characters");
 		}
 		catch (JacksonException ex) {
-			// The parser's own message may quote the input; only its position is echoed.
+			// The parser's own message may quote the input; only its position is echoed,
+			// and the name of a duplicated member, shortened.
 			String where = (ex.getLocation() != null)
 					? " (line " + ex.getLocation().getLineNr() + ", column " + ex.getLocation().getColumnNr() + ")"
 					: "";
+			String duplicate = duplicateKey(ex);
+			if (duplicate != null) {
+				throw new InvalidInputException(Rule.DUPLICATE_KEY,
+						"An object in the request body names '" + duplicate + "' twice" + where);
+			}
 			throw new InvalidInputException(Rule.MALFORMED_JSON, "The request body is not well-formed JSON" + where);
 		}
+	}
+
+	/**
+	 * The member that {@link StreamReadFeature#STRICT_DUPLICATE_DETECTION} found twice,
+	 * or null. Jackson reports it only in its message
+	 * ({@code Duplicate Object property "x"}).
+	 */
+	private static String duplicateKey(JacksonException ex) {
+		String message = ex.getOriginalMessage();
+		String prefix = "Duplicate Object property \"";
+		if (!(ex instanceof StreamReadException) || message == null || !message.startsWith(prefix)
+				|| !message.endsWith("\"")) {
+			return null;
+		}
+		String name = message.substring(prefix.length(), message.length() - 1).replaceAll("\\p{Cntrl}", "?");
+		return (name.length() > 64) ? name.substring(0, 64) + "…" : name;
 	}
 
 	private static String decodeUtf8(byte[] body) {

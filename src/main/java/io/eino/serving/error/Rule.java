@@ -27,6 +27,9 @@ public enum Rule {
 	/** The body is not JSON, or JSON deeper or longer than the parser's limits. */
 	MALFORMED_JSON(INPUT, 400, "Request body is not valid JSON"),
 
+	/** An object in the body names the same member twice. */
+	DUPLICATE_KEY(INPUT, 400, "Duplicate JSON key"),
+
 	/** More texts (or tensor rows) than {@code max-instances}. */
 	INSTANCES(INPUT, 400, "Too many instances"),
 
@@ -63,8 +66,11 @@ public enum Rule {
 	/** Too many of a text's tokens are unknown to the tokenizer's vocabulary. */
 	UNKNOWN_TOKENS(INPUT, 422, "Too many unknown tokens"),
 
-	/** A request the framework could not map (e.g. a version that is not a number). */
+	/** A request the framework could not map (a path segment of the wrong type). */
 	MALFORMED_REQUEST(INPUT, 400, "Malformed request"),
+
+	/** A model version in the path or the request that is not a whole number. */
+	INVALID_VERSION(INPUT, 400, "Invalid model version"),
 
 	/** The body is not of the documented shape. */
 	REQUEST_SHAPE(INPUT, 400, "Request of the wrong shape"),
@@ -114,6 +120,9 @@ public enum Rule {
 	/** The body is not {@code application/json}. */
 	UNSUPPORTED_MEDIA_TYPE(INPUT, 415, "Unsupported media type"),
 
+	/** A query parameter out of its range (the management port's profile). */
+	INVALID_PARAMETER(INPUT, 400, "Invalid query parameter"),
+
 	/** A header out of range ({@code Eino-Timeout-Ms}, {@code Eino-Priority}). */
 	INVALID_HEADER(INPUT, 400, "Invalid header"),
 
@@ -140,6 +149,9 @@ public enum Rule {
 
 	/** The version was being retired as the request arrived. */
 	QUEUE_CLOSED(CAPACITY, 503, "Queue closed"),
+
+	/** A one-at-a-time operation (a profile recording) is already running. */
+	IN_PROGRESS(CAPACITY, 409, "Already in progress"),
 
 	/** No version can answer. */
 	MODEL_UNAVAILABLE(MODEL, 503, "Model unavailable"),

@@ -25,7 +25,6 @@ import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.OpenInferenceMetadata;
 import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TextTensors;
-import io.eino.serving.model.ModelNotFoundException;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ServingVersion;
 import io.eino.serving.runtime.HostTensor;
@@ -222,7 +221,8 @@ final class InferenceServiceEndpoint extends GRPCInferenceServiceGrpc.GRPCInfere
 			return Long.parseLong(version);
 		}
 		catch (NumberFormatException ex) {
-			throw new ModelNotFoundException("Model '" + model + "' has no version '" + version + "'");
+			throw new InvalidInputException(Rule.INVALID_VERSION, "'" + version
+					+ "' is not a model version: versions are whole numbers, as the model's metadata lists them");
 		}
 	}
 

@@ -39,7 +39,7 @@ public record OpenInferenceMetadata(List<Tensor> inputs, List<Tensor> outputs) {
 		}
 		List<Tensor> inputs = new ArrayList<>();
 		if (serving.takesText()) {
-			inputs.add(new Tensor("text", "BYTES", new long[] { -1 }));
+			inputs.add(new Tensor(TextInput.NAME, "BYTES", new long[] { -1 }));
 		}
 		signature.inputs().forEach((input) -> inputs.add(tensor(input)));
 		List<Tensor> outputs = new ArrayList<>();

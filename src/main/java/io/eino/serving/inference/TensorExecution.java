@@ -89,6 +89,7 @@ final class TensorExecution {
 			throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Model '" + leased.model() + "' has no signature '"
 					+ signatureKey + "' (has " + leased.signatures().stream().map(SignatureSpec::key).toList() + ")");
 		}
+		inputs.forEach((name, value) -> TextInput.refuseAsTensor(leased, signature, name, value.datatype()));
 		checkInputs(signature, inputs);
 		List<String> wanted = outputs.isEmpty() ? signature.outputs().stream().map(TensorSpec::name).toList() : outputs;
 		for (String output : wanted) {

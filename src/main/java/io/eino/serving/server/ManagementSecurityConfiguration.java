@@ -4,11 +4,11 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.Failure;
+import io.eino.serving.error.Problems;
 import io.eino.serving.error.Rule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -164,16 +164,10 @@ class ManagementSecurityConfiguration {
 			Rule rule = Rule.MANAGEMENT_CREDENTIALS;
 			String detail = "This management endpoint needs HTTP Basic credentials (eino.management.username and "
 					+ "password); only the probes and the Prometheus scrape are open";
-			this.errors.count(new Failure(rule, detail));
-			Map<String, Object> problem = new LinkedHashMap<>();
-			problem.put("type", "urn:eino:problem:" + rule.slug());
-			problem.put("title", rule.title());
-			problem.put("status", rule.status());
-			problem.put("detail", detail);
-			problem.put("instance", exchange.getRequest().getPath().value());
-			problem.put("error", detail);
-			problem.put("tier", rule.tier().name().toLowerCase(java.util.Locale.ROOT));
-			problem.put("traceId", exchange.getRequest().getId());
+			Failure refusal = new Failure(rule, detail);
+			this.errors.count(refusal);
+			Map<String, Object> problem = Problems.body(refusal, exchange.getRequest().getPath().value(),
+					exchange.getRequest().getId());
 			exchange.getResponse().setStatusCode(HttpStatus.UNAUTHORIZED);
 			exchange.getResponse().getHeaders().set(HttpHeaders.WWW_AUTHENTICATE, "Basic realm=\"" + REALM + "\"");
 			exchange.getResponse().getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);

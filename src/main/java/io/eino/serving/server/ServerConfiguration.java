@@ -1,5 +1,6 @@
 package io.eino.serving.server;
 
+import io.eino.serving.error.ErrorMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.netty.resources.LoopResources;
@@ -25,8 +26,8 @@ class ServerConfiguration {
 
 	/** Flame graphs of the running process on the management port. */
 	@Bean
-	ProfileEndpoint profileEndpoint() {
-		return new ProfileEndpoint();
+	ProfileEndpoint profileEndpoint(ErrorMetrics errors) {
+		return new ProfileEndpoint(errors);
 	}
 
 	/**

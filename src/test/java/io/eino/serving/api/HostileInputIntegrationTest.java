@@ -124,7 +124,7 @@ class HostileInputIntegrationTest extends DefaultServingContext {
 				// Malformed JSON and wrong shapes
 				json("truncated JSON", "{\"instances\":[", 400, "malformed-json"),
 				json("trailing content", "{\"instances\":[\"a\"]} extra", 400, "malformed-json"),
-				json("duplicate keys", "{\"instances\":[\"a\"],\"instances\":[\"b\"]}", 400, "malformed-json"),
+				json("duplicate keys", "{\"instances\":[\"a\"],\"instances\":[\"b\"]}", 400, "duplicate-key"),
 				json("empty body", "", 400, "malformed-json"),
 				json("single quotes", "{'instances':['a']}", 400, "malformed-json"),
 				json("deep nesting", "{\"instances\":" + "[".repeat(5000) + "]".repeat(5000) + "}", 400,
@@ -210,7 +210,15 @@ class HostileInputIntegrationTest extends DefaultServingContext {
 				on("unknown model", "/v1/models/nope:predict", "{\"instances\":[\"<script>\"]}", 404, "unknown-model"),
 				on("v2 data not strings", V2,
 						"{\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[5]}]}", 400,
-						"input-datatype"));
+						"input-datatype"),
+				on("v2 text sent as FP32", V2,
+						"{\"inputs\":[{\"name\":\"text\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[5]}]}", 400,
+						"input-datatype"),
+				on("version not a number", "/v1/models/sentiment/versions/abc:predict", "{\"instances\":[\"fine\"]}",
+						400, "invalid-version"),
+				on("v2 version not a number", "/v2/models/sentiment/versions/abc/infer",
+						"{\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\"fine\"]}]}",
+						400, "invalid-version"));
 	}
 
 	@ParameterizedTest(name = "{0}")

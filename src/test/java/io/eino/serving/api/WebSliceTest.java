@@ -179,24 +179,47 @@ class WebSliceTest {
 	}
 
 	@Test
-	void theFrameworksOwnRefusalsAreProblemsOfTheCatalogue() {
-		ApiTests.problem(this.client.get().uri("/v1/nowhere").exchange(), 404, "not-found", "input");
-		ApiTests.problem(this.client.delete().uri("/v1/models/stub:predict").exchange(), 405, "method-not-allowed",
-				"input");
+	void theFrameworksOwnRefusalsAreProblemsOfTheCatalogueThatSayWhatWasWrong() {
+		assertThat(ApiTests.problem(this.client.get().uri("/v1/nowhere").exchange(), 404, "not-found", "input"))
+			.extractingByKey("detail")
+			.asString()
+			.contains("GET /v1/nowhere", "/v3/api-docs");
+		WebTestClient.ResponseSpec deleted = this.client.delete().uri("/v1/models/stub:predict").exchange();
+		assertThat(ApiTests.problem(deleted, 405, "method-not-allowed", "input")).extractingByKey("detail")
+			.asString()
+			.contains("DELETE /v1/models/stub:predict", "POST", "not DELETE");
 		// A GET on a verb route names the method as the fault, not the model.
 		WebTestClient.ResponseSpec verbByGet = this.client.get().uri("/v1/models/stub:predict").exchange();
 		ApiTests.problem(verbByGet, 405, "method-not-allowed", "input");
 		verbByGet.expectHeader().valueEquals(HttpHeaders.ALLOW, "POST");
+		assertThat(ApiTests.problem(this.client.get().uri("/v1/models").accept(MediaType.IMAGE_PNG).exchange(), 406,
+				"not-acceptable", "input"))
+			.extractingByKey("detail")
+			.asString()
+			.contains("application/json", "image/png");
 		ApiTests.problem(this.client.post()
 			.uri("/v1/models/stub:predict")
 			.contentType(MediaType.TEXT_PLAIN)
 			.bodyValue("a good film")
 			.exchange(), 415, "unsupported-media-type", "input");
-		ApiTests.problem(this.client.post()
+		assertThat(ApiTests.problem(this.client.post()
 			.uri("/v1/models/stub/versions/x:predict")
 			.contentType(MediaType.APPLICATION_JSON)
 			.bodyValue("{\"instances\": [\"a good film\"]}")
-			.exchange(), 400, "malformed-request", "input");
+			.exchange(), 400, "invalid-version", "input")).extractingByKey("detail")
+			.asString()
+			.contains("'x' is not a model version");
+		ApiTests.problem(this.client.get().uri("/v2/models/stub/versions/abc/ready").exchange(), 400, "invalid-version",
+				"input");
+	}
+
+	@Test
+	void aDuplicatedMemberIsNamed() {
+		assertThat(ApiTests.problem(predict("{\"instances\": [\"a\"], \"instances\": [\"b\"]}"), 400, "duplicate-key",
+				"input"))
+			.extractingByKey("detail")
+			.asString()
+			.contains("'instances' twice");
 	}
 
 	@Test

@@ -347,6 +347,21 @@ class GrpcIntegrationTest extends DefaultServingContext {
 		assertThat(shape.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
 		assertThat(rule(shape)).isEqualTo("input-shape");
 
+		StatusRuntimeException version = call(() -> this.oip.modelInfer(ModelInferRequest.newBuilder()
+			.setModelName("sentiment")
+			.setModelVersion("abc")
+			.addInputs(input("text", "BYTES", 1).setContents(InferTensorContents.newBuilder()
+				.addBytesContents(com.google.protobuf.ByteString.copyFromUtf8("fine"))))
+			.build()));
+		assertThat(version.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+		assertThat(rule(version)).isEqualTo("invalid-version");
+
+		StatusRuntimeException textAsNumbers = call(() -> this.oip.modelInfer(ModelInferRequest.newBuilder()
+			.setModelName("sentiment")
+			.addInputs(input("text", "FP32", 1).setContents(InferTensorContents.newBuilder().addFp32Contents(1)))
+			.build()));
+		assertThat(rule(textAsNumbers)).isEqualTo("input-datatype");
+
 		StatusRuntimeException label = call(() -> ModelServiceGrpc.newBlockingStub(channel)
 			.getModelStatus(GetModelStatusRequest.newBuilder()
 				.setModelSpec(ModelSpec.newBuilder().setName("sentiment").setVersionLabel("stable"))

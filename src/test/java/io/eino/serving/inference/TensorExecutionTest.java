@@ -10,9 +10,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import io.eino.serving.batching.BatchTask;
+import io.eino.serving.error.Rule;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.StubVersion;
 import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.validation.InvalidInputException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,6 +22,7 @@ import reactor.core.Disposable;
 import reactor.core.scheduler.Schedulers;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A raw-tensor request runs on the version whose signature it was checked against: the
@@ -90,6 +93,18 @@ class TensorExecutionTest {
 		this.runners.shutdown();
 		assertThat(this.runners.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
 		assertThat(this.first.inFlight()).as("released once, not again when the held run comes").isZero();
+	}
+
+	@Test
+	void textsSentAsNumbersAreRefusedForTheirDatatypeNotTheirName() {
+		HostTensor numbers = new HostTensor.Float32(new long[] { 1 }, new float[] { 0.5f });
+		assertThatThrownBy(() -> this.execution
+			.execute(MODEL, null, "serving_default", Map.of("text", numbers), List.of(), OPTIONS)
+			.block(Duration.ofSeconds(5))).isInstanceOfSatisfying(InvalidInputException.class, (refused) -> {
+				assertThat(refused.rule()).isEqualTo(Rule.INPUT_DATATYPE);
+				assertThat(refused.getMessage()).contains("'text'", "BYTES", "FP32");
+			});
+		assertThat(this.first.inFlight()).as("the refusal releases its lease").isZero();
 	}
 
 	private static HostTensor ids() {

@@ -216,6 +216,16 @@ class OperationsIntegrationTest {
 					.header("Authorization", ApiTests.managementAuthorization())
 					.build(), HttpResponse.BodyHandlers.ofString());
 			assertThat(busy.statusCode()).isEqualTo(409);
+			assertThat(busy.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+			assertThat(busy.body()).contains("\"type\":\"urn:eino:problem:in-progress\"");
+			HttpResponse<String> badMode = HTTP
+				.send(HttpRequest.newBuilder(URI.create(management("/actuator/profile?mode=foo")))
+					.header("Authorization", ApiTests.managementAuthorization())
+					.build(), HttpResponse.BodyHandlers.ofString());
+			assertThat(badMode.statusCode()).isEqualTo(400);
+			assertThat(badMode.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+			assertThat(badMode.body()).contains("\"type\":\"urn:eino:problem:invalid-parameter\"",
+					"mode is cpu, alloc or wall");
 			HttpResponse<String> html = graph.get(60, java.util.concurrent.TimeUnit.SECONDS);
 			assertThat(html.statusCode()).isEqualTo(200);
 			assertThat(html.headers().firstValue("Content-Type"))
