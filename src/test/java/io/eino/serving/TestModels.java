@@ -131,6 +131,33 @@ public final class TestModels {
 		return Base64.getEncoder().encodeToString(key);
 	}
 
+	/**
+	 * The repository as this build's unit tests left it, the default model's startup plan
+	 * and optimised graph stored in it, for the integration tests that start the jar: its
+	 * start then reuses the plan, as a user's later starts do, instead of running the
+	 * startup step a second time in one build (the unit tests' default context runs it).
+	 * Kept only when it was installed after every class of {@code target/classes} was
+	 * compiled, so that it is this build's importer output; else installed afresh, as
+	 * {@link #repository()} does.
+	 */
+	public static synchronized Path preparedRepository() {
+		Path marker = REPOSITORY
+			.resolve(DefaultModel.NAME + "/" + DefaultModel.VERSION + "/" + ModelRepository.READY_MARKER);
+		try (Stream<Path> classes = Files.walk(Path.of("target", "classes"))) {
+			if (!installed && Files.exists(marker)) {
+				long compiled = classes.filter(Files::isRegularFile)
+					.mapToLong((file) -> file.toFile().lastModified())
+					.max()
+					.orElse(Long.MAX_VALUE);
+				installed = marker.toFile().lastModified() > compiled;
+			}
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		return repository();
+	}
+
 	/** Deletes a directory and everything in it; nothing when it does not exist. */
 	public static void deleteRecursively(Path directory) {
 		if (!Files.exists(directory)) {

@@ -26,7 +26,7 @@ class DocsCommandsIT {
 		Path project = Path.of("").toAbsolutePath();
 		Files.createDirectories(directory.resolve("bin"));
 		Files.createSymbolicLink(directory.resolve("bin/eino-model"), project.resolve("bin/eino-model"));
-		Path model = TestModels.repository().resolve(DefaultModel.NAME + "/" + DefaultModel.VERSION);
+		Path model = TestModels.preparedRepository().resolve(DefaultModel.NAME + "/" + DefaultModel.VERSION);
 		try (var files = Files.walk(model)) {
 			for (Path file : files.toList()) {
 				Path copy = directory.resolve("export/3").resolve(model.relativize(file).toString());
@@ -54,8 +54,8 @@ class DocsCommandsIT {
 		assertThat(ran).as("the command examples run").isNotEmpty();
 		// The package sealed by the example opens back to the model it was sealed from.
 		assertThat(directory.resolve("models/sentiment/3/model.eino")).isRegularFile();
-		assertThat(directory.resolve("opened/saved_model.pb")).hasSameBinaryContentAs(
-				TestModels.repository().resolve(DefaultModel.NAME + "/" + DefaultModel.VERSION + "/saved_model.pb"));
+		assertThat(directory.resolve("opened/saved_model.pb")).hasSameBinaryContentAs(TestModels.preparedRepository()
+			.resolve(DefaultModel.NAME + "/" + DefaultModel.VERSION + "/saved_model.pb"));
 	}
 
 	static boolean runsTheJar(DocsExamples.Command command) {

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.eino.serving.TestModels;
+import io.eino.serving.sentiment.DefaultModel;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -27,7 +28,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The README's quick start, after {@code package}: its {@code java -jar} command starts
  * the built jar as a newcomer would (with free ports and the test repository in the
  * environment, so that nothing else on the machine is touched), then the README's
- * {@code curl} example runs against it and the gRPC port answers its health check.
+ * {@code curl} example runs against it and the gRPC port answers its health check. The
+ * repository is the one this build's unit tests prepared
+ * ({@link TestModels#preparedRepository}), so the start is a later start, reusing the
+ * default model's stored plan; the startup step itself ran in the unit tests' default
+ * context.
  */
 class QuickStartIT {
 
@@ -45,15 +50,22 @@ class QuickStartIT {
 		int management = freePort();
 		int grpc = freePort();
 		Path log = Path.of("target", "quick-start.log");
+		Path repository = TestModels.preparedRepository();
+		boolean planned = Files
+			.exists(repository.resolve(DefaultModel.NAME + "/" + DefaultModel.VERSION + "/startup-plan.json"));
 		ProcessBuilder builder = new ProcessBuilder("bash", "-c", "exec " + START).redirectErrorStream(true)
 			.redirectOutput(log.toFile());
 		builder.environment()
 			.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT",
 					Integer.toString(management), "EINO_GRPC_PORT", Integer.toString(grpc), "EINO_REPOSITORY_PATH",
-					TestModels.repository().toString(), "EINO_MANAGEMENT_PASSWORD", "quick-start"));
+					repository.toString(), "EINO_MANAGEMENT_PASSWORD", "quick-start"));
 		Process service = builder.start();
 		try {
 			awaitReady(service, management, log);
+			if (planned) {
+				// What the README says of later starts: the stored plan is reused.
+				assertThat(Files.readString(log)).contains("Reusing the startup plan");
+			}
 			List<DocsExamples.Block> readme = DocsExamples.blocks()
 				.stream()
 				.filter((block) -> block.file().toString().equals("README.md") && block.notTested() == null)

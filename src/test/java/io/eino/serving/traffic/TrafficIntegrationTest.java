@@ -106,7 +106,10 @@ class TrafficIntegrationTest {
 				repository.resolve("quota").resolve(ModelDescriptor.FILE_NAME), StandardCopyOption.REPLACE_EXISTING);
 		Map<String, String> properties = Map.ofEntries(Map.entry("server.port", "0"),
 				Map.entry("management.server.port", "0"), Map.entry("eino.repository.path", repository.toString()),
-				Map.entry("eino.runtime.precision", "fp32"), Map.entry("eino.models.quota.enabled", "true"),
+				// Traffic, not the startup step's choice of graph, is what this test
+				// checks.
+				Map.entry("eino.runtime.precision", "fp32"), Map.entry("eino.runtime.graph-optimization", "none"),
+				Map.entry("eino.models.quota.enabled", "true"),
 				Map.entry("eino.clients.trusted-proxies", TRUSTED_PROXY + "/32"),
 				Map.entry("eino.security.api-keys.trusted.secret-sha256", TestModels.sha256("trusted-secret")),
 				Map.entry("eino.security.api-keys.trusted.max-priority", "5"),
