@@ -5,11 +5,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import io.eino.serving.batching.BatchingException;
-import io.eino.serving.client.ApiKeyException;
 import io.eino.serving.client.ClientResolver;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.Failure;
 import io.eino.serving.inference.InferenceService;
+import io.eino.serving.inference.ResolvedRequest;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -68,17 +68,29 @@ class AdmissionDoor implements WebFilter, Ordered {
 		if (target == null) {
 			return chain.filter(exchange);
 		}
+		ResolvedRequest resolved;
+		String client;
 		try {
-			String client = ApiHeaders.client(exchange, this.clients).id();
-			this.inference.checkDoor(target[0], (target[1] != null) ? parseVersion(target[1]) : null, client);
+			client = ApiHeaders.client(exchange, this.clients).id();
+			resolved = this.inference.resolve(target[0], (target[1] != null) ? parseVersion(target[1]) : null);
 		}
-		catch (BatchingException.Overloaded ex) {
-			return refuse(exchange, ex);
+		catch (RuntimeException ex) {
+			// An unknown key, model or version, or one that does not serve yet: the
+			// request itself will be refused with the right problem.
+			return chain.filter(exchange);
 		}
-		catch (ApiKeyException | NumberFormatException ex) {
-			// The request itself will be refused with the right problem.
-		}
-		return chain.filter(exchange);
+		// The request runs on this resolution (Resolutions): the door holds it for the
+		// whole exchange, so the controller does not ask the registry again.
+		return Mono.using(() -> resolved, (request) -> {
+			try {
+				this.inference.checkDoor(request, client);
+			}
+			catch (BatchingException.Overloaded ex) {
+				return refuse(exchange, ex);
+			}
+			exchange.getAttributes().put(Resolutions.ATTRIBUTE, request);
+			return chain.filter(exchange);
+		}, ResolvedRequest::release);
 	}
 
 	private Mono<Void> refuse(ServerWebExchange exchange, BatchingException.Overloaded overloaded) {

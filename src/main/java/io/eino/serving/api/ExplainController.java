@@ -9,10 +9,8 @@ import io.eino.serving.client.ClientResolver;
 import io.eino.serving.error.Rule;
 import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.RequestOptions;
-import io.eino.serving.model.ModelRegistry;
-import io.eino.serving.model.ServingVersion;
+import io.eino.serving.inference.ResolvedRequest;
 import io.eino.serving.plugin.TextPrediction;
-import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.validation.InputPolicies;
 import io.eino.serving.validation.InvalidInputException;
 import reactor.core.publisher.Flux;
@@ -40,16 +38,12 @@ class ExplainController {
 
 	private final InferenceService inference;
 
-	private final ModelRegistry registry;
-
 	private final InputPolicies policies;
 
 	private final ClientResolver clients;
 
-	ExplainController(InferenceService inference, ModelRegistry registry, InputPolicies policies,
-			ClientResolver clients) {
+	ExplainController(InferenceService inference, InputPolicies policies, ClientResolver clients) {
 		this.inference = inference;
-		this.registry = registry;
 		this.policies = policies;
 		this.clients = clients;
 	}
@@ -61,11 +55,11 @@ class ExplainController {
 		return Mono.fromCallable(() -> ApiHeaders.requestOptions(exchange, this.clients))
 			.flatMap((options) -> RequestBodies
 				.json(exchange.getRequest(), this.policies.forModel(model).limits().maxBodySize())
-				.flatMap((body) -> explain(model, version, body, options)));
+				.flatMap((body) -> explain(model, version, body, options, exchange)));
 	}
 
 	private Mono<ResponseEntity<Map<String, Object>>> explain(String model, Long version, JsonNode body,
-			RequestOptions options) {
+			RequestOptions options, ServerWebExchange exchange) {
 		return Mono.defer(() -> {
 			Predictions.requireObject(body);
 			JsonNode instances = body.get("instances");
@@ -73,33 +67,36 @@ class ExplainController {
 			if (texts == null) {
 				throw new InvalidInputException(Rule.REQUEST_SHAPE, "An explain request holds 'instances': texts");
 			}
-			ServingVersion serving = this.registry.serving(model, version);
-			if (!serving.takesText() || serving.descriptor().task() != ModelDescriptor.Task.CLASSIFICATION) {
-				throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE,
-						"Model '" + model + "' has no explainer: :explain serves text classifiers");
-			}
-			List<List<String>> words = new ArrayList<>();
-			for (String text : texts) {
-				List<String> split = List.of(text.trim().split("\\s+"));
-				if (split.size() > MAX_WORDS) {
-					throw new InvalidInputException(Rule.TEXT_LENGTH,
-							"An explained text holds at most " + MAX_WORDS + " words, got " + split.size());
-				}
-				words.add(split);
-			}
-			return Flux.range(0, texts.size())
-				.concatMap((index) -> explainOne(model, version, texts.get(index), words.get(index), options))
-				.collectList()
-				.map((explanations) -> ResponseEntity.ok()
-					.header(ApiHeaders.MODEL_VERSION, Long.toString(explanations.get(0).version()))
-					.body(Map.of("explanations", explanations.stream().map(Explanation::json).toList())));
+			return Resolutions.<ResponseEntity<Map<String, Object>>>run(exchange, this.inference, model, version,
+					(request) -> {
+						request.classifier("explain", null);
+						List<List<String>> words = new ArrayList<>();
+						for (String text : texts) {
+							List<String> split = List.of(text.trim().split("\\s+"));
+							if (split.size() > MAX_WORDS) {
+								throw new InvalidInputException(Rule.TEXT_LENGTH,
+										"An explained text holds at most " + MAX_WORDS + " words, got " + split.size());
+							}
+							words.add(split);
+						}
+						Mono<List<Explanation>> explained = Flux.range(0, texts.size())
+							.concatMap((index) -> explainOne(request, texts.get(index), words.get(index), options))
+							.collectList();
+						return explained.map((explanations) -> {
+							List<Map<String, Object>> json = new ArrayList<>();
+							explanations.forEach((explanation) -> json.add(explanation.json()));
+							return ResponseEntity.ok()
+								.header(ApiHeaders.MODEL_VERSION, Long.toString(explanations.get(0).version()))
+								.body(Map.<String, Object>of("explanations", json));
+						});
+					});
 		});
 	}
 
 	private record Explanation(long version, Map<String, Object> json) {
 	}
 
-	private Mono<Explanation> explainOne(String model, Long version, String text, List<String> words,
+	private Mono<Explanation> explainOne(ResolvedRequest request, String text, List<String> words,
 			RequestOptions options) {
 		List<String> variants = new ArrayList<>();
 		variants.add(text);
@@ -115,7 +112,7 @@ class ExplainController {
 				variants.add(String.join(" ", rest));
 			}
 		}
-		return this.inference.predictText(model, version, variants, options).map((result) -> {
+		return this.inference.predictText(request, variants, options).map((result) -> {
 			TextPrediction.Classification full = (TextPrediction.Classification) result.predictions().get(0);
 			double prior = 1.0 / full.scores().size();
 			List<Object> weights = new ArrayList<>();

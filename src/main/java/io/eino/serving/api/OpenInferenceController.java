@@ -138,58 +138,53 @@ class OpenInferenceController {
 			// as a number.
 			JsonNode id = body.hasNonNull("id") ? body.get("id") : null;
 			List<String> requested = OpenInferenceRequests.requestedOutputs(body);
-			ServingVersion serving = this.registry.serving(model, version);
-			JsonNode text = serving.takesText() ? OpenInferenceRequests.textInput(inputs) : null;
-			if (text != null) {
-				List<String> texts = Predictions.texts(text.get("data"));
-				if (texts == null) {
-					throw new InvalidInputException(Rule.INPUT_DATATYPE, "A BYTES input's 'data' must hold strings");
+			return Resolutions.run(exchange, this.inference, model, version, (request) -> {
+				JsonNode text = request.takesText() ? OpenInferenceRequests.textInput(inputs) : null;
+				if (text != null) {
+					List<String> texts = Predictions.texts(text.get("data"));
+					if (texts == null) {
+						throw new InvalidInputException(Rule.INPUT_DATATYPE,
+								"A BYTES input's 'data' must hold strings");
+					}
+					long[] shape = OpenInferenceRequests.shape(text);
+					long elements = 1;
+					for (long dimension : shape) {
+						elements = (dimension == 0 || elements <= Integer.MAX_VALUE / Math.max(1, dimension))
+								? elements * dimension : Long.MAX_VALUE;
+					}
+					if (elements != texts.size()) {
+						throw new InvalidInputException(Rule.INPUT_SHAPE,
+								"Input '" + text.path("name").asString() + "' has shape "
+										+ java.util.Arrays.toString(shape) + " (" + elements + " elements) but "
+										+ texts.size() + " strings in 'data'");
+					}
+					return this.inference.predictText(request, texts, options)
+						.doOnNext((result) -> AccessLog.answered(exchange, result))
+						.map((result) -> Predictions.respond(result,
+								body(result.version(), model, id, textOutputs(result, requested))));
 				}
-				long[] shape = OpenInferenceRequests.shape(text);
-				long elements = 1;
-				for (long dimension : shape) {
-					elements = (dimension == 0 || elements <= Integer.MAX_VALUE / Math.max(1, dimension))
-							? elements * dimension : Long.MAX_VALUE;
+				SignatureSpec signature = request.signature(OpenInferenceRequests.signatureName(body));
+				Map<String, HostTensor> tensors = new LinkedHashMap<>();
+				for (JsonNode input : inputs) {
+					String name = OpenInferenceRequests.requiredString(input, "name");
+					String datatype = OpenInferenceRequests.requiredString(input, "datatype");
+					TextInput.refuseAsTensor(request.serving(), signature, name, datatype);
+					TensorSpec spec = Predictions.inputSpec(signature, name);
+					if (!datatype.equals(spec.datatype())) {
+						throw new InvalidInputException(Rule.INPUT_DATATYPE,
+								"Input '" + name + "' must be " + spec.datatype() + ", got " + datatype);
+					}
+					tensors.put(name, JsonTensors.fromFlat(name, OpenInferenceRequests.required(input, "data"),
+							OpenInferenceRequests.shape(input), datatype));
 				}
-				if (elements != texts.size()) {
-					throw new InvalidInputException(Rule.INPUT_SHAPE,
-							"Input '" + text.path("name").asString() + "' has shape " + java.util.Arrays.toString(shape)
-									+ " (" + elements + " elements) but " + texts.size() + " strings in 'data'");
-				}
-				return this.inference.predictText(model, version, texts, options)
-					.doOnNext((result) -> AccessLog.answered(exchange, result))
-					.map((result) -> Predictions.respond(result,
-							body(result.version(), model, id, textOutputs(result, requested))));
-			}
-			String signatureName = OpenInferenceRequests.signatureName(body);
-			SignatureSpec signature = serving.signature(signatureName);
-			if (signature == null) {
-				throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE,
-						"Model '" + model + "' has no signature '" + signatureName + "' (has "
-								+ serving.signatures().stream().map(SignatureSpec::key).toList()
-								+ "); name one in parameters.signature_name");
-			}
-			Map<String, HostTensor> tensors = new LinkedHashMap<>();
-			for (JsonNode input : inputs) {
-				String name = OpenInferenceRequests.requiredString(input, "name");
-				String datatype = OpenInferenceRequests.requiredString(input, "datatype");
-				TextInput.refuseAsTensor(serving, signature, name, datatype);
-				TensorSpec spec = Predictions.inputSpec(signature, name);
-				if (!datatype.equals(spec.datatype())) {
-					throw new InvalidInputException(Rule.INPUT_DATATYPE,
-							"Input '" + name + "' must be " + spec.datatype() + ", got " + datatype);
-				}
-				tensors.put(name, JsonTensors.fromFlat(name, OpenInferenceRequests.required(input, "data"),
-						OpenInferenceRequests.shape(input), datatype));
-			}
-			return this.inference.predictTensors(model, version, signatureName, tensors, requested, options)
-				.map((result) -> {
+				return this.inference.predictTensors(request, signature, tensors, requested, options).map((result) -> {
 					List<Object> outputs = new ArrayList<>();
 					result.outputs()
 						.forEach((name, tensor) -> outputs.add(OpenInferenceResponses.tensor(name, tensor.datatype(),
 								tensor.shape(), JsonTensors.flatData(tensor))));
 					return respond(result.version(), model, id, outputs);
 				});
+			});
 		});
 	}
 

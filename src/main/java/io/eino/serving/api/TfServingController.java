@@ -13,7 +13,6 @@ import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TensorResult;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ModelState;
-import io.eino.serving.model.ServingVersion;
 import io.eino.serving.model.VersionStatus;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
@@ -155,37 +154,25 @@ class TfServingController {
 			if (rows && (!payload.isArray() || payload.isEmpty())) {
 				throw new InvalidInputException(Rule.EMPTY_INSTANCES, "'instances' must be a non-empty array");
 			}
-			ServingVersion serving = this.registry.serving(model, version);
-			List<String> texts = serving.takesText() ? Predictions.texts(payload) : null;
-			if (texts != null) {
-				// Text runs the signature of its model's text pipeline: a
-				// signature_name, if given, must name that one.
-				String textSignature = serving.descriptor().signature();
-				if (body.has("signature_name") && !signature.equals(textSignature)) {
-					throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Text sent to model '" + model
-							+ "' runs its signature '" + textSignature + "', not '" + signature + "'");
+			return Resolutions.run(exchange, this.inference, model, version, (request) -> {
+				List<String> texts = request.takesText() ? Predictions.texts(payload) : null;
+				if (texts != null) {
+					// Text runs the signature of its model's text pipeline: a
+					// signature_name, if given, must name that one.
+					request.textSignature(body.has("signature_name") ? signature : null);
+					return this.inference.predictText(request, texts, options)
+						.doOnNext((result) -> AccessLog.answered(exchange, result))
+						.map((result) -> {
+							List<Object> predictions = result.predictions().stream().map(Predictions::render).toList();
+							return Predictions.respond(result, Map.of(rows ? "predictions" : "outputs", predictions));
+						});
 				}
-				return this.inference.predictText(model, version, texts, options)
-					.doOnNext((result) -> AccessLog.answered(exchange, result))
-					.map((result) -> {
-						List<Object> predictions = result.predictions().stream().map(Predictions::render).toList();
-						return Predictions.respond(result, Map.of(rows ? "predictions" : "outputs", predictions));
-					});
-			}
-			SignatureSpec spec = signatureSpec(serving, signature);
-			Map<String, HostTensor> tensors = rows ? rowTensors(spec, payload) : columnTensors(spec, payload);
-			return this.inference.predictTensors(model, version, signature, tensors, List.of(), options)
-				.map((result) -> withVersion(result.version(), rows ? rowOutputs(result) : columnOutputs(result)));
+				SignatureSpec spec = request.signature(signature);
+				Map<String, HostTensor> tensors = rows ? rowTensors(spec, payload) : columnTensors(spec, payload);
+				return this.inference.predictTensors(request, spec, tensors, List.of(), options)
+					.map((result) -> withVersion(result.version(), rows ? rowOutputs(result) : columnOutputs(result)));
+			});
 		});
-	}
-
-	private static SignatureSpec signatureSpec(ServingVersion serving, String signature) {
-		SignatureSpec spec = serving.signature(signature);
-		if (spec == null) {
-			throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Model '" + serving.model() + "' has no signature '"
-					+ signature + "' (has " + serving.signatures().stream().map(SignatureSpec::key).toList() + ")");
-		}
-		return spec;
 	}
 
 	private static String signatureName(JsonNode body) {

@@ -59,34 +59,36 @@ class TfServingExamplesController {
 			consumes = MediaType.APPLICATION_JSON_VALUE)
 	Mono<ResponseEntity<Map<String, Object>>> classify(@PathVariable String model,
 			@PathVariable(required = false) Long version, ServerWebExchange exchange) {
-		return body(model, exchange).flatMap((request) -> {
-			this.inference.checkDoor(model, version, request.options().client());
-			return this.examples.classify(model, version, request.signature(), request.examples(), request.options())
-				.map((result) -> {
-					List<Object> results = new ArrayList<>();
-					for (List<ExampleInference.LabelScore> classes : result.classes()) {
-						results.add(classes.stream()
-							.map((labelScore) -> List.<Object>of(labelScore.label(), labelScore.score()))
-							.toList());
-					}
-					return respond(result.version(), Map.of("results", results));
-				});
-		});
+		return body(model, exchange)
+			.flatMap((request) -> Resolutions.run(exchange, this.inference, model, version, (resolved) -> {
+				this.inference.checkDoor(resolved, request.options().client());
+				return this.examples.classify(resolved, request.signature(), request.examples(), request.options());
+			}).map((result) -> {
+				List<Object> results = new ArrayList<>();
+				for (List<ExampleInference.LabelScore> classes : result.classes()) {
+					results.add(classes.stream()
+						.map((labelScore) -> List.<Object>of(labelScore.label(), labelScore.score()))
+						.toList());
+				}
+				return respond(result.version(), Map.of("results", results));
+			}));
 	}
 
 	@PostMapping(path = { "/v1/models/{model}:regress", "/v1/models/{model}/versions/{version}:regress" },
 			consumes = MediaType.APPLICATION_JSON_VALUE)
 	Mono<ResponseEntity<Map<String, Object>>> regress(@PathVariable String model,
 			@PathVariable(required = false) Long version, ServerWebExchange exchange) {
-		return body(model, exchange).flatMap((request) -> this.examples
-			.regress(model, version, request.signature(), request.examples(), request.options())
+		return body(model,
+				exchange)
+			.flatMap((request) -> Resolutions.run(exchange, this.inference, model, version, (resolved) -> this.examples
+				.regress(resolved, request.signature(), request.examples(), request.options())))
 			.map((result) -> {
 				List<Float> values = new ArrayList<>();
 				for (float value : result.values()) {
 					values.add(value);
 				}
 				return respond(result.version(), Map.of("results", values));
-			}));
+			});
 	}
 
 	private record ExamplesRequest(String signature, List<Example> examples, RequestOptions options) {

@@ -141,28 +141,25 @@ final class InferenceServiceEndpoint extends GRPCInferenceServiceGrpc.GRPCInfere
 				.toList();
 			Client client = this.calls.client();
 			RequestOptions options = this.calls.options(client);
-			ServingVersion serving = this.registry.serving(model, version);
-			if (serving.takesText() && inputs.size() == 1
-					&& inputs.values().iterator().next() instanceof HostTensor.Bytes strings) {
-				List<String> texts = TensorMessages.texts(inputs.keySet().iterator().next(), strings);
-				this.inference.checkDoor(model, version, options.client());
-				return this.inference.predictText(model, version, texts, options)
-					.map((result) -> response(request, result.version(), TextTensors.of(result.predictions(), wanted),
-							raw));
-			}
-			String signature = signatureName(request.getParametersMap());
-			checkDatatypes(serving, signature, request);
-			return this.inference.predictTensors(model, version, signature, inputs, wanted, options)
-				.map((result) -> response(request, result.version(), result.outputs(), raw));
+			return this.inference.resolved(model, version, (resolved) -> {
+				if (resolved.takesText() && inputs.size() == 1
+						&& inputs.values().iterator().next() instanceof HostTensor.Bytes strings) {
+					List<String> texts = TensorMessages.texts(inputs.keySet().iterator().next(), strings);
+					this.inference.checkDoor(resolved, options.client());
+					return this.inference.predictText(resolved, texts, options)
+						.map((result) -> response(request, result.version(),
+								TextTensors.of(result.predictions(), wanted), raw));
+				}
+				SignatureSpec signature = resolved.signature(signatureName(request.getParametersMap()));
+				checkDatatypes(signature, request);
+				return this.inference.predictTensors(resolved, signature, inputs, wanted, options)
+					.map((result) -> response(request, result.version(), result.outputs(), raw));
+			});
 		});
 	}
 
 	/** A declared datatype that is not the signature's is refused, as over REST. */
-	private static void checkDatatypes(ServingVersion serving, String signature, ModelInferRequest request) {
-		SignatureSpec spec = serving.signature(signature);
-		if (spec == null) {
-			return;
-		}
+	private static void checkDatatypes(SignatureSpec spec, ModelInferRequest request) {
 		for (ModelInferRequest.InferInputTensor input : request.getInputsList()) {
 			for (TensorSpec expected : spec.inputs()) {
 				if (expected.name().equals(input.getName()) && !expected.datatype().equals(input.getDatatype())) {

@@ -20,6 +20,7 @@ import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
 import io.eino.serving.validation.InvalidInputException;
 import io.grpc.stub.StreamObserver;
+import org.tensorflow.example.Example;
 import org.tensorflow.framework.DataType;
 import org.tensorflow.framework.SignatureDef;
 import org.tensorflow.framework.TensorInfo;
@@ -79,25 +80,22 @@ final class PredictionServiceEndpoint extends PredictionServiceGrpc.PredictionSe
 			String signature = signatureName(spec);
 			Client client = this.calls.client();
 			RequestOptions options = this.calls.options(client);
-			ServingVersion serving = this.registry.serving(model, version);
 			Map<String, HostTensor> inputs = new LinkedHashMap<>();
 			request.getInputsMap().forEach((name, tensor) -> inputs.put(name, TensorMessages.fromProto(name, tensor)));
 			List<String> wanted = request.getOutputFilterList();
-			if (serving.takesText() && inputs.size() == 1
-					&& inputs.values().iterator().next() instanceof HostTensor.Bytes strings) {
-				String textSignature = serving.descriptor().signature();
-				if (!spec.getSignatureName().isEmpty() && !signature.equals(textSignature)) {
-					throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Text sent to model '" + model
-							+ "' runs its signature '" + textSignature + "', not '" + signature + "'");
+			return this.inference.resolved(model, version, (resolved) -> {
+				if (resolved.takesText() && inputs.size() == 1
+						&& inputs.values().iterator().next() instanceof HostTensor.Bytes strings) {
+					String textSignature = resolved.textSignature(spec.getSignatureName().isEmpty() ? null : signature);
+					List<String> texts = TensorMessages.texts(inputs.keySet().iterator().next(), strings);
+					this.inference.checkDoor(resolved, options.client());
+					return this.inference.predictText(resolved, texts, options)
+						.map((result) -> response(model, result.version(), textSignature,
+								TextTensors.of(result.predictions(), wanted)));
 				}
-				List<String> texts = TensorMessages.texts(inputs.keySet().iterator().next(), strings);
-				this.inference.checkDoor(model, version, options.client());
-				return this.inference.predictText(model, version, texts, options)
-					.map((result) -> response(model, result.version(), textSignature,
-							TextTensors.of(result.predictions(), wanted)));
-			}
-			return this.inference.predictTensors(model, version, signature, inputs, wanted, options)
-				.map((result) -> response(model, result.version(), signature, result.outputs()));
+				return this.inference.predictTensors(resolved, resolved.signature(signature), inputs, wanted, options)
+					.map((result) -> response(model, result.version(), signature, result.outputs()));
+			});
 		});
 	}
 
@@ -107,22 +105,23 @@ final class PredictionServiceEndpoint extends PredictionServiceGrpc.PredictionSe
 			ModelSpec spec = request.getModelSpec();
 			Client client = this.calls.client();
 			RequestOptions options = this.calls.options(client);
-			this.inference.checkDoor(spec.getName(), version(spec), options.client());
-			return this.examples
-				.classify(spec.getName(), version(spec), signatureOrNull(spec), examples(request.getInput()), options)
-				.map((result) -> {
-					ClassificationResult.Builder built = ClassificationResult.newBuilder();
-					for (List<ExampleInference.LabelScore> classes : result.classes()) {
-						Classifications.Builder each = Classifications.newBuilder();
-						classes.forEach((labelScore) -> each
-							.addClasses(Class.newBuilder().setLabel(labelScore.label()).setScore(labelScore.score())));
-						built.addClassifications(each);
-					}
-					return ClassificationResponse.newBuilder()
-						.setModelSpec(modelSpec(spec.getName(), result.version(), result.signature()))
-						.setResult(built)
-						.build();
-				});
+			List<Example> examples = examples(request.getInput());
+			return this.inference.resolved(spec.getName(), version(spec), (resolved) -> {
+				this.inference.checkDoor(resolved, options.client());
+				return this.examples.classify(resolved, signatureOrNull(spec), examples, options);
+			}).map((result) -> {
+				ClassificationResult.Builder built = ClassificationResult.newBuilder();
+				for (List<ExampleInference.LabelScore> classes : result.classes()) {
+					Classifications.Builder each = Classifications.newBuilder();
+					classes.forEach((labelScore) -> each
+						.addClasses(Class.newBuilder().setLabel(labelScore.label()).setScore(labelScore.score())));
+					built.addClassifications(each);
+				}
+				return ClassificationResponse.newBuilder()
+					.setModelSpec(modelSpec(spec.getName(), result.version(), result.signature()))
+					.setResult(built)
+					.build();
+			});
 		});
 	}
 
@@ -131,8 +130,10 @@ final class PredictionServiceEndpoint extends PredictionServiceGrpc.PredictionSe
 		this.grpc.unary("Regress", observer, () -> {
 			ModelSpec spec = request.getModelSpec();
 			RequestOptions options = this.calls.options(this.calls.client());
-			return this.examples
-				.regress(spec.getName(), version(spec), signatureOrNull(spec), examples(request.getInput()), options)
+			List<Example> examples = examples(request.getInput());
+			return this.inference
+				.resolved(spec.getName(), version(spec),
+						(resolved) -> this.examples.regress(resolved, signatureOrNull(spec), examples, options))
 				.map((result) -> {
 					RegressionResult.Builder built = RegressionResult.newBuilder();
 					for (float value : result.values()) {
@@ -222,7 +223,7 @@ final class PredictionServiceEndpoint extends PredictionServiceGrpc.PredictionSe
 		return spec.getSignatureName().isEmpty() ? null : spec.getSignatureName();
 	}
 
-	private static List<org.tensorflow.example.Example> examples(Input input) {
+	private static List<Example> examples(Input input) {
 		return switch (input.getKindCase()) {
 			case EXAMPLE_LIST -> input.getExampleList().getExamplesList();
 			case EXAMPLE_LIST_WITH_CONTEXT ->

@@ -6,8 +6,6 @@ import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.error.Rule;
-import io.eino.serving.model.ModelRegistry;
-import io.eino.serving.model.ServingVersion;
 import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.HostTensor;
@@ -38,11 +36,8 @@ public final class ExampleInference {
 
 	private final InferenceService inference;
 
-	private final ModelRegistry registry;
-
-	public ExampleInference(InferenceService inference, ModelRegistry registry) {
+	public ExampleInference(InferenceService inference) {
 		this.inference = inference;
-		this.registry = registry;
 	}
 
 	/**
@@ -77,26 +72,20 @@ public final class ExampleInference {
 	/**
 	 * @param signature the signature named by the request, or null for the default
 	 */
-	public Mono<Classified> classify(String model, Long version, String signature, List<Example> examples,
+	public Mono<Classified> classify(ResolvedRequest request, String signature, List<Example> examples,
 			RequestOptions options) {
 		return Mono.defer(() -> {
 			requireExamples(examples);
-			ServingVersion serving = this.registry.serving(model, version);
-			if (serving.takesText()) {
-				ModelDescriptor descriptor = serving.descriptor();
-				checkTextSignature(model, descriptor, signature);
-				if (descriptor.task() != ModelDescriptor.Task.CLASSIFICATION) {
-					throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE,
-							"Model '" + model + "' is an embedding model: it does not classify");
-				}
+			if (request.takesText()) {
+				ModelDescriptor descriptor = request.classifier("classify", signature);
 				List<String> texts = examples.stream().map(ExampleInference::text).toList();
-				return this.inference.predictText(model, version, texts, options)
+				return this.inference.predictText(request, texts, options)
 					.map((result) -> new Classified(result.version(), descriptor.signature(),
 							result.predictions().stream().map(ExampleInference::classes).toList()));
 			}
 			String key = (signature != null) ? signature : SignatureSpec.DEFAULT_KEY;
-			SignatureSpec spec = methodSignature(serving, key, CLASSIFY_METHOD);
-			return this.inference.predictTensors(model, version, key, serialized(spec, examples), List.of(), options)
+			SignatureSpec spec = request.exampleSignature(key, CLASSIFY_METHOD);
+			return this.inference.predictTensors(request, spec, serialized(spec, examples), List.of(), options)
 				.map((result) -> new Classified(result.version(), key,
 						classes(result.outputs().get("classes"), result.outputs().get("scores"), examples.size())));
 		});
@@ -105,19 +94,16 @@ public final class ExampleInference {
 	/**
 	 * @param signature the signature named by the request, or null for the default
 	 */
-	public Mono<Regressed> regress(String model, Long version, String signature, List<Example> examples,
+	public Mono<Regressed> regress(ResolvedRequest request, String signature, List<Example> examples,
 			RequestOptions options) {
 		return Mono.defer(() -> {
 			requireExamples(examples);
-			ServingVersion serving = this.registry.serving(model, version);
-			if (serving.takesText()) {
-				throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE,
-						"Model '" + model + "' is a text model without a regression signature");
+			if (request.takesText()) {
+				request.refuseText("regress");
 			}
 			String key = (signature != null) ? signature : SignatureSpec.DEFAULT_KEY;
-			SignatureSpec spec = methodSignature(serving, key, REGRESS_METHOD);
-			return this.inference
-				.predictTensors(model, version, key, serialized(spec, examples), List.of("outputs"), options)
+			SignatureSpec spec = request.exampleSignature(key, REGRESS_METHOD);
+			return this.inference.predictTensors(request, spec, serialized(spec, examples), List.of("outputs"), options)
 				.map((result) -> new Regressed(result.version(), key, values(result.outputs().get("outputs"))));
 		});
 	}
@@ -135,28 +121,6 @@ public final class ExampleInference {
 		if (examples.isEmpty()) {
 			throw new InvalidInputException(Rule.EMPTY_INSTANCES, "The request holds no examples");
 		}
-	}
-
-	private static void checkTextSignature(String model, ModelDescriptor descriptor, String signature) {
-		if (signature != null && !signature.equals(descriptor.signature())) {
-			throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Examples sent to model '" + model
-					+ "' run its text signature '" + descriptor.signature() + "', not '" + signature + "'");
-		}
-	}
-
-	private static SignatureSpec methodSignature(ServingVersion serving, String key, String method) {
-		SignatureSpec spec = serving.signature(key);
-		if (spec == null) {
-			throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Model '" + serving.model() + "' has no signature '"
-					+ key + "' (has " + serving.signatures().stream().map(SignatureSpec::key).toList() + ")");
-		}
-		if (!spec.methodName().equals(method) || spec.inputs().size() != 1
-				|| !spec.inputs().get(0).datatype().equals("BYTES")) {
-			throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE,
-					"Signature '" + key + "' of model '" + serving.model() + "' is not a " + method
-							+ " signature taking serialized examples (its method is '" + spec.methodName() + "')");
-		}
-		return spec;
 	}
 
 	private static Map<String, HostTensor> serialized(SignatureSpec spec, List<Example> examples) {

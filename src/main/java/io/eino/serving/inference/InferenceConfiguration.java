@@ -63,8 +63,8 @@ class InferenceConfiguration {
 
 	/** TF Serving's Classify and Regress, for the REST and gRPC APIs. */
 	@Bean
-	ExampleInference exampleInference(InferenceService inference, ModelRegistry registry) {
-		return new ExampleInference(inference, registry);
+	ExampleInference exampleInference(InferenceService inference) {
+		return new ExampleInference(inference);
 	}
 
 	/**

@@ -5,12 +5,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 import io.eino.serving.error.Failure;
 import io.eino.serving.error.Rule;
-import io.eino.serving.model.ModelNotFoundException;
 import io.eino.serving.model.ModelRegistry;
-import io.eino.serving.model.ServingVersion;
 import io.eino.serving.model.ServedModels;
 import io.eino.serving.plugin.PluginInput;
 import io.eino.serving.plugin.PluginOutput;
@@ -19,12 +18,14 @@ import io.eino.serving.plugin.RequestContext;
 import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.ratelimit.ClientRateLimiters;
 import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.validation.InputPolicies;
 import io.eino.serving.validation.InvalidInputException;
 import io.eino.serving.validation.TextValidator;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.tracing.Tracer;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -69,7 +70,7 @@ public class InferenceService {
 		this.policies = policies;
 		this.plugins = plugins;
 		this.rateLimiters = rateLimiters;
-		this.tensors = new TensorExecution(registry, tensorRunners, defaultTimeout);
+		this.tensors = new TensorExecution(tensorRunners, defaultTimeout);
 		ModelBreakers modelBreakers = new ModelBreakers(breakers);
 		registry.onRetired(modelBreakers::forget);
 		this.servingMeters = new ServingMeters(meters, registry::contains);
@@ -79,30 +80,53 @@ public class InferenceService {
 	}
 
 	/**
+	 * Resolves a request: leases its version from the registry, the one time a request
+	 * asks the registry. The caller runs the request on it and lets go of it when done;
+	 * {@link #resolved} does both.
+	 * @param version a specific version (no fallback), or null for the serving one
+	 * @throws io.eino.serving.model.ModelNotFoundException if the model or the version is
+	 * not served
+	 * @throws io.eino.serving.model.ModelUnavailableException if no version serves yet
+	 */
+	public ResolvedRequest resolve(String model, @Nullable Long version) {
+		return new ResolvedRequest(this.registry.lease(model, version), version != null);
+	}
+
+	/**
+	 * Runs {@code request} on the request's resolution, which is let go of when the
+	 * returned Mono ends, fails or is cancelled.
+	 * @param version a specific version (no fallback), or null for the serving one
+	 */
+	public <T> Mono<T> resolved(String model, @Nullable Long version, Function<ResolvedRequest, Mono<T>> request) {
+		return Mono.using(() -> resolve(model, version), request, ResolvedRequest::release);
+	}
+
+	/**
 	 * Predicts for each text. Admission never blocks: a client over its rate limit or a
 	 * full queue fails at once. Cancelling the returned Mono (the client went away) drops
 	 * the texts that have not started; it is counted as cancelled, not as an error.
-	 * @param version a specific version (no fallback), or null for the serving one
 	 */
-	public Mono<TextResult> predictText(String model, Long version, List<String> texts, RequestOptions options) {
-		return this.servingMeters.measure(model, textPipeline(model, version, texts, options), TextResult::version,
+	public Mono<TextResult> predictText(ResolvedRequest request, List<String> texts, RequestOptions options) {
+		return this.servingMeters.measure(request.model(), textPipeline(request, texts, options), TextResult::version,
 				(result) -> result.degradation() != null);
 	}
 
-	private Mono<TextResult> textPipeline(String model, Long version, List<String> texts, RequestOptions options) {
+	private Mono<TextResult> textPipeline(ResolvedRequest request, List<String> texts, RequestOptions options) {
 		return Mono.defer(() -> {
-			RequestContext context = new RequestContext(model, version, options.client(), options.traceId());
+			String model = request.model();
+			RequestContext context = new RequestContext(model, request.pinned() ? request.version() : null,
+					options.client(), options.traceId());
 			AtomicReference<List<String>> sent = new AtomicReference<>(List.of());
 			TextValidator validator = this.policies.forModel(model);
-			Mono<TextResult> pipeline = Mono.fromCallable(() -> validate(model, texts, validator)).flatMap((valid) -> {
+			Mono<TextResult> pipeline = Mono.fromCallable(() -> validate(texts, validator)).flatMap((valid) -> {
 				PluginInput input = new PluginInput(valid);
 				return this.plugins.before(context, input).then(Mono.fromCallable(() -> {
 					sent.set(input.texts());
 					return input.texts();
 				}));
 			})
-				.flatMap((prepared) -> this.rateLimiters.limit(model, options.client(), options.quota(), Mono
-					.defer(() -> this.execution.execute(model, version, prepared, options, context.startedNanos()))));
+				.flatMap((prepared) -> this.rateLimiters.limit(model, options.client(), options.quota(),
+						Mono.defer(() -> this.execution.execute(request, prepared, options, context.startedNanos()))));
 			return pipeline
 				.flatMap((result) -> this.plugins
 					.after(context,
@@ -123,38 +147,20 @@ public class InferenceService {
 	/**
 	 * Admission at the door, before a request is read: refuses at once when the model's
 	 * queue would refuse even the smallest request of this client, so that a flood costs
-	 * as little as possible. Does nothing for a model that does not serve (the request
-	 * itself will say why).
-	 * @param version a specific version, or null for the serving one
+	 * as little as possible.
 	 * @throws io.eino.serving.batching.BatchingException.Overloaded to refuse
 	 */
-	public void checkDoor(String model, Long version, String client) {
-		if (!this.registry.isReady(model)) {
-			return;
-		}
-		ServingVersion leased;
+	public void checkDoor(ResolvedRequest request, String client) {
 		try {
-			leased = this.registry.lease(model, version);
+			request.serving().checkDoor(client);
 		}
 		catch (RuntimeException ex) {
-			return;
-		}
-		try {
-			leased.checkDoor(client);
-		}
-		catch (RuntimeException ex) {
-			this.servingMeters.refused(model, ex);
+			this.servingMeters.refused(request.model(), ex);
 			throw ex;
-		}
-		finally {
-			leased.release();
 		}
 	}
 
-	private List<String> validate(String model, List<String> texts, TextValidator validator) {
-		if (!this.registry.contains(model)) {
-			throw new ModelNotFoundException("Model '" + model + "' is not served here");
-		}
+	private List<String> validate(List<String> texts, TextValidator validator) {
 		if (texts.isEmpty()) {
 			throw new InvalidInputException(Rule.EMPTY_INSTANCES, "The request holds no text to predict");
 		}
@@ -168,19 +174,20 @@ public class InferenceService {
 
 	/**
 	 * Runs a signature on caller-supplied tensors.
+	 * @param signature the signature, as the resolution chose it
 	 * @param outputs the outputs wanted; empty for all of them
 	 */
-	public Mono<TensorResult> predictTensors(String model, Long version, String signatureKey,
+	public Mono<TensorResult> predictTensors(ResolvedRequest request, SignatureSpec signature,
 			Map<String, HostTensor> inputs, List<String> outputs, RequestOptions options) {
-		TextValidator validator = this.policies.forModel(model);
+		TextValidator validator = this.policies.forModel(request.model());
 		for (HostTensor input : inputs.values()) {
 			if (input.shape().length > 0) {
 				validator.checkRows(input.shape()[0]);
 			}
 		}
-		return this.servingMeters.measure(model,
-				this.rateLimiters.limit(model, options.client(), options.quota(),
-						this.tensors.execute(model, version, signatureKey, inputs, outputs, options)),
+		return this.servingMeters.measure(request.model(),
+				this.rateLimiters.limit(request.model(), options.client(), options.quota(),
+						this.tensors.execute(request, signature, inputs, outputs, options)),
 				TensorResult::version, (result) -> false);
 	}
 

@@ -7,7 +7,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.eino.serving.error.Rule;
-import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ServingVersion;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
@@ -18,9 +17,9 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * The raw-tensor half of {@link InferenceService}: checks a request against its
- * signature, then runs it (docs/protocols.md, "Any SavedModel"). One lease per request,
- * released when its run is over.
+ * The raw-tensor half of {@link InferenceService}: checks a request against the signature
+ * its resolution chose, then runs it on the resolved version (docs/protocols.md, "Any
+ * SavedModel"). A run on the tensor threads holds the resolution until it is over.
  */
 final class TensorExecution {
 
@@ -30,8 +29,6 @@ final class TensorExecution {
 
 	private static final int DONE = 2;
 
-	private final ModelRegistry registry;
-
 	private final Scheduler tensorRunners;
 
 	private final Duration defaultTimeout;
@@ -40,8 +37,7 @@ final class TensorExecution {
 	 * @param tensorRunners where unbatched requests run
 	 * @param defaultTimeout a batched request's deadline unless it names its own
 	 */
-	TensorExecution(ModelRegistry registry, Scheduler tensorRunners, Duration defaultTimeout) {
-		this.registry = registry;
+	TensorExecution(Scheduler tensorRunners, Duration defaultTimeout) {
 		this.tensorRunners = tensorRunners;
 		this.defaultTimeout = defaultTimeout;
 	}
@@ -52,29 +48,22 @@ final class TensorExecution {
 	 * Mono drops the rows that have not started.
 	 * @param outputs the outputs wanted; empty for all of them
 	 */
-	Mono<TensorResult> execute(String model, Long version, String signatureKey, Map<String, HostTensor> inputs,
+	Mono<TensorResult> execute(ResolvedRequest request, SignatureSpec signature, Map<String, HostTensor> inputs,
 			List<String> outputs, RequestOptions options) {
 		return Mono.defer(() -> {
-			ServingVersion leased = this.registry.lease(model, version);
-			try {
-				List<String> wanted = check(leased, signatureKey, inputs, outputs);
-				if (!leased.batchesTensors(signatureKey)) {
-					return onRunner(leased,
-							() -> new TensorResult(model, leased.version(), run(leased, signatureKey, inputs, wanted)));
-				}
-				long deadline = System.nanoTime()
-						+ ((options.timeout() != null) ? options.timeout() : this.defaultTimeout).toNanos();
-				return Mono
-					.fromFuture(() -> leased.submitTensors(signatureKey, inputs, outputs, deadline, options.priority(),
-							options.client()))
-					.map((result) -> new TensorResult(model, leased.version(), result))
-					.onErrorMap(TensorExecution::tensorFailure)
-					.doFinally((signal) -> leased.release());
+			ServingVersion leased = request.serving();
+			List<String> wanted = check(request, signature, inputs, outputs);
+			String key = signature.key();
+			if (!leased.batchesTensors(key)) {
+				return onRunner(request,
+						() -> new TensorResult(leased.model(), leased.version(), run(leased, key, inputs, wanted)));
 			}
-			catch (RuntimeException ex) {
-				leased.release();
-				throw ex;
-			}
+			long deadline = System.nanoTime()
+					+ ((options.timeout() != null) ? options.timeout() : this.defaultTimeout).toNanos();
+			return Mono.fromFuture(
+					() -> leased.submitTensors(key, inputs, outputs, deadline, options.priority(), options.client()))
+				.map((result) -> new TensorResult(leased.model(), leased.version(), result))
+				.onErrorMap(TensorExecution::tensorFailure);
 		});
 	}
 
@@ -82,20 +71,15 @@ final class TensorExecution {
 	 * Checks the request against the signature.
 	 * @return the outputs to fetch: those asked, or all of them
 	 */
-	private static List<String> check(ServingVersion leased, String signatureKey, Map<String, HostTensor> inputs,
+	private static List<String> check(ResolvedRequest request, SignatureSpec signature, Map<String, HostTensor> inputs,
 			List<String> outputs) {
-		SignatureSpec signature = leased.signature(signatureKey);
-		if (signature == null) {
-			throw new InvalidInputException(Rule.UNKNOWN_SIGNATURE, "Model '" + leased.model() + "' has no signature '"
-					+ signatureKey + "' (has " + leased.signatures().stream().map(SignatureSpec::key).toList() + ")");
-		}
-		inputs.forEach((name, value) -> TextInput.refuseAsTensor(leased, signature, name, value.datatype()));
+		inputs.forEach((name, value) -> TextInput.refuseAsTensor(request.serving(), signature, name, value.datatype()));
 		checkInputs(signature, inputs);
 		List<String> wanted = outputs.isEmpty() ? signature.outputs().stream().map(TensorSpec::name).toList() : outputs;
 		for (String output : wanted) {
 			if (!signature.hasOutput(output)) {
 				throw new InvalidInputException(Rule.UNKNOWN_OUTPUT,
-						"Signature '" + signatureKey + "' has no output '" + output + "'");
+						"Signature '" + signature.key() + "' has no output '" + output + "'");
 			}
 		}
 		return wanted;
@@ -115,13 +99,14 @@ final class TensorExecution {
 	}
 
 	/**
-	 * Runs {@code work} on the tensor threads on the version leased when the request was
-	 * resolved, whose signature it was checked against, and releases that lease once:
-	 * when the run is over, or when the request ends (cancelled, refused by the threads)
-	 * before its run starts.
+	 * Runs {@code work} on the tensor threads on the resolved version, which it holds
+	 * until the run is over: a request cancelled before its run starts lets go at once
+	 * and the run never starts; one cancelled during its run lets go when the run is
+	 * over, so the version is never closed under it.
 	 */
-	private <T> Mono<T> onRunner(ServingVersion leased, Callable<T> work) {
+	private <T> Mono<T> onRunner(ResolvedRequest request, Callable<T> work) {
 		AtomicInteger state = new AtomicInteger(WAITING);
+		request.hold();
 		return Mono.fromCallable(() -> {
 			if (!state.compareAndSet(WAITING, RUNNING)) {
 				return null;
@@ -131,11 +116,11 @@ final class TensorExecution {
 			}
 			finally {
 				state.set(DONE);
-				leased.release();
+				request.release();
 			}
 		}).subscribeOn(this.tensorRunners).doFinally((signal) -> {
 			if (state.compareAndSet(WAITING, DONE)) {
-				leased.release();
+				request.release();
 			}
 		});
 	}

@@ -82,23 +82,21 @@ final class TextExecution {
 	}
 
 	/**
-	 * Runs on the pinned version, or on the serving one with degradation.
+	 * Runs on the resolved version: a pinned one alone, the serving one with degradation
+	 * to older versions (each leased for its attempt) and the fallback answer.
 	 * @param startedNanos when the request arrived ({@link System#nanoTime()})
 	 */
-	Mono<TextResult> execute(String model, Long version, List<String> texts, RequestOptions options,
-			long startedNanos) {
+	Mono<TextResult> execute(ResolvedRequest request, List<String> texts, RequestOptions options, long startedNanos) {
 		return Mono.defer(() -> {
-			ServingVersion leased = this.registry.lease(model, version);
+			ServingVersion leased = request.serving();
 			Mono<TextResult> result = attempt(leased, texts, options, startedNanos);
-			if (version != null) {
-				result = result.onErrorMap(CallNotPermittedException.class, (ex) -> new ModelUnavailableException(
-						"Version " + version + " of model '" + model + "' is failing; its circuit breaker is open"));
+			if (request.pinned()) {
+				return result.onErrorMap(CallNotPermittedException.class,
+						(ex) -> new ModelUnavailableException("Version " + leased.version() + " of model '"
+								+ leased.model() + "' is failing; its circuit breaker is open"));
 			}
-			else {
-				result = result.onErrorResume(TextExecution::degradable,
-						(ex) -> degrade(model, leased.version(), texts, options, startedNanos, ex));
-			}
-			return result.doFinally((signal) -> leased.release());
+			return result.onErrorResume(TextExecution::degradable,
+					(ex) -> degrade(leased.model(), leased.version(), texts, options, startedNanos, ex));
 		});
 	}
 

@@ -22,6 +22,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -49,6 +50,9 @@ class WebSliceTest {
 
 	@Autowired
 	private WebTestClient client;
+
+	@Autowired
+	private ModelRegistry registry;
 
 	@TestConfiguration(proxyBeanMethods = false)
 	static class Service {
@@ -79,8 +83,8 @@ class WebSliceTest {
 		}
 
 		@Bean
-		ExampleInference exampleInference(InferenceService inference, ModelRegistry registry) {
-			return new ExampleInference(inference, registry);
+		ExampleInference exampleInference(InferenceService inference) {
+			return new ExampleInference(inference);
 		}
 
 		@Bean
@@ -176,6 +180,33 @@ class WebSliceTest {
 		if (rule.status() == 401) {
 			response.expectHeader().exists(HttpHeaders.WWW_AUTHENTICATE);
 		}
+	}
+
+	/**
+	 * A request is resolved once: the admission door's resolution is the one the
+	 * controller runs on, so each request leases the version from the registry exactly
+	 * once, whatever its protocol and route.
+	 */
+	@ParameterizedTest
+	@CsvSource(delimiter = '|',
+			value = { "/v1/models/stub:predict|{\"instances\": [\"a good film\", \"a dull one\"]}",
+					"/v1/models/stub/versions/3:predict|{\"instances\": [\"a good film\"]}",
+					"/v2/models/stub/infer|{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", "
+							+ "\"shape\": [1], \"data\": [\"a good film\"]}]}",
+					"/v1/models/stub:classify|{\"examples\": [{\"text\": \"a good film\"}]}",
+					"/v1/models/stub:explain|{\"instances\": [\"a good film\"]}" })
+	void eachRequestAsksTheRegistryOnce(String uri, String body) {
+		StubVersion stub = (StubVersion) this.registry.serving("stub", null);
+		int before = stub.acquisitions();
+		this.client.post()
+			.uri(uri)
+			.contentType(MediaType.APPLICATION_JSON)
+			.bodyValue(body)
+			.exchange()
+			.expectStatus()
+			.isOk();
+		assertThat(stub.acquisitions() - before).as("leases of the version for one request").isEqualTo(1);
+		assertThat(stub.inFlight()).as("all of them released").isZero();
 	}
 
 	@Test

@@ -1,14 +1,22 @@
 package io.eino.serving.architecture;
 
+import com.tngtech.archunit.core.domain.JavaMethod;
+import com.tngtech.archunit.core.domain.JavaMethodCall;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
+import io.eino.serving.error.Rule;
+import io.eino.serving.model.ModelRegistry;
 
 import static com.tngtech.archunit.base.DescribedPredicate.or;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.methods;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
@@ -118,6 +126,37 @@ class ArchitectureTest {
 		.orShould()
 		.dependOnClassesThat()
 		.haveFullyQualifiedName("io.eino.serving.operator.Pipeline");
+
+	/**
+	 * A request is resolved once: only the resolution names a signature unknown, and
+	 * nothing on a request's path (the protocols' predict, infer, classify, regress and
+	 * explain, and their lambdas) asks the registry; {@code InferenceService.resolve}
+	 * does, once per request.
+	 */
+	@ArchTest
+	static final ArchRule onlyTheResolutionRefusesASignature = noClasses().that()
+		.doNotHaveFullyQualifiedName("io.eino.serving.inference.ResolvedRequest")
+		.and()
+		.doNotHaveFullyQualifiedName("io.eino.serving.error.Rule")
+		.should()
+		.accessField(Rule.class, "UNKNOWN_SIGNATURE");
+
+	@ArchTest
+	static final ArchRule requestPathsDoNotAskTheRegistry = methods().that()
+		.areDeclaredInClassesThat()
+		.resideInAnyPackage("io.eino.serving.api..", "io.eino.serving.grpc..", "io.eino.serving.inference..")
+		.and()
+		.haveNameMatching(".*(predict|infer|Infer|classify|regress|explain|execute|[tT]extPipeline).*")
+		.should(new ArchCondition<JavaMethod>("not call the model registry") {
+			@Override
+			public void check(JavaMethod method, ConditionEvents events) {
+				for (JavaMethodCall call : method.getMethodCallsFromSelf()) {
+					if (call.getTargetOwner().isEquivalentTo(ModelRegistry.class)) {
+						events.add(SimpleConditionEvent.violated(method, call.getDescription()));
+					}
+				}
+			}
+		});
 
 	@ArchTest
 	static final ArchRule servingNeedsNoOfflineTool = noClasses().that()

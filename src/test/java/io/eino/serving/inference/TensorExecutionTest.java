@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -59,8 +60,7 @@ class TensorExecutionTest {
 			this.open.await();
 			return null;
 		});
-		this.execution = new TensorExecution(this.registry, Schedulers.fromExecutorService(this.runners),
-				Duration.ofSeconds(5));
+		this.execution = new TensorExecution(Schedulers.fromExecutorService(this.runners), Duration.ofSeconds(5));
 	}
 
 	@AfterEach
@@ -71,8 +71,7 @@ class TensorExecutionTest {
 
 	@Test
 	void aVersionPublishedBetweenResolutionAndRunDoesNotRunTheRequest() throws Exception {
-		Future<TensorResult> result = this.execution.execute(MODEL, null, "serving_default", TOKENS, List.of(), OPTIONS)
-			.toFuture();
+		Future<TensorResult> result = request(TOKENS).toFuture();
 		StubVersion second = new StubVersion(MODEL, 2);
 		this.registry.publish(second);
 		assertThat(this.first.inFlight()).as("the resolved version stays leased until its run").isEqualTo(1);
@@ -84,8 +83,7 @@ class TensorExecutionTest {
 
 	@Test
 	void aRequestCancelledBeforeItsRunReleasesItsLeaseOnce() throws Exception {
-		Disposable request = this.execution.execute(MODEL, null, "serving_default", TOKENS, List.of(), OPTIONS)
-			.subscribe();
+		Disposable request = request(TOKENS).subscribe();
 		assertThat(this.first.inFlight()).isEqualTo(1);
 		request.dispose();
 		assertThat(this.first.inFlight()).isZero();
@@ -98,13 +96,23 @@ class TensorExecutionTest {
 	@Test
 	void textsSentAsNumbersAreRefusedForTheirDatatypeNotTheirName() {
 		HostTensor numbers = new HostTensor.Float32(new long[] { 1 }, new float[] { 0.5f });
-		assertThatThrownBy(() -> this.execution
-			.execute(MODEL, null, "serving_default", Map.of("text", numbers), List.of(), OPTIONS)
-			.block(Duration.ofSeconds(5))).isInstanceOfSatisfying(InvalidInputException.class, (refused) -> {
+		assertThatThrownBy(() -> request(Map.of("text", numbers)).block(Duration.ofSeconds(5)))
+			.isInstanceOfSatisfying(InvalidInputException.class, (refused) -> {
 				assertThat(refused.rule()).isEqualTo(Rule.INPUT_DATATYPE);
 				assertThat(refused.getMessage()).contains("'text'", "BYTES", "FP32");
 			});
 		assertThat(this.first.inFlight()).as("the refusal releases its lease").isZero();
+	}
+
+	/**
+	 * A request as {@link InferenceService#resolved} runs it: resolved when subscribed,
+	 * its own hold let go of when it ends or is cancelled.
+	 */
+	private Mono<TensorResult> request(Map<String, HostTensor> inputs) {
+		return Mono.using(
+				() -> new ResolvedRequest(this.registry.lease(MODEL, null), false), (resolved) -> this.execution
+					.execute(resolved, resolved.signature("serving_default"), inputs, List.of(), OPTIONS),
+				ResolvedRequest::release);
 	}
 
 	private static HostTensor ids() {

@@ -58,7 +58,9 @@ class UnloadUnderLoadTest {
 			Thread client = new Thread(() -> {
 				while (running.get()) {
 					try {
-						TextResult result = service.predictText(MODEL, null, List.of("A fine film"), options)
+						TextResult result = service
+							.resolved(MODEL, null,
+									(request) -> service.predictText(request, List.of("A fine film"), options))
 							.block(Duration.ofSeconds(10));
 						assertThat(result.predictions()).hasSize(1);
 						answered.incrementAndGet();

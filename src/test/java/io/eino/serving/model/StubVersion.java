@@ -42,6 +42,8 @@ public final class StubVersion implements PublishedVersion {
 
 	private final AtomicInteger leases = new AtomicInteger();
 
+	private final AtomicInteger acquisitions = new AtomicInteger();
+
 	private final AtomicInteger usedAfterClose = new AtomicInteger();
 
 	private volatile boolean closed;
@@ -154,6 +156,12 @@ public final class StubVersion implements PublishedVersion {
 	@Override
 	public void acquire() {
 		this.leases.incrementAndGet();
+		this.acquisitions.incrementAndGet();
+	}
+
+	/** How many times the registry has leased it, in all. */
+	public int acquisitions() {
+		return this.acquisitions.get();
 	}
 
 	@Override
