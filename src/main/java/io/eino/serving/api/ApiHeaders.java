@@ -2,7 +2,6 @@ package io.eino.serving.api;
 
 import java.time.Duration;
 
-import io.eino.serving.batching.BatchTask;
 import io.eino.serving.client.Client;
 import io.eino.serving.client.ClientResolver;
 import io.eino.serving.inference.RequestOptions;
@@ -57,7 +56,7 @@ final class ApiHeaders {
 			long millis = RequestOptions.bounded(TIMEOUT_MILLIS, timeoutValue, 1, MAX_TIMEOUT_MILLIS);
 			timeout = Duration.ofMillis(millis);
 		}
-		int priority = BatchTask.NORMAL_PRIORITY;
+		int priority = RequestOptions.NORMAL_PRIORITY;
 		String priorityValue = headers.getFirst(PRIORITY);
 		if (priorityValue != null && client.grantedPriorities()) {
 			priority = (int) RequestOptions.bounded(PRIORITY, priorityValue, client.minPriority(),

@@ -7,7 +7,6 @@ import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
-import io.eino.serving.batching.BatchTask;
 import io.eino.serving.client.Client;
 import io.eino.serving.client.ClientResolver;
 import io.eino.serving.inference.RequestOptions;
@@ -89,7 +88,7 @@ final class CallContext implements ServerInterceptor {
 				.ofMillis(RequestOptions.bounded("eino-timeout-ms", timeoutValue, 1, MAX_TIMEOUT_MILLIS));
 			timeout = (timeout == null || asked.compareTo(timeout) < 0) ? asked : timeout;
 		}
-		int priority = BatchTask.NORMAL_PRIORITY;
+		int priority = RequestOptions.NORMAL_PRIORITY;
 		String priorityValue = headers.getFirst("eino-priority");
 		if (priorityValue != null && client.grantedPriorities()) {
 			priority = (int) RequestOptions.bounded("eino-priority", priorityValue, client.minPriority(),

@@ -2,6 +2,7 @@ package io.eino.serving.inference;
 
 import java.time.Duration;
 
+import io.eino.serving.batching.BatchTask;
 import io.eino.serving.error.Rule;
 import io.eino.serving.validation.InvalidInputException;
 
@@ -17,6 +18,9 @@ import io.eino.serving.validation.InvalidInputException;
  * @param traceId the request's trace id
  */
 public record RequestOptions(Duration timeout, int priority, String client, Integer quota, String traceId) {
+
+	/** The priority of a request that names none. */
+	public static final int NORMAL_PRIORITY = BatchTask.NORMAL_PRIORITY;
 
 	/**
 	 * A whole number a request header (or gRPC metadata) carries, within bounds.

@@ -10,8 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
-import io.eino.serving.batching.BatchTask;
 import io.eino.serving.error.Failure;
+import io.eino.serving.model.SubmittedTexts;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -94,7 +94,7 @@ final class ServingMeters {
 	 * Counts a request as pending from now until all its texts have started running or
 	 * the returned handle is closed, whichever comes first.
 	 */
-	Runnable pending(String model, List<? extends BatchTask<?, ?>> tasks) {
+	Runnable pending(String model, SubmittedTexts texts) {
 		AtomicInteger gauge = gauge(this.pending, tagged(model), "eino.pending.requests",
 				"Inference requests admitted to a queue whose texts have not all started running");
 		gauge.incrementAndGet();
@@ -104,14 +104,7 @@ final class ServingMeters {
 				gauge.decrementAndGet();
 			}
 		};
-		AtomicInteger waiting = new AtomicInteger(tasks.size());
-		for (BatchTask<?, ?> task : tasks) {
-			task.whenStarted(() -> {
-				if (waiting.decrementAndGet() == 0) {
-					end.run();
-				}
-			});
-		}
+		texts.whenAllStarted(end);
 		return end;
 	}
 

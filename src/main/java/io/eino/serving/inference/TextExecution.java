@@ -5,18 +5,16 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
-import io.eino.serving.batching.BatchTask;
 import io.eino.serving.batching.BatchingException;
 import io.eino.serving.model.ModelFailureException;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ModelUnavailableException;
 import io.eino.serving.model.ServingVersion;
 import io.eino.serving.model.ServedModels;
+import io.eino.serving.model.SubmittedTexts;
 import io.eino.serving.plugin.TextPrediction;
-import io.eino.serving.runtime.TokenSequence;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -164,11 +162,11 @@ final class TextExecution {
 			TraceContext trace) {
 		String model = leased.model();
 		long version = leased.version();
-		List<BatchTask<TokenSequence, float[]>> tasks;
+		SubmittedTexts submitted;
 		try {
 			Duration timeout = (options.timeout() != null) ? options.timeout() : this.defaultTimeout;
 			long deadline = System.nanoTime() + timeout.toNanos();
-			tasks = leased.submit(texts, deadline, options.priority(), options.client(), trace);
+			submitted = leased.submit(texts, deadline, options.priority(), options.client(), trace);
 		}
 		catch (RuntimeException ex) {
 			return Mono.error(ex);
@@ -176,31 +174,26 @@ final class TextExecution {
 		long admitted = System.nanoTime();
 		this.servingMeters.preprocessed(model, version, startedNanos);
 		this.spans.record(trace, "eino.preprocess", model, version, startedNanos, admitted);
-		Runnable pending = this.servingMeters.pending(model, tasks);
-		// Waits on each task's outcome, not on its result: a task cancelled because the
+		Runnable pending = this.servingMeters.pending(model, submitted);
+		// Waits on each text's outcome, not on its result: a text cancelled because the
 		// client went away settles normally, so nothing fails (or is dropped as an error)
 		// after the subscriber is gone.
-		CompletableFuture<?>[] settled = tasks.stream()
-			.map((task) -> task.result().handle((value, failure) -> failure))
-			.toArray(CompletableFuture[]::new);
-		return Mono.fromFuture(CompletableFuture.allOf(settled), true)
-			.publishOn(this.completions)
-			.then(Mono.fromCallable(() -> {
-				long resulted = System.nanoTime();
-				TextResult result = textResult(leased, tasks);
-				long answered = System.nanoTime();
-				this.servingMeters.postprocessed(model, version, answered - resulted);
-				this.spans.record(trace, "eino.queue", model, version, admitted, admitted + result.queueNanos());
-				this.spans.record(trace, "eino.postprocess", model, version, resulted, answered);
-				return result;
-			}))
+		return Mono.fromFuture(submitted.settled(), true).publishOn(this.completions).then(Mono.fromCallable(() -> {
+			long resulted = System.nanoTime();
+			TextResult result = textResult(leased, submitted);
+			long answered = System.nanoTime();
+			this.servingMeters.postprocessed(model, version, answered - resulted);
+			this.spans.record(trace, "eino.queue", model, version, admitted, admitted + result.queueNanos());
+			this.spans.record(trace, "eino.postprocess", model, version, resulted, answered);
+			return result;
+		}))
 			.onErrorMap(CompletionException.class, (ex) -> (ex.getCause() != null) ? ex.getCause() : ex)
 			.onErrorMap(TextExecution::runFailure,
 					(ex) -> new ModelFailureException(ModelFailureException.EXECUTION,
 							"Model '" + model + "' version " + version + " failed to run the batch: "
 									+ InferenceService.firstLine(ex.getMessage()),
 							ex))
-			.doOnError((ex) -> tasks.forEach(BatchTask::cancel))
+			.doOnError((ex) -> submitted.cancel())
 			.doFinally((signal) -> {
 				pending.run();
 				// A client that went away: its texts leave the queue. Cancelled only
@@ -209,7 +202,7 @@ final class TextExecution {
 				// the
 				// model (no breaker count, no fallback, no dropped error).
 				if (signal == SignalType.CANCEL) {
-					tasks.forEach(BatchTask::cancel);
+					submitted.cancel();
 				}
 			});
 	}
@@ -224,16 +217,13 @@ final class TextExecution {
 				&& !(failure instanceof ModelFailureException) && !(failure instanceof TFResourceExhaustedException);
 	}
 
-	private static TextResult textResult(ServingVersion version, List<BatchTask<TokenSequence, float[]>> tasks) {
-		List<TextPrediction> predictions = new ArrayList<>(tasks.size());
-		long queueNanos = 0;
-		int batchSize = 0;
-		for (BatchTask<TokenSequence, float[]> task : tasks) {
-			predictions.add(version.prediction(task.result().join()));
-			queueNanos = Math.max(queueNanos, task.queueNanos());
-			batchSize = Math.max(batchSize, task.batchSize());
+	private static TextResult textResult(ServingVersion version, SubmittedTexts submitted) {
+		List<TextPrediction> predictions = new ArrayList<>(submitted.size());
+		for (float[] row : submitted.rows()) {
+			predictions.add(version.prediction(row));
 		}
-		return new TextResult(version.model(), version.version(), predictions, null, queueNanos, batchSize);
+		return new TextResult(version.model(), version.version(), predictions, null, submitted.queueNanos(),
+				submitted.batchSize());
 	}
 
 }

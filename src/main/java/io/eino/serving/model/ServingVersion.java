@@ -4,13 +4,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
-import io.eino.serving.batching.BatchTask;
 import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
-import io.eino.serving.runtime.TokenSequence;
 
 /**
  * A loaded model version as a request sees it (docs/architecture.md, "Request path"):
@@ -37,8 +35,8 @@ public interface ServingVersion {
 
 	/**
 	 * Preprocesses and tokenizes the texts and admits one task per text to the version's
-	 * batch queue, all or none; each task completes with its text's output row. The
-	 * tokenizer checks the model's limit on unknown tokens.
+	 * batch queue, all or none; each text is answered with its output row. The tokenizer
+	 * checks the model's limit on unknown tokens.
 	 * @param deadlineNanos when the request's texts must have started
 	 * @param priority the request's (trusted) priority
 	 * @param client the client, for fair queueing
@@ -48,8 +46,7 @@ public interface ServingVersion {
 	 * tokenizer's rules
 	 * @throws io.eino.serving.batching.BatchingException if the queue refuses them
 	 */
-	List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, long deadlineNanos, int priority, String client,
-			Object trace);
+	SubmittedTexts submit(List<String> texts, long deadlineNanos, int priority, String client, Object trace);
 
 	/**
 	 * One text's output row through the post-processing operators.

@@ -158,6 +158,21 @@ class ArchitectureTest {
 			}
 		});
 
+	/**
+	 * What a version publishes to requests hides its queue: submitted texts, not batch
+	 * tasks. Only the batch observer (tracing) sees the tasks of a batch.
+	 */
+	@ArchTest
+	static final ArchRule requestsSeeNoBatchTasks = noClasses().that()
+		.resideInAnyPackage("io.eino.serving.api..", "io.eino.serving.grpc..", "io.eino.serving.inference..")
+		.and()
+		.doNotHaveFullyQualifiedName("io.eino.serving.inference.RequestSpans")
+		.or()
+		.haveFullyQualifiedName("io.eino.serving.model.ServingVersion")
+		.should()
+		.dependOnClassesThat()
+		.haveFullyQualifiedName("io.eino.serving.batching.BatchTask");
+
 	@ArchTest
 	static final ArchRule servingNeedsNoOfflineTool = noClasses().that()
 		.resideInAPackage(SERVICE)

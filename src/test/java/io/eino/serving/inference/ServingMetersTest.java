@@ -3,6 +3,7 @@ package io.eino.serving.inference;
 import java.util.List;
 
 import io.eino.serving.batching.BatchTask;
+import io.eino.serving.model.SubmittedTexts;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
@@ -16,8 +17,8 @@ class ServingMetersTest {
 
 	@Test
 	void aRequestIsPendingUntilAllItsTextsStarted() {
-		List<BatchTask<String, String>> tasks = List.of(task(), task());
-		Runnable end = this.meters.pending("live", tasks);
+		List<BatchTask<String, float[]>> tasks = List.of(task(), task());
+		Runnable end = this.meters.pending("live", new SubmittedTexts(tasks));
 		assertThat(pending("live")).isEqualTo(1);
 		tasks.get(0).markStarted(2, 1000);
 		assertThat(pending("live")).isEqualTo(1);
@@ -30,8 +31,8 @@ class ServingMetersTest {
 
 	@Test
 	void aRequestThatEndsBeforeItsTextsStartLeavesTheGaugeOnce() {
-		List<BatchTask<String, String>> tasks = List.of(task(), task());
-		Runnable end = this.meters.pending("live", tasks);
+		List<BatchTask<String, float[]>> tasks = List.of(task(), task());
+		Runnable end = this.meters.pending("live", new SubmittedTexts(tasks));
 		end.run();
 		end.run();
 		assertThat(pending("live")).isZero();
@@ -42,7 +43,7 @@ class ServingMetersTest {
 
 	@Test
 	void aModelThatIsNotServedIsCountedAsUnknown() {
-		this.meters.pending("made-up", List.of(task()));
+		this.meters.pending("made-up", new SubmittedTexts(List.of(task())));
 		assertThat(pending("unknown")).isEqualTo(1);
 		assertThat(this.registry.find("eino.pending.requests").tag("model", "made-up").gauge()).isNull();
 	}
@@ -51,7 +52,7 @@ class ServingMetersTest {
 		return this.registry.get("eino.pending.requests").tag("model", model).gauge().value();
 	}
 
-	private static BatchTask<String, String> task() {
+	private static BatchTask<String, float[]> task() {
 		return new BatchTask<>("text", 4, System.nanoTime() + 1_000_000_000L, BatchTask.NORMAL_PRIORITY);
 	}
 

@@ -70,8 +70,7 @@ public final class StubVersion implements PublishedVersion {
 	}
 
 	@Override
-	public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, long deadlineNanos, int priority,
-			String client, Object trace) {
+	public SubmittedTexts submit(List<String> texts, long deadlineNanos, int priority, String client, Object trace) {
 		checkOpen();
 		List<BatchTask<TokenSequence, float[]>> tasks = new ArrayList<>();
 		for (String text : texts) {
@@ -83,7 +82,7 @@ public final class StubVersion implements PublishedVersion {
 			CompletableFuture.runAsync(() -> task.result().complete(new float[] { 1 - positive, positive }));
 			tasks.add(task);
 		}
-		return tasks;
+		return new SubmittedTexts(tasks);
 	}
 
 	/** The exception the service raises for {@code rule}. */

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.eino.serving.model.ModelFailureException;
 import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.model.PublishedVersion;
+import io.eino.serving.model.SubmittedTexts;
 import io.eino.serving.batching.BatchQueue;
 import io.eino.serving.batching.BatchTask;
 import io.eino.serving.batching.BatchingOptions;
@@ -149,8 +150,7 @@ public final class ModelVersion implements PublishedVersion {
 	}
 
 	@Override
-	public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, long deadlineNanos, int priority,
-			String client, Object trace) {
+	public SubmittedTexts submit(List<String> texts, long deadlineNanos, int priority, String client, Object trace) {
 		List<String> prepared = texts.stream().map(this.pipeline::preprocess).toList();
 		List<BatchTask<TokenSequence, float[]>> tasks = this.tokenizer.encodeEach(prepared, this.maxUnknownTokenRatio)
 			.stream()
@@ -159,7 +159,7 @@ public final class ModelVersion implements PublishedVersion {
 			.toList();
 		tasks.forEach((task) -> task.attach(trace));
 		this.queue.submit(tasks);
-		return tasks;
+		return new SubmittedTexts(tasks);
 	}
 
 	@Override

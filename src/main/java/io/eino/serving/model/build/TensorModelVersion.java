@@ -9,18 +9,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.eino.serving.batching.BatchScheduler;
-import io.eino.serving.batching.BatchTask;
 import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.error.Rule;
 import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.model.PublishedVersion;
+import io.eino.serving.model.SubmittedTexts;
 import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.runtime.SignatureSpec;
-import io.eino.serving.runtime.TokenSequence;
 import io.eino.serving.validation.InvalidInputException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,8 +120,7 @@ final class TensorModelVersion implements PublishedVersion {
 	}
 
 	@Override
-	public List<BatchTask<TokenSequence, float[]>> submit(List<String> texts, long deadlineNanos, int priority,
-			String client, Object trace) {
+	public SubmittedTexts submit(List<String> texts, long deadlineNanos, int priority, String client, Object trace) {
 		throw new InvalidInputException(Rule.NO_TEXT_PIPELINE, "Model '" + this.model
 				+ "' has no text pipeline (no model.yaml): send the tensors its signatures take");
 	}
