@@ -11,7 +11,7 @@ import io.eino.serving.TestTags;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.Rule;
 import io.eino.serving.model.ModelRegistry;
-import io.eino.serving.model.build.ModelVersion;
+import io.eino.serving.model.loading.ModelVersion;
 import io.eino.serving.operator.OperatorDefinition;
 import io.eino.serving.operator.Scores;
 import io.eino.serving.repository.ModelDescriptor;

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import io.eino.serving.model.ModelNotFoundException;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ServedModels;
-import io.eino.serving.model.build.ModelLoader;
+import io.eino.serving.model.loading.ModelLoader;
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.SystemErrorMonitor;
 import io.eino.serving.repository.ModelInstaller;

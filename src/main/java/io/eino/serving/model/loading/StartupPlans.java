@@ -1,4 +1,4 @@
-package io.eino.serving.model.build;
+package io.eino.serving.model.loading;
 
 import java.io.IOException;
 import java.nio.file.Files;

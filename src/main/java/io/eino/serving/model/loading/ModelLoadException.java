@@ -1,4 +1,4 @@
-package io.eino.serving.model.build;
+package io.eino.serving.model.loading;
 
 import io.eino.serving.error.Rule;
 import io.eino.serving.error.ServingException;
