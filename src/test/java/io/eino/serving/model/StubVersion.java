@@ -44,6 +44,8 @@ public final class StubVersion implements PublishedVersion {
 
 	private final AtomicInteger acquisitions = new AtomicInteger();
 
+	private volatile boolean failing;
+
 	private final AtomicInteger usedAfterClose = new AtomicInteger();
 
 	private volatile boolean closed;
@@ -72,6 +74,9 @@ public final class StubVersion implements PublishedVersion {
 	@Override
 	public SubmittedTexts submit(List<String> texts, long deadlineNanos, int priority, String client, Object trace) {
 		checkOpen();
+		if (this.failing) {
+			throw failure(Rule.MODEL_EXECUTION);
+		}
 		List<BatchTask<TokenSequence, float[]>> tasks = new ArrayList<>();
 		for (String text : texts) {
 			if (text.startsWith(RAISE)) {
@@ -156,6 +161,12 @@ public final class StubVersion implements PublishedVersion {
 	public void acquire() {
 		this.leases.incrementAndGet();
 		this.acquisitions.incrementAndGet();
+	}
+
+	/** From now on every text fails as a model-tier execution failure. */
+	public StubVersion failing() {
+		this.failing = true;
+		return this;
 	}
 
 	/** How many times the registry has leased it, in all. */
