@@ -89,7 +89,7 @@ public final class ModelLifecycle implements AutoCloseable {
 		this.installers = List.copyOf(installers);
 		this.repository = new ModelRepository(settings.path(), settings.requireReadyMarker());
 		this.registry = registry;
-		this.reconciler = new Reconciler(this.repository, registry, loader, errors, systemErrors, meters);
+		this.reconciler = new Reconciler(this.repository, registry, loader::load, errors, systemErrors, meters);
 		this.loader = loader;
 		configured.models().forEach((name, model) -> {
 			if (model.enabled()) {

@@ -14,7 +14,6 @@ import io.eino.serving.model.PublishedVersion;
 import io.eino.serving.model.ServedModels;
 import io.eino.serving.model.VersionStatus;
 import io.eino.serving.model.loading.ModelLoadException;
-import io.eino.serving.model.loading.ModelLoader;
 import io.eino.serving.repository.ModelRepository;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -39,7 +38,7 @@ final class Reconciler {
 
 	private final ModelRegistry registry;
 
-	private final ModelLoader loader;
+	private final VersionBuilder loader;
 
 	private final ErrorMetrics errors;
 
@@ -58,7 +57,7 @@ final class Reconciler {
 	private record Failed(String fingerprint, RuntimeException failure) {
 	}
 
-	Reconciler(ModelRepository repository, ModelRegistry registry, ModelLoader loader, ErrorMetrics errors,
+	Reconciler(ModelRepository repository, ModelRegistry registry, VersionBuilder loader, ErrorMetrics errors,
 			SystemErrorMonitor systemErrors, MeterRegistry meters) {
 		this.repository = repository;
 		this.registry = registry;
