@@ -26,6 +26,28 @@ final class ConnectionSettings {
 			.doOnChannelInit((observer, channel, remoteAddress) -> HeaderReadTimeout.install(channel, headerTimeout));
 	}
 
+	/**
+	 * Descriptors kept for everything but public connections when sizing from the limit.
+	 */
+	static final int RESERVED_DESCRIPTORS = 1024;
+
+	/** The most public connections sized from the limit. */
+	static final int MAX_AUTOMATIC_CONNECTIONS = 10_000;
+
+	/**
+	 * The public connection limit: {@code eino.server.max-connections}, or for {@code 0}
+	 * sized from the file-descriptor limit.
+	 */
+	static int maxConnections(ServerLimits limits, long descriptorLimit) {
+		if (limits.maxConnections() > 0) {
+			return limits.maxConnections();
+		}
+		if (descriptorLimit <= 0) {
+			return MAX_AUTOMATIC_CONNECTIONS;
+		}
+		return (int) Math.max(64, Math.min(MAX_AUTOMATIC_CONNECTIONS, descriptorLimit - RESERVED_DESCRIPTORS));
+	}
+
 	/** The process's file-descriptor limit, or -1 where the platform does not say. */
 	static long descriptorLimit() {
 		OperatingSystemMXBean system = ManagementFactory.getOperatingSystemMXBean();

@@ -88,7 +88,7 @@ class ManagementSecurityConfiguration {
 	MapReactiveUserDetailsService managementUsers(ManagementSecurityProperties properties) {
 		PasswordEncoder encoder = PasswordEncoderFactories.createDelegatingPasswordEncoder();
 		String password;
-		if (properties.hasPassword()) {
+		if (properties.password() != null && !properties.password().isBlank()) {
 			password = properties.password().startsWith("{") ? properties.password() : "{noop}" + properties.password();
 		}
 		else {

@@ -30,9 +30,4 @@ public record ManagementSecurityProperties(@NotBlank @DefaultValue("eino-admin")
 		openPaths = List.copyOf(openPaths);
 	}
 
-	/** Whether a password is configured, so that the protected paths can be called. */
-	public boolean hasPassword() {
-		return this.password != null && !this.password.isBlank();
-	}
-
 }

@@ -44,12 +44,12 @@ class ServerConfiguration {
 	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> publicConnectionLimits(ServerLimits limits, Drain drain,
 			LoopResources publicLoop) {
 		long descriptors = ConnectionSettings.descriptorLimit();
-		int maxConnections = limits.effectiveMaxConnections(descriptors);
+		int maxConnections = ConnectionSettings.maxConnections(limits, descriptors);
 		if (descriptors > 0 && descriptors < LOW_DESCRIPTOR_LIMIT) {
 			logger.warn("The file-descriptor limit is low ({}): raise it (ulimit -n) so that connections, models and "
 					+ "logs do not run out of descriptors", descriptors);
 		}
-		if (descriptors > 0 && maxConnections > descriptors - ServerLimits.RESERVED_DESCRIPTORS) {
+		if (descriptors > 0 && maxConnections > descriptors - ConnectionSettings.RESERVED_DESCRIPTORS) {
 			logger.warn(
 					"eino.server.max-connections is {} but the file-descriptor limit is {}: idle connections "
 							+ "could exhaust the descriptors before the limit refuses them",

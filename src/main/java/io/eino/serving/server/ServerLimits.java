@@ -32,23 +32,4 @@ public record ServerLimits(@NotNull @DefaultValue("10s") Duration headerReadTime
 		@Min(0) @DefaultValue("0") int maxConnections, @Min(1) @DefaultValue("256") int managementMaxConnections,
 		@Min(0) @DefaultValue("0") int eventLoops) {
 
-	/**
-	 * Descriptors kept for everything but public connections when sizing from the limit.
-	 */
-	static final int RESERVED_DESCRIPTORS = 1024;
-
-	/** The most public connections sized from the limit. */
-	static final int MAX_AUTOMATIC_CONNECTIONS = 10_000;
-
-	/** The public connection limit, with {@code 0} resolved against the given limit. */
-	int effectiveMaxConnections(long descriptorLimit) {
-		if (this.maxConnections > 0) {
-			return this.maxConnections;
-		}
-		if (descriptorLimit <= 0) {
-			return MAX_AUTOMATIC_CONNECTIONS;
-		}
-		return (int) Math.max(64, Math.min(MAX_AUTOMATIC_CONNECTIONS, descriptorLimit - RESERVED_DESCRIPTORS));
-	}
-
 }

@@ -1,7 +1,13 @@
 package io.eino.serving.architecture;
 
+import java.util.HashSet;
+import java.util.Set;
+
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaMethod;
 import com.tngtech.archunit.core.domain.JavaMethodCall;
+import com.tngtech.archunit.core.domain.JavaModifier;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
@@ -11,6 +17,8 @@ import com.tngtech.archunit.lang.ConditionEvents;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
 import io.eino.serving.error.Rule;
 import io.eino.serving.model.ModelRegistry;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
 
 import static com.tngtech.archunit.base.DescribedPredicate.or;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
@@ -172,6 +180,51 @@ class ArchitectureTest {
 		.should()
 		.dependOnClassesThat()
 		.haveFullyQualifiedName("io.eino.serving.batching.BatchTask");
+
+	/**
+	 * The settings records ({@code @ConfigurationProperties} and the records nested in
+	 * them) hold no logic, beyond a factory of their defaults: what a setting means is
+	 * decided by the code that reads it.
+	 */
+	@ArchTest
+	static final ArchRule settingsRecordsHoldNoLogic = classes().that(settingsRecords())
+		.should(new ArchCondition<JavaClass>("declare no methods but their components' accessors") {
+			@Override
+			public void check(JavaClass record, ConditionEvents events) {
+				Set<String> components = new HashSet<>();
+				for (var component : record.reflect().getRecordComponents()) {
+					components.add(component.getName());
+				}
+				for (JavaMethod method : record.getMethods()) {
+					boolean accessor = components.contains(method.getName()) && method.getRawParameterTypes().isEmpty();
+					boolean factory = method.getModifiers().contains(JavaModifier.STATIC)
+							&& method.getRawReturnType().equals(record);
+					boolean generated = Set.of("equals", "hashCode", "toString").contains(method.getName())
+							|| method.getName().startsWith("lambda$")
+							|| method.getModifiers().contains(JavaModifier.SYNTHETIC);
+					if (!accessor && !factory && !generated) {
+						events.add(SimpleConditionEvent.violated(method, method.getFullName() + " holds logic"));
+					}
+				}
+			}
+		});
+
+	private static DescribedPredicate<JavaClass> settingsRecords() {
+		return new DescribedPredicate<>("settings records") {
+			@Override
+			public boolean test(JavaClass type) {
+				if (!type.isRecord()) {
+					return false;
+				}
+				for (JavaClass each = type; each != null; each = each.getEnclosingClass().orElse(null)) {
+					if (each.isAnnotatedWith(ConfigurationProperties.class)) {
+						return true;
+					}
+				}
+				return false;
+			}
+		};
+	}
 
 	@ArchTest
 	static final ArchRule servingNeedsNoOfflineTool = noClasses().that()
