@@ -3,9 +3,9 @@ package io.eino.serving.inference;
 import java.util.HashMap;
 import java.util.Map;
 
-import io.eino.serving.batching.BatchingProperties;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ServedModels;
+import io.eino.serving.model.loading.BatchingProperties;
 import io.eino.serving.plugin.Plugins;
 import io.eino.serving.ratelimit.ClientRateLimiters;
 import io.eino.serving.runtime.BatchObserver;

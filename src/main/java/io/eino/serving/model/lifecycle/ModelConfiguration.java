@@ -2,16 +2,16 @@ package io.eino.serving.model.lifecycle;
 
 import java.util.List;
 
+import io.eino.serving.batching.BatchScheduler;
+import io.eino.serving.error.ErrorMetrics;
+import io.eino.serving.error.SystemErrorMonitor;
 import io.eino.serving.model.ModelReadyGauge;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ServedModels;
+import io.eino.serving.model.loading.AdmissionProperties;
+import io.eino.serving.model.loading.BatchingProperties;
 import io.eino.serving.model.loading.BuildSettings;
 import io.eino.serving.model.loading.ModelLoader;
-import io.eino.serving.batching.AdmissionProperties;
-import io.eino.serving.batching.BatchScheduler;
-import io.eino.serving.batching.BatchingProperties;
-import io.eino.serving.error.ErrorMetrics;
-import io.eino.serving.error.SystemErrorMonitor;
 import io.eino.serving.operator.OperatorRegistry;
 import io.eino.serving.repository.ModelInstaller;
 import io.eino.serving.repository.RepositoryProperties;

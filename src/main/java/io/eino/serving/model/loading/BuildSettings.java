@@ -2,8 +2,6 @@ package io.eino.serving.model.loading;
 
 import java.nio.file.Path;
 
-import io.eino.serving.batching.AdmissionProperties;
-import io.eino.serving.batching.BatchingProperties;
 import io.eino.serving.repository.RepositoryProperties;
 import io.eino.serving.runtime.RuntimeLayout;
 import io.eino.serving.validation.ValidationProperties;

@@ -6,9 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.TreeSet;
 
-import io.eino.serving.batching.AdmissionProperties;
 import io.eino.serving.batching.BatchingOptions;
-import io.eino.serving.batching.BatchingProperties;
 import io.eino.serving.model.ServedModels;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.SavedModelRunner;

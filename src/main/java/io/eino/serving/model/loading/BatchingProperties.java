@@ -1,4 +1,4 @@
-package io.eino.serving.batching;
+package io.eino.serving.model.loading;
 
 import java.time.Duration;
 import java.util.List;
