@@ -114,10 +114,10 @@ final class TextExecution {
 		}
 		for (long older : this.registry.versionsBelow(model, failed)) {
 			if (this.breakers.admits(model, older)) {
-				return Mono.defer(() -> {
-					ServingVersion leased = this.registry.lease(model, older);
-					return attempt(leased, texts, options, startedNanos).doFinally((signal) -> leased.release());
-				})
+				// Released before the answer goes on, as the request's own resolution is.
+				return Mono
+					.using(() -> this.registry.lease(model, older),
+							(leased) -> attempt(leased, texts, options, startedNanos), ServingVersion::release)
 					.map((result) -> degraded(result, TextResult.PREVIOUS_VERSION))
 					.onErrorResume(TextExecution::degradable, (ex) -> answer(model, failed, texts.size(), ex));
 			}
