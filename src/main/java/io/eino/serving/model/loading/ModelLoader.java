@@ -25,7 +25,6 @@ import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
-import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TokenSequence;
 import io.eino.serving.security.ModelKeys;
 import io.eino.serving.security.ModelPackage;

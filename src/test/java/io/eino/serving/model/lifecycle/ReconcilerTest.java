@@ -12,7 +12,6 @@ import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.SystemErrorMonitor;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ModelState;
-import io.eino.serving.model.PublishedVersion;
 import io.eino.serving.model.ServedModels;
 import io.eino.serving.model.StubVersion;
 import io.eino.serving.model.VersionStatus;
