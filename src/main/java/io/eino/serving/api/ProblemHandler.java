@@ -18,6 +18,7 @@ import reactor.core.publisher.Mono;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -83,7 +84,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		if (failure.status() == 401) {
 			response.header(HttpHeaders.WWW_AUTHENTICATE, "ApiKey header=\"" + ApiHeaders.API_KEY + "\"");
 		}
-		return Mono.just(response.body(problem));
+		return Mono.just(response.contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem));
 	}
 
 	/** Framework-detected errors (malformed JSON, media type, method): input tier. */
@@ -98,7 +99,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		problem.setDetail(refusal.detail());
 		this.errors.count(refusal);
 		decorate(problem, rule.tier(), exchange);
-		return Mono.just(ResponseEntity.status(status).headers(headers).body(problem));
+		// Whatever the Accept header lists: a problem has one form (an Accept that allows
+		// nothing JSON was answered as text/event-stream).
+		return Mono.just(ResponseEntity.status(status)
+			.headers(headers)
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.body(problem));
 	}
 
 	/** The problem of a classified failure (the caller counts it). */

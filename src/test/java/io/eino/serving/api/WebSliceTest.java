@@ -244,6 +244,26 @@ class WebSliceTest {
 				"input");
 	}
 
+	/**
+	 * A client whose Accept header allows nothing JSON still gets its problem as
+	 * problem+json, the only form errors take, not whatever else it listed.
+	 */
+	@Test
+	void aProblemIsProblemJsonWhateverTheClientAccepts() {
+		String accept = "image/png, text/*;q=0";
+		ApiTests.problem(this.client.get().uri("/v1/nowhere").header(HttpHeaders.ACCEPT, accept).exchange(), 404,
+				"not-found", "input");
+		ApiTests.problem(
+				this.client.delete().uri("/v1/models/stub:predict").header(HttpHeaders.ACCEPT, accept).exchange(), 405,
+				"method-not-allowed", "input");
+		ApiTests.problem(this.client.post()
+			.uri("/v1/models/stub:predict")
+			.header(HttpHeaders.ACCEPT, accept)
+			.contentType(MediaType.APPLICATION_JSON)
+			.bodyValue("{\"instances\": []}")
+			.exchange(), 400, "empty-instances", "input");
+	}
+
 	@Test
 	void aDuplicatedMemberIsNamed() {
 		assertThat(ApiTests.problem(predict("{\"instances\": [\"a\"], \"instances\": [\"b\"]}"), 400, "duplicate-key",
