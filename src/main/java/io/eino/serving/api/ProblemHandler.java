@@ -36,8 +36,6 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
 	private static final Logger logger = LoggerFactory.getLogger(ProblemHandler.class);
 
-	static final String TYPE_PREFIX = Problems.TYPE_PREFIX;
-
 	/** When a request refused for capacity may be retried. */
 	private static final String RETRY_AFTER_SECONDS = "1";
 
@@ -94,7 +92,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		ProblemDetail problem = (body instanceof ProblemDetail detail) ? detail : ProblemDetail.forStatus(status);
 		Failure refusal = FrameworkRefusals.of(ex, status, exchange.getRequest());
 		Rule rule = refusal.rule();
-		problem.setType(URI.create(TYPE_PREFIX + rule.slug()));
+		problem.setType(URI.create(Problems.TYPE_PREFIX + rule.slug()));
 		problem.setTitle(rule.title());
 		problem.setDetail(refusal.detail());
 		this.errors.count(refusal);
@@ -111,7 +109,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	static ProblemDetail problemOf(Failure failure, ServerWebExchange exchange) {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.valueOf(failure.status()),
 				failure.detail());
-		problem.setType(URI.create(TYPE_PREFIX + failure.rule().slug()));
+		problem.setType(URI.create(Problems.TYPE_PREFIX + failure.rule().slug()));
 		problem.setTitle(failure.rule().title());
 		decorate(problem, failure.tier(), exchange);
 		return problem;

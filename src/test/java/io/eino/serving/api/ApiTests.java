@@ -2,6 +2,8 @@ package io.eino.serving.api;
 
 import java.util.Map;
 
+import io.eino.serving.error.Problems;
+
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
@@ -53,7 +55,7 @@ public final class ApiTests {
 			})
 			.returnResult()
 			.getResponseBody();
-		assertThat(problem).containsEntry("type", ProblemHandler.TYPE_PREFIX + rule)
+		assertThat(problem).containsEntry("type", Problems.TYPE_PREFIX + rule)
 			.containsEntry("status", status)
 			.containsEntry("tier", tier)
 			.containsKeys("title", "detail", "traceId");

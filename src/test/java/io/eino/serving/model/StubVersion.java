@@ -30,7 +30,7 @@ import io.eino.serving.text.Overflow;
  * over HTTP; raw tensors get {@code [0.5, 0.5]} for each output asked. Leases are
  * counted, and a use after {@link #close()} is counted too.
  */
-public final class StubVersion implements PublishedVersion {
+public final class StubVersion extends LeasedVersion {
 
 	public static final String RAISE = "raise:";
 
@@ -39,8 +39,6 @@ public final class StubVersion implements PublishedVersion {
 	private final String model;
 
 	private final long version;
-
-	private final AtomicInteger leases = new AtomicInteger();
 
 	private final AtomicInteger acquisitions = new AtomicInteger();
 
@@ -159,7 +157,7 @@ public final class StubVersion implements PublishedVersion {
 
 	@Override
 	public void acquire() {
-		this.leases.incrementAndGet();
+		super.acquire();
 		this.acquisitions.incrementAndGet();
 	}
 
@@ -172,16 +170,6 @@ public final class StubVersion implements PublishedVersion {
 	/** How many times the registry has leased it, in all. */
 	public int acquisitions() {
 		return this.acquisitions.get();
-	}
-
-	@Override
-	public void release() {
-		this.leases.decrementAndGet();
-	}
-
-	@Override
-	public int inFlight() {
-		return this.leases.get();
 	}
 
 	@Override

@@ -4,11 +4,10 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 
+import io.eino.serving.model.LeasedVersion;
 import io.eino.serving.model.ModelFailureException;
 import io.eino.serving.model.OptimizationReport;
-import io.eino.serving.model.PublishedVersion;
 import io.eino.serving.model.SubmittedTexts;
 import io.eino.serving.batching.BatchQueue;
 import io.eino.serving.batching.BatchTask;
@@ -37,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * version being replaced can drain its in-flight work before {@link #close()} closes its
  * queue, lets its runners finish and frees the sessions.
  */
-public final class ModelVersion implements PublishedVersion {
+public final class ModelVersion extends LeasedVersion {
 
 	private static final Logger logger = LoggerFactory.getLogger(ModelVersion.class);
 
@@ -63,8 +62,6 @@ public final class ModelVersion implements PublishedVersion {
 	private final VersionMeters.Lease meters;
 
 	private final Duration drainTimeout;
-
-	private final AtomicInteger inFlight = new AtomicInteger();
 
 	ModelVersion(String model, long version, ModelDescriptor descriptor, Pipeline pipeline, RunnerPool runners,
 			BatchQueue<TokenSequence, float[]> queue, TextTokenizer tokenizer, double maxUnknownTokenRatio,
@@ -194,21 +191,6 @@ public final class ModelVersion implements PublishedVersion {
 	@Override
 	public Map<String, HostTensor> run(String signature, Map<String, HostTensor> inputs, List<String> outputs) {
 		return runner().run(signature, inputs, outputs);
-	}
-
-	@Override
-	public void acquire() {
-		this.inFlight.incrementAndGet();
-	}
-
-	@Override
-	public void release() {
-		this.inFlight.decrementAndGet();
-	}
-
-	@Override
-	public int inFlight() {
-		return this.inFlight.get();
 	}
 
 	/**

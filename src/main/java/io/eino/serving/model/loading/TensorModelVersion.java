@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.eino.serving.batching.BatchScheduler;
 import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.error.Rule;
+import io.eino.serving.model.LeasedVersion;
 import io.eino.serving.model.OptimizationReport;
-import io.eino.serving.model.PublishedVersion;
 import io.eino.serving.model.SubmittedTexts;
 import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.repository.ModelDescriptor;
@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * Like {@link ModelVersion}, work is bracketed by {@link #acquire()} and
  * {@link #release()}, so that the registry can drain it before {@link #close()}.
  */
-final class TensorModelVersion implements PublishedVersion {
+final class TensorModelVersion extends LeasedVersion {
 
 	private static final Logger logger = LoggerFactory.getLogger(TensorModelVersion.class);
 
@@ -51,8 +51,6 @@ final class TensorModelVersion implements PublishedVersion {
 	private final Duration drainTimeout;
 
 	private final AtomicInteger next = new AtomicInteger();
-
-	private final AtomicInteger inFlight = new AtomicInteger();
 
 	/** The batch queues of its batchable signatures; null when batching is off. */
 	private final TensorBatches batches;
@@ -179,21 +177,6 @@ final class TensorModelVersion implements PublishedVersion {
 	@Override
 	public int instances() {
 		return this.sessions.size();
-	}
-
-	@Override
-	public void acquire() {
-		this.inFlight.incrementAndGet();
-	}
-
-	@Override
-	public void release() {
-		this.inFlight.decrementAndGet();
-	}
-
-	@Override
-	public int inFlight() {
-		return this.inFlight.get();
 	}
 
 	@Override
