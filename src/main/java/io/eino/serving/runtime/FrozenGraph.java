@@ -161,12 +161,12 @@ final class FrozenGraph {
 		if (!settings.int8()) {
 			return (frozen.variables() > 0 || encoder.total() > 0) ? encoder.graph() : null;
 		}
-		Int8Rewrite.Result quantised = Int8Rewrite.rewrite(encoder.graph());
+		Int8Rewrite.Result quantised = Int8Rewrite.rewrite(encoder.graph(), settings.ranges());
 		if (quantised.products() == 0) {
 			throw new ModelRuntimeException(
 					"the graph has no product of an activation with a constant weight matrix to run in int8");
 		}
-		rewrites.append("; ").append(quantised.products()).append(" weight products in int8");
+		rewrites.append("; ").append(quantised.describe());
 		return quantised.graph();
 	}
 

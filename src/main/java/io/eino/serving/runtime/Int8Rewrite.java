@@ -3,7 +3,12 @@ package io.eino.serving.runtime;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import com.google.protobuf.ByteString;
 import org.tensorflow.proto.AttrValue;
@@ -16,48 +21,160 @@ import org.tensorflow.proto.TensorShapeProto;
 /**
  * Dynamic int8 quantisation of a frozen graph's weight products, for oneDNN's VNNI
  * kernels (docs/engine.md, "Reduced precision"). Every {@code MatMul} of an activation
- * with a constant fp32 weight {@code [K, N]} becomes:
- * <ul>
- * <li>weights quantised once, per output channel: {@code Wq = round(127 · W / s)},
- * {@code s[n] = max |W[·, n]|};</li>
- * <li>activations quantised at every run over their own range: {@code x − min(x)} is
- * non-negative and goes to uint8 ({@code QuantizeV2});</li>
- * <li>{@code QuantizedMatMulWithBiasAndDequantize} (oneDNN's u8 × s8 product, which
- * TensorFlow's layout pass puts in place) returns fp32, which is scaled back per channel
- * and given back the shift: {@code y = s ⊙ (x̂ · Ŵq) + min(x) · Σ_k W}.</li>
- * </ul>
- * The node keeps its name, so everything downstream (bias, GELU) is unchanged. The
- * startup step keeps the result only when it passes the accuracy gate and is faster.
- * Hand-written: TensorFlow's quantisation tools are Python-only.
+ * with a constant fp32 weight {@code [K, N]}, and the {@code BiasAdd} of a constant that
+ * follows it, become one {@code _QuantizedMatMul}: oneDNN's int8 product with
+ * per-output-channel weight scales and the bias and the scaling back to fp32 fused in
+ * (TensorFlow's own op, the one Intel's quantisation tools emit). Its input is quantised
+ * at every run over the range the batch takes ({@code Min}, {@code Max},
+ * {@code QuantizeV2}), once for all the products that read it. With calibrated
+ * {@link ActivationRanges} each input's channels are first smoothed and a GELU's output
+ * is lifted to unsigned ({@link Int8Weights}). The product keeps the name of the node it
+ * replaces, so everything downstream is unchanged. The startup step keeps the result only
+ * when it passes the accuracy gate and is faster. Hand-written: TensorFlow's quantisation
+ * tools are Python-only.
  */
 public final class Int8Rewrite {
 
 	/** Products smaller than this (the classifier head, say) stay fp32. */
 	private static final long MIN_WEIGHTS = 64 * 64;
 
+	/** How far below zero a GELU's output reaches (its minimum is −0.16997). */
+	static final float GELU_FLOOR = 0.17f;
+
 	private Int8Rewrite() {
 	}
 
-	/** The rewritten graph and how many products it quantised. */
-	public record Result(GraphDef graph, int products) {
+	/**
+	 * The rewritten graph, how many products it quantised, and how many of their inputs
+	 * it smoothed and lifted.
+	 */
+	public record Result(GraphDef graph, int products, int smoothed, int lifted) {
+
+		/** What the rewrite did, for the report. */
+		public String describe() {
+			return this.products + " weight products in int8 (" + this.smoothed + " inputs smoothed, " + this.lifted
+					+ " GELU outputs lifted)";
+		}
+
+	}
+
+	/** The tensors the quantisable products of {@code graph} read, each once. */
+	static List<String> productInputs(GraphDef graph) {
+		Map<String, NodeDef> nodes = index(graph);
+		Set<String> inputs = new LinkedHashSet<>();
+		graph.getNodeList()
+			.stream()
+			.filter((node) -> quantisable(node, nodes) != null)
+			.forEach((node) -> inputs.add(node.getInput(0)));
+		return List.copyOf(inputs);
 	}
 
 	/** Quantises every eligible product of {@code graph} (a frozen graph). */
-	public static Result rewrite(GraphDef graph) {
-		Map<String, NodeDef> nodes = new HashMap<>();
-		graph.getNodeList().forEach((node) -> nodes.put(node.getName(), node));
-		GraphDef.Builder rewritten = graph.toBuilder().clearNode();
-		int products = 0;
+	public static Result rewrite(GraphDef graph, ActivationRanges ranges) {
+		Map<String, NodeDef> nodes = index(graph);
+		Map<String, Integer> uses = new HashMap<>();
+		graph.getNodeList()
+			.forEach((node) -> node.getInputList()
+				.forEach((input) -> uses.merge(GraphIndex.nodeName(input), 1, Integer::sum)));
+		Map<String, NodeDef> products = new LinkedHashMap<>();
+		Map<String, float[]> rowMaxima = new HashMap<>();
 		for (NodeDef node : graph.getNodeList()) {
 			NodeDef weight = quantisable(node, nodes);
-			if (weight == null) {
+			if (weight != null) {
+				products.put(node.getName(), weight);
+				long[] shape = shape(weight);
+				Int8Weights.rowMaxima(GraphIndex.floats(weight), (int) shape[1],
+						rowMaxima.computeIfAbsent(node.getInput(0), (input) -> new float[(int) shape[0]]));
+			}
+		}
+		// The bias added right after a product, where the product has no other use.
+		Map<String, NodeDef> biasAdds = new HashMap<>();
+		for (NodeDef node : graph.getNodeList()) {
+			String product = node.getOp().equals("BiasAdd") ? GraphIndex.nodeName(node.getInput(0)) : null;
+			NodeDef bias = (product != null) ? nodes.get(node.getInput(1)) : null;
+			if (products.containsKey(product) && uses.get(product) == 1 && bias != null
+					&& bias.getOp().equals("Const")) {
+				biasAdds.put(product, node);
+			}
+		}
+		Set<String> quantisedInputs = new HashSet<>();
+		int smoothed = 0;
+		int lifted = 0;
+		GraphDef.Builder rewritten = graph.toBuilder().clearNode();
+		for (NodeDef node : graph.getNodeList()) {
+			boolean product = products.containsKey(node.getName());
+			String folded = product ? null : folded(node, biasAdds);
+			if (product && biasAdds.containsKey(node.getName())) {
+				continue; // emitted in place of its BiasAdd
+			}
+			if (!product && folded == null) {
 				rewritten.addNode(node);
 				continue;
 			}
-			quantise(node, weight, rewritten);
-			products++;
+			NodeDef matMul = product ? node : nodes.get(folded);
+			String x = matMul.getInput(0);
+			float lift = geluOutput(x, nodes) ? GELU_FLOOR : 0;
+			float[] activations = ranges.of(x);
+			float[] smoothing = (activations != null) ? Int8Weights.smoothing(activations, rowMaxima.get(x)) : null;
+			String quantised = Int8Input.name(x);
+			if (quantisedInputs.add(quantised)) {
+				Int8Input.emit(x, quantised, smoothing, lift, matMul.getDevice(), rewritten);
+				smoothed += (smoothing != null) ? 1 : 0;
+				lifted += (lift > 0) ? 1 : 0;
+			}
+			NodeDef weight = products.get(matMul.getName());
+			long[] shape = shape(weight);
+			float[] bias = product ? null : GraphIndex.floats(nodes.get(node.getInput(1)));
+			Int8Weights weights = Int8Weights.of(GraphIndex.floats(weight), (int) shape[0], (int) shape[1], smoothing,
+					bias, lift);
+			Int8Input.product(node.getName(), quantised, lift > 0, weights, shape, matMul.getDevice(), rewritten);
 		}
-		return new Result(rewritten.build(), products);
+		return new Result(rewritten.build(), products.size(), smoothed, lifted);
+	}
+
+	/** The product whose bias {@code node} adds, when the two are fused; else null. */
+	private static String folded(NodeDef node, Map<String, NodeDef> biasAdds) {
+		if (!node.getOp().equals("BiasAdd")) {
+			return null;
+		}
+		String product = GraphIndex.nodeName(node.getInput(0));
+		return (biasAdds.get(product) == node) ? product : null;
+	}
+
+	/**
+	 * Whether {@code tensor} is a GELU's output: a {@code Mul} with an {@code Erf} or
+	 * {@code Tanh} among its close ancestors.
+	 */
+	static boolean geluOutput(String tensor, Map<String, NodeDef> nodes) {
+		NodeDef node = nodes.get(GraphIndex.nodeName(tensor));
+		return node != null && node.getOp().equals("Mul") && reaches(node, nodes, 4);
+	}
+
+	private static boolean reaches(NodeDef node, Map<String, NodeDef> nodes, int depth) {
+		if (node.getOp().equals("Erf") || node.getOp().equals("Tanh")) {
+			return true;
+		}
+		if (depth == 0) {
+			return false;
+		}
+		for (String input : node.getInputList()) {
+			NodeDef parent = nodes.get(GraphIndex.nodeName(input));
+			if (parent != null && reaches(parent, nodes, depth - 1)) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private static Map<String, NodeDef> index(GraphDef graph) {
+		Map<String, NodeDef> nodes = new HashMap<>();
+		graph.getNodeList().forEach((node) -> nodes.put(node.getName(), node));
+		return nodes;
+	}
+
+	private static long[] shape(NodeDef weight) {
+		TensorShapeProto shape = weight.getAttrOrThrow("value").getTensor().getTensorShape();
+		return new long[] { shape.getDim(0).getSize(), shape.getDim(1).getSize() };
 	}
 
 	/** The constant weight of a plain fp32 {@code MatMul}, or null. */
@@ -77,75 +194,7 @@ public final class Int8Rewrite {
 				* value.getTensorShape().getDim(1).getSize() >= MIN_WEIGHTS) ? weight : null;
 	}
 
-	private static void quantise(NodeDef product, NodeDef weight, GraphDef.Builder graph) {
-		TensorProto value = weight.getAttrOrThrow("value").getTensor();
-		int rows = (int) value.getTensorShape().getDim(0).getSize();
-		int columns = (int) value.getTensorShape().getDim(1).getSize();
-		float[] weights = GraphIndex.floats(weight);
-		float[] scale = new float[columns];
-		for (int i = 0; i < weights.length; i++) {
-			scale[i % columns] = Math.max(scale[i % columns], Math.abs(weights[i]));
-		}
-		byte[] quantised = new byte[weights.length];
-		float[] columnSums = new float[columns];
-		for (int i = 0; i < weights.length; i++) {
-			int column = i % columns;
-			float s = (scale[column] > 0) ? scale[column] : 1;
-			int q = Math.round(127 * weights[i] / s);
-			quantised[i] = (byte) q;
-			columnSums[column] += q * s / 127;
-		}
-		String name = product.getName();
-		String scope = name + "/int8/";
-		String x = product.getInput(0);
-		String device = product.getDevice();
-		graph.addNode(constant(scope + "axes", DataType.DT_INT32, new long[] { 2 }, ints(0, 1), device));
-		graph.addNode(reduce(scope + "min", "Min", x, scope + "axes", device));
-		graph.addNode(reduce(scope + "max", "Max", x, scope + "axes", device));
-		graph.addNode(binary(scope + "shifted", "Sub", x, scope + "min", device));
-		graph.addNode(binary(scope + "range", "Sub", scope + "max", scope + "min", device));
-		graph.addNode(constant(scope + "zero", DataType.DT_FLOAT, new long[0], floats(0), device));
-		graph.addNode(NodeDef.newBuilder()
-			.setName(scope + "x")
-			.setOp("QuantizeV2")
-			.setDevice(device)
-			.addInput(scope + "shifted")
-			.addInput(scope + "zero")
-			.addInput(scope + "range")
-			.putAttr("T", typeAttr(DataType.DT_QUINT8))
-			.putAttr("mode", text("MIN_FIRST")));
-		graph.addNode(constant(scope + "w", DataType.DT_QINT8, new long[] { rows, columns }, quantised, device));
-		graph.addNode(constant(scope + "w_min", DataType.DT_FLOAT, new long[0], floats(-1), device));
-		graph.addNode(constant(scope + "w_max", DataType.DT_FLOAT, new long[0], floats(1), device));
-		graph.addNode(constant(scope + "no_bias", DataType.DT_FLOAT, new long[] { columns }, floats(new float[columns]),
-				device));
-		graph.addNode(NodeDef.newBuilder()
-			.setName(scope + "product")
-			.setOp("QuantizedMatMulWithBiasAndDequantize")
-			.setDevice(device)
-			.addInput(scope + "x")
-			.addInput(scope + "w")
-			.addInput(scope + "no_bias")
-			.addInput(scope + "x:1")
-			.addInput(scope + "x:2")
-			.addInput(scope + "w_min")
-			.addInput(scope + "w_max")
-			.addInput(scope + "w_min")
-			.addInput(scope + "w_max")
-			.putAttr("T1", typeAttr(DataType.DT_QUINT8))
-			.putAttr("T2", typeAttr(DataType.DT_QINT8))
-			.putAttr("Tbias", typeAttr(DataType.DT_FLOAT))
-			.putAttr("Toutput", typeAttr(DataType.DT_FLOAT))
-			.putAttr("input_quant_mode", text("MIN_FIRST")));
-		graph.addNode(constant(scope + "scale", DataType.DT_FLOAT, new long[] { columns }, floats(scale), device));
-		graph.addNode(binary(scope + "scaled", "Mul", scope + "product", scope + "scale", device));
-		graph.addNode(
-				constant(scope + "column_sums", DataType.DT_FLOAT, new long[] { columns }, floats(columnSums), device));
-		graph.addNode(binary(scope + "shift", "Mul", scope + "min", scope + "column_sums", device));
-		graph.addNode(binary(name, "AddV2", scope + "scaled", scope + "shift", device));
-	}
-
-	private static NodeDef reduce(String name, String op, String input, String axes, String device) {
+	static NodeDef reduce(String name, String op, String input, String axes, String device) {
 		return NodeDef.newBuilder()
 			.setName(name)
 			.setOp(op)
@@ -158,7 +207,7 @@ public final class Int8Rewrite {
 			.build();
 	}
 
-	private static NodeDef binary(String name, String op, String left, String right, String device) {
+	static NodeDef binary(String name, String op, String left, String right, String device) {
 		return NodeDef.newBuilder()
 			.setName(name)
 			.setOp(op)
@@ -201,7 +250,7 @@ public final class Int8Rewrite {
 		return buffer.array();
 	}
 
-	private static byte[] ints(int... values) {
+	static byte[] ints(int... values) {
 		ByteBuffer buffer = ByteBuffer.allocate(values.length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
 		for (int value : values) {
 			buffer.putInt(value);
@@ -209,11 +258,11 @@ public final class Int8Rewrite {
 		return buffer.array();
 	}
 
-	private static AttrValue typeAttr(DataType type) {
+	static AttrValue typeAttr(DataType type) {
 		return AttrValue.newBuilder().setType(type).build();
 	}
 
-	private static AttrValue text(String value) {
+	static AttrValue text(String value) {
 		return AttrValue.newBuilder().setS(ByteString.copyFromUtf8(value)).build();
 	}
 

@@ -22,15 +22,24 @@ import org.tensorflow.proto.RewriterConfig.Toggle;
  * @param int8 whether the weight products run in int8 (dynamic quantisation of a frozen
  * graph, {@link Int8Rewrite}; only with graph optimisation on)
  * @param skipped Grappler passes left out (with graph optimisation on)
+ * @param ranges with int8, the calibrated activation ranges the products are smoothed
+ * with ({@link ActivationRanges#NONE}: not smoothed)
  */
 public record SessionSettings(int intraOpThreads, int interOpThreads, GraphOptimization optimization, boolean bfloat16,
-		Gpu gpu, boolean int8, Set<GrapplerPass> skipped) {
+		Gpu gpu, boolean int8, Set<GrapplerPass> skipped, ActivationRanges ranges) {
 
 	public static final SessionSettings DEFAULT = new SessionSettings(0, 0, GraphOptimization.DEFAULT, false,
 			Gpu.DEFAULT, false);
 
 	public SessionSettings {
 		skipped = skipped.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(skipped));
+		ranges = (int8 && ranges != null) ? ranges : ActivationRanges.NONE;
+	}
+
+	/** Settings with the products, if int8, quantised without calibration. */
+	public SessionSettings(int intraOpThreads, int interOpThreads, GraphOptimization optimization, boolean bfloat16,
+			Gpu gpu, boolean int8, Set<GrapplerPass> skipped) {
+		this(intraOpThreads, interOpThreads, optimization, bfloat16, gpu, int8, skipped, ActivationRanges.NONE);
 	}
 
 	/** Settings with every Grappler pass of {@code optimization} on. */
@@ -61,10 +70,21 @@ public record SessionSettings(int intraOpThreads, int interOpThreads, GraphOptim
 		return new SessionSettings(this.intraOpThreads, this.interOpThreads, optimization, bfloat16, this.gpu, false);
 	}
 
-	/** These settings with the weight products in int8 (fp32 elsewhere). */
+	/**
+	 * These settings with the weight products in int8 (the rest in fp32, or bf16 where
+	 * these settings have it), not smoothed.
+	 */
 	public SessionSettings withInt8() {
-		return new SessionSettings(this.intraOpThreads, this.interOpThreads, this.optimization, false, this.gpu, true,
-				this.skipped);
+		return withInt8(ActivationRanges.NONE);
+	}
+
+	/**
+	 * These settings with the weight products in int8 (the rest in fp32, or bf16 where
+	 * these settings have it), smoothed with {@code ranges}.
+	 */
+	public SessionSettings withInt8(ActivationRanges ranges) {
+		return new SessionSettings(this.intraOpThreads, this.interOpThreads, this.optimization, this.bfloat16, this.gpu,
+				true, this.skipped, ranges);
 	}
 
 	/** These settings with {@code pass} left out of Grappler's rewrites. */
@@ -72,7 +92,7 @@ public record SessionSettings(int intraOpThreads, int interOpThreads, GraphOptim
 		EnumSet<GrapplerPass> passes = EnumSet.of(pass);
 		passes.addAll(this.skipped);
 		return new SessionSettings(this.intraOpThreads, this.interOpThreads, this.optimization, this.bfloat16, this.gpu,
-				this.int8, passes);
+				this.int8, passes, this.ranges);
 	}
 
 	ConfigProto toConfigProto() {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import io.eino.serving.runtime.ActivationRanges;
 import io.eino.serving.runtime.GraphOptimization;
 import io.eino.serving.runtime.GrapplerPass;
 import io.eino.serving.runtime.HostTensor;
@@ -52,7 +53,15 @@ final class EinoInProcess {
 		SessionSettings settings = layout.withOptimization(
 				GraphOptimization.valueOf(chosen.path("optimization").asString()), chosen.path("bfloat16").asBoolean());
 		if (chosen.path("int8").asBoolean()) {
-			settings = settings.withInt8();
+			Map<String, float[]> ranges = new java.util.LinkedHashMap<>();
+			for (Map.Entry<String, JsonNode> input : chosen.path("int8Ranges").properties()) {
+				float[] maxima = new float[input.getValue().size()];
+				for (int i = 0; i < maxima.length; i++) {
+					maxima[i] = input.getValue().get(i).floatValue();
+				}
+				ranges.put(input.getKey(), maxima);
+			}
+			settings = settings.withInt8(new ActivationRanges(ranges));
 		}
 		for (JsonNode pass : chosen.path("skipped")) {
 			settings = settings.without(GrapplerPass.valueOf(pass.asString()));

@@ -6,6 +6,7 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
+import io.eino.serving.runtime.ActivationRanges;
 import io.eino.serving.runtime.Int8Rewrite;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GraphDef;
@@ -79,7 +80,7 @@ final class MatmulPeak {
 			}
 			product.mergeFrom(graph.toGraphDef());
 		}
-		GraphDef quantised = Int8Rewrite.rewrite(product.build()).graph();
+		GraphDef quantised = Int8Rewrite.rewrite(product.build(), ActivationRanges.NONE).graph();
 		try (Graph graph = new Graph()) {
 			graph.importGraphDef(quantised);
 			ConfigProto config = ConfigProto.newBuilder()

@@ -24,22 +24,41 @@ final class OutputComparison {
 
 	private static final int BATCH = 32;
 
+	/**
+	 * Below this gap between its two highest outputs, the reference has not decided a
+	 * text's class (a review both praising and blaming, say: 0.47 against 0.53), and any
+	 * change of arithmetic may flip it; such a flip is reported, not counted as
+	 * disagreement.
+	 */
+	static final double UNDECIDED_MARGIN = 0.1;
+
 	private OutputComparison() {
 	}
 
 	/**
 	 * How the candidate's outputs compare with the reference's.
 	 *
-	 * @param labelAgreement the share of texts whose top class is the same (1 for models
-	 * that do not classify)
+	 * @param labelAgreement the share of texts whose top class is the same, a text the
+	 * reference leaves undecided counting as the same (1 for models that do not classify)
 	 * @param maxDifference the largest absolute difference of any output value
 	 * @param texts how many texts were compared
 	 * @param referenceAccuracy the reference's share of right labels, where the texts are
 	 * labelled (NaN otherwise)
 	 * @param accuracy the candidate's
+	 * @param undecidedChanged texts whose top class changed although the reference leaves
+	 * them undecided: its two highest outputs less than {@value #UNDECIDED_MARGIN} apart
 	 */
-	record Agreement(double labelAgreement, double maxDifference, int texts, double referenceAccuracy,
-			double accuracy) {
+	record Agreement(double labelAgreement, double maxDifference, int texts, double referenceAccuracy, double accuracy,
+			int undecidedChanged) {
+
+		Agreement(double labelAgreement, double maxDifference, int texts, double referenceAccuracy, double accuracy) {
+			this(labelAgreement, maxDifference, texts, referenceAccuracy, accuracy, 0);
+		}
+
+		/** Whether every text keeps its top class, undecided ones included. */
+		boolean sameLabels() {
+			return this.labelAgreement == 1.0 && this.undecidedChanged == 0;
+		}
 
 		/** Whether the candidate gets at least as many labels right as the reference. */
 		boolean asAccurate() {
@@ -49,7 +68,9 @@ final class OutputComparison {
 		String describe() {
 			String measured = String.format(Locale.ROOT,
 					"labels agree on %.1f %% of %d texts, largest output difference %.2g", this.labelAgreement * 100,
-					this.texts, this.maxDifference);
+					this.texts, this.maxDifference)
+					+ ((this.undecidedChanged > 0) ? String.format(Locale.ROOT,
+							" (%d text(s) fp32 leaves undecided changed label)", this.undecidedChanged) : "");
 			return Double.isNaN(this.accuracy) ? measured : measured + String.format(Locale.ROOT,
 					", accuracy %.1f %% (fp32 %.1f %%)", this.accuracy * 100, this.referenceAccuracy * 100);
 		}
@@ -78,6 +99,7 @@ final class OutputComparison {
 	static Agreement compare(List<float[]> reference, List<float[]> candidate, ModelDescriptor descriptor,
 			List<String> labels) {
 		int agreeing = 0;
+		int undecidedChanged = 0;
 		int labelled = 0;
 		int referenceRight = 0;
 		int candidateRight = 0;
@@ -87,6 +109,10 @@ final class OutputComparison {
 			float[] gotRow = candidate.get(text);
 			if (argmax(wantRow) == argmax(gotRow)) {
 				agreeing++;
+			}
+			else if (margin(wantRow) < UNDECIDED_MARGIN) {
+				agreeing++;
+				undecidedChanged++;
 			}
 			int truth = (descriptor.labels() != null && labels.get(text) != null)
 					? descriptor.labels().indexOf(labels.get(text)) : -1;
@@ -104,7 +130,23 @@ final class OutputComparison {
 		boolean classifies = descriptor.task() == ModelDescriptor.Task.CLASSIFICATION && labelled > 0;
 		return new Agreement(labelAgreement, maxDifference, reference.size(),
 				classifies ? (double) referenceRight / labelled : Double.NaN,
-				classifies ? (double) candidateRight / labelled : Double.NaN);
+				classifies ? (double) candidateRight / labelled : Double.NaN, undecidedChanged);
+	}
+
+	/** How far apart the two highest values of {@code row} are. */
+	private static double margin(float[] row) {
+		float first = Float.NEGATIVE_INFINITY;
+		float second = Float.NEGATIVE_INFINITY;
+		for (float value : row) {
+			if (value > first) {
+				second = first;
+				first = value;
+			}
+			else if (value > second) {
+				second = value;
+			}
+		}
+		return first - second;
 	}
 
 	static HostTensor.Float32 output(SavedModelRunner runner, ModelDescriptor descriptor,

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.ActivationRanges;
 import io.eino.serving.runtime.FrozenGraphs;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.ModelRuntimeException;
@@ -34,6 +35,8 @@ final class SessionMeasurements implements StartupMeasurements, AutoCloseable {
 			+ "and the staff were friendly, but the room was far too small for the price we paid.";
 
 	private static final int REFERENCE_ROWS = 8;
+
+	private static final int CALIBRATION_ROWS = 32;
 
 	private final Path directory;
 
@@ -87,6 +90,39 @@ final class SessionMeasurements implements StartupMeasurements, AutoCloseable {
 			release(candidate);
 			return ex.getMessage();
 		}
+	}
+
+	/**
+	 * {@code candidates} with each int8 one calibrated: its settings carry the activation
+	 * ranges measured on every evaluation text with the fp32 graph
+	 * ({@link ActivationRanges}), so that its sessions, the stored plan and every later
+	 * session of the version are rewritten the same way. An int8 candidate that cannot be
+	 * calibrated is left as it is, and fails when opened.
+	 */
+	List<Candidate> calibrated(List<Candidate> candidates) {
+		List<Candidate> calibrated = new ArrayList<>();
+		for (Candidate candidate : candidates) {
+			if (!candidate.settings().int8()) {
+				calibrated.add(candidate);
+				continue;
+			}
+			try {
+				List<Map<String, HostTensor>> batches = new ArrayList<>();
+				for (int from = 0; from < this.texts.size(); from += CALIBRATION_ROWS) {
+					batches.add(this.tokenizer
+						.encode(this.texts.subList(from, Math.min(this.texts.size(), from + CALIBRATION_ROWS)))
+						.asInputs());
+				}
+				ActivationRanges ranges = ActivationRanges.measure(this.directory, candidate.settings(), this.frozen,
+						this.descriptor.signature(), batches);
+				calibrated.add(new Candidate(candidate.name(), candidate.settings().withInt8(ranges),
+						candidate.precision(), candidate.what()));
+			}
+			catch (ModelRuntimeException ex) {
+				calibrated.add(candidate);
+			}
+		}
+		return calibrated;
 	}
 
 	@Override

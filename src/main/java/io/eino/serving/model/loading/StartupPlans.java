@@ -5,12 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
 import io.eino.serving.batching.BatchCostModel;
 import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.ActivationRanges;
 import io.eino.serving.runtime.GraphOptimization;
 import io.eino.serving.runtime.GrapplerPass;
 import io.eino.serving.runtime.Precision;
@@ -78,15 +80,18 @@ final class StartupPlans {
 	 * @param steps the step's report when it chose
 	 * @param costModel the batch cost model the warm-up measured with the chosen
 	 * settings; null until it has
+	 * @param int8Ranges with int8, the calibrated activation ranges its products are
+	 * smoothed with, per product input and channel ({@link ActivationRanges})
 	 */
 	record Plan(String key, String created, GraphOptimization optimization, boolean bfloat16, boolean int8,
 			Set<GrapplerPass> skipped, String precision, String reason, List<OptimizationReport.Step> steps,
-			BatchCostModel costModel) {
+			BatchCostModel costModel, Map<String, float[]> int8Ranges) {
 
 		SessionSettings settings(SessionSettings base) {
 			SessionSettings settings = base.withOptimization(this.optimization, this.bfloat16);
 			if (this.int8) {
-				settings = settings.withInt8();
+				settings = settings.withInt8(
+						(this.int8Ranges != null) ? new ActivationRanges(this.int8Ranges) : ActivationRanges.NONE);
 			}
 			for (GrapplerPass pass : this.skipped) {
 				settings = settings.without(pass);
@@ -180,9 +185,9 @@ final class StartupPlans {
 		StartupOptimizer.Choice choice = this.optimizer.choose(versionDirectory, modelDirectory, descriptor, tokenizer,
 				base);
 		SessionSettings settings = choice.settings();
-		new PlanHome(home(stored)).store(
-				new Plan(key, Instant.now().toString(), settings.optimization(), settings.bfloat16(), settings.int8(),
-						settings.skipped(), choice.precision(), choice.precisionReason(), choice.steps(), null));
+		new PlanHome(home(stored)).store(new Plan(key, Instant.now().toString(), settings.optimization(),
+				settings.bfloat16(), settings.int8(), settings.skipped(), choice.precision(), choice.precisionReason(),
+				choice.steps(), null, settings.int8() ? settings.ranges().asMap() : null));
 		return choice;
 	}
 
@@ -194,8 +199,10 @@ final class StartupPlans {
 		PlanHome.Found found = new PlanHome(home(stored)).find(key);
 		Plan plan = (found != null) ? found.plan() : null;
 		if (plan != null && !costModel.equals(plan.costModel())) {
-			PlanHome.write(found.file(), new Plan(plan.key(), plan.created(), plan.optimization(), plan.bfloat16(),
-					plan.int8(), plan.skipped(), plan.precision(), plan.reason(), plan.steps(), costModel));
+			PlanHome.write(found.file(),
+					new Plan(plan.key(), plan.created(), plan.optimization(), plan.bfloat16(), plan.int8(),
+							plan.skipped(), plan.precision(), plan.reason(), plan.steps(), costModel,
+							plan.int8Ranges()));
 		}
 	}
 

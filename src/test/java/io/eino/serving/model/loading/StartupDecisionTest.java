@@ -104,6 +104,41 @@ class StartupDecisionTest {
 	}
 
 	@Test
+	void int8MayMoveOutputsFurtherThanBf16ButNotBeyondItsOwnBound() {
+		OutputComparison.Agreement rounded = new OutputComparison.Agreement(1.0, 0.15, 212, 0.929, 0.929);
+		OutputComparison.Agreement broken = new OutputComparison.Agreement(1.0, 0.4, 212, 0.929, 0.929);
+		Fake fake = fake(0.01, 90, 80, 60, 70, 50).agreement("int8", rounded).agreement("bf16", rounded);
+		StartupOptimizer.Choice choice = StartupOptimizer.choose(IMPORTED, this.candidates, fake);
+		assertThat(choice.precision()).isEqualTo("int8");
+		assertThat(choice.settings()).isEqualTo(candidate("int8").settings());
+		fake = fake(0.01, 90, 80, 60, 70, 50).agreement("int8", broken).agreement("bf16", rounded);
+		choice = StartupOptimizer.choose(IMPORTED, this.candidates, fake);
+		assertThat(step(choice, "int8").note()).contains("not served: fails the accuracy gate");
+		assertThat(step(choice, "bf16").note()).contains("not served: fails the accuracy gate");
+	}
+
+	@Test
+	void aTextTheReferenceLeavesUndecidedMayChangeLabelButOnlyUnderReducedPrecision() {
+		List<float[]> reference = List.of(new float[] { 0.9f, 0.1f }, new float[] { 0.47f, 0.53f },
+				new float[] { 0.3f, 0.7f });
+		List<float[]> undecidedFlipped = List.of(new float[] { 0.88f, 0.12f }, new float[] { 0.55f, 0.45f },
+				new float[] { 0.32f, 0.68f });
+		List<float[]> decidedFlipped = List.of(new float[] { 0.45f, 0.55f }, new float[] { 0.47f, 0.53f },
+				new float[] { 0.3f, 0.7f });
+		List<String> labels = java.util.Arrays.asList("negative", null, "positive");
+		OutputComparison.Agreement undecided = OutputComparison.compare(reference, undecidedFlipped,
+				io.eino.serving.sentiment.DefaultModel.descriptor(), labels);
+		assertThat(undecided.labelAgreement()).isEqualTo(1.0);
+		assertThat(undecided.undecidedChanged()).isEqualTo(1);
+		assertThat(undecided.sameLabels()).as("a float32 rewrite may not flip it").isFalse();
+		assertThat(undecided.describe()).contains("1 text(s) fp32 leaves undecided changed label");
+		OutputComparison.Agreement decided = OutputComparison.compare(reference, decidedFlipped,
+				io.eino.serving.sentiment.DefaultModel.descriptor(), labels);
+		assertThat(decided.labelAgreement()).isCloseTo(2 / 3.0, org.assertj.core.api.Assertions.within(1e-9));
+		assertThat(decided.undecidedChanged()).isZero();
+	}
+
+	@Test
 	void aFloat32RewriteThatChangesTheOutputsIsNotServed() {
 		Fake fake = fake(0.01, 50, 80, 130, 130, 130).agreement("grappler", CLOSE)
 			.agreement("grappler without remapper", SAME);

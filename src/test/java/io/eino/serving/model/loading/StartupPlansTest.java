@@ -5,11 +5,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import io.eino.serving.batching.BatchCostModel;
 import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.ActivationRanges;
 import io.eino.serving.runtime.GraphOptimization;
 import io.eino.serving.runtime.GrapplerPass;
 import io.eino.serving.runtime.Precision;
@@ -217,6 +219,24 @@ class StartupPlansTest {
 		restarted.forget(List.of(this.version));
 		assertThat(plan).doesNotExist();
 		assertThat(this.tuned).hasSize(1);
+	}
+
+	@Test
+	void anInt8PlanKeepsTheActivationRangesItWasCalibratedWith() {
+		ActivationRanges ranges = new ActivationRanges(
+				Map.of("encoder/LayerNorm", new float[] { 1.5f, 28.5f, 0.25f }, "encoder/Mul_3", new float[] { 3f }));
+		SessionSettings int8 = BASE.withOptimization(GraphOptimization.DEFAULT, false).withInt8(ranges);
+		StartupPlans plans = new StartupPlans((versionDirectory, modelDirectory, descriptor, tokenizer, base) -> {
+			this.tuned.add(versionDirectory);
+			return new StartupOptimizer.Choice(int8, List.of(), "int8", "int8 served");
+		}, GraphOptimization.DEFAULT, Precision.AUTO, 1);
+		plans.tune(this.version, key(BASE), this.model, this.version, null, null, BASE);
+		StartupOptimizer.Choice reused = new StartupPlans((a, b, c, d, e) -> null, GraphOptimization.DEFAULT,
+				Precision.AUTO, 1)
+			.reuse(this.version, key(BASE), BASE);
+		assertThat(reused.settings()).isEqualTo(int8);
+		assertThat(reused.settings().ranges().of("encoder/LayerNorm")).containsExactly(1.5f, 28.5f, 0.25f);
+		assertThat(reused.settings().ranges()).isNotEqualTo(ActivationRanges.NONE);
 	}
 
 	private StartupOptimizer.Choice tune() {
