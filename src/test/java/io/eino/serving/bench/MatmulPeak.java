@@ -38,7 +38,7 @@ final class MatmulPeak {
 	/**
 	 * Floating-point operations per second in {@code precision}: {@code fp32},
 	 * {@code bf16} (bf16 inputs and product) or {@code int8} (the product as the
-	 * service's int8 rewrite serves it: fp32 in and out, u8 × s8 inside, counted as the
+	 * service's int8 rewrite serves it: fp32 in and out, s8 × s8 inside, counted as the
 	 * fp32 product's operations).
 	 */
 	static double measure(String precision) {
