@@ -126,9 +126,9 @@ public final class ActivationRanges {
 
 	@Override
 	public int hashCode() {
-		int hash = this.maxima.keySet().hashCode();
-		for (float[] values : this.maxima.values()) {
-			hash = 31 * hash + Arrays.hashCode(values);
+		int hash = 0;
+		for (Map.Entry<String, float[]> entry : this.maxima.entrySet()) {
+			hash += entry.getKey().hashCode() ^ Arrays.hashCode(entry.getValue());
 		}
 		return hash;
 	}

@@ -1,6 +1,7 @@
 package io.eino.serving.runtime;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.tensorflow.proto.GraphDef;
@@ -24,14 +25,19 @@ public final class FrozenGraphs {
 	record Frozen(GraphDef graph, Map<String, SignatureDef> signatures, String rewrites) {
 	}
 
-	private final Map<Boolean, Frozen> byInt8 = new HashMap<>();
+	private final Map<List<Object>, Frozen> byInt8 = new HashMap<>();
 
 	Frozen get(SessionSettings settings) {
-		return this.byInt8.get(settings.int8());
+		return this.byInt8.get(key(settings));
 	}
 
 	void put(SessionSettings settings, Frozen frozen) {
-		this.byInt8.put(settings.int8(), frozen);
+		this.byInt8.put(key(settings), frozen);
+	}
+
+	/** int8 graphs differ by the ranges they were smoothed with. */
+	private static List<Object> key(SessionSettings settings) {
+		return List.of(settings.int8(), settings.ranges());
 	}
 
 }

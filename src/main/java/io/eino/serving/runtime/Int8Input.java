@@ -15,9 +15,15 @@ final class Int8Input {
 	private Int8Input() {
 	}
 
-	/** The scope of the nodes that quantise {@code tensor}. */
+	/**
+	 * The scope of the nodes that quantise {@code tensor} ({@code node} or
+	 * {@code node:k}): {@code node/int8_input} or {@code node/int8_input_k}.
+	 */
 	static String name(String tensor) {
-		return tensor.replace(':', '_') + "/int8_input";
+		int colon = tensor.indexOf(':');
+		String output = (colon < 0) ? "0" : tensor.substring(colon + 1);
+		String node = (colon < 0) ? tensor : tensor.substring(0, colon);
+		return node + "/int8_input" + (output.equals("0") ? "" : "_" + output);
 	}
 
 	/**

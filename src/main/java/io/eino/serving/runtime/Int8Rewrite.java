@@ -115,7 +115,9 @@ public final class Int8Rewrite {
 			String x = matMul.getInput(0);
 			float lift = geluOutput(x, nodes) ? GELU_FLOOR : 0;
 			float[] activations = ranges.of(x);
-			float[] smoothing = (activations != null) ? Int8Weights.smoothing(activations, rowMaxima.get(x)) : null;
+			// Ranges measured on another graph (a different channel count) are not used.
+			float[] smoothing = (activations != null && activations.length == rowMaxima.get(x).length)
+					? Int8Weights.smoothing(activations, rowMaxima.get(x)) : null;
 			String quantised = Int8Input.name(x);
 			if (quantisedInputs.add(quantised)) {
 				Int8Input.emit(x, quantised, smoothing, lift, matMul.getDevice(), rewritten);
@@ -143,7 +145,8 @@ public final class Int8Rewrite {
 
 	/**
 	 * Whether {@code tensor} is a GELU's output: a {@code Mul} with an {@code Erf} or
-	 * {@code Tanh} among its close ancestors.
+	 * {@code Tanh} among its close ancestors. A product of another form that went below
+	 * {@code −GELU_FLOOR} would be clipped there; the accuracy gate checks the result.
 	 */
 	static boolean geluOutput(String tensor, Map<String, NodeDef> nodes) {
 		NodeDef node = nodes.get(GraphIndex.nodeName(tensor));

@@ -51,9 +51,8 @@ record Candidate(String name, SessionSettings settings, String precision, String
 		}
 		String int8 = "; weight products in int8 with dynamic activation scales";
 		if (int8Hardware && bfloat16Hardware) {
-			// What the products leave (attention, GELU, residuals) in bf16: 1.15× int8
-			// with
-			// the rest in fp32 on the default model.
+			// The rest (attention, GELU, residuals) in bf16: 1.15× int8 with the rest
+			// in fp32 on the default model.
 			candidates.add(new Candidate("int8", bf16.without(GrapplerPass.CONSTANT_FOLDING).withInt8(), "int8",
 					withoutFolding + int8 + ", the rest in oneDNN's bfloat16"));
 		}

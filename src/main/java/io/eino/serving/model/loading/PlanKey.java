@@ -102,7 +102,9 @@ final class PlanKey {
 		List<String> code = List.of("StartupPlans", "StartupOptimizer", "SessionMeasurements", "SpeedComparison",
 				"Candidate", "/io/eino/serving/runtime/SessionSettings", "/io/eino/serving/runtime/SavedModelRunner",
 				"/io/eino/serving/runtime/FrozenGraph", "/io/eino/serving/runtime/EncoderRewrite",
-				"/io/eino/serving/runtime/Int8Rewrite", "/io/eino/serving/runtime/OptimisedGraph", "VersionSessions");
+				"/io/eino/serving/runtime/Int8Rewrite", "/io/eino/serving/runtime/Int8Input",
+				"/io/eino/serving/runtime/Int8Weights", "/io/eino/serving/runtime/ActivationRanges",
+				"/io/eino/serving/runtime/OptimisedGraph", "OutputComparison", "VersionSessions");
 		for (String type : code) {
 			try (InputStream in = StartupPlans.class.getResourceAsStream(type + ".class")) {
 				if (in != null) {

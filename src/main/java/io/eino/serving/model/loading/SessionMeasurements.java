@@ -97,7 +97,8 @@ final class SessionMeasurements implements StartupMeasurements, AutoCloseable {
 	 * ranges measured on every evaluation text with the fp32 graph
 	 * ({@link ActivationRanges}), so that its sessions, the stored plan and every later
 	 * session of the version are rewritten the same way. An int8 candidate that cannot be
-	 * calibrated is left as it is, and fails when opened.
+	 * calibrated (its graph cannot be frozen, or TensorFlow fails) is left uncalibrated:
+	 * opening it then fails the same way, or the accuracy gate checks it unsmoothed.
 	 */
 	List<Candidate> calibrated(List<Candidate> candidates) {
 		List<Candidate> calibrated = new ArrayList<>();
