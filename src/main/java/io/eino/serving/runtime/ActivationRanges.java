@@ -69,6 +69,10 @@ public final class ActivationRanges {
 			Session.Runner run = runner.session().runner();
 			for (Map.Entry<String, HostTensor> input : batch.entrySet()) {
 				TensorInfo info = definition.getInputsMap().get(input.getKey());
+				if (info == null) {
+					throw new ModelRuntimeException(
+							"Signature '" + signature + "' has no input '" + input.getKey() + "' to calibrate with");
+				}
 				Tensor tensor = TensorConversions.toTensor(input.getValue());
 				fed.add(tensor);
 				run.feed(info.getName(), tensor);

@@ -119,7 +119,9 @@ final class SessionMeasurements implements StartupMeasurements, AutoCloseable {
 				calibrated.add(new Candidate(candidate.name(), candidate.settings().withInt8(ranges),
 						candidate.precision(), candidate.what()));
 			}
-			catch (ModelRuntimeException ex) {
+			catch (RuntimeException ex) {
+				// Calibration serves an optimisation: any failure leaves the candidate as
+				// it was, for the gate to judge.
 				calibrated.add(candidate);
 			}
 		}
