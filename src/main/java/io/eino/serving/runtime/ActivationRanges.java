@@ -1,7 +1,6 @@
 package io.eino.serving.runtime;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -12,8 +11,6 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.exceptions.TensorFlowException;
-import org.tensorflow.proto.SignatureDef;
-import org.tensorflow.proto.TensorInfo;
 
 /**
  * The largest absolute value each channel of each int8 product's input took on
@@ -63,20 +60,10 @@ public final class ActivationRanges {
 
 	private static void record(SavedModelRunner runner, String signature, Map<String, HostTensor> batch,
 			List<String> inputs, Map<String, float[]> maxima) {
-		SignatureDef definition = runner.signatureDefs().get(signature);
-		List<Tensor> fed = new ArrayList<>();
+		Map<String, Tensor> fed = new LinkedHashMap<>();
 		try {
-			Session.Runner run = runner.session().runner();
-			for (Map.Entry<String, HostTensor> input : batch.entrySet()) {
-				TensorInfo info = definition.getInputsMap().get(input.getKey());
-				if (info == null) {
-					throw new ModelRuntimeException(
-							"Signature '" + signature + "' has no input '" + input.getKey() + "' to calibrate with");
-				}
-				Tensor tensor = TensorConversions.toTensor(input.getValue());
-				fed.add(tensor);
-				run.feed(info.getName(), tensor);
-			}
+			batch.forEach((name, value) -> fed.put(name, TensorConversions.toTensor(value)));
+			Session.Runner run = runner.fed(signature, fed);
 			inputs.forEach(run::fetch);
 			try (Result result = run.run()) {
 				for (int i = 0; i < inputs.size(); i++) {
@@ -97,7 +84,7 @@ public final class ActivationRanges {
 					"TensorFlow failed calibrating " + runner.directory() + ": " + ex.getMessage(), ex);
 		}
 		finally {
-			fed.forEach(Tensor::close);
+			fed.values().forEach(Tensor::close);
 		}
 	}
 

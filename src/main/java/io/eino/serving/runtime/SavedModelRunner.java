@@ -199,20 +199,9 @@ public final class SavedModelRunner implements AutoCloseable {
 	 */
 	public Map<String, HostTensor> runTensors(String signature, Map<String, ? extends Tensor> inputs,
 			Collection<String> outputs) {
-		SignatureDef definition = this.signatureDefs.get(signature);
-		if (definition == null) {
-			throw new IllegalArgumentException("Unknown signature '" + signature + "'");
-		}
 		try {
-			Session.Runner runner = this.session.runner();
-			for (Map.Entry<String, ? extends Tensor> input : inputs.entrySet()) {
-				TensorInfo info = definition.getInputsMap().get(input.getKey());
-				if (info == null) {
-					throw new IllegalArgumentException(
-							"Signature '" + signature + "' has no input '" + input.getKey() + "'");
-				}
-				runner.feed(info.getName(), input.getValue());
-			}
+			Session.Runner runner = fed(signature, inputs);
+			SignatureDef definition = this.signatureDefs.get(signature);
 			List<String> fetched = List.copyOf(outputs);
 			for (String output : fetched) {
 				TensorInfo info = definition.getOutputsMap().get(output);
@@ -232,6 +221,28 @@ public final class SavedModelRunner implements AutoCloseable {
 		catch (TensorFlowException ex) {
 			throw new ModelRuntimeException("TensorFlow failed running " + this.directory + ": " + ex.getMessage(), ex);
 		}
+	}
+
+	/**
+	 * A run of this session with {@code inputs} fed by {@code signature}'s input names,
+	 * for the caller to add what it fetches.
+	 * @throws IllegalArgumentException if a name is not part of the signature
+	 */
+	Session.Runner fed(String signature, Map<String, ? extends Tensor> inputs) {
+		SignatureDef definition = this.signatureDefs.get(signature);
+		if (definition == null) {
+			throw new IllegalArgumentException("Unknown signature '" + signature + "'");
+		}
+		Session.Runner runner = this.session.runner();
+		for (Map.Entry<String, ? extends Tensor> input : inputs.entrySet()) {
+			TensorInfo info = definition.getInputsMap().get(input.getKey());
+			if (info == null) {
+				throw new IllegalArgumentException(
+						"Signature '" + signature + "' has no input '" + input.getKey() + "'");
+			}
+			runner.feed(info.getName(), input.getValue());
+		}
+		return runner;
 	}
 
 	/**

@@ -5,9 +5,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import io.eino.serving.runtime.ActivationRanges;
+import io.eino.serving.model.loading.StoredPlans;
 import io.eino.serving.runtime.GraphOptimization;
-import io.eino.serving.runtime.GrapplerPass;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.RuntimeLayout;
@@ -18,8 +17,6 @@ import io.eino.serving.runtime.TensorSpec;
 import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.text.Overflow;
 import io.eino.serving.text.TextTokenizer;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The served model's own TensorFlow session in-process, with no HTTP, no scheduler and no
@@ -48,24 +45,8 @@ final class EinoInProcess {
 					new RuntimeProperties.Gpu(true, 0, ""), null))
 			.sessionSettings();
 		// What the service's startup step chose, from the plan it stored with the
-		// version.
-		JsonNode chosen = JsonMapper.builder().build().readTree(plan.toFile());
-		SessionSettings settings = layout.withOptimization(
-				GraphOptimization.valueOf(chosen.path("optimization").asString()), chosen.path("bfloat16").asBoolean());
-		if (chosen.path("int8").asBoolean()) {
-			Map<String, float[]> ranges = new java.util.LinkedHashMap<>();
-			for (Map.Entry<String, JsonNode> input : chosen.path("int8Ranges").properties()) {
-				float[] maxima = new float[input.getValue().size()];
-				for (int i = 0; i < maxima.length; i++) {
-					maxima[i] = input.getValue().get(i).floatValue();
-				}
-				ranges.put(input.getKey(), maxima);
-			}
-			settings = settings.withInt8(new ActivationRanges(ranges));
-		}
-		for (JsonNode pass : chosen.path("skipped")) {
-			settings = settings.without(GrapplerPass.valueOf(pass.asString()));
-		}
+		// version, read as the loader reads it.
+		SessionSettings settings = StoredPlans.settings(plan, layout);
 		try (TextTokenizer tokenizer = TextTokenizer.load(DefaultModel.extractTokenizer(work), DefaultModel.MAX_TOKENS,
 				Overflow.TRUNCATE); SavedModelRunner runner = SavedModelRunner.load(versionDirectory, settings)) {
 			List<String> outputs = runner.signatures()
