@@ -9,34 +9,23 @@ import io.eino.serving.model.loading.BatchingProperties;
 import io.eino.serving.plugin.Plugins;
 import io.eino.serving.ratelimit.ClientRateLimiters;
 import io.eino.serving.runtime.BatchObserver;
-import io.eino.serving.runtime.RuntimeLayout;
 import io.eino.serving.validation.InputPolicies;
 import io.eino.serving.validation.ValidationOverrides;
 import io.eino.serving.validation.ValidationProperties;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.tracing.Tracer;
-import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The inference service, each model's input validator, and the threads raw-tensor
- * requests run on ({@code eino-tensor-N}); text requests run on each version's runners.
+ * The inference service and each model's input validator; requests run on each version's
+ * runners.
  */
 @Configuration(proxyBeanMethods = false)
 class InferenceConfiguration {
-
-	/** Raw-tensor runs waiting for a thread before new ones are refused. */
-	private static final int TENSOR_QUEUE_CAPACITY = 1_000;
-
-	@Bean(destroyMethod = "dispose")
-	Scheduler tensorScheduler(RuntimeLayout runtime) {
-		return Schedulers.newBoundedElastic(runtime.instances(), TENSOR_QUEUE_CAPACITY, "eino-tensor");
-	}
 
 	@Bean
 	InputPolicies inputPolicies(ValidationProperties validation, ServedModels models) {
@@ -46,8 +35,8 @@ class InferenceConfiguration {
 	}
 
 	@Bean
-	InferenceService inferenceService(ModelRegistry registry, Scheduler tensorScheduler, ServedModels models,
-			BatchingProperties batching, InputPolicies inputPolicies, Plugins plugins, ClientRateLimiters rateLimiters,
+	InferenceService inferenceService(ModelRegistry registry, ServedModels models, BatchingProperties batching,
+			InputPolicies inputPolicies, Plugins plugins, ClientRateLimiters rateLimiters,
 			ObjectProvider<CircuitBreakerRegistry> circuitBreakers, MeterRegistry meters,
 			ObjectProvider<Tracer> tracer) {
 		Map<String, ServedModels.Fallback> fallbacks = new HashMap<>();
@@ -56,8 +45,8 @@ class InferenceConfiguration {
 				fallbacks.put(name, model.fallback());
 			}
 		});
-		return new InferenceService(registry, tensorScheduler, batching.requestTimeout(), inputPolicies, plugins,
-				rateLimiters, circuitBreakers.getIfAvailable(CircuitBreakerRegistry::ofDefaults), fallbacks, meters,
+		return new InferenceService(registry, batching.requestTimeout(), inputPolicies, plugins, rateLimiters,
+				circuitBreakers.getIfAvailable(CircuitBreakerRegistry::ofDefaults), fallbacks, meters,
 				tracer.getIfAvailable(() -> Tracer.NOOP));
 	}
 

@@ -27,7 +27,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.tracing.Tracer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
@@ -57,20 +56,19 @@ public class InferenceService {
 	private final TensorExecution tensors;
 
 	/**
-	 * @param tensorRunners where raw-tensor requests (not batched) run
 	 * @param defaultTimeout a text request's deadline unless it names its own
 	 * @param breakers Resilience4j's circuit breaker registry, holding the settings
 	 * @param fallbacks each model's configured fallback answer, if it has one
 	 * @param tracer records the spans of text requests ({@link Tracer#NOOP}: none)
 	 */
-	public InferenceService(ModelRegistry registry, Scheduler tensorRunners, Duration defaultTimeout,
-			InputPolicies policies, Plugins plugins, ClientRateLimiters rateLimiters, CircuitBreakerRegistry breakers,
+	public InferenceService(ModelRegistry registry, Duration defaultTimeout, InputPolicies policies, Plugins plugins,
+			ClientRateLimiters rateLimiters, CircuitBreakerRegistry breakers,
 			Map<String, ServedModels.Fallback> fallbacks, MeterRegistry meters, Tracer tracer) {
 		this.registry = registry;
 		this.policies = policies;
 		this.plugins = plugins;
 		this.rateLimiters = rateLimiters;
-		this.tensors = new TensorExecution(tensorRunners, defaultTimeout);
+		this.tensors = new TensorExecution(defaultTimeout);
 		ModelBreakers modelBreakers = new ModelBreakers(breakers);
 		registry.onRetired(modelBreakers::forget);
 		this.servingMeters = new ServingMeters(meters, registry::contains);

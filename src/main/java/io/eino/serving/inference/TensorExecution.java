@@ -3,7 +3,7 @@ package io.eino.serving.inference;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.eino.serving.error.Rule;
@@ -14,7 +14,6 @@ import io.eino.serving.runtime.TensorSpec;
 import io.eino.serving.validation.InvalidInputException;
 import org.tensorflow.exceptions.TFInvalidArgumentException;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Scheduler;
 
 /**
  * The raw-tensor half of {@link InferenceService}: checks a request against the signature
@@ -29,23 +28,19 @@ final class TensorExecution {
 
 	private static final int DONE = 2;
 
-	private final Scheduler tensorRunners;
-
 	private final Duration defaultTimeout;
 
 	/**
-	 * @param tensorRunners where unbatched requests run
 	 * @param defaultTimeout a batched request's deadline unless it names its own
 	 */
-	TensorExecution(Scheduler tensorRunners, Duration defaultTimeout) {
-		this.tensorRunners = tensorRunners;
+	TensorExecution(Duration defaultTimeout) {
 		this.defaultTimeout = defaultTimeout;
 	}
 
 	/**
 	 * Runs a signature on caller-supplied tensors: batched by row when the version
-	 * batches the signature, else alone on the tensor threads. Cancelling the returned
-	 * Mono drops the rows that have not started.
+	 * batches the signature, else alone on one of its runners. Cancelling the returned
+	 * Mono drops the rows, or the run, that have not started.
 	 * @param outputs the outputs wanted; empty for all of them
 	 */
 	Mono<TensorResult> execute(ResolvedRequest request, SignatureSpec signature, Map<String, HostTensor> inputs,
@@ -55,8 +50,8 @@ final class TensorExecution {
 			List<String> wanted = check(request, signature, inputs, outputs);
 			String key = signature.key();
 			if (!leased.batchesTensors(key)) {
-				return onRunner(request,
-						() -> new TensorResult(leased.model(), leased.version(), run(leased, key, inputs, wanted)));
+				return alone(request, key, inputs, wanted)
+					.map((result) -> new TensorResult(leased.model(), leased.version(), result));
 			}
 			long deadline = System.nanoTime()
 					+ ((options.timeout() != null) ? options.timeout() : this.defaultTimeout).toNanos();
@@ -99,41 +94,35 @@ final class TensorExecution {
 	}
 
 	/**
-	 * Runs {@code work} on the tensor threads on the resolved version, which it holds
-	 * until the run is over: a request cancelled before its run starts lets go at once
-	 * and the run never starts; one cancelled during its run lets go when the run is
-	 * over, so the version is never closed under it.
+	 * Runs the signature alone on a runner of the resolved version, which it holds until
+	 * the run is over: a request cancelled before its run starts lets go at once and the
+	 * run never starts; one cancelled during its run lets go when the run is over, so the
+	 * version is never closed under it.
 	 */
-	private <T> Mono<T> onRunner(ResolvedRequest request, Callable<T> work) {
+	private static Mono<Map<String, HostTensor>> alone(ResolvedRequest request, String signature,
+			Map<String, HostTensor> inputs, List<String> outputs) {
 		AtomicInteger state = new AtomicInteger(WAITING);
 		request.hold();
-		return Mono.fromCallable(() -> {
-			if (!state.compareAndSet(WAITING, RUNNING)) {
-				return null;
-			}
-			try {
-				return work.call();
-			}
-			finally {
-				state.set(DONE);
-				request.release();
-			}
-		}).subscribeOn(this.tensorRunners).doFinally((signal) -> {
+		CompletableFuture<Map<String, HostTensor>> run;
+		try {
+			run = request.serving()
+				.run(signature, inputs, outputs, () -> state.compareAndSet(WAITING, RUNNING))
+				.whenComplete((result, failure) -> {
+					if (state.compareAndSet(RUNNING, DONE)) {
+						request.release();
+					}
+				});
+		}
+		catch (RuntimeException ex) {
+			state.set(DONE);
+			request.release();
+			return Mono.error(ex);
+		}
+		return Mono.fromFuture(run, true).onErrorMap(TensorExecution::tensorFailure).doFinally((signal) -> {
 			if (state.compareAndSet(WAITING, DONE)) {
 				request.release();
 			}
 		});
-	}
-
-	private static Map<String, HostTensor> run(ServingVersion version, String signature, Map<String, HostTensor> inputs,
-			List<String> outputs) {
-		try {
-			return version.run(signature, inputs, outputs);
-		}
-		catch (TFInvalidArgumentException ex) {
-			throw new InvalidInputException(Rule.INVALID_TENSOR,
-					"The model rejected the input tensors: " + InferenceService.firstLine(ex.getMessage()));
-		}
 	}
 
 	private static void checkInputs(SignatureSpec signature, Map<String, HostTensor> inputs) {

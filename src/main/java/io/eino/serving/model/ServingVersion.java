@@ -3,6 +3,7 @@ package io.eino.serving.model;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 
 import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.plugin.TextPrediction;
@@ -66,10 +67,16 @@ public interface ServingVersion {
 	SignatureSpec signature(String key);
 
 	/**
-	 * Runs a signature on caller-supplied tensors, unbatched, on the calling thread.
+	 * Runs a signature on caller-supplied tensors, unbatched, on one of the version's
+	 * runners between its batches.
 	 * @param outputs the outputs wanted
+	 * @param start asked on the runner just before the run: when it answers false (the
+	 * request gave up meanwhile) the run is skipped and the future completes with null
+	 * @throws io.eino.serving.batching.BatchingException.QueueFull when too many such
+	 * runs already wait
 	 */
-	Map<String, HostTensor> run(String signature, Map<String, HostTensor> inputs, List<String> outputs);
+	CompletableFuture<Map<String, HostTensor>> run(String signature, Map<String, HostTensor> inputs,
+			List<String> outputs, BooleanSupplier start);
 
 	/**
 	 * Whether raw-tensor requests of {@code signature} are batched with one another: then

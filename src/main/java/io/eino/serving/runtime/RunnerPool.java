@@ -2,68 +2,85 @@ package io.eino.serving.runtime;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 import io.eino.serving.batching.Batch;
 import io.eino.serving.batching.BatchProcessor;
 import io.eino.serving.batching.BatchTask;
+import io.eino.serving.batching.BatchingException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.tensorflow.types.TInt64;
 
 /**
- * The runners of one model version: one TensorFlow session each (an instance, in Triton's
- * words), each with its own thread and tensor pool. A closed batch goes to the
- * least-loaded runner: fewest batches outstanding, then least busy time so far.
+ * The runners of one model version, and the one place its sessions run: one TensorFlow
+ * session each (an instance, in Triton's words), each with its own thread and its own
+ * {@link BatchRun}. A closed batch, from any of the version's queues, goes to the
+ * least-loaded runner: fewest batches outstanding, then least busy time so far. A request
+ * that is not batched runs there too, between batches ({@link #call}).
  *
  * <p>
  * A runner takes one batch at a time, so {@link #hasCapacity()} is false while every
  * runner is busy and the scheduler keeps gathering tasks into the next batch. Tasks
  * cancelled after their batch closed are left out of the run if it has not started.
+ *
+ * @param <I> a row's input
+ * @param <O> a row's result
  */
-public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>, AutoCloseable {
+public final class RunnerPool<I, O> implements BatchProcessor<I, O>, AutoCloseable {
+
+	/** Unbatched calls waiting for a runner before new ones are refused. */
+	static final int CALL_CAPACITY = 1_000;
 
 	private static final Logger logger = LoggerFactory.getLogger(RunnerPool.class);
 
 	private final List<Runner> runners;
 
-	private final String signature;
+	private final boolean rowByRowOnFailure;
 
-	private final String output;
+	private final String name;
 
 	private final BatchMetrics metrics;
 
 	private final LongSupplier clock;
+
+	private final AtomicInteger waitingCalls = new AtomicInteger();
 
 	private volatile Runnable wakeUp = () -> {
 	};
 
 	/**
 	 * @param sessions the instances, one runner each; closed by {@link #close()}
-	 * @param signature the signature batches run
-	 * @param output the float output each row's result is read from
-	 * @param threadName the runner threads' name prefix
+	 * @param work each runner's batch run on its session
+	 * @param rowByRowOnFailure run a failed batch again row by row, so that one row's bad
+	 * values fail only that row (raw tensors, whose values the model checks)
+	 * @param name the runner threads' name prefix
+	 * @param metrics what its runs report to
 	 */
-	public RunnerPool(List<SavedModelRunner> sessions, String signature, String output, String threadName,
-			BatchMetrics metrics, LongSupplier clock) {
-		this.signature = signature;
-		this.output = output;
+	public RunnerPool(List<SavedModelRunner> sessions, Function<SavedModelRunner, BatchRun<I, O>> work,
+			boolean rowByRowOnFailure, String name, BatchMetrics metrics, LongSupplier clock) {
+		this.rowByRowOnFailure = rowByRowOnFailure;
+		this.name = name;
 		this.metrics = metrics;
 		this.clock = clock;
 		List<Runner> runners = new ArrayList<>();
 		for (int i = 0; i < sessions.size(); i++) {
-			runners.add(new Runner(sessions.get(i), threadName + "-" + i));
+			runners.add(new Runner(sessions.get(i), work.apply(sessions.get(i)), name + "-" + i));
 		}
 		this.runners = List.copyOf(runners);
 	}
 
-	/** Called after every batch, so that the scheduler can close the next one. */
+	/**
+	 * Called after every batch and call, so that the scheduler can close the next batch.
+	 */
 	public void onBatchDone(Runnable wakeUp) {
 		this.wakeUp = wakeUp;
 	}
@@ -72,11 +89,7 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 		return this.runners.stream().map((runner) -> runner.session).toList();
 	}
 
-	public int size() {
-		return this.runners.size();
-	}
-
-	/** Batches waiting for or on a runner. */
+	/** Batches and calls waiting for or on a runner. */
 	public int outstanding() {
 		return this.runners.stream().mapToInt((runner) -> runner.outstanding.get()).sum();
 	}
@@ -97,7 +110,60 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 	}
 
 	@Override
-	public void process(Batch<TokenSequence, float[]> batch) {
+	public void process(Batch<I, O> batch) {
+		Runner runner = leastLoaded();
+		runner.thread.execute(() -> run(runner, batch));
+	}
+
+	/**
+	 * Runs {@code work} on the session of the least-loaded runner, between its batches: a
+	 * request that is not batched. {@code start} is asked on the runner just before; when
+	 * it answers false the work is skipped and the future completes with null.
+	 * @throws BatchingException.QueueFull when {@value #CALL_CAPACITY} calls already wait
+	 */
+	public <T> CompletableFuture<T> call(BooleanSupplier start, Function<SavedModelRunner, T> work) {
+		if (this.waitingCalls.incrementAndGet() > CALL_CAPACITY) {
+			this.waitingCalls.decrementAndGet();
+			throw new BatchingException.QueueFull(this.name, CALL_CAPACITY);
+		}
+		CompletableFuture<T> result = new CompletableFuture<>();
+		Runner runner = leastLoaded();
+		runner.thread.execute(() -> {
+			this.waitingCalls.decrementAndGet();
+			long started = this.clock.getAsLong();
+			try {
+				result.complete(start.getAsBoolean() ? work.apply(runner.session) : null);
+			}
+			catch (RuntimeException | Error ex) {
+				result.completeExceptionally(ex);
+			}
+			finally {
+				done(runner, this.clock.getAsLong() - started);
+			}
+		});
+		return result;
+	}
+
+	/**
+	 * Runs {@code rows} padded to {@code length} on runner {@code index}, outside any
+	 * queue: warm-up and measurement. Not to be called while the pool takes batches.
+	 */
+	public List<O> runDirect(int index, List<I> rows, int length) {
+		Runner runner = this.runners.get(index);
+		try {
+			return runner.thread.submit(() -> runner.work.run(rows, length)).get();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new ModelRuntimeException("Interrupted while running a warm-up batch", ex);
+		}
+		catch (ExecutionException ex) {
+			throw (ex.getCause() instanceof RuntimeException runtime) ? runtime
+					: new ModelRuntimeException("A warm-up batch failed: " + ex.getCause(), ex.getCause());
+		}
+	}
+
+	private Runner leastLoaded() {
 		Runner chosen = this.runners.get(0);
 		for (Runner runner : this.runners) {
 			int load = runner.outstanding.get();
@@ -107,64 +173,27 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 			}
 		}
 		chosen.outstanding.incrementAndGet();
-		Runner runner = chosen;
-		runner.thread.execute(() -> run(runner, batch));
+		return chosen;
 	}
 
-	/** What the runners report (queue wait, compute, batch sizes). */
-	public BatchMetrics metrics() {
-		return this.metrics;
-	}
-
-	/**
-	 * Runs {@code rows} padded to {@code length} on runner {@code index}, outside any
-	 * queue: warm-up and measurement. Not to be called while the pool takes batches.
-	 */
-	public float[] runDirect(int index, List<TokenSequence> rows, int length) {
-		Runner runner = this.runners.get(index);
-		try {
-			return runner.thread.submit(() -> runner.run(rows, length)).get();
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new ModelRuntimeException("Interrupted while running a warm-up batch", ex);
-		}
-		catch (java.util.concurrent.ExecutionException ex) {
-			if (ex.getCause() instanceof RuntimeException runtime) {
-				throw runtime;
-			}
-			throw new ModelRuntimeException("A warm-up batch failed: " + ex.getCause(), ex.getCause());
-		}
-	}
-
-	private void run(Runner runner, Batch<TokenSequence, float[]> batch) {
+	private void run(Runner runner, Batch<I, O> batch) {
 		long started = this.clock.getAsLong();
-		int rowsRun = 0;
-		List<BatchTask<TokenSequence, float[]>> live = new ArrayList<>(batch.size());
+		List<BatchTask<I, O>> live = new ArrayList<>(batch.size());
 		Throwable failure = null;
 		try {
-			for (BatchTask<TokenSequence, float[]> task : batch.tasks()) {
+			for (BatchTask<I, O> task : batch.tasks()) {
 				if (!task.result().isDone()) {
 					live.add(task);
 				}
 			}
-			for (BatchTask<TokenSequence, float[]> task : live) {
+			for (BatchTask<I, O> task : live) {
 				long queued = started - task.enqueuedNanos();
 				task.markStarted(live.size(), queued);
 				this.metrics.queued(queued);
 			}
-			if (live.isEmpty()) {
-				return;
+			if (!live.isEmpty()) {
+				failure = runLive(runner, live, batch.paddedLength(), started);
 			}
-			List<TokenSequence> rows = live.stream().map(BatchTask::input).toList();
-			rowsRun = rows.size();
-			float[] values = runner.run(rows, batch.paddedLength());
-			int width = values.length / rows.size();
-			for (int i = 0; i < live.size(); i++) {
-				live.get(i).result().complete(TensorBatcher.row(values, width, i));
-			}
-			long tokens = rows.stream().mapToLong(TokenSequence::length).sum();
-			this.metrics.ran(rows.size(), batch.paddedLength(), tokens, this.clock.getAsLong() - started);
 		}
 		catch (RuntimeException | Error ex) {
 			failure = ex;
@@ -173,15 +202,49 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 		finally {
 			long elapsed = this.clock.getAsLong() - started;
 			observe(live, started, started + elapsed, failure);
-			batch.finished(rowsRun, elapsed);
-			runner.busyNanos.addAndGet(elapsed);
-			this.metrics.busy(elapsed);
-			runner.outstanding.decrementAndGet();
-			this.wakeUp.run();
+			batch.finished(live.size(), elapsed);
+			done(runner, elapsed);
 		}
 	}
 
-	private void observe(List<BatchTask<TokenSequence, float[]>> live, long started, long ended, Throwable failure) {
+	/** Runs the live tasks and completes them; the batch's failure, if any. */
+	private Throwable runLive(Runner runner, List<BatchTask<I, O>> live, int length, long started) {
+		List<I> rows = live.stream().map(BatchTask::input).toList();
+		List<O> results;
+		try {
+			results = runner.work.run(rows, length);
+		}
+		catch (RuntimeException ex) {
+			if (!this.rowByRowOnFailure || live.size() == 1) {
+				live.forEach((task) -> task.result().completeExceptionally(ex));
+				return ex;
+			}
+			for (BatchTask<I, O> task : live) {
+				try {
+					task.result().complete(runner.work.run(List.of(task.input()), length).get(0));
+				}
+				catch (RuntimeException alone) {
+					task.result().completeExceptionally(alone);
+				}
+			}
+			return null;
+		}
+		long tokens = rows.stream().mapToLong(runner.work::tokens).sum();
+		this.metrics.ran(rows.size(), length, tokens, this.clock.getAsLong() - started);
+		for (int i = 0; i < live.size(); i++) {
+			live.get(i).result().complete(results.get(i));
+		}
+		return null;
+	}
+
+	private void done(Runner runner, long elapsed) {
+		runner.busyNanos.addAndGet(elapsed);
+		this.metrics.busy(elapsed);
+		runner.outstanding.decrementAndGet();
+		this.wakeUp.run();
+	}
+
+	private void observe(List<BatchTask<I, O>> live, long started, long ended, Throwable failure) {
 		try {
 			this.metrics.observe(live, started, ended, failure);
 		}
@@ -191,7 +254,7 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 		}
 	}
 
-	/** Stops the runner threads (after their current batch) and closes the sessions. */
+	/** Stops the runner threads (after their current work) and closes the sessions. */
 	@Override
 	public void close() {
 		for (Runner runner : this.runners) {
@@ -204,75 +267,31 @@ public final class RunnerPool implements BatchProcessor<TokenSequence, float[]>,
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
 			}
-			runner.close();
+			runner.work.close();
+			runner.session.close();
 		}
 	}
 
-	private final class Runner implements AutoCloseable {
+	private final class Runner {
 
 		private final SavedModelRunner session;
 
-		private final ExecutorService thread;
+		private final BatchRun<I, O> work;
 
-		private final TensorPool pool = new TensorPool();
+		private final ExecutorService thread;
 
 		private final AtomicInteger outstanding = new AtomicInteger();
 
 		private final AtomicLong busyNanos = new AtomicLong();
 
-		private long[] ids = new long[0];
-
-		private long[] mask = new long[0];
-
-		private long[] typeIds = new long[0];
-
-		Runner(SavedModelRunner session, String threadName) {
+		Runner(SavedModelRunner session, BatchRun<I, O> work, String threadName) {
 			this.session = session;
+			this.work = work;
 			this.thread = Executors.newSingleThreadExecutor((task) -> {
 				Thread thread = new Thread(task, threadName);
 				thread.setDaemon(true);
 				return thread;
 			});
-		}
-
-		/** On this runner's thread only. */
-		float[] run(List<TokenSequence> rows, int length) {
-			int size = rows.size() * length;
-			if (this.ids.length < size) {
-				this.ids = new long[size];
-				this.mask = new long[size];
-				this.typeIds = new long[size];
-			}
-			TensorBatcher.pad(rows, length, this.ids, this.mask, this.typeIds);
-			TInt64 idsTensor = this.pool.take(rows.size(), length);
-			TInt64 maskTensor = this.pool.take(rows.size(), length);
-			TInt64 typeTensor = this.pool.take(rows.size(), length);
-			try {
-				idsTensor.asRawTensor().data().asLongs().write(this.ids, 0, size);
-				maskTensor.asRawTensor().data().asLongs().write(this.mask, 0, size);
-				typeTensor.asRawTensor().data().asLongs().write(this.typeIds, 0, size);
-				Map<String, TInt64> inputs = Map.of(SavedModelRunner.TOKEN_INPUTS.get(0), idsTensor,
-						SavedModelRunner.TOKEN_INPUTS.get(1), maskTensor, SavedModelRunner.TOKEN_INPUTS.get(2),
-						typeTensor);
-				HostTensor result = this.session
-					.runTensors(RunnerPool.this.signature, inputs, List.of(RunnerPool.this.output))
-					.get(RunnerPool.this.output);
-				if (!(result instanceof HostTensor.Float32 floats)) {
-					throw new ModelRuntimeException("Output '" + RunnerPool.this.output + "' is not float32");
-				}
-				return floats.values();
-			}
-			finally {
-				this.pool.give(idsTensor);
-				this.pool.give(maskTensor);
-				this.pool.give(typeTensor);
-			}
-		}
-
-		@Override
-		public void close() {
-			this.pool.close();
-			this.session.close();
 		}
 
 	}

@@ -20,7 +20,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -60,7 +59,8 @@ class TensorExecutionTest {
 			this.open.await();
 			return null;
 		});
-		this.execution = new TensorExecution(Schedulers.fromExecutorService(this.runners), Duration.ofSeconds(5));
+		this.first.runsOn(this.runners);
+		this.execution = new TensorExecution(Duration.ofSeconds(5));
 	}
 
 	@AfterEach

@@ -13,7 +13,6 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.tracing.Tracer;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * The inference service as tests without Spring build it: over {@code registry} (usually
@@ -26,9 +25,9 @@ public final class TestInference {
 	}
 
 	public static InferenceService service(ModelRegistry registry, InputPolicies policies, MeterRegistry meters) {
-		return new InferenceService(registry, Schedulers.boundedElastic(), Duration.ofSeconds(5), policies,
-				new Plugins(List.of()), new ClientRateLimiters(RateLimiterRegistry.ofDefaults(),
-						new RateLimitProperties(false, 100), System::nanoTime),
+		return new InferenceService(registry, Duration.ofSeconds(5), policies, new Plugins(List.of()),
+				new ClientRateLimiters(RateLimiterRegistry.ofDefaults(), new RateLimitProperties(false, 100),
+						System::nanoTime),
 				CircuitBreakerRegistry.ofDefaults(), Map.of(), meters, Tracer.NOOP);
 	}
 

@@ -5,7 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 import io.eino.serving.batching.BatchTask;
 import io.eino.serving.batching.BatchingException;
@@ -47,6 +49,8 @@ public final class StubVersion extends LeasedVersion {
 	private final AtomicInteger usedAfterClose = new AtomicInteger();
 
 	private volatile boolean closed;
+
+	private volatile Executor runner = Runnable::run;
 
 	public StubVersion(String model, long version) {
 		this.model = model;
@@ -131,13 +135,27 @@ public final class StubVersion extends LeasedVersion {
 	}
 
 	@Override
-	public Map<String, HostTensor> run(String signature, Map<String, HostTensor> inputs, List<String> outputs) {
+	public CompletableFuture<Map<String, HostTensor>> run(String signature, Map<String, HostTensor> inputs,
+			List<String> outputs, BooleanSupplier start) {
 		checkOpen();
-		Map<String, HostTensor> answer = new java.util.LinkedHashMap<>();
-		for (String output : outputs) {
-			answer.put(output, new HostTensor.Float32(new long[] { 1, 2 }, new float[] { 0.5f, 0.5f }));
-		}
-		return answer;
+		return CompletableFuture.supplyAsync(() -> {
+			if (!start.getAsBoolean()) {
+				return null;
+			}
+			checkOpen();
+			Map<String, HostTensor> answer = new java.util.LinkedHashMap<>();
+			for (String output : outputs) {
+				answer.put(output, new HostTensor.Float32(new long[] { 1, 2 }, new float[] { 0.5f, 0.5f }));
+			}
+			return answer;
+		}, this.runner);
+	}
+
+	/**
+	 * Runs its unbatched tensor runs on {@code runner} (the calling thread unless set).
+	 */
+	public void runsOn(Executor runner) {
+		this.runner = runner;
 	}
 
 	@Override

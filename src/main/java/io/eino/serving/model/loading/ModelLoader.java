@@ -25,6 +25,7 @@ import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
+import io.eino.serving.runtime.TokenBatchRun;
 import io.eino.serving.runtime.TokenSequence;
 import io.eino.serving.security.ModelKeys;
 import io.eino.serving.security.ModelPackage;
@@ -36,12 +37,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds one version directory of the repository
- * ({@code <repository>/<model>/<version>/}) into a {@link ModelVersion}: decrypts a
- * sealed package, checks that its {@code model.yaml} fits its signature, runs the startup
- * optimisation step (or reuses its stored plan and optimised graph), opens one session
- * per runner, warms every bucket shape up and measures the batch cost model, gives it a
- * batch queue and health-checks it.
+ * Builds one version directory ({@code <repository>/<model>/<version>/}) into a
+ * {@link ModelVersion}: decrypts a sealed package, checks that its {@code model.yaml}
+ * fits its signature, runs the startup optimisation step (or reuses its stored plan and
+ * optimised graph), opens one session per runner, warms every bucket shape up and
+ * measures the batch cost model, gives it a batch queue and health-checks it.
  */
 public final class ModelLoader {
 
@@ -164,7 +164,7 @@ public final class ModelLoader {
 		List<SavedModelRunner> sessions = new ArrayList<>();
 		VersionMeters.Lease meters = null;
 		BatchQueue<TokenSequence, float[]> queue = null;
-		RunnerPool runners = null;
+		RunnerPool<TokenSequence, float[]> runners = null;
 		try {
 			SessionSettings base = this.settings.runtime().sessionSettings();
 			String planKey = step(model, version, ModelLoadException.Step.OPTIMISE,
@@ -196,9 +196,10 @@ public final class ModelLoader {
 				removePlaintext(model, version, workspace);
 			}
 			meters = this.meters.acquire(model, version, instances);
-			runners = new RunnerPool(sessions, descriptor.signature(), descriptor.output(),
+			runners = new RunnerPool<>(sessions,
+					(session) -> new TokenBatchRun(session, descriptor.signature(), descriptor.output()), false,
 					"eino-" + model + "-v" + version + "-runner", meters.metrics(), System::nanoTime);
-			RunnerPool pool = runners;
+			RunnerPool<TokenSequence, float[]> pool = runners;
 			long warmupStarted = System.nanoTime();
 			Warmup warmup = step(model, version, ModelLoadException.Step.WARM_UP,
 					() -> Warmup.run(pool, options, choice.costModel()));
@@ -251,7 +252,8 @@ public final class ModelLoader {
 				() -> TensorModelVersion.open(model, version, versionDirectory, this.settings.runtime().instances(),
 						this.settings.runtime().sessionSettings(), this.settings.repository().drainTimeout(),
 						this.scheduler,
-						VersionSettings.tensorBatchingOptions(this.settings.batching(), this.settings.admission())));
+						VersionSettings.tensorBatchingOptions(this.settings.batching(), this.settings.admission()),
+						this.meters));
 		if (workspace != null) {
 			removePlaintext(model, version, workspace);
 		}

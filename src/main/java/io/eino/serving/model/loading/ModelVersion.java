@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 
 import io.eino.serving.model.LeasedVersion;
 import io.eino.serving.model.ModelFailureException;
@@ -48,7 +50,7 @@ public final class ModelVersion extends LeasedVersion {
 
 	private final Pipeline pipeline;
 
-	private final RunnerPool runners;
+	private final RunnerPool<TokenSequence, float[]> runners;
 
 	private final BatchQueue<TokenSequence, float[]> queue;
 
@@ -63,9 +65,10 @@ public final class ModelVersion extends LeasedVersion {
 
 	private final Duration drainTimeout;
 
-	ModelVersion(String model, long version, ModelDescriptor descriptor, Pipeline pipeline, RunnerPool runners,
-			BatchQueue<TokenSequence, float[]> queue, TextTokenizer tokenizer, double maxUnknownTokenRatio,
-			OptimizationReport optimization, VersionMeters.Lease meters, Duration drainTimeout) {
+	ModelVersion(String model, long version, ModelDescriptor descriptor, Pipeline pipeline,
+			RunnerPool<TokenSequence, float[]> runners, BatchQueue<TokenSequence, float[]> queue,
+			TextTokenizer tokenizer, double maxUnknownTokenRatio, OptimizationReport optimization,
+			VersionMeters.Lease meters, Duration drainTimeout) {
 		this.maxUnknownTokenRatio = maxUnknownTokenRatio;
 		this.model = model;
 		this.version = version;
@@ -104,12 +107,12 @@ public final class ModelVersion extends LeasedVersion {
 		return this.pipeline;
 	}
 
-	/** The first runner's session, for raw-tensor requests, which are not batched. */
+	/** The first runner's session: the signatures of all of them. */
 	public SavedModelRunner runner() {
 		return this.runners.sessions().get(0);
 	}
 
-	public RunnerPool runners() {
+	public RunnerPool<TokenSequence, float[]> runners() {
 		return this.runners;
 	}
 
@@ -133,7 +136,7 @@ public final class ModelVersion extends LeasedVersion {
 
 	@Override
 	public int instances() {
-		return this.runners.size();
+		return this.runners.parallelism();
 	}
 
 	@Override
@@ -189,8 +192,9 @@ public final class ModelVersion extends LeasedVersion {
 	}
 
 	@Override
-	public Map<String, HostTensor> run(String signature, Map<String, HostTensor> inputs, List<String> outputs) {
-		return runner().run(signature, inputs, outputs);
+	public CompletableFuture<Map<String, HostTensor>> run(String signature, Map<String, HostTensor> inputs,
+			List<String> outputs, BooleanSupplier start) {
+		return this.runners.call(start, (session) -> session.run(signature, inputs, outputs));
 	}
 
 	/**

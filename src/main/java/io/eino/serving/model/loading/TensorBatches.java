@@ -1,6 +1,7 @@
 package io.eino.serving.model.loading;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +13,7 @@ import io.eino.serving.batching.BatchTask;
 import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.error.Rule;
 import io.eino.serving.runtime.HostTensor;
-import io.eino.serving.runtime.SavedModelRunner;
+import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorRows;
 import io.eino.serving.runtime.TensorSpec;
@@ -28,31 +29,25 @@ import io.eino.serving.validation.InvalidInputException;
  */
 final class TensorBatches implements AutoCloseable {
 
-	private final Map<String, BatchQueue<Map<String, HostTensor>, Map<String, HostTensor>>> queues = new LinkedHashMap<>();
-
-	private final List<TensorBatchRunners> runners = new ArrayList<>();
+	private final Map<String, BatchQueue<TensorRowRun.Row, Map<String, HostTensor>>> queues = new LinkedHashMap<>();
 
 	private final Map<String, SignatureSpec> signatures = new LinkedHashMap<>();
 
 	/**
+	 * @param runners the version's runners, which run the batches of every queue
 	 * @param options how each queue forms batches (its lengths are ignored: a row is one
 	 * task of length 1)
 	 */
-	TensorBatches(String model, long version, List<SavedModelRunner> sessions, BatchScheduler scheduler,
-			BatchingOptions options) {
+	TensorBatches(String model, long version, RunnerPool<TensorRowRun.Row, Map<String, HostTensor>> runners,
+			BatchScheduler scheduler, BatchingOptions options) {
 		BatchingOptions rows = new BatchingOptions(options.maxBatchSize(), options.maxQueueDelay(),
 				options.queueCapacity(), List.of(1), options.maxQueueTime(), options.priorityLead());
-		for (SignatureSpec signature : sessions.get(0).signatures().values()) {
-			if (!batchable(signature)) {
-				continue;
+		for (SignatureSpec signature : runners.sessions().get(0).signatures().values()) {
+			if (batchable(signature)) {
+				this.queues.put(signature.key(), scheduler
+					.addQueue(model + " version " + version + " signature " + signature.key(), rows, runners));
+				this.signatures.put(signature.key(), signature);
 			}
-			List<String> outputs = signature.outputs().stream().map(TensorSpec::name).toList();
-			TensorBatchRunners pool = new TensorBatchRunners(sessions, signature.key(), outputs,
-					"eino-" + model + "-v" + version + "-" + signature.key(), scheduler::wakeUp);
-			this.runners.add(pool);
-			this.queues.put(signature.key(),
-					scheduler.addQueue(model + " version " + version + " signature " + signature.key(), rows, pool));
-			this.signatures.put(signature.key(), signature);
 		}
 	}
 
@@ -81,9 +76,9 @@ final class TensorBatches implements AutoCloseable {
 		return this.queues.containsKey(signature);
 	}
 
-	/** Batches run so far, over every signature. */
-	int batchesRun() {
-		return this.runners.stream().mapToInt(TensorBatchRunners::batchesRun).sum();
+	/** Its queues, for the version's meters and its drain. */
+	Collection<BatchQueue<TensorRowRun.Row, Map<String, HostTensor>>> queues() {
+		return this.queues.values();
 	}
 
 	/** The signatures that batch. */
@@ -118,9 +113,9 @@ final class TensorBatches implements AutoCloseable {
 				byRow.get(row).put(name, split.get(row));
 			}
 		});
-		List<BatchTask<Map<String, HostTensor>, Map<String, HostTensor>>> tasks = byRow.stream()
-			.map((row) -> new BatchTask<Map<String, HostTensor>, Map<String, HostTensor>>(row, 1, deadlineNanos,
-					priority, client))
+		List<BatchTask<TensorRowRun.Row, Map<String, HostTensor>>> tasks = byRow.stream()
+			.map((row) -> new BatchTask<TensorRowRun.Row, Map<String, HostTensor>>(new TensorRowRun.Row(signature, row),
+					1, deadlineNanos, priority, client))
 			.toList();
 		this.queues.get(signature).submit(tasks);
 		List<String> wanted = outputs.isEmpty()
@@ -154,11 +149,10 @@ final class TensorBatches implements AutoCloseable {
 		}
 	}
 
-	/** Closes the queues, then stops the runners' threads once their batches are over. */
+	/** Closes the queues; the version's runners finish what they took. */
 	@Override
 	public void close() {
 		this.queues.values().forEach(BatchQueue::close);
-		this.runners.forEach(TensorBatchRunners::close);
 	}
 
 }

@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 import io.eino.serving.batching.BatchScheduler;
 import io.eino.serving.batching.BatchingOptions;
@@ -17,6 +17,7 @@ import io.eino.serving.model.SubmittedTexts;
 import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.runtime.SignatureSpec;
@@ -28,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * A version without a text pipeline (no {@code model.yaml}): any SavedModel, served as
  * raw tensors through its signatures (docs/protocols.md, "Any SavedModel"). A signature
  * whose first dimension is the batch has a batch queue ({@link TensorBatches}); the
- * others run each request alone on its sessions, handed out in turn. The startup
- * optimisation step (which measures text batches) does not run.
+ * others run each request alone on its runners, between batches. The startup optimisation
+ * step (which measures text batches) does not run.
  *
  * <p>
  * Like {@link ModelVersion}, work is bracketed by {@link #acquire()} and
@@ -46,11 +47,11 @@ final class TensorModelVersion extends LeasedVersion {
 
 	private final long version;
 
-	private final List<SavedModelRunner> sessions;
+	private final RunnerPool<TensorRowRun.Row, Map<String, HostTensor>> runners;
 
 	private final Duration drainTimeout;
 
-	private final AtomicInteger next = new AtomicInteger();
+	private final VersionMeters.Lease meters;
 
 	/** The batch queues of its batchable signatures; null when batching is off. */
 	private final TensorBatches batches;
@@ -60,10 +61,11 @@ final class TensorModelVersion extends LeasedVersion {
 
 	/**
 	 * Opens {@code instances} sessions of the SavedModel in {@code directory}.
+	 * @param versionMeters where its runners and queues take their meters
 	 * @throws IllegalArgumentException if it has no signature
 	 */
 	static TensorModelVersion open(String model, long version, Path directory, int instances, SessionSettings settings,
-			Duration drainTimeout, BatchScheduler scheduler, BatchingOptions batching) {
+			Duration drainTimeout, BatchScheduler scheduler, BatchingOptions batching, VersionMeters versionMeters) {
 		List<SavedModelRunner> sessions = new ArrayList<>();
 		try {
 			for (int i = 0; i < instances; i++) {
@@ -77,28 +79,34 @@ final class TensorModelVersion extends LeasedVersion {
 			sessions.forEach(SavedModelRunner::close);
 			throw ex;
 		}
-		TensorBatches batches = (batching != null) ? new TensorBatches(model, version, sessions, scheduler, batching)
+		VersionMeters.Lease meters = versionMeters.acquire(model, version, instances);
+		RunnerPool<TensorRowRun.Row, Map<String, HostTensor>> runners = new RunnerPool<>(sessions, TensorRowRun::new,
+				true, "eino-" + model + "-v" + version + "-runner", meters.metrics(), System::nanoTime);
+		runners.onBatchDone(scheduler::wakeUp);
+		TensorBatches batches = (batching != null) ? new TensorBatches(model, version, runners, scheduler, batching)
 				: null;
+		if (batches != null) {
+			batches.queues().forEach(meters::track);
+		}
 		logger.info("Model '{}' version {}: no {}, serving raw tensors through {} with {} runner(s); batched: {}",
 				model, version, ModelDescriptor.FILE_NAME, sessions.get(0).signatures().keySet(), sessions.size(),
 				(batches != null) ? batches.batched() : List.of());
-		return new TensorModelVersion(model, version, sessions, drainTimeout, batches, batching);
+		return new TensorModelVersion(model, version, runners, drainTimeout, batches, batching, meters);
 	}
 
 	/**
-	 * @param sessions its instances; closed by {@link #close()}
+	 * @param runners its runners, over its sessions; closed by {@link #close()}
 	 */
-	private TensorModelVersion(String model, long version, List<SavedModelRunner> sessions, Duration drainTimeout,
-			TensorBatches batches, BatchingOptions batching) {
-		if (sessions.isEmpty()) {
-			throw new IllegalArgumentException("A version needs at least one session");
-		}
+	private TensorModelVersion(String model, long version,
+			RunnerPool<TensorRowRun.Row, Map<String, HostTensor>> runners, Duration drainTimeout, TensorBatches batches,
+			BatchingOptions batching, VersionMeters.Lease meters) {
 		this.model = model;
 		this.version = version;
-		this.sessions = List.copyOf(sessions);
+		this.runners = runners;
 		this.drainTimeout = drainTimeout;
 		this.batches = batches;
 		this.batching = (batches != null && !batches.batched().isEmpty()) ? batching : null;
+		this.meters = meters;
 	}
 
 	@Override
@@ -149,18 +157,18 @@ final class TensorModelVersion extends LeasedVersion {
 
 	@Override
 	public List<SignatureSpec> signatures() {
-		return List.copyOf(this.sessions.get(0).signatures().values());
+		return List.copyOf(this.runners.sessions().get(0).signatures().values());
 	}
 
 	@Override
 	public SignatureSpec signature(String key) {
-		return this.sessions.get(0).signatures().get(key);
+		return this.runners.sessions().get(0).signatures().get(key);
 	}
 
 	@Override
-	public Map<String, HostTensor> run(String signature, Map<String, HostTensor> inputs, List<String> outputs) {
-		int turn = Math.floorMod(this.next.getAndIncrement(), this.sessions.size());
-		return this.sessions.get(turn).run(signature, inputs, outputs);
+	public CompletableFuture<Map<String, HostTensor>> run(String signature, Map<String, HostTensor> inputs,
+			List<String> outputs, BooleanSupplier start) {
+		return this.runners.call(start, (session) -> session.run(signature, inputs, outputs));
 	}
 
 	@Override
@@ -176,7 +184,7 @@ final class TensorModelVersion extends LeasedVersion {
 
 	@Override
 	public int instances() {
-		return this.sessions.size();
+		return this.runners.parallelism();
 	}
 
 	@Override
@@ -185,15 +193,16 @@ final class TensorModelVersion extends LeasedVersion {
 	}
 
 	/**
-	 * Closes its queues and runners, then frees the sessions; the registry has drained
-	 * the version's runs.
+	 * Closes its queues, lets its runners finish what they took, then frees the sessions
+	 * and gives up its meters; the registry has drained the version's requests.
 	 */
 	@Override
 	public void close() {
 		if (this.batches != null) {
 			this.batches.close();
 		}
-		this.sessions.forEach(SavedModelRunner::close);
+		this.runners.close();
+		this.meters.close();
 	}
 
 }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.eino.serving.batching.BatchQueue;
 import io.eino.serving.runtime.BatchMetrics;
@@ -109,7 +110,7 @@ final class VersionMeters {
 
 		private final Entry entry;
 
-		private BatchQueue<?, ?> queue;
+		private final List<BatchQueue<?, ?>> queues = new CopyOnWriteArrayList<>();
 
 		private boolean closed;
 
@@ -122,8 +123,9 @@ final class VersionMeters {
 			return this.entry.metrics;
 		}
 
+		/** Counts {@code queue} in the version's queue gauges until the lease closes. */
 		void track(BatchQueue<?, ?> queue) {
-			this.queue = queue;
+			this.queues.add(queue);
 			this.entry.queues.add(queue);
 		}
 
@@ -135,9 +137,7 @@ final class VersionMeters {
 				}
 				this.closed = true;
 			}
-			if (this.queue != null) {
-				this.entry.queues.remove(this.queue);
-			}
+			this.queues.forEach(this.entry.queues::remove);
 			release(this.key, this.entry);
 		}
 

@@ -29,7 +29,7 @@ record Warmup(List<String> shapes, BatchCostModel costModel) {
 	 * positions padding, and fits the batch cost model to the warm timing of each run on
 	 * the first runner.
 	 */
-	static Warmup run(RunnerPool runners, BatchingOptions options) {
+	static Warmup run(RunnerPool<TokenSequence, float[]> runners, BatchingOptions options) {
 		return run(runners, options, null);
 	}
 
@@ -38,7 +38,7 @@ record Warmup(List<String> shapes, BatchCostModel costModel) {
 	 * startup plan measured for the same graph and settings ({@code known}, null for
 	 * none): each shape then runs once per runner, untimed, for its kernels alone.
 	 */
-	static Warmup run(RunnerPool runners, BatchingOptions options, BatchCostModel known) {
+	static Warmup run(RunnerPool<TokenSequence, float[]> runners, BatchingOptions options, BatchCostModel known) {
 		List<String> shapes = new ArrayList<>();
 		List<double[]> samples = new ArrayList<>();
 		for (int length : options.allowedLengths()) {
@@ -60,9 +60,10 @@ record Warmup(List<String> shapes, BatchCostModel costModel) {
 	 * every runner, then, when {@code timed}, once more on the first, timed: {padded,
 	 * real, nanos} (null when not timed).
 	 */
-	private static double[] sample(RunnerPool runners, int rows, int length, int real, boolean timed) {
+	private static double[] sample(RunnerPool<TokenSequence, float[]> runners, int rows, int length, int real,
+			boolean timed) {
 		List<TokenSequence> batch = Collections.nCopies(rows, syntheticSequence(real));
-		for (int runner = 0; runner < runners.size(); runner++) {
+		for (int runner = 0; runner < runners.parallelism(); runner++) {
 			runners.runDirect(runner, batch, length);
 		}
 		if (!timed) {

@@ -15,9 +15,13 @@ import io.eino.serving.TensorModels;
 import io.eino.serving.TestTags;
 import io.eino.serving.batching.BatchScheduler;
 import io.eino.serving.batching.BatchingOptions;
+import io.eino.serving.runtime.BatchMetrics;
+import io.eino.serving.runtime.BatchObserver;
 import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,11 +50,30 @@ class TensorBatchesTest {
 
 	private final BatchingOptions options = new BatchingOptions(8, Duration.ofMillis(2), 64, List.of(1));
 
+	private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
 	@BeforeAll
 	static void load() {
 		TensorModels.install(REPOSITORY);
 		pixels = SavedModelRunner.load(REPOSITORY.resolve(TensorModels.PIXELS + "/1"), SessionSettings.DEFAULT);
 		mixed = SavedModelRunner.load(REPOSITORY.resolve(TensorModels.MIXED + "/1"), SessionSettings.DEFAULT);
+	}
+
+	/**
+	 * The version's runners over {@code session}, which they leave open (the tests share
+	 * it).
+	 */
+	private RunnerPool<TensorRowRun.Row, Map<String, HostTensor>> runners(SavedModelRunner session) {
+		RunnerPool<TensorRowRun.Row, Map<String, HostTensor>> pool = new RunnerPool<>(List.of(session),
+				TensorRowRun::new, true, "test-runner",
+				new BatchMetrics(this.meters, "tensors", 1, 1, BatchObserver.NONE), this.clock::get);
+		pool.onBatchDone(this.scheduler::wakeUp);
+		return pool;
+	}
+
+	/** Session runs so far, from the runners' own meter. */
+	private double batchesRun() {
+		return this.meters.get("eino.executions").counter().count();
 	}
 
 	@AfterAll
@@ -61,14 +84,14 @@ class TensorBatchesTest {
 
 	@Test
 	void batchableSignaturesAreThoseWhoseFirstDimensionIsTheBatch() {
-		try (TensorBatches batches = new TensorBatches("pixels", 1, List.of(pixels), this.scheduler, this.options)) {
+		try (TensorBatches batches = new TensorBatches("pixels", 1, runners(pixels), this.scheduler, this.options)) {
 			assertThat(batches.batched()).containsExactlyInAnyOrder("serving_default", "grayscale");
 		}
 	}
 
 	@Test
 	void requestsShareOneRunAndGetTheirOwnRows() throws Exception {
-		try (TensorBatches batches = new TensorBatches("pixels", 1, List.of(pixels), this.scheduler, this.options)) {
+		try (TensorBatches batches = new TensorBatches("pixels", 1, runners(pixels), this.scheduler, this.options)) {
 			CompletableFuture<Map<String, HostTensor>> one = batches.submit("serving_default",
 					Map.of("image", images(0.25f)), List.of(), Long.MAX_VALUE, 0, "a");
 			CompletableFuture<Map<String, HostTensor>> two = batches.submit("serving_default",
@@ -81,13 +104,13 @@ class TensorBatchesTest {
 			assertThat(two.get(10, TimeUnit.SECONDS)).containsOnlyKeys("brightness");
 			assertThat(((HostTensor.Float32) two.get().get("brightness")).values()).containsExactly(0.75f, 0.5f);
 			assertThat(two.get().get("brightness").shape()).containsExactly(2);
-			assertThat(batches.batchesRun()).isEqualTo(1);
+			assertThat(batchesRun()).isEqualTo(1);
 		}
 	}
 
 	@Test
 	void aRequestTensorFlowRefusesFailsAloneAndTheOthersAreAnswered() throws Exception {
-		try (TensorBatches batches = new TensorBatches("mixed", 1, List.of(mixed), this.scheduler, this.options)) {
+		try (TensorBatches batches = new TensorBatches("mixed", 1, runners(mixed), this.scheduler, this.options)) {
 			assertThat(batches.batched()).contains("regress");
 			CompletableFuture<Map<String, HostTensor>> good = batches.submit("regress",
 					Map.of("inputs", strings(example(2f))), List.of(), Long.MAX_VALUE, 0, "a");
@@ -104,14 +127,14 @@ class TensorBatchesTest {
 
 	@Test
 	void aCancelledRequestsRowsAreDropped() throws Exception {
-		try (TensorBatches batches = new TensorBatches("pixels", 1, List.of(pixels), this.scheduler, this.options)) {
+		try (TensorBatches batches = new TensorBatches("pixels", 1, runners(pixels), this.scheduler, this.options)) {
 			CompletableFuture<Map<String, HostTensor>> cancelled = batches.submit("serving_default",
 					Map.of("image", images(0.25f)), List.of(), Long.MAX_VALUE, 0, "a");
 			cancelled.cancel(false);
 			this.clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(3));
 			this.scheduler.step();
 			Thread.sleep(200);
-			assertThat(batches.batchesRun()).isZero();
+			assertThat(batchesRun()).isZero();
 		}
 	}
 
