@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import io.eino.serving.error.Rule;
+import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.validation.InvalidInputException;
 import io.eino.serving.validation.Utf8Text;
@@ -27,7 +28,7 @@ final class JsonTensors {
 	 * A tensor from nested JSON arrays, typed by {@code datatype} (docs/protocols.md,
 	 * "Datatypes").
 	 */
-	static HostTensor fromNested(String name, JsonNode value, String datatype) {
+	static HostTensor fromNested(String name, JsonNode value, Datatype datatype) {
 		List<Long> shape = new ArrayList<>();
 		for (JsonNode node = value; node.isArray(); node = node.get(0)) {
 			shape.add((long) node.size());
@@ -42,21 +43,27 @@ final class JsonTensors {
 	}
 
 	/** A tensor from flat (or nested, which is flattened) data and an explicit shape. */
-	static HostTensor fromFlat(String name, JsonNode data, long[] shape, String datatype) {
+	static HostTensor fromFlat(String name, JsonNode data, long[] shape, Datatype datatype) {
 		List<JsonNode> leaves = new ArrayList<>();
 		collectLeaves(data, leaves);
 		return fromFlat(name, leaves, shape, datatype);
 	}
 
-	private static HostTensor fromFlat(String name, List<JsonNode> leaves, long[] shape, String datatype) {
+	private static HostTensor fromFlat(String name, List<JsonNode> leaves, long[] shape, Datatype datatype) {
 		long expected = Arrays.stream(shape).reduce(1, Math::multiplyExact);
 		if (Arrays.stream(shape).anyMatch((d) -> d < 0) || expected != leaves.size()) {
 			throw new InvalidInputException(Rule.INPUT_SHAPE, "Input '" + name + "' has " + leaves.size()
 					+ " values, which does not fit shape " + Arrays.toString(shape));
 		}
 		int count = leaves.size();
+		if (datatype == null || !datatype.served()) {
+			throw new InvalidInputException(Rule.INPUT_DATATYPE,
+					"Input '" + name + "' has datatype " + ((datatype != null) ? datatype : "of no protocol name")
+							+ ", which TensorFlow Java has no tensor type for; served datatypes: "
+							+ Datatype.servedNames());
+		}
 		switch (datatype) {
-			case "BOOL" -> {
+			case BOOL -> {
 				boolean[] values = new boolean[count];
 				for (int i = 0; i < count; i++) {
 					JsonNode leaf = leaves.get(i);
@@ -67,60 +74,57 @@ final class JsonTensors {
 				}
 				return new HostTensor.Bool(shape, values);
 			}
-			case "UINT8", "UINT16" -> {
-				long max = datatype.equals("UINT8") ? 0xFF : 0xFFFF;
+			case UINT8, UINT16 -> {
+				long max = (datatype == Datatype.UINT8) ? 0xFF : 0xFFFF;
 				int[] values = new int[count];
 				for (int i = 0; i < count; i++) {
 					values[i] = (int) integral(name, datatype, leaves.get(i), 0, max);
 				}
 				return new HostTensor.SmallInt(datatype, shape, values);
 			}
-			case "INT32" -> {
+			case INT32 -> {
 				int[] values = new int[count];
 				for (int i = 0; i < count; i++) {
 					values[i] = (int) integral(name, datatype, leaves.get(i), Integer.MIN_VALUE, Integer.MAX_VALUE);
 				}
 				return new HostTensor.Int32(shape, values);
 			}
-			case "INT64" -> {
+			case INT64 -> {
 				long[] values = new long[count];
 				for (int i = 0; i < count; i++) {
 					values[i] = integral(name, datatype, leaves.get(i), Long.MIN_VALUE, Long.MAX_VALUE);
 				}
 				return new HostTensor.Int64(shape, values);
 			}
-			case "FP16", "BF16", "FP32" -> {
+			case FP16, BF16, FP32 -> {
 				float[] values = new float[count];
 				for (int i = 0; i < count; i++) {
 					// Through double: Jackson refuses floatValue() for NaN, ±Infinity and
 					// values beyond float's range, which TF Serving reads as float32.
 					values[i] = (float) number(name, leaves.get(i));
 				}
-				return datatype.equals("FP32") ? new HostTensor.Float32(shape, values)
+				return (datatype == Datatype.FP32) ? new HostTensor.Float32(shape, values)
 						: new HostTensor.Half(datatype, shape, values);
 			}
-			case "FP64" -> {
+			case FP64 -> {
 				double[] values = new double[count];
 				for (int i = 0; i < count; i++) {
 					values[i] = number(name, leaves.get(i));
 				}
 				return new HostTensor.Float64(shape, values);
 			}
-			case "BYTES" -> {
+			case BYTES -> {
 				byte[][] values = new byte[count][];
 				for (int i = 0; i < count; i++) {
 					values[i] = bytes(name, leaves.get(i));
 				}
 				return new HostTensor.Bytes(shape, values);
 			}
-			default -> throw new InvalidInputException(Rule.INPUT_DATATYPE,
-					"Input '" + name + "' has datatype " + datatype
-							+ ", which TensorFlow Java has no tensor type for; served datatypes: "
-							+ new java.util.TreeSet<>(HostTensor.SERVED));
+			default -> throw new IllegalStateException("A served datatype without a reader: " + datatype);
 		}
 	}
 
-	private static long integral(String name, String datatype, JsonNode leaf, long min, long max) {
+	private static long integral(String name, Datatype datatype, JsonNode leaf, long min, long max) {
 		if (!leaf.isIntegralNumber() || !leaf.canConvertToLong() || leaf.longValue() < min || leaf.longValue() > max) {
 			throw wrongType(name, datatype + " integers (" + min + " to " + max + ")", leaf);
 		}

@@ -15,6 +15,7 @@ import io.eino.serving.inference.TextResult;
 import io.eino.serving.inference.TextTensors;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ServingVersion;
+import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
@@ -170,18 +171,18 @@ class OpenInferenceController {
 					String datatype = OpenInferenceRequests.requiredString(input, "datatype");
 					TextInput.refuseAsTensor(request.serving(), signature, name, datatype);
 					TensorSpec spec = Predictions.inputSpec(signature, name);
-					if (!datatype.equals(spec.datatype())) {
+					if (Datatype.named(datatype) != spec.datatype() || spec.datatype() == null) {
 						throw new InvalidInputException(Rule.INPUT_DATATYPE,
-								"Input '" + name + "' must be " + spec.datatype() + ", got " + datatype);
+								"Input '" + name + "' must be " + spec.datatypeName() + ", got " + datatype);
 					}
 					tensors.put(name, JsonTensors.fromFlat(name, OpenInferenceRequests.required(input, "data"),
-							OpenInferenceRequests.shape(input), datatype));
+							OpenInferenceRequests.shape(input), spec.datatype()));
 				}
 				return this.inference.predictTensors(request, signature, tensors, requested, options).map((result) -> {
 					List<Object> outputs = new ArrayList<>();
 					result.outputs()
-						.forEach((name, tensor) -> outputs.add(OpenInferenceResponses.tensor(name, tensor.datatype(),
-								tensor.shape(), JsonTensors.flatData(tensor))));
+						.forEach((name, tensor) -> outputs.add(OpenInferenceResponses.tensor(name,
+								tensor.datatype().name(), tensor.shape(), JsonTensors.flatData(tensor))));
 					return respond(result.version(), model, id, outputs);
 				});
 			});
@@ -191,7 +192,7 @@ class OpenInferenceController {
 	private static List<Object> textOutputs(TextResult result, List<String> requested) {
 		List<Object> outputs = new ArrayList<>();
 		TextTensors.of(result.predictions(), requested)
-			.forEach((name, tensor) -> outputs.add(OpenInferenceResponses.tensor(name, tensor.datatype(),
+			.forEach((name, tensor) -> outputs.add(OpenInferenceResponses.tensor(name, tensor.datatype().name(),
 					tensor.shape(), JsonTensors.flatData(tensor))));
 		return outputs;
 	}

@@ -3,6 +3,7 @@ package io.eino.serving.api;
 import java.util.List;
 
 import io.eino.serving.error.Rule;
+import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.validation.InvalidInputException;
 import tools.jackson.databind.JsonNode;
@@ -19,7 +20,7 @@ final class OpenInferenceRequests {
 	static JsonNode textInput(JsonNode inputs) {
 		JsonNode text = null;
 		for (JsonNode input : inputs) {
-			if ("BYTES".equals(input.path("datatype").asString(""))) {
+			if (Datatype.named(input.path("datatype").asString("")) == Datatype.BYTES) {
 				if (inputs.size() > 1) {
 					throw new InvalidInputException(Rule.REQUEST_SHAPE,
 							"A text request carries exactly one BYTES input and no other input");

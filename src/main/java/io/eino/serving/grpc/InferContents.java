@@ -7,6 +7,7 @@ import com.google.protobuf.ByteString;
 import inference.GrpcPredictV2.InferTensorContents;
 import inference.GrpcPredictV2.ModelInferRequest.InferInputTensor;
 import io.eino.serving.error.Rule;
+import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.validation.InvalidInputException;
 
@@ -43,12 +44,12 @@ final class InferContents {
 	 */
 	static HostTensor fromContents(InferInputTensor input) {
 		String name = input.getName();
-		String datatype = input.getDatatype();
+		Datatype datatype = served(input);
 		long[] shape = shape(input);
 		int count = Math.toIntExact(Arrays.stream(shape).reduce(1, Math::multiplyExact));
 		InferTensorContents contents = input.getContents();
 		switch (datatype) {
-			case "BOOL" -> {
+			case BOOL -> {
 				check(name, datatype, count, contents.getBoolContentsCount());
 				boolean[] values = new boolean[count];
 				for (int i = 0; i < count; i++) {
@@ -56,22 +57,22 @@ final class InferContents {
 				}
 				return new HostTensor.Bool(shape, values);
 			}
-			case "INT32" -> {
+			case INT32 -> {
 				check(name, datatype, count, contents.getIntContentsCount());
 				return new HostTensor.Int32(shape,
 						contents.getIntContentsList().stream().mapToInt(Integer::intValue).toArray());
 			}
-			case "UINT8", "UINT16" -> {
+			case UINT8, UINT16 -> {
 				check(name, datatype, count, contents.getUintContentsCount());
 				return TensorMessages.smallInt(name, datatype, shape,
 						contents.getUintContentsList().stream().mapToInt(Integer::intValue).toArray());
 			}
-			case "INT64" -> {
+			case INT64 -> {
 				check(name, datatype, count, contents.getInt64ContentsCount());
 				return new HostTensor.Int64(shape,
 						contents.getInt64ContentsList().stream().mapToLong(Long::longValue).toArray());
 			}
-			case "FP32" -> {
+			case FP32 -> {
 				check(name, datatype, count, contents.getFp32ContentsCount());
 				float[] values = new float[count];
 				for (int i = 0; i < count; i++) {
@@ -79,12 +80,12 @@ final class InferContents {
 				}
 				return new HostTensor.Float32(shape, values);
 			}
-			case "FP64" -> {
+			case FP64 -> {
 				check(name, datatype, count, contents.getFp64ContentsCount());
 				return new HostTensor.Float64(shape,
 						contents.getFp64ContentsList().stream().mapToDouble(Double::doubleValue).toArray());
 			}
-			case "BYTES" -> {
+			case BYTES -> {
 				check(name, datatype, count, contents.getBytesContentsCount());
 				List<ByteString> strings = contents.getBytesContentsList();
 				byte[][] values = new byte[count][];
@@ -93,22 +94,28 @@ final class InferContents {
 				}
 				return new HostTensor.Bytes(shape, values);
 			}
-			case "FP16", "BF16" -> throw new InvalidInputException(Rule.INPUT_DATATYPE,
+			case FP16, BF16 -> throw new InvalidInputException(Rule.INPUT_DATATYPE,
 					"Input '" + name + "' is " + datatype + ", which travels as raw_input_contents only");
-			default -> throw new InvalidInputException(Rule.INPUT_DATATYPE, "Input '" + name + "' has datatype "
-					+ datatype + ", which is not served (served: " + new java.util.TreeSet<>(HostTensor.SERVED) + ")");
+			default -> throw new IllegalStateException("A served datatype without a reader: " + datatype);
 		}
 	}
 
 	/** A raw input ({@code raw_input_contents}) of the input's datatype and shape. */
 	static HostTensor fromRaw(InferInputTensor input, ByteString raw) {
-		if (!HostTensor.SERVED.contains(input.getDatatype())) {
-			throw new InvalidInputException(Rule.INPUT_DATATYPE,
-					"Input '" + input.getName() + "' has datatype " + input.getDatatype() + ", which is not served");
-		}
+		Datatype datatype = served(input);
 		long[] shape = shape(input);
 		int count = Math.toIntExact(Arrays.stream(shape).reduce(1, Math::multiplyExact));
-		return RawContents.read(input.getName(), input.getDatatype(), shape, count, raw);
+		return RawContents.read(input.getName(), datatype, shape, count, raw);
+	}
+
+	/** The input's datatype, refused unless it is one a signature can take. */
+	private static Datatype served(InferInputTensor input) {
+		Datatype datatype = Datatype.named(input.getDatatype());
+		if (datatype == null || !datatype.served()) {
+			throw new InvalidInputException(Rule.INPUT_DATATYPE, "Input '" + input.getName() + "' has datatype "
+					+ input.getDatatype() + ", which is not served (served: " + Datatype.servedNames() + ")");
+		}
+		return datatype;
 	}
 
 	/** The tensor's elements in the field of its datatype; null for FP16 and BF16. */
@@ -147,7 +154,7 @@ final class InferContents {
 		return contents.build();
 	}
 
-	private static void check(String name, String datatype, int count, int given) {
+	private static void check(String name, Datatype datatype, int count, int given) {
 		if (given != count) {
 			throw new InvalidInputException(Rule.INPUT_SHAPE,
 					"Input '" + name + "' has " + given + " " + datatype + " values; its shape needs " + count);

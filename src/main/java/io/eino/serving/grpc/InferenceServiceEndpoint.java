@@ -27,6 +27,7 @@ import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TextTensors;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ServingVersion;
+import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
@@ -162,9 +163,10 @@ final class InferenceServiceEndpoint extends GRPCInferenceServiceGrpc.GRPCInfere
 	private static void checkDatatypes(SignatureSpec spec, ModelInferRequest request) {
 		for (ModelInferRequest.InferInputTensor input : request.getInputsList()) {
 			for (TensorSpec expected : spec.inputs()) {
-				if (expected.name().equals(input.getName()) && !expected.datatype().equals(input.getDatatype())) {
+				if (expected.name().equals(input.getName()) && (expected.datatype() == null
+						|| Datatype.named(input.getDatatype()) != expected.datatype())) {
 					throw new InvalidInputException(Rule.INPUT_DATATYPE, "Input '" + input.getName() + "' must be "
-							+ expected.datatype() + ", got " + input.getDatatype());
+							+ expected.datatypeName() + ", got " + input.getDatatype());
 				}
 			}
 		}
@@ -180,7 +182,7 @@ final class InferenceServiceEndpoint extends GRPCInferenceServiceGrpc.GRPCInfere
 		outputs.forEach((name, tensor) -> {
 			ModelInferResponse.InferOutputTensor.Builder output = ModelInferResponse.InferOutputTensor.newBuilder()
 				.setName(name)
-				.setDatatype(tensor.datatype());
+				.setDatatype(tensor.datatype().name());
 			for (long size : tensor.shape()) {
 				output.addShape(size);
 			}

@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 
 import com.google.protobuf.ByteString;
 import io.eino.serving.error.Rule;
+import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.validation.InvalidInputException;
 
@@ -24,9 +25,9 @@ final class RawContents {
 	 * @throws InvalidInputException when the bytes do not hold exactly {@code count}
 	 * elements of the datatype
 	 */
-	static HostTensor read(String name, String datatype, long[] shape, int count, ByteString content) {
+	static HostTensor read(String name, Datatype datatype, long[] shape, int count, ByteString content) {
 		ByteBuffer bytes = TensorMessages.littleEndian(content);
-		if (datatype.equals("BYTES")) {
+		if ((datatype == Datatype.BYTES)) {
 			return readStrings(name, shape, count, bytes);
 		}
 		int width = width(datatype);
@@ -35,43 +36,43 @@ final class RawContents {
 					+ " raw bytes; its shape needs " + count + " " + datatype + " elements of " + width + " byte(s)");
 		}
 		switch (datatype) {
-			case "BOOL" -> {
+			case BOOL -> {
 				boolean[] values = new boolean[count];
 				for (int i = 0; i < count; i++) {
 					values[i] = bytes.get() != 0;
 				}
 				return new HostTensor.Bool(shape, values);
 			}
-			case "UINT8" -> {
+			case UINT8 -> {
 				int[] values = new int[count];
 				for (int i = 0; i < count; i++) {
 					values[i] = bytes.get() & 0xFF;
 				}
 				return new HostTensor.SmallInt(datatype, shape, values);
 			}
-			case "UINT16" -> {
+			case UINT16 -> {
 				int[] values = new int[count];
 				for (int i = 0; i < count; i++) {
 					values[i] = bytes.getShort() & 0xFFFF;
 				}
 				return new HostTensor.SmallInt(datatype, shape, values);
 			}
-			case "INT32" -> {
+			case INT32 -> {
 				int[] values = new int[count];
 				bytes.asIntBuffer().get(values);
 				return new HostTensor.Int32(shape, values);
 			}
-			case "INT64" -> {
+			case INT64 -> {
 				long[] values = new long[count];
 				bytes.asLongBuffer().get(values);
 				return new HostTensor.Int64(shape, values);
 			}
-			case "FP16", "BF16" -> {
+			case FP16, BF16 -> {
 				short[] bits = new short[count];
 				bytes.asShortBuffer().get(bits);
 				return new HostTensor.Half(datatype, shape, TensorMessages.halvesToFloats(datatype, bits));
 			}
-			case "FP32" -> {
+			case FP32 -> {
 				float[] values = new float[count];
 				bytes.asFloatBuffer().get(values);
 				return new HostTensor.Float32(shape, values);
@@ -126,7 +127,7 @@ final class RawContents {
 		}
 		else if (tensor instanceof HostTensor.SmallInt small) {
 			for (int value : small.values()) {
-				if (small.datatype().equals("UINT8")) {
+				if ((small.datatype() == Datatype.UINT8)) {
 					bytes.put((byte) value);
 				}
 				else {
@@ -152,11 +153,11 @@ final class RawContents {
 		return ByteString.copyFrom(bytes.array());
 	}
 
-	private static int width(String datatype) {
+	private static int width(Datatype datatype) {
 		return switch (datatype) {
-			case "BOOL", "UINT8" -> 1;
-			case "UINT16", "FP16", "BF16" -> 2;
-			case "INT32", "FP32" -> 4;
+			case BOOL, UINT8 -> 1;
+			case UINT16, FP16, BF16 -> 2;
+			case INT32, FP32 -> 4;
 			default -> 8;
 		};
 	}

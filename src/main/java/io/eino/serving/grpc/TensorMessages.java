@@ -7,6 +7,7 @@ import java.util.List;
 
 import com.google.protobuf.ByteString;
 import io.eino.serving.error.Rule;
+import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.validation.InvalidInputException;
 import io.eino.serving.validation.Utf8Text;
@@ -28,40 +29,6 @@ final class TensorMessages {
 	private TensorMessages() {
 	}
 
-	/** The OIP datatype of a TensorFlow type; null when none is served. */
-	static String datatype(DataType type) {
-		return switch (type) {
-			case DT_BOOL -> "BOOL";
-			case DT_UINT8 -> "UINT8";
-			case DT_UINT16 -> "UINT16";
-			case DT_INT32 -> "INT32";
-			case DT_INT64 -> "INT64";
-			case DT_HALF -> "FP16";
-			case DT_BFLOAT16 -> "BF16";
-			case DT_FLOAT -> "FP32";
-			case DT_DOUBLE -> "FP64";
-			case DT_STRING -> "BYTES";
-			default -> null;
-		};
-	}
-
-	/** The TensorFlow type of a served OIP datatype. */
-	static DataType dataType(String datatype) {
-		return switch (datatype) {
-			case "BOOL" -> DataType.DT_BOOL;
-			case "UINT8" -> DataType.DT_UINT8;
-			case "UINT16" -> DataType.DT_UINT16;
-			case "INT32" -> DataType.DT_INT32;
-			case "INT64" -> DataType.DT_INT64;
-			case "FP16" -> DataType.DT_HALF;
-			case "BF16" -> DataType.DT_BFLOAT16;
-			case "FP32" -> DataType.DT_FLOAT;
-			case "FP64" -> DataType.DT_DOUBLE;
-			case "BYTES" -> DataType.DT_STRING;
-			default -> DataType.DT_INVALID;
-		};
-	}
-
 	static TensorShapeProto shape(long[] dims) {
 		TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
 		for (long size : dims) {
@@ -76,10 +43,11 @@ final class TensorMessages {
 	 * known, or values that do not fit the shape
 	 */
 	static HostTensor fromProto(String name, TensorProto proto) {
-		String datatype = datatype(proto.getDtype());
-		if (datatype == null) {
+		// TF Serving's protos and TensorFlow Java's number the types alike.
+		Datatype datatype = Datatype.of(org.tensorflow.proto.DataType.forNumber(proto.getDtype().getNumber()));
+		if (datatype == null || !datatype.served()) {
 			throw new InvalidInputException(Rule.INPUT_DATATYPE, "Input '" + name + "' has type " + proto.getDtype()
-					+ ", which is not served (served: " + new java.util.TreeSet<>(HostTensor.SERVED) + ")");
+					+ ", which is not served (served: " + Datatype.servedNames() + ")");
 		}
 		if (proto.getTensorShape().getUnknownRank()) {
 			throw new InvalidInputException(Rule.INPUT_SHAPE, "Input '" + name + "' must have a known shape");
@@ -96,42 +64,42 @@ final class TensorMessages {
 			throw new InvalidInputException(Rule.INPUT_SHAPE, "Input '" + name + "' is too large");
 		}
 		int count = (int) elements;
-		if (!proto.getTensorContent().isEmpty() && !datatype.equals("BYTES")) {
+		if (!proto.getTensorContent().isEmpty() && datatype != Datatype.BYTES) {
 			return RawContents.read(name, datatype, shape, count, proto.getTensorContent());
 		}
 		return switch (datatype) {
-			case "BOOL" -> {
+			case BOOL -> {
 				boolean[] values = new boolean[count];
 				fill(name, count, proto.getBoolValCount(), (i) -> values[i] = proto.getBoolVal(i),
 						(from) -> Arrays.fill(values, from, count, values[from - 1]));
 				yield new HostTensor.Bool(shape, values);
 			}
-			case "UINT8", "UINT16", "INT32" -> {
+			case UINT8, UINT16, INT32 -> {
 				int[] values = new int[count];
 				fill(name, count, proto.getIntValCount(), (i) -> values[i] = proto.getIntVal(i),
 						(from) -> Arrays.fill(values, from, count, values[from - 1]));
-				yield datatype.equals("INT32") ? new HostTensor.Int32(shape, values)
+				yield (datatype == Datatype.INT32) ? new HostTensor.Int32(shape, values)
 						: smallInt(name, datatype, shape, values);
 			}
-			case "INT64" -> {
+			case INT64 -> {
 				long[] values = new long[count];
 				fill(name, count, proto.getInt64ValCount(), (i) -> values[i] = proto.getInt64Val(i),
 						(from) -> Arrays.fill(values, from, count, values[from - 1]));
 				yield new HostTensor.Int64(shape, values);
 			}
-			case "FP16", "BF16" -> {
+			case FP16, BF16 -> {
 				short[] bits = new short[count];
 				fill(name, count, proto.getHalfValCount(), (i) -> bits[i] = (short) proto.getHalfVal(i),
 						(from) -> Arrays.fill(bits, from, count, bits[from - 1]));
 				yield new HostTensor.Half(datatype, shape, halvesToFloats(datatype, bits));
 			}
-			case "FP32" -> {
+			case FP32 -> {
 				float[] values = new float[count];
 				fill(name, count, proto.getFloatValCount(), (i) -> values[i] = proto.getFloatVal(i),
 						(from) -> Arrays.fill(values, from, count, values[from - 1]));
 				yield new HostTensor.Float32(shape, values);
 			}
-			case "FP64" -> {
+			case FP64 -> {
 				double[] values = new double[count];
 				fill(name, count, proto.getDoubleValCount(), (i) -> values[i] = proto.getDoubleVal(i),
 						(from) -> Arrays.fill(values, from, count, values[from - 1]));
@@ -153,7 +121,7 @@ final class TensorMessages {
 	/** The answer's tensor, in the typed value field of its type. */
 	static TensorProto toProto(HostTensor tensor) {
 		TensorProto.Builder proto = TensorProto.newBuilder()
-			.setDtype(dataType(tensor.datatype()))
+			.setDtype(DataType.forNumber(tensor.datatype().tensorFlow().getNumber()))
 			.setTensorShape(shape(tensor.shape()));
 		if (tensor instanceof HostTensor.Float32 floats) {
 			for (float value : floats.values()) {
@@ -202,8 +170,8 @@ final class TensorMessages {
 		return texts;
 	}
 
-	static HostTensor smallInt(String name, String datatype, long[] shape, int[] values) {
-		int max = datatype.equals("UINT8") ? 0xFF : 0xFFFF;
+	static HostTensor smallInt(String name, Datatype datatype, long[] shape, int[] values) {
+		int max = (datatype == Datatype.UINT8) ? 0xFF : 0xFFFF;
 		for (int value : values) {
 			if (value < 0 || value > max) {
 				throw new InvalidInputException(Rule.INPUT_DATATYPE,
@@ -214,18 +182,18 @@ final class TensorMessages {
 	}
 
 	/** 16-bit float bits to floats, through TensorFlow Java's FP16 or BF16 layout. */
-	static float[] halvesToFloats(String datatype, short[] bits) {
+	static float[] halvesToFloats(Datatype datatype, short[] bits) {
 		float[] values = new float[bits.length];
-		(datatype.equals("BF16") ? DataLayouts.BFLOAT16 : DataLayouts.FLOAT16)
+		((datatype == Datatype.BF16) ? DataLayouts.BFLOAT16 : DataLayouts.FLOAT16)
 			.applyTo(DataBuffers.of(bits, true, false))
 			.read(values);
 		return values;
 	}
 
 	/** Floats to their 16-bit bits, through TensorFlow Java's FP16 or BF16 layout. */
-	static short[] floatsToHalves(String datatype, float[] values) {
+	static short[] floatsToHalves(Datatype datatype, float[] values) {
 		short[] bits = new short[values.length];
-		(datatype.equals("BF16") ? DataLayouts.BFLOAT16 : DataLayouts.FLOAT16)
+		((datatype == Datatype.BF16) ? DataLayouts.BFLOAT16 : DataLayouts.FLOAT16)
 			.applyTo(DataBuffers.of(bits, false, false))
 			.write(values);
 		return bits;

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import io.eino.serving.model.ServingVersion;
+import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
 
@@ -39,20 +40,20 @@ public record OpenInferenceMetadata(List<Tensor> inputs, List<Tensor> outputs) {
 		}
 		List<Tensor> inputs = new ArrayList<>();
 		if (serving.takesText()) {
-			inputs.add(new Tensor(TextInput.NAME, "BYTES", new long[] { -1 }));
+			inputs.add(new Tensor(TextInput.NAME, Datatype.BYTES.name(), new long[] { -1 }));
 		}
 		signature.inputs().forEach((input) -> inputs.add(tensor(input)));
 		List<Tensor> outputs = new ArrayList<>();
 		signature.outputs().forEach((output) -> outputs.add(tensor(output)));
 		if (serving.takesText()) {
-			Map<String, String> textOutputs = switch (serving.descriptor().task()) {
+			Map<String, Datatype> textOutputs = switch (serving.descriptor().task()) {
 				case CLASSIFICATION -> TextTensors.CLASSIFICATION;
 				case EMBEDDING -> TextTensors.EMBEDDING;
 			};
 			SignatureSpec named = signature;
 			new TreeMap<>(textOutputs).forEach((name, datatype) -> {
 				if (!named.hasOutput(name)) {
-					outputs.add(new Tensor(name, datatype, new long[] { -1 }));
+					outputs.add(new Tensor(name, datatype.name(), new long[] { -1 }));
 				}
 			});
 		}
@@ -60,7 +61,7 @@ public record OpenInferenceMetadata(List<Tensor> inputs, List<Tensor> outputs) {
 	}
 
 	private static Tensor tensor(TensorSpec spec) {
-		return new Tensor(spec.name(), spec.datatype(), spec.shape());
+		return new Tensor(spec.name(), spec.datatypeName(), spec.shape());
 	}
 
 }

@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.eino.serving.error.Rule;
 import io.eino.serving.model.ServingVersion;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.validation.InvalidInputException;
 import org.jspecify.annotations.Nullable;
@@ -94,7 +95,7 @@ public final class ResolvedRequest {
 	public SignatureSpec exampleSignature(String key, String method) {
 		SignatureSpec spec = signature(key);
 		if (!spec.methodName().equals(method) || spec.inputs().size() != 1
-				|| !spec.inputs().get(0).datatype().equals("BYTES")) {
+				|| spec.inputs().get(0).datatype() != Datatype.BYTES) {
 			throw unknownSignature("Signature '" + key + "' of model '" + model() + "' is not a " + method
 					+ " signature taking serialized examples (its method is '" + spec.methodName() + "')");
 		}

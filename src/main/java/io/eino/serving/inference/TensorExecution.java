@@ -68,7 +68,8 @@ final class TensorExecution {
 	 */
 	private static List<String> check(ResolvedRequest request, SignatureSpec signature, Map<String, HostTensor> inputs,
 			List<String> outputs) {
-		inputs.forEach((name, value) -> TextInput.refuseAsTensor(request.serving(), signature, name, value.datatype()));
+		inputs.forEach(
+				(name, value) -> TextInput.refuseAsTensor(request.serving(), signature, name, value.datatype().name()));
 		checkInputs(signature, inputs);
 		List<String> wanted = outputs.isEmpty() ? signature.outputs().stream().map(TensorSpec::name).toList() : outputs;
 		for (String output : wanted) {
@@ -132,9 +133,9 @@ final class TensorExecution {
 				throw new InvalidInputException(Rule.MISSING_INPUT,
 						"Signature '" + signature.key() + "' needs input '" + spec.name() + "'");
 			}
-			if (!value.datatype().equals(spec.datatype())) {
+			if (value.datatype() != spec.datatype()) {
 				throw new InvalidInputException(Rule.INPUT_DATATYPE,
-						"Input '" + spec.name() + "' must be " + spec.datatype() + ", got " + value.datatype());
+						"Input '" + spec.name() + "' must be " + spec.datatypeName() + ", got " + value.datatype());
 			}
 			if (!fits(spec.shape(), value.shape())) {
 				throw new InvalidInputException(Rule.INPUT_SHAPE,

@@ -7,6 +7,7 @@ import java.util.Map;
 
 import io.eino.serving.error.Rule;
 import io.eino.serving.plugin.TextPrediction;
+import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.validation.InvalidInputException;
 
@@ -20,11 +21,11 @@ import io.eino.serving.validation.InvalidInputException;
 public final class TextTensors {
 
 	/** The outputs of a classifier's text predictions, with their datatypes. */
-	public static final Map<String, String> CLASSIFICATION = Map.of("label", "BYTES", "score", "FP32", "probabilities",
-			"FP32");
+	public static final Map<String, Datatype> CLASSIFICATION = Map.of("label", Datatype.BYTES, "score", Datatype.FP32,
+			"probabilities", Datatype.FP32);
 
 	/** The output of an embedding model's text predictions, with its datatype. */
-	public static final Map<String, String> EMBEDDING = Map.of("sentence_embedding", "FP32");
+	public static final Map<String, Datatype> EMBEDDING = Map.of("sentence_embedding", Datatype.FP32);
 
 	private TextTensors() {
 	}

@@ -1,7 +1,6 @@
 package io.eino.serving.runtime;
 
 import java.util.Arrays;
-import java.util.Set;
 
 /**
  * A tensor in Java memory, the only tensor type that crosses the runtime's boundary:
@@ -12,11 +11,6 @@ import java.util.Set;
 public sealed interface HostTensor permits HostTensor.Bool, HostTensor.SmallInt, HostTensor.Int32, HostTensor.Int64,
 		HostTensor.Half, HostTensor.Float32, HostTensor.Float64, HostTensor.Bytes {
 
-	/**
-	 * The datatypes a signature can take and answer (TensorFlow Java has tensors for).
-	 */
-	Set<String> SERVED = Set.of("BOOL", "UINT8", "UINT16", "INT32", "INT64", "FP16", "BF16", "FP32", "FP64", "BYTES");
-
 	long[] shape();
 
 	/** Number of elements, the product of the shape. */
@@ -24,8 +18,8 @@ public sealed interface HostTensor permits HostTensor.Bool, HostTensor.SmallInt,
 		return Arrays.stream(shape()).reduce(1, Math::multiplyExact);
 	}
 
-	/** The tensor's type as Open Inference Protocol names it. */
-	String datatype();
+	/** The tensor's element type. */
+	Datatype datatype();
 
 	/**
 	 * Element {@code index} (row-major) as a plain Java value: Boolean, Integer, Long,
@@ -47,8 +41,8 @@ public sealed interface HostTensor permits HostTensor.Bool, HostTensor.SmallInt,
 		}
 
 		@Override
-		public String datatype() {
-			return "BOOL";
+		public Datatype datatype() {
+			return Datatype.BOOL;
 		}
 
 		@Override
@@ -67,13 +61,13 @@ public sealed interface HostTensor permits HostTensor.Bool, HostTensor.SmallInt,
 	 * An unsigned 8- or 16-bit integer tensor ({@code UINT8}, {@code UINT16}), its
 	 * elements widened to int and checked against the type's range.
 	 */
-	record SmallInt(String datatype, long[] shape, int[] values) implements HostTensor {
+	record SmallInt(Datatype datatype, long[] shape, int[] values) implements HostTensor {
 
 		public SmallInt {
 			checkSize(shape, values.length);
 			int max = switch (datatype) {
-				case "UINT8" -> 0xFF;
-				case "UINT16" -> 0xFFFF;
+				case UINT8 -> 0xFF;
+				case UINT16 -> 0xFFFF;
 				default -> throw new IllegalArgumentException("Not a small integer type: " + datatype);
 			};
 			for (int value : values) {
@@ -103,8 +97,8 @@ public sealed interface HostTensor permits HostTensor.Bool, HostTensor.SmallInt,
 		}
 
 		@Override
-		public String datatype() {
-			return "INT32";
+		public Datatype datatype() {
+			return Datatype.INT32;
 		}
 
 		@Override
@@ -127,8 +121,8 @@ public sealed interface HostTensor permits HostTensor.Bool, HostTensor.SmallInt,
 		}
 
 		@Override
-		public String datatype() {
-			return "INT64";
+		public Datatype datatype() {
+			return Datatype.INT64;
 		}
 
 		@Override
@@ -147,11 +141,11 @@ public sealed interface HostTensor permits HostTensor.Bool, HostTensor.SmallInt,
 	 * A 16-bit float tensor ({@code FP16} or {@code BF16}), its elements held as float:
 	 * TensorFlow rounds them to the narrow type when the tensor is made.
 	 */
-	record Half(String datatype, long[] shape, float[] values) implements HostTensor {
+	record Half(Datatype datatype, long[] shape, float[] values) implements HostTensor {
 
 		public Half {
 			checkSize(shape, values.length);
-			if (!datatype.equals("FP16") && !datatype.equals("BF16")) {
+			if (datatype != Datatype.FP16 && datatype != Datatype.BF16) {
 				throw new IllegalArgumentException("Not a 16-bit float type: " + datatype);
 			}
 		}
@@ -176,8 +170,8 @@ public sealed interface HostTensor permits HostTensor.Bool, HostTensor.SmallInt,
 		}
 
 		@Override
-		public String datatype() {
-			return "FP32";
+		public Datatype datatype() {
+			return Datatype.FP32;
 		}
 
 		@Override
@@ -206,8 +200,8 @@ public sealed interface HostTensor permits HostTensor.Bool, HostTensor.SmallInt,
 		}
 
 		@Override
-		public String datatype() {
-			return "FP64";
+		public Datatype datatype() {
+			return Datatype.FP64;
 		}
 
 		@Override
@@ -230,8 +224,8 @@ public sealed interface HostTensor permits HostTensor.Bool, HostTensor.SmallInt,
 		}
 
 		@Override
-		public String datatype() {
-			return "BYTES";
+		public Datatype datatype() {
+			return Datatype.BYTES;
 		}
 
 		@Override

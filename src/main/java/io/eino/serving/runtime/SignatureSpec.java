@@ -46,29 +46,9 @@ public record SignatureSpec(String key, String methodName, List<TensorSpec> inpu
 				.stream()
 				.mapToLong(TensorShapeProto.Dim::getSize)
 				.toArray();
-			return new TensorSpec(entry.getKey(), datatype(info.getDtype()), info.getDtype().name(), shape,
+			return new TensorSpec(entry.getKey(), Datatype.of(info.getDtype()), info.getDtype().name(), shape,
 					info.getName());
 		}).toList();
-	}
-
-	private static String datatype(DataType type) {
-		return switch (type) {
-			case DT_FLOAT -> "FP32";
-			case DT_DOUBLE -> "FP64";
-			case DT_HALF -> "FP16";
-			case DT_BFLOAT16 -> "BF16";
-			case DT_INT64 -> "INT64";
-			case DT_INT32 -> "INT32";
-			case DT_INT16 -> "INT16";
-			case DT_INT8 -> "INT8";
-			case DT_UINT8 -> "UINT8";
-			case DT_UINT16 -> "UINT16";
-			case DT_UINT32 -> "UINT32";
-			case DT_UINT64 -> "UINT64";
-			case DT_BOOL -> "BOOL";
-			case DT_STRING -> "BYTES";
-			default -> type.name();
-		};
 	}
 
 }

@@ -42,13 +42,13 @@ final class TensorConversions {
 			return TBool.tensorOf(shape, DataBuffers.of(bools.values(), true, false));
 		}
 		if (value instanceof HostTensor.Half half) {
-			return half.datatype().equals("BF16")
+			return half.datatype() == Datatype.BF16
 					? TBfloat16.tensorOf(shape, DataBuffers.of(half.values(), true, false))
 					: TFloat16.tensorOf(shape, DataBuffers.of(half.values(), true, false));
 		}
 		if (value instanceof HostTensor.SmallInt small) {
 			int[] values = small.values();
-			if (small.datatype().equals("UINT8")) {
+			if (small.datatype() == Datatype.UINT8) {
 				byte[] bytes = new byte[values.length];
 				for (int i = 0; i < bytes.length; i++) {
 					bytes[i] = (byte) values[i];
@@ -99,7 +99,7 @@ final class TensorConversions {
 			for (int i = 0; i < size; i++) {
 				values[i] = raw[i] & 0xFF;
 			}
-			return new HostTensor.SmallInt("UINT8", shape, values);
+			return new HostTensor.SmallInt(Datatype.UINT8, shape, values);
 		}
 		if (tensor instanceof TUint16 shorts) {
 			short[] raw = new short[size];
@@ -108,17 +108,17 @@ final class TensorConversions {
 			for (int i = 0; i < size; i++) {
 				values[i] = raw[i] & 0xFFFF;
 			}
-			return new HostTensor.SmallInt("UINT16", shape, values);
+			return new HostTensor.SmallInt(Datatype.UINT16, shape, values);
 		}
 		if (tensor instanceof TFloat16 halves) {
 			float[] values = new float[size];
 			halves.copyTo(DataBuffers.of(values, false, false));
-			return new HostTensor.Half("FP16", shape, values);
+			return new HostTensor.Half(Datatype.FP16, shape, values);
 		}
 		if (tensor instanceof TBfloat16 halves) {
 			float[] values = new float[size];
 			halves.copyTo(DataBuffers.of(values, false, false));
-			return new HostTensor.Half("BF16", shape, values);
+			return new HostTensor.Half(Datatype.BF16, shape, values);
 		}
 		if (tensor instanceof TString strings) {
 			byte[][] values = new byte[size][];

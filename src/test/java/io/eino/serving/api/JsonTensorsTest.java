@@ -1,5 +1,6 @@
 package io.eino.serving.api;
 
+import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.HostTensor;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
@@ -15,7 +16,7 @@ class JsonTensorsTest {
 			.enable(tools.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
 			.build();
 		HostTensor tensor = JsonTensors.fromFlat("x", json.readTree("[NaN, Infinity, -Infinity, 1.5, 1e300]"),
-				new long[] { 5 }, "FP32");
+				new long[] { 5 }, Datatype.FP32);
 		float[] values = ((HostTensor.Float32) tensor).values();
 		assertThat(values[0]).isNaN();
 		assertThat(values[1]).isEqualTo(Float.POSITIVE_INFINITY);

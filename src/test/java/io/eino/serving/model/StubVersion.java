@@ -17,6 +17,7 @@ import io.eino.serving.error.ServingException;
 import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.ratelimit.RateLimitedException;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SignatureSpec;
@@ -123,10 +124,10 @@ public final class StubVersion extends LeasedVersion {
 	@Override
 	public List<SignatureSpec> signatures() {
 		List<TensorSpec> inputs = SavedModelRunner.TOKEN_INPUTS.stream()
-			.map((name) -> new TensorSpec(name, "INT64", "DT_INT64", new long[] { -1, -1 }, name + ":0"))
+			.map((name) -> new TensorSpec(name, Datatype.INT64, "DT_INT64", new long[] { -1, -1 }, name + ":0"))
 			.toList();
-		return List.of(new SignatureSpec("serving_default", "tensorflow/serving/predict", inputs,
-				List.of(new TensorSpec("probabilities", "FP32", "DT_FLOAT", new long[] { -1, 2 }, "probabilities:0"))));
+		return List.of(new SignatureSpec("serving_default", "tensorflow/serving/predict", inputs, List
+			.of(new TensorSpec("probabilities", Datatype.FP32, "DT_FLOAT", new long[] { -1, 2 }, "probabilities:0"))));
 	}
 
 	@Override

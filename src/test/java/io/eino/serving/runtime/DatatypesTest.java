@@ -44,14 +44,14 @@ class DatatypesTest {
 	void signaturesDescribeTheirDatatypes() {
 		SignatureSpec types = mixed.signatures().get("types");
 		assertThat(types.inputs()).extracting(TensorSpec::name, TensorSpec::datatype)
-			.containsExactly(org.assertj.core.groups.Tuple.tuple("flag", "BOOL"),
-					org.assertj.core.groups.Tuple.tuple("half", "FP16"),
-					org.assertj.core.groups.Tuple.tuple("small", "INT32"),
-					org.assertj.core.groups.Tuple.tuple("u16", "UINT16"),
-					org.assertj.core.groups.Tuple.tuple("u8", "UINT8"),
-					org.assertj.core.groups.Tuple.tuple("weight", "FP64"));
+			.containsExactly(org.assertj.core.groups.Tuple.tuple("flag", Datatype.BOOL),
+					org.assertj.core.groups.Tuple.tuple("half", Datatype.FP16),
+					org.assertj.core.groups.Tuple.tuple("small", Datatype.INT32),
+					org.assertj.core.groups.Tuple.tuple("u16", Datatype.UINT16),
+					org.assertj.core.groups.Tuple.tuple("u8", Datatype.UINT8),
+					org.assertj.core.groups.Tuple.tuple("weight", Datatype.FP64));
 		assertThat(mixed.signatures().get("serving_default").inputs()).extracting(TensorSpec::datatype)
-			.containsExactly("INT64", "BYTES");
+			.containsExactly(Datatype.INT64, Datatype.BYTES);
 		assertThat(pixels.signatures().get("serving_default").inputs().get(0).shape()).containsExactly(-1, 4, 4, 3);
 	}
 
@@ -62,15 +62,15 @@ class DatatypesTest {
 				Map.of("flag", new HostTensor.Bool(two, new boolean[] { true, false }), "small",
 						new HostTensor.Int32(two, new int[] { -5, Integer.MAX_VALUE - 1 }), "weight",
 						new HostTensor.Float64(two, new double[] { 1e300, -3.0 }), "half",
-						new HostTensor.Half("FP16", two, new float[] { 1.5f, -0.25f }), "u8",
-						new HostTensor.SmallInt("UINT8", two, new int[] { 0, 255 }), "u16",
-						new HostTensor.SmallInt("UINT16", two, new int[] { 1, 65535 })),
+						new HostTensor.Half(Datatype.FP16, two, new float[] { 1.5f, -0.25f }), "u8",
+						new HostTensor.SmallInt(Datatype.UINT8, two, new int[] { 0, 255 }), "u16",
+						new HostTensor.SmallInt(Datatype.UINT16, two, new int[] { 1, 65535 })),
 				List.of("flag_not", "small_plus_one", "weight_halved", "half_doubled", "u8_same", "u16_same"));
 		assertThat(((HostTensor.Bool) outputs.get("flag_not")).values()).containsExactly(false, true);
 		assertThat(((HostTensor.Int32) outputs.get("small_plus_one")).values()).containsExactly(-4, Integer.MAX_VALUE);
 		assertThat(((HostTensor.Float64) outputs.get("weight_halved")).values()).containsExactly(5e299, -1.5);
 		HostTensor.Half half = (HostTensor.Half) outputs.get("half_doubled");
-		assertThat(half.datatype()).isEqualTo("FP16");
+		assertThat(half.datatype()).isEqualTo(Datatype.FP16);
 		assertThat(half.values()).containsExactly(3f, -0.5f);
 		assertThat(outputs.get("u8_same")).isInstanceOfSatisfying(HostTensor.SmallInt.class,
 				(u8) -> assertThat(u8.values()).containsExactly(0, 255));

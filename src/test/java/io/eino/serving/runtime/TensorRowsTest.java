@@ -19,12 +19,12 @@ class TensorRowsTest {
 	static List<HostTensor> tensors() {
 		long[] shape = { 3, 2 };
 		return List.of(new HostTensor.Bool(shape, new boolean[] { true, false, false, true, true, true }),
-				new HostTensor.SmallInt("UINT8", shape, new int[] { 0, 1, 2, 253, 254, 255 }),
-				new HostTensor.SmallInt("UINT16", shape, new int[] { 0, 1, 2, 65533, 65534, 65535 }),
+				new HostTensor.SmallInt(Datatype.UINT8, shape, new int[] { 0, 1, 2, 253, 254, 255 }),
+				new HostTensor.SmallInt(Datatype.UINT16, shape, new int[] { 0, 1, 2, 65533, 65534, 65535 }),
 				new HostTensor.Int32(shape, new int[] { -3, -2, -1, 1, 2, 3 }),
 				new HostTensor.Int64(shape, new long[] { Long.MIN_VALUE, -1, 0, 1, 2, Long.MAX_VALUE }),
-				new HostTensor.Half("FP16", shape, new float[] { 0.5f, 1, 1.5f, 2, 2.5f, 3 }),
-				new HostTensor.Half("BF16", shape, new float[] { 0.5f, 1, 1.5f, 2, 2.5f, 3 }),
+				new HostTensor.Half(Datatype.FP16, shape, new float[] { 0.5f, 1, 1.5f, 2, 2.5f, 3 }),
+				new HostTensor.Half(Datatype.BF16, shape, new float[] { 0.5f, 1, 1.5f, 2, 2.5f, 3 }),
 				new HostTensor.Float32(shape, new float[] { Float.NaN, 1, 2, 3, 4, Float.NEGATIVE_INFINITY }),
 				new HostTensor.Float64(shape, new double[] { 1e300, -1e300, 0, 1, 2, 3 }), new HostTensor.Bytes(shape,
 						new byte[][] { utf8("a"), utf8("b"), utf8(""), utf8("ü"), { (byte) 0xFF }, utf8("z") }));

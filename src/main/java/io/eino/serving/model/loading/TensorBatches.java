@@ -60,7 +60,7 @@ final class TensorBatches implements AutoCloseable {
 		tensors.addAll(signature.outputs());
 		for (TensorSpec tensor : tensors) {
 			long[] shape = tensor.shape();
-			if (shape.length == 0 || shape[0] != -1 || !HostTensor.SERVED.contains(tensor.datatype())) {
+			if (shape.length == 0 || shape[0] != -1 || tensor.datatype() == null || !tensor.datatype().served()) {
 				return false;
 			}
 			for (int i = 1; i < shape.length; i++) {
