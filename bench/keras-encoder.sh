@@ -12,4 +12,4 @@ cd "$(dirname "$0")/.."
 mkdir -p target/bench
 ./mvnw -B -q -ntp dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench/classpath.txt
 java -Xmx4g -cp "target/test-classes:target/classes:$(cat target/bench/classpath.txt)" \
-  io.eino.serving.runtime.KerasEncoderBenchmark "$@"
+  io.eino.serving.graph.KerasEncoderBenchmark "$@"

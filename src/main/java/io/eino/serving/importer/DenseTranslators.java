@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
+import io.eino.serving.graph.FusedOps;
 import io.eino.serving.importer.TranslationContext.Flat;
-import io.eino.serving.runtime.CpuFeatures;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Squeeze;
@@ -37,7 +37,7 @@ final class DenseTranslators {
 
 	private static final float SQRT_HALF = (float) Math.sqrt(0.5);
 
-	static final String ONE_DNN_LAYER_NORM = CpuFeatures.ONE_DNN_LAYER_NORM;
+	static final String ONE_DNN_LAYER_NORM = FusedOps.LAYER_NORM;
 
 	private static final Set<Class<?>> FUSED_TYPES = Set.of(TFloat32.class, TBfloat16.class);
 
@@ -242,7 +242,7 @@ final class DenseTranslators {
 		Operand<TType> gamma = typed(context.input(node, 1));
 		Operand<TType> beta = node.hasInput(2) ? typed(context.input(node, 2)) : typed(tf.zerosLike(gamma));
 		Operand<TType> result;
-		if (CpuFeatures.oneDnnLayerNorm() && (rank == 2 || rank == 3) && FUSED_TYPES.contains(x.type())) {
+		if (FusedOps.layerNorm() && (rank == 2 || rank == 3) && FUSED_TYPES.contains(x.type())) {
 			result = tf.scope()
 				.opBuilder(ONE_DNN_LAYER_NORM, "LayerNorm")
 				.addInput(x.asOutput())

@@ -19,14 +19,6 @@ import static org.tensorflow.internal.c_api.global.tensorflow.TF_GetRegisteredKe
  */
 public final class CpuFeatures {
 
-	/** oneDNN's fused LayerNorm op. */
-	public static final String ONE_DNN_LAYER_NORM = "_MklLayerNorm";
-
-	private static final boolean ONE_DNN = TensorFlow.registeredOpList()
-		.getOpList()
-		.stream()
-		.anyMatch((op) -> op.getName().equals(ONE_DNN_LAYER_NORM));
-
 	private static final boolean GPU_KERNELS = kernelsOn("GPU");
 
 	/** {@code /proc/cpuinfo}, read once (empty where there is none). */
@@ -38,15 +30,6 @@ public final class CpuFeatures {
 	/** Whether this CPU runs bfloat16 natively (AVX512-BF16 or AMX). */
 	public static boolean bfloat16() {
 		return has(" avx512_bf16", " amx_bf16");
-	}
-
-	/**
-	 * Whether this TensorFlow build registers oneDNN's fused LayerNorm,
-	 * {@value #ONE_DNN_LAYER_NORM} (the x86 builds): the importer and the startup step's
-	 * encoder rewrites emit it only then.
-	 */
-	public static boolean oneDnnLayerNorm() {
-		return ONE_DNN;
 	}
 
 	/**

@@ -8,7 +8,7 @@ import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.SignatureDef;
 
 /**
- * The frozen serving graphs of one version ({@link FrozenGraph}, {@link EncoderRewrite}),
+ * The frozen serving graphs of one version ({@code FrozenGraph}, {@code EncoderRewrite}),
  * made once and shared by the sessions the startup step opens for its candidates: they
  * differ in session options only, so each would otherwise load the SavedModel and freeze
  * and rewrite it again (about 4 s a session for the default model). The int8 candidate

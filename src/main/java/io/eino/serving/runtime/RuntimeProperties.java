@@ -2,6 +2,8 @@ package io.eino.serving.runtime;
 
 import java.nio.file.Path;
 
+import io.eino.serving.graph.GraphOptimization;
+import io.eino.serving.graph.Precision;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;

@@ -8,6 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.eino.serving.graph.FrozenGraph;
+import io.eino.serving.graph.GraphOptimization;
+import io.eino.serving.graph.RewriteException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.Graph;
@@ -73,7 +76,7 @@ public final class SavedModelRunner implements AutoCloseable {
 	 * optimisation on, a model whose signatures read variables is served frozen
 	 * ({@link FrozenGraph}): its variables become constants and what the signatures do
 	 * not reach is pruned, in a new graph that the session's Grappler then rewrites; so
-	 * is a graph whose encoder layers {@link EncoderRewrite} puts in fusable forms.
+	 * is a graph whose encoder layers {@code EncoderRewrite} puts in fusable forms.
 	 * @throws ModelRuntimeException if TensorFlow cannot load it
 	 */
 	public static SavedModelRunner load(Path directory, SessionSettings settings) {
@@ -106,11 +109,12 @@ public final class SavedModelRunner implements AutoCloseable {
 			StringBuilder rewrites = new StringBuilder();
 			GraphDef serving;
 			try {
-				serving = FrozenGraph.forServing(bundle, signatures.values(), settings, rewrites);
+				serving = FrozenGraph.forServing(bundle, signatures.values(), settings.int8(), settings.ranges(),
+						rewrites);
 			}
 			catch (RuntimeException ex) {
 				bundle.close();
-				throw ex;
+				throw (ex instanceof RewriteException) ? new ModelRuntimeException(ex.getMessage(), ex) : ex;
 			}
 			if (serving == null) {
 				logger.debug("{} is served unfrozen: {}", directory, rewrites);
@@ -149,8 +153,7 @@ public final class SavedModelRunner implements AutoCloseable {
 
 	/**
 	 * What the startup rewrites did to the graph (variables frozen, nodes pruned, encoder
-	 * layers rewritten: {@link EncoderRewrite}), or an empty string when it is served as
-	 * loaded.
+	 * layers rewritten), or an empty string when it is served as loaded.
 	 */
 	public String rewrites() {
 		return (this.rewrites != null) ? this.rewrites : "";

@@ -3,12 +3,15 @@ package io.eino.serving.runtime;
 import java.util.EnumSet;
 import java.util.Set;
 
+import io.eino.serving.graph.ActivationRanges;
+import io.eino.serving.graph.GraphOptimization;
+import io.eino.serving.graph.GrapplerPass;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GPUOptions;
 import org.tensorflow.proto.GraphOptions;
 import org.tensorflow.proto.OptimizerOptions;
-import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.proto.RewriterConfig.Toggle;
+import org.tensorflow.proto.RewriterConfig;
 
 /**
  * TensorFlow session configuration for one runner of a model version.
@@ -20,7 +23,7 @@ import org.tensorflow.proto.RewriterConfig.Toggle;
  * @param bfloat16 whether oneDNN's automatic bfloat16 rewrite is on
  * @param gpu GPU placement, used when a GPU build of TensorFlow finds one
  * @param int8 whether the weight products run in int8 (dynamic quantisation of a frozen
- * graph, {@link Int8Rewrite}; only with graph optimisation on)
+ * graph, {@code Int8Rewrite}; only with graph optimisation on)
  * @param skipped Grappler passes left out (with graph optimisation on)
  * @param ranges with int8, the calibrated activation ranges the products are smoothed
  * with ({@link ActivationRanges#NONE}: not smoothed)
@@ -95,7 +98,7 @@ public record SessionSettings(int intraOpThreads, int interOpThreads, GraphOptim
 				this.int8, passes, this.ranges);
 	}
 
-	ConfigProto toConfigProto() {
+	public ConfigProto toConfigProto() {
 		GPUOptions.Builder gpuOptions = GPUOptions.newBuilder().setAllowGrowth(this.gpu.allowGrowth());
 		if (this.gpu.memoryFraction() > 0) {
 			gpuOptions.setPerProcessGpuMemoryFraction(this.gpu.memoryFraction());

@@ -8,9 +8,9 @@ import java.util.Map;
 
 import io.eino.serving.KerasForms;
 import io.eino.serving.TestTags;
+import io.eino.serving.graph.GraphOptimization;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.repository.ModelRepository;
-import io.eino.serving.runtime.GraphOptimization;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
@@ -29,8 +29,8 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;

@@ -52,8 +52,9 @@ class ArchitectureTest {
 		.layer("Model")
 		.definedBy("io.eino.serving.model..")
 		.layer("Core")
-		.definedBy("io.eino.serving.batching..", "io.eino.serving.runtime..", "io.eino.serving.text..",
-				"io.eino.serving.validation..", "io.eino.serving.security..", "io.eino.serving.repository..")
+		.definedBy("io.eino.serving.batching..", "io.eino.serving.runtime..", "io.eino.serving.graph..",
+				"io.eino.serving.text..", "io.eino.serving.validation..", "io.eino.serving.security..",
+				"io.eino.serving.repository..")
 		.layer("Errors")
 		.definedBy("io.eino.serving.error..")
 		.layer("Extensions")
@@ -85,9 +86,20 @@ class ArchitectureTest {
 		.should()
 		.onlyDependOnClassesThat(or(resideInAPackage("io.eino.serving.operator.."), resideOutsideOfPackage(SERVICE)));
 
+	/**
+	 * Graph rewriting works on graph definitions alone: it never opens, runs or measures
+	 * a session of the service's runtime (which uses it to prepare the graphs it serves).
+	 */
+	@ArchTest
+	static final ArchRule graphRewritingIsBelowTheRuntime = noClasses().that()
+		.resideInAPackage("io.eino.serving.graph..")
+		.should()
+		.dependOnClassesThat()
+		.resideInAnyPackage("io.eino.serving.runtime..", "io.eino.serving.batching..", "io.eino.serving.model..");
+
 	@ArchTest
 	static final ArchRule runtimeAndBatchingKnowNothingOfHttp = noClasses().that()
-		.resideInAnyPackage("io.eino.serving.runtime..", "io.eino.serving.batching..")
+		.resideInAnyPackage("io.eino.serving.runtime..", "io.eino.serving.batching..", "io.eino.serving.graph..")
 		.should()
 		.dependOnClassesThat()
 		.resideInAnyPackage("org.springframework.web..", "org.springframework.http..", "reactor.netty..",

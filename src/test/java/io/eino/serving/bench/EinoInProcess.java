@@ -5,10 +5,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import io.eino.serving.graph.GraphOptimization;
+import io.eino.serving.graph.Precision;
 import io.eino.serving.model.loading.StoredPlans;
-import io.eino.serving.runtime.GraphOptimization;
 import io.eino.serving.runtime.HostTensor;
-import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.RuntimeLayout;
 import io.eino.serving.runtime.RuntimeProperties;
 import io.eino.serving.runtime.SavedModelRunner;

@@ -1,16 +1,16 @@
 package io.eino.serving.bench;
 
+import io.eino.serving.graph.ActivationRanges;
+import io.eino.serving.graph.Int8Rewrite;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
+import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
-import io.eino.serving.runtime.ActivationRanges;
-import io.eino.serving.runtime.Int8Rewrite;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GraphDef;
-import org.tensorflow.Tensor;
 import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.family.TNumber;

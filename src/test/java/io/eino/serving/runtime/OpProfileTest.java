@@ -6,6 +6,7 @@ import java.util.Map;
 
 import io.eino.serving.TestModels;
 import io.eino.serving.TestTags;
+import io.eino.serving.graph.GraphOptimization;
 import io.eino.serving.sentiment.DefaultModel;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

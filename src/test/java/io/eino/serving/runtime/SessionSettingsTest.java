@@ -1,8 +1,9 @@
 package io.eino.serving.runtime;
 
+import io.eino.serving.graph.GraphOptimization;
 import org.junit.jupiter.api.Test;
-import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.proto.RewriterConfig.Toggle;
+import org.tensorflow.proto.RewriterConfig;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -3,9 +3,9 @@ package io.eino.serving.model.loading;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.eino.serving.runtime.GraphOptimization;
-import io.eino.serving.runtime.GrapplerPass;
-import io.eino.serving.runtime.Precision;
+import io.eino.serving.graph.GraphOptimization;
+import io.eino.serving.graph.GrapplerPass;
+import io.eino.serving.graph.Precision;
 import io.eino.serving.runtime.SessionSettings;
 
 /**

@@ -14,10 +14,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
 
+import io.eino.serving.graph.GraphOptimization;
+import io.eino.serving.graph.Precision;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.CpuFeatures;
-import io.eino.serving.runtime.GraphOptimization;
-import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.SessionSettings;
 import org.tensorflow.TensorFlow;
 
@@ -100,16 +100,21 @@ final class PlanKey {
 	private static String build() {
 		MessageDigest digest = sha256();
 		List<String> code = List.of("StartupPlans", "StartupOptimizer", "SessionMeasurements", "SpeedComparison",
-				"Candidate", "/io/eino/serving/runtime/SessionSettings", "/io/eino/serving/runtime/SavedModelRunner",
-				"/io/eino/serving/runtime/FrozenGraph", "/io/eino/serving/runtime/EncoderRewrite",
-				"/io/eino/serving/runtime/Int8Rewrite", "/io/eino/serving/runtime/Int8Input",
-				"/io/eino/serving/runtime/Int8Weights", "/io/eino/serving/runtime/ActivationRanges",
-				"/io/eino/serving/runtime/OptimisedGraph", "OutputComparison", "VersionSessions");
+				"Candidate", "OutputComparison", "VersionSessions", "/io/eino/serving/runtime/SessionSettings",
+				"/io/eino/serving/runtime/SavedModelRunner", "/io/eino/serving/runtime/OptimisedGraph",
+				"/io/eino/serving/runtime/Calibration", "/io/eino/serving/graph/FrozenGraph",
+				"/io/eino/serving/graph/GraphIndex", "/io/eino/serving/graph/EncoderRewrite",
+				"/io/eino/serving/graph/LayerNormMatch", "/io/eino/serving/graph/ScoreScale",
+				"/io/eino/serving/graph/Int8Rewrite", "/io/eino/serving/graph/Int8Input",
+				"/io/eino/serving/graph/Int8Weights", "/io/eino/serving/graph/ActivationRanges");
 		for (String type : code) {
 			try (InputStream in = StartupPlans.class.getResourceAsStream(type + ".class")) {
-				if (in != null) {
-					digest.update(in.readAllBytes());
+				if (in == null) {
+					// A class moved or renamed: the key must not silently stop covering
+					// it.
+					throw new IllegalStateException("The plan key's code " + type + " is not on the class path");
 				}
+				digest.update(in.readAllBytes());
 			}
 			catch (IOException ex) {
 				throw new UncheckedIOException(ex);

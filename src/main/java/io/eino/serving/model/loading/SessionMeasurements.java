@@ -8,8 +8,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.eino.serving.graph.ActivationRanges;
 import io.eino.serving.repository.ModelDescriptor;
-import io.eino.serving.runtime.ActivationRanges;
+import io.eino.serving.runtime.Calibration;
 import io.eino.serving.runtime.FrozenGraphs;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.ModelRuntimeException;
@@ -114,7 +115,7 @@ final class SessionMeasurements implements StartupMeasurements, AutoCloseable {
 						.encode(this.texts.subList(from, Math.min(this.texts.size(), from + CALIBRATION_ROWS)))
 						.asInputs());
 				}
-				ActivationRanges ranges = ActivationRanges.measure(this.directory, candidate.settings(), this.frozen,
+				ActivationRanges ranges = Calibration.measure(this.directory, candidate.settings(), this.frozen,
 						this.descriptor.signature(), batches);
 				calibrated.add(new Candidate(candidate.name(), candidate.settings().withInt8(ranges),
 						candidate.precision(), candidate.what()));

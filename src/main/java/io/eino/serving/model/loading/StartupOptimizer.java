@@ -10,11 +10,11 @@ import java.util.Locale;
 import java.util.Map;
 
 import io.eino.serving.batching.BatchCostModel;
+import io.eino.serving.graph.GraphOptimization;
+import io.eino.serving.graph.Precision;
 import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.repository.ModelDescriptor;
-import io.eino.serving.runtime.GraphOptimization;
 import io.eino.serving.runtime.OpProfile;
-import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.text.TextTokenizer;
 

@@ -10,12 +10,12 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 import io.eino.serving.batching.BatchCostModel;
+import io.eino.serving.graph.ActivationRanges;
+import io.eino.serving.graph.GraphOptimization;
+import io.eino.serving.graph.GrapplerPass;
+import io.eino.serving.graph.Precision;
 import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.repository.ModelDescriptor;
-import io.eino.serving.runtime.ActivationRanges;
-import io.eino.serving.runtime.GraphOptimization;
-import io.eino.serving.runtime.GrapplerPass;
-import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.text.TextTokenizer;
 import org.slf4j.Logger;

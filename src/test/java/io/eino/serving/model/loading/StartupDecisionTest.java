@@ -5,10 +5,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.eino.serving.graph.GraphOptimization;
+import io.eino.serving.graph.Precision;
 import io.eino.serving.model.OptimizationReport;
-import io.eino.serving.runtime.GraphOptimization;
 import io.eino.serving.runtime.OpProfile;
-import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.SessionSettings;
 import org.junit.jupiter.api.Test;
 

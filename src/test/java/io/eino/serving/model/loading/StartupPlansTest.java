@@ -9,18 +9,18 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import io.eino.serving.batching.BatchCostModel;
+import io.eino.serving.graph.ActivationRanges;
+import io.eino.serving.graph.GraphOptimization;
+import io.eino.serving.graph.GrapplerPass;
+import io.eino.serving.graph.Precision;
 import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.repository.ModelDescriptor;
-import io.eino.serving.runtime.ActivationRanges;
-import io.eino.serving.runtime.GraphOptimization;
-import io.eino.serving.runtime.GrapplerPass;
-import io.eino.serving.runtime.Precision;
 import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.sentiment.DefaultModel;
 import org.junit.jupiter.api.BeforeEach;
-import org.tensorflow.proto.MetaGraphDef;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.MetaGraphDef;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

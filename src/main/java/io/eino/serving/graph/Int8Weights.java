@@ -1,4 +1,4 @@
-package io.eino.serving.runtime;
+package io.eino.serving.graph;
 
 /**
  * One weight product's int8 form: the arithmetic of {@link Int8Rewrite}, kept apart from

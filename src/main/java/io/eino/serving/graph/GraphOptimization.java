@@ -1,4 +1,4 @@
-package io.eino.serving.runtime;
+package io.eino.serving.graph;
 
 /**
  * How much of TensorFlow's graph optimisation a session gets (the startup "compile-time"

@@ -1,4 +1,4 @@
-package io.eino.serving.runtime;
+package io.eino.serving.graph;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +11,11 @@ import java.util.Random;
 import java.util.Set;
 
 import io.eino.serving.KerasForms;
+import io.eino.serving.graph.EncoderRewrite;
+import io.eino.serving.graph.FrozenGraph;
+import io.eino.serving.graph.GraphIndex;
+import io.eino.serving.graph.GraphOptimization;
+import io.eino.serving.runtime.SessionSettings;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;

@@ -1,4 +1,4 @@
-package io.eino.serving.runtime;
+package io.eino.serving.graph;
 
 import com.google.protobuf.ByteString;
 import org.tensorflow.proto.AttrValue;

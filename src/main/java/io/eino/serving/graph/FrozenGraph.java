@@ -1,4 +1,4 @@
-package io.eino.serving.runtime;
+package io.eino.serving.graph;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -36,7 +36,7 @@ import org.tensorflow.proto.TensorInfo;
  * that assigns variables while serving, or reads them inside functions, is served as it
  * is.
  */
-final class FrozenGraph {
+public final class FrozenGraph {
 
 	private static final Set<String> VARIABLES = Set.of("VarHandleOp", "VariableV2", "Variable");
 
@@ -126,10 +126,12 @@ final class FrozenGraph {
 	 * The frozen graph with the encoder's layers in the forms TensorFlow fuses
 	 * ({@link EncoderRewrite}) and, with int8, quantised; or null to serve the bundle as
 	 * loaded (nothing to freeze or rewrite, or unsafe to).
-	 * @throws ModelRuntimeException if int8 is asked for and cannot be done
+	 * @param int8 whether to quantise the weight products
+	 * @param ranges the products' calibrated input ranges, for int8
+	 * @throws RewriteException if int8 is asked for and cannot be done
 	 */
-	static GraphDef forServing(SavedModelBundle bundle, Collection<SignatureDef> signatures, SessionSettings settings,
-			StringBuilder rewrites) {
+	public static GraphDef forServing(SavedModelBundle bundle, Collection<SignatureDef> signatures, boolean int8,
+			ActivationRanges ranges, StringBuilder rewrites) {
 		Frozen frozen;
 		try {
 			frozen = freeze(bundle.graph().toGraphDef(), bundle.session(), signatures, rewrites);
@@ -139,8 +141,8 @@ final class FrozenGraph {
 			rewrites.append("the variables could not be read: ").append(ex.getMessage());
 		}
 		if (frozen == null) {
-			if (settings.int8()) {
-				throw new ModelRuntimeException("int8 needs a graph that can be frozen, and " + rewrites);
+			if (int8) {
+				throw new RewriteException("int8 needs a graph that can be frozen, and " + rewrites);
 			}
 			return null;
 		}
@@ -158,12 +160,12 @@ final class FrozenGraph {
 		if (encoder.total() > 0) {
 			rewrites.append("; ").append(encoder.describe());
 		}
-		if (!settings.int8()) {
+		if (!int8) {
 			return (frozen.variables() > 0 || encoder.total() > 0) ? encoder.graph() : null;
 		}
-		Int8Rewrite.Result quantised = Int8Rewrite.rewrite(encoder.graph(), settings.ranges());
+		Int8Rewrite.Result quantised = Int8Rewrite.rewrite(encoder.graph(), ranges);
 		if (quantised.products() == 0) {
-			throw new ModelRuntimeException(
+			throw new RewriteException(
 					"the graph has no product of an activation with a constant weight matrix to run in int8");
 		}
 		rewrites.append("; ").append(quantised.describe());

@@ -1,4 +1,4 @@
-package io.eino.serving.runtime;
+package io.eino.serving.graph;
 
 /**
  * The Grappler passes the startup step may leave out of a candidate graph, because on

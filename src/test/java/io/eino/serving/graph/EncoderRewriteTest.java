@@ -1,4 +1,4 @@
-package io.eino.serving.runtime;
+package io.eino.serving.graph;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -8,6 +8,10 @@ import java.util.stream.Collectors;
 
 import io.eino.serving.KerasForms;
 import io.eino.serving.TestTags;
+import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.OpProfile;
+import io.eino.serving.runtime.SavedModelRunner;
+import io.eino.serving.runtime.SessionSettings;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

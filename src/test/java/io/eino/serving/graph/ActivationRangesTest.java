@@ -1,8 +1,9 @@
-package io.eino.serving.runtime;
+package io.eino.serving.graph;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.eino.serving.runtime.SessionSettings;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

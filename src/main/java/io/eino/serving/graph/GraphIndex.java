@@ -1,4 +1,4 @@
-package io.eino.serving.runtime;
+package io.eino.serving.graph;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,7 +28,7 @@ import org.tensorflow.proto.TensorShapeProto;
  * the edits it collects (nodes replaced under their own name, nodes added, nodes
  * removed), applied at once by {@link #build()}.
  */
-final class GraphIndex {
+public final class GraphIndex {
 
 	private final GraphDef graph;
 
@@ -248,7 +248,7 @@ final class GraphIndex {
 	}
 
 	/** {@code ^name}, {@code name:1} → {@code name}. */
-	static String nodeName(String input) {
+	public static String nodeName(String input) {
 		String name = input.startsWith("^") ? input.substring(1) : input;
 		int colon = name.indexOf(':');
 		return (colon < 0) ? name : name.substring(0, colon);

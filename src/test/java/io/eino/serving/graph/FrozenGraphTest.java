@@ -1,10 +1,13 @@
-package io.eino.serving.runtime;
+package io.eino.serving.graph;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 import io.eino.serving.TestTags;
+import io.eino.serving.runtime.HostTensor;
+import io.eino.serving.runtime.SavedModelRunner;
+import io.eino.serving.runtime.SessionSettings;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package io.eino.serving.runtime;
+package io.eino.serving.graph;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -38,7 +38,7 @@ import org.tensorflow.proto.NodeDef;
  */
 final class EncoderRewrite {
 
-	static final String LAYER_NORM = CpuFeatures.ONE_DNN_LAYER_NORM;
+	static final String LAYER_NORM = FusedOps.LAYER_NORM;
 
 	private static final Set<DataType> LAYER_NORM_TYPES = Set.of(DataType.DT_FLOAT, DataType.DT_BFLOAT16);
 
@@ -66,7 +66,7 @@ final class EncoderRewrite {
 	static Result rewrite(GraphDef graph, Set<String> kept) {
 		try (GraphIndex.StaticShapes shapes = new GraphIndex.StaticShapes(graph)) {
 			GraphIndex index = new GraphIndex(graph, kept, shapes);
-			int layerNorms = CpuFeatures.oneDnnLayerNorm() ? layerNorms(index) : 0;
+			int layerNorms = FusedOps.layerNorm() ? layerNorms(index) : 0;
 			index = new GraphIndex(index.build(), kept, shapes);
 			int biases = biases(index);
 			index = new GraphIndex(index.build(), kept, shapes);

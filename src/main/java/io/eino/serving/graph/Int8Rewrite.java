@@ -1,4 +1,4 @@
-package io.eino.serving.runtime;
+package io.eino.serving.graph;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -59,7 +59,7 @@ public final class Int8Rewrite {
 	}
 
 	/** The tensors the quantisable products of {@code graph} read, each once. */
-	static List<String> productInputs(GraphDef graph) {
+	public static List<String> productInputs(GraphDef graph) {
 		Map<String, NodeDef> nodes = index(graph);
 		Set<String> inputs = new LinkedHashSet<>();
 		graph.getNodeList()
