@@ -6,13 +6,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.model.ModelState;
 import io.eino.serving.model.OptimizationReport;
-import io.eino.serving.runtime.OpProfile;
-import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.model.QueueSettings;
 import io.eino.serving.model.ServingVersion;
 import io.eino.serving.model.VersionStatus;
+import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.OpProfile;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
 
@@ -64,7 +64,7 @@ final class TfServingMetadata {
 			}
 			steps.add(json);
 		}
-		BatchingOptions options = version.batchingOptions();
+		QueueSettings options = version.queueSettings();
 		Map<String, Object> batching = null;
 		if (options != null) {
 			batching = new LinkedHashMap<>();

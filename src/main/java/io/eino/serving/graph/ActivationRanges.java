@@ -1,16 +1,9 @@
 package io.eino.serving.graph;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-
-import org.tensorflow.Result;
-import org.tensorflow.Session;
-import org.tensorflow.Tensor;
-import org.tensorflow.exceptions.TensorFlowException;
 
 /**
  * The largest absolute value each channel of each int8 product's input took on

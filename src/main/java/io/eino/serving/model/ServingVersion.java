@@ -5,7 +5,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
-import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.HostTensor;
@@ -103,7 +102,7 @@ public interface ServingVersion {
 	OptimizationReport optimization();
 
 	/** How its queue forms batches; null when its requests are not batched. */
-	BatchingOptions batchingOptions();
+	QueueSettings queueSettings();
 
 	/** Its runners (sessions). */
 	int instances();

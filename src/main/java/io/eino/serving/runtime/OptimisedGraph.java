@@ -22,7 +22,6 @@ import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.RunMetadata;
 import org.tensorflow.proto.RunOptions;
 import org.tensorflow.proto.SignatureDef;
-import org.tensorflow.proto.TensorInfo;
 
 /**
  * The graph a frozen session really runs, after Grappler and TensorFlow's own graph

@@ -87,6 +87,18 @@ class ArchitectureTest {
 		.onlyDependOnClassesThat(or(resideInAPackage("io.eino.serving.operator.."), resideOutsideOfPackage(SERVICE)));
 
 	/**
+	 * The protocols see batching only as its refusals: a version describes its queue as a
+	 * {@code model.QueueSettings}, so settings flow from the build to the metadata
+	 * without the web layer reading the batching package.
+	 */
+	@ArchTest
+	static final ArchRule protocolsSeeBatchingOnlyAsRefusals = noClasses().that()
+		.resideInAnyPackage("io.eino.serving.api..", "io.eino.serving.grpc..")
+		.should()
+		.dependOnClassesThat(resideInAPackage("io.eino.serving.batching..").and(DescribedPredicate
+			.not(JavaClass.Predicates.assignableTo("io.eino.serving.batching.BatchingException"))));
+
+	/**
 	 * Graph rewriting works on graph definitions alone: it never opens, runs or measures
 	 * a session of the service's runtime (which uses it to prepare the graphs it serves).
 	 */

@@ -11,7 +11,6 @@ import java.util.function.BooleanSupplier;
 
 import io.eino.serving.batching.BatchTask;
 import io.eino.serving.batching.BatchingException;
-import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.error.Rule;
 import io.eino.serving.error.ServingException;
 import io.eino.serving.plugin.TextPrediction;
@@ -165,8 +164,8 @@ public final class StubVersion extends LeasedVersion {
 	}
 
 	@Override
-	public BatchingOptions batchingOptions() {
-		return new BatchingOptions(32, Duration.ofMillis(2), 1024, List.of(8, 16, 32, 64, 128));
+	public QueueSettings queueSettings() {
+		return new QueueSettings(32, 0, Duration.ofMillis(2), 1024, List.of(8, 16, 32, 64, 128));
 	}
 
 	@Override

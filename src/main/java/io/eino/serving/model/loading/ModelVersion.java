@@ -7,13 +7,13 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
+import io.eino.serving.batching.BatchQueue;
+import io.eino.serving.batching.BatchTask;
 import io.eino.serving.model.LeasedVersion;
 import io.eino.serving.model.ModelFailureException;
 import io.eino.serving.model.OptimizationReport;
+import io.eino.serving.model.QueueSettings;
 import io.eino.serving.model.SubmittedTexts;
-import io.eino.serving.batching.BatchQueue;
-import io.eino.serving.batching.BatchTask;
-import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.operator.Pipeline;
 import io.eino.serving.operator.Scores;
 import io.eino.serving.plugin.TextPrediction;
@@ -130,8 +130,8 @@ public final class ModelVersion extends LeasedVersion {
 	}
 
 	@Override
-	public BatchingOptions batchingOptions() {
-		return this.queue.options();
+	public QueueSettings queueSettings() {
+		return QueueSettings.of(this.queue.options());
 	}
 
 	@Override

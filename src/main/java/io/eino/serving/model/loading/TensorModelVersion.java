@@ -13,6 +13,7 @@ import io.eino.serving.batching.BatchingOptions;
 import io.eino.serving.error.Rule;
 import io.eino.serving.model.LeasedVersion;
 import io.eino.serving.model.OptimizationReport;
+import io.eino.serving.model.QueueSettings;
 import io.eino.serving.model.SubmittedTexts;
 import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.repository.ModelDescriptor;
@@ -178,8 +179,8 @@ final class TensorModelVersion extends LeasedVersion {
 
 	/** How its batchable signatures' queues form batches; null when none batches. */
 	@Override
-	public BatchingOptions batchingOptions() {
-		return this.batching;
+	public QueueSettings queueSettings() {
+		return QueueSettings.of(this.batching);
 	}
 
 	@Override
