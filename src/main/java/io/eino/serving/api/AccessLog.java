@@ -63,8 +63,7 @@ class AccessLog implements WebFilter, Ordered {
 
 	@Override
 	public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
-		String[] target = AdmissionDoor.target(exchange.getRequest().getPath().value());
-		if (target == null || !access.isInfoEnabled()) {
+		if (!access.isInfoEnabled()) {
 			return chain.filter(exchange);
 		}
 		long started = System.nanoTime();
@@ -74,7 +73,11 @@ class AccessLog implements WebFilter, Ordered {
 		return chain.filter(exchange).tap(() -> new DefaultSignalListener<>() {
 			@Override
 			public void doFinally(SignalType signal) {
-				log(exchange, target[0], signal, started);
+				// The admission door names the model of an inference route.
+				String model = exchange.getAttribute(AdmissionDoor.MODEL);
+				if (model != null) {
+					log(exchange, model, signal, started);
+				}
 			}
 		});
 	}

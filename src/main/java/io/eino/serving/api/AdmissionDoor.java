@@ -1,8 +1,7 @@
 package io.eino.serving.api;
 
-import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 import io.eino.serving.batching.BatchingException;
 import io.eino.serving.client.ClientResolver;
@@ -11,18 +10,16 @@ import io.eino.serving.error.Failure;
 import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.ResolvedRequest;
 import reactor.core.publisher.Mono;
-import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.core.Ordered;
-import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
-import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.stereotype.Component;
+import org.springframework.web.method.HandlerMethod;
+import org.springframework.web.reactive.HandlerMapping;
+import org.springframework.web.reactive.result.method.annotation.RequestMappingHandlerMapping;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
@@ -34,12 +31,17 @@ import org.springframework.web.server.WebFilterChain;
  * answered 503 {@code overloaded} at once, its small body drained unread. Under a flood
  * this keeps the CPU for the model: a refusal here costs a fraction of one made after
  * tokenizing. What passes is admitted or refused by the queue itself, with the request's
- * real size.
+ * real size. An inference request is one whose route, as the controllers' own mapping
+ * matches it, is {@link AdmittedAtTheDoor}; its model and version are that route's
+ * variables, and the resolution made here is the one the controller runs on.
  */
 @Component
 class AdmissionDoor implements WebFilter, Ordered {
 
-	private static final JsonMapper JSON = JsonMapper.builder().build();
+	/**
+	 * The exchange attribute naming the model of an inference route, for the access log.
+	 */
+	static final String MODEL = AdmissionDoor.class.getName() + ".model";
 
 	private final InferenceService inference;
 
@@ -47,10 +49,18 @@ class AdmissionDoor implements WebFilter, Ordered {
 
 	private final ErrorMetrics errors;
 
-	AdmissionDoor(InferenceService inference, ClientResolver clients, ErrorMetrics errors) {
+	private final RequestMappingHandlerMapping routes;
+
+	/**
+	 * @param routes the controllers' routes, which say whether a request is an inference
+	 * and of which model and version
+	 */
+	AdmissionDoor(InferenceService inference, ClientResolver clients, ErrorMetrics errors,
+			@Qualifier("requestMappingHandlerMapping") RequestMappingHandlerMapping routes) {
 		this.inference = inference;
 		this.clients = clients;
 		this.errors = errors;
+		this.routes = routes;
 	}
 
 	/** After the connection filter, before everything else. */
@@ -64,15 +74,30 @@ class AdmissionDoor implements WebFilter, Ordered {
 		if (exchange.getRequest().getMethod() != HttpMethod.POST) {
 			return chain.filter(exchange);
 		}
-		String[] target = target(exchange.getRequest().getPath().value());
-		if (target == null) {
-			return chain.filter(exchange);
+		// The route decides, as it will for the controller: its handler and variables.
+		return this.routes.getHandler(exchange)
+			.map((handler) -> admittedRoute(handler, exchange))
+			.onErrorResume((refused) -> Mono.empty())
+			.defaultIfEmpty(Optional.empty())
+			.flatMap((route) -> route.isPresent() ? admit(exchange, chain, route.get()) : chain.filter(exchange));
+	}
+
+	/** The variables of an inference route's match; empty for any other route. */
+	private static Optional<Map<String, String>> admittedRoute(Object handler, ServerWebExchange exchange) {
+		if (handler instanceof HandlerMethod method && method.hasMethodAnnotation(AdmittedAtTheDoor.class)) {
+			return Optional.ofNullable(exchange.getAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE));
 		}
+		return Optional.empty();
+	}
+
+	private Mono<Void> admit(ServerWebExchange exchange, WebFilterChain chain, Map<String, String> route) {
+		exchange.getAttributes().put(MODEL, route.get("model"));
 		ResolvedRequest resolved;
 		String client;
 		try {
 			client = ApiHeaders.client(exchange, this.clients).id();
-			resolved = this.inference.resolve(target[0], (target[1] != null) ? parseVersion(target[1]) : null);
+			String version = route.get("version");
+			resolved = this.inference.resolve(route.get("model"), (version != null) ? Long.valueOf(version) : null);
 		}
 		catch (RuntimeException ex) {
 			// An unknown key, model or version, or one that does not serve yet: the
@@ -96,53 +121,12 @@ class AdmissionDoor implements WebFilter, Ordered {
 	private Mono<Void> refuse(ServerWebExchange exchange, BatchingException.Overloaded overloaded) {
 		Failure failure = Failure.of(overloaded);
 		this.errors.count(failure);
-		ProblemDetail problem = ProblemHandler.problemOf(failure, exchange);
-		Map<String, Object> body = new LinkedHashMap<>();
-		body.put("type", problem.getType().toString());
-		body.put("title", problem.getTitle());
-		body.put("status", problem.getStatus());
-		body.put("detail", problem.getDetail());
-		body.put("instance", String.valueOf(problem.getInstance()));
-		if (problem.getProperties() != null) {
-			body.putAll(problem.getProperties());
-		}
-		byte[] json = JSON.writeValueAsString(body).getBytes(StandardCharsets.UTF_8);
-		ServerHttpResponse response = exchange.getResponse();
-		response.setStatusCode(HttpStatus.SERVICE_UNAVAILABLE);
-		response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
-		response.getHeaders().set(HttpHeaders.RETRY_AFTER, Long.toString(overloaded.retryAfter().toSeconds()));
-		DataBuffer buffer = response.bufferFactory().wrap(json);
+		HttpHeaders headers = new HttpHeaders();
+		headers.set(HttpHeaders.RETRY_AFTER, Long.toString(overloaded.retryAfter().toSeconds()));
 		return exchange.getRequest()
 			.getBody()
 			.doOnNext(DataBufferUtils::release)
-			.then(response.writeWith(Mono.just(buffer)));
-	}
-
-	/**
-	 * The model and version (or null) of an inference path, or null for any other path:
-	 * {@code /v1/models/{m}[/versions/{v}]:predict} and
-	 * {@code /v2/models/{m}[/versions/{v}]/infer}.
-	 */
-	static String[] target(String path) {
-		String rest;
-		if (path.startsWith("/v1/models/") && path.endsWith(":predict")) {
-			rest = path.substring("/v1/models/".length(), path.length() - ":predict".length());
-		}
-		else if (path.startsWith("/v2/models/") && path.endsWith("/infer")) {
-			rest = path.substring("/v2/models/".length(), path.length() - "/infer".length());
-		}
-		else {
-			return null;
-		}
-		int versions = rest.indexOf("/versions/");
-		if (versions < 0) {
-			return (rest.isEmpty() || rest.indexOf('/') >= 0) ? null : new String[] { rest, null };
-		}
-		return new String[] { rest.substring(0, versions), rest.substring(versions + "/versions/".length()) };
-	}
-
-	private static Long parseVersion(String version) {
-		return Long.valueOf(version);
+			.then(ProblemHandler.write(exchange, failure, headers));
 	}
 
 }

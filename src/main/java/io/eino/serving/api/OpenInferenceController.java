@@ -117,6 +117,7 @@ class OpenInferenceController {
 		return json;
 	}
 
+	@AdmittedAtTheDoor
 	@PostMapping(path = { "/v2/models/{model}/infer", "/v2/models/{model}/versions/{version}/infer" },
 			consumes = MediaType.APPLICATION_JSON_VALUE)
 	Mono<ResponseEntity<Map<String, Object>>> infer(@PathVariable String model,

@@ -14,6 +14,7 @@ import io.eino.serving.ratelimit.RateLimitedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -21,6 +22,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.reactive.result.method.annotation.ResponseEntityExceptionHandler;
@@ -38,6 +40,8 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
 	/** When a request refused for capacity may be retried. */
 	private static final String RETRY_AFTER_SECONDS = "1";
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
 
 	private final ErrorMetrics errors;
 
@@ -103,6 +107,22 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			.headers(headers)
 			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
 			.body(problem));
+	}
+
+	/**
+	 * Writes the problem of a classified failure straight to the response, for a filter
+	 * that answers before any controller runs (the caller counts it).
+	 * @param headers headers the answer carries besides the content type
+	 */
+	static Mono<Void> write(ServerWebExchange exchange, Failure failure, HttpHeaders headers) {
+		AccessLog.failed(exchange, failure.tier());
+		byte[] json = JSON
+			.writeValueAsBytes(Problems.body(failure, exchange.getRequest().getPath().value(), TraceIds.of(exchange)));
+		ServerHttpResponse response = exchange.getResponse();
+		response.setStatusCode(HttpStatus.valueOf(failure.status()));
+		response.getHeaders().addAll(headers);
+		response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+		return response.writeWith(Mono.just(response.bufferFactory().wrap(json)));
 	}
 
 	/** The problem of a classified failure (the caller counts it). */

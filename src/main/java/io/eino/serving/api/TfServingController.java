@@ -59,11 +59,13 @@ class TfServingController {
 	/** The verbs of the POST routes under {@code /v1/models/{model}:}. */
 	private static final Set<String> POST_VERBS = Set.of("predict", "classify", "regress", "explain");
 
+	@AdmittedAtTheDoor
 	@PostMapping(path = "/v1/models/{model}:predict", consumes = MediaType.APPLICATION_JSON_VALUE)
 	Mono<ResponseEntity<Map<String, Object>>> predict(@PathVariable String model, ServerWebExchange exchange) {
 		return predict(model, null, exchange);
 	}
 
+	@AdmittedAtTheDoor
 	@PostMapping(path = "/v1/models/{model}/versions/{version}:predict", consumes = MediaType.APPLICATION_JSON_VALUE)
 	Mono<ResponseEntity<Map<String, Object>>> predict(@PathVariable String model, @PathVariable long version,
 			ServerWebExchange exchange) {

@@ -198,6 +198,7 @@ class WebSliceTest {
 	void eachRequestAsksTheRegistryOnce(String uri, String body) {
 		StubVersion stub = (StubVersion) this.registry.serving("stub", null);
 		int before = stub.acquisitions();
+		int submitted = stub.submits();
 		this.client.post()
 			.uri(uri)
 			.contentType(MediaType.APPLICATION_JSON)
@@ -207,6 +208,42 @@ class WebSliceTest {
 			.isOk();
 		assertThat(stub.acquisitions() - before).as("leases of the version for one request").isEqualTo(1);
 		assertThat(stub.inFlight()).as("all of them released").isZero();
+		assertThat(stub.submits() - submitted).as("the request ran once").isLessThanOrEqualTo(1);
+	}
+
+	/**
+	 * The admission door finds inference requests by the controllers' own routes, and a
+	 * saturated queue refuses them there, before their body is read: even a malformed
+	 * body is answered 503 with the queue's wait; a route that is no inference is never
+	 * refused at the door.
+	 */
+	@Test
+	void aSaturatedQueueRefusesInferenceRoutesAtTheDoor() {
+		StubVersion stub = (StubVersion) this.registry.serving("stub", null);
+		int submitted = stub.submits();
+		stub.refuseAtTheDoor(true);
+		try {
+			for (String uri : List.of("/v1/models/stub:predict", "/v1/models/stub/versions/3:predict",
+					"/v2/models/stub/infer", "/v2/models/stub/versions/3/infer")) {
+				WebTestClient.ResponseSpec refused = this.client.post()
+					.uri(uri)
+					.contentType(MediaType.APPLICATION_JSON)
+					.bodyValue("{not json")
+					.exchange();
+				ApiTests.problem(refused, 503, "overloaded", "capacity");
+				refused.expectHeader().valueEquals(HttpHeaders.RETRY_AFTER, "2");
+			}
+			ApiTests.problem(this.client.post()
+				.uri("/v1/models/stub:classify")
+				.contentType(MediaType.APPLICATION_JSON)
+				.bodyValue("{not json")
+				.exchange(), 400, "malformed-json", "input");
+			assertThat(stub.submits() - submitted).as("nothing refused at the door reached the queue").isZero();
+		}
+		finally {
+			stub.refuseAtTheDoor(false);
+		}
+		assertThat(stub.inFlight()).as("the door's leases released").isZero();
 	}
 
 	@Test

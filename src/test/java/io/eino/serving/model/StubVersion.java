@@ -52,6 +52,10 @@ public final class StubVersion extends LeasedVersion {
 
 	private volatile Executor runner = Runnable::run;
 
+	private volatile boolean refusingAtTheDoor;
+
+	private final AtomicInteger submits = new AtomicInteger();
+
 	public StubVersion(String model, long version) {
 		this.model = model;
 		this.version = version;
@@ -76,6 +80,7 @@ public final class StubVersion extends LeasedVersion {
 	@Override
 	public SubmittedTexts submit(List<String> texts, long deadlineNanos, int priority, String client, Object trace) {
 		checkOpen();
+		this.submits.incrementAndGet();
 		if (this.failing) {
 			throw failure(Rule.MODEL_EXECUTION);
 		}
@@ -118,6 +123,19 @@ public final class StubVersion extends LeasedVersion {
 
 	@Override
 	public void checkDoor(String client) {
+		if (this.refusingAtTheDoor) {
+			throw (BatchingException.Overloaded) failure(Rule.OVERLOADED);
+		}
+	}
+
+	/** Whether {@link #checkDoor} refuses every client, as a saturated queue does. */
+	public void refuseAtTheDoor(boolean refusing) {
+		this.refusingAtTheDoor = refusing;
+	}
+
+	/** How many times {@link #submit} was called. */
+	public int submits() {
+		return this.submits.get();
 	}
 
 	@Override
