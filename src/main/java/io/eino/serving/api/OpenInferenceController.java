@@ -10,7 +10,6 @@ import io.eino.serving.error.Rule;
 import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.OpenInferenceMetadata;
 import io.eino.serving.inference.RequestOptions;
-import io.eino.serving.inference.TextInput;
 import io.eino.serving.inference.TextResult;
 import io.eino.serving.inference.TextTensors;
 import io.eino.serving.model.ModelRegistry;
@@ -18,7 +17,6 @@ import io.eino.serving.model.ServingVersion;
 import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
-import io.eino.serving.runtime.TensorSpec;
 import io.eino.serving.server.Drain;
 import io.eino.serving.validation.InputPolicies;
 import io.eino.serving.validation.InvalidInputException;
@@ -170,14 +168,9 @@ class OpenInferenceController {
 				for (JsonNode input : inputs) {
 					String name = OpenInferenceRequests.requiredString(input, "name");
 					String datatype = OpenInferenceRequests.requiredString(input, "datatype");
-					TextInput.refuseAsTensor(request.serving(), signature, name, datatype);
-					TensorSpec spec = Predictions.inputSpec(signature, name);
-					if (Datatype.named(datatype) != spec.datatype() || spec.datatype() == null) {
-						throw new InvalidInputException(Rule.INPUT_DATATYPE,
-								"Input '" + name + "' must be " + spec.datatypeName() + ", got " + datatype);
-					}
+					this.inference.checkDeclaredInput(request, signature, name, datatype);
 					tensors.put(name, JsonTensors.fromFlat(name, OpenInferenceRequests.required(input, "data"),
-							OpenInferenceRequests.shape(input), spec.datatype()));
+							OpenInferenceRequests.shape(input), Datatype.named(datatype)));
 				}
 				return this.inference.predictTensors(request, signature, tensors, requested, options).map((result) -> {
 					List<Object> outputs = new ArrayList<>();

@@ -27,10 +27,8 @@ import io.eino.serving.inference.RequestOptions;
 import io.eino.serving.inference.TextTensors;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ServingVersion;
-import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
-import io.eino.serving.runtime.TensorSpec;
 import io.eino.serving.server.Drain;
 import io.eino.serving.validation.InvalidInputException;
 import io.grpc.stub.StreamObserver;
@@ -152,24 +150,13 @@ final class InferenceServiceEndpoint extends GRPCInferenceServiceGrpc.GRPCInfere
 								TextTensors.of(result.predictions(), wanted), raw));
 				}
 				SignatureSpec signature = resolved.signature(signatureName(request.getParametersMap()));
-				checkDatatypes(signature, request);
+				request.getInputsList()
+					.forEach((input) -> this.inference.checkDeclaredInput(resolved, signature, input.getName(),
+							input.getDatatype()));
 				return this.inference.predictTensors(resolved, signature, inputs, wanted, options)
 					.map((result) -> response(request, result.version(), result.outputs(), raw));
 			});
 		});
-	}
-
-	/** A declared datatype that is not the signature's is refused, as over REST. */
-	private static void checkDatatypes(SignatureSpec spec, ModelInferRequest request) {
-		for (ModelInferRequest.InferInputTensor input : request.getInputsList()) {
-			for (TensorSpec expected : spec.inputs()) {
-				if (expected.name().equals(input.getName()) && (expected.datatype() == null
-						|| Datatype.named(input.getDatatype()) != expected.datatype())) {
-					throw new InvalidInputException(Rule.INPUT_DATATYPE, "Input '" + input.getName() + "' must be "
-							+ expected.datatypeName() + ", got " + input.getDatatype());
-				}
-			}
-		}
 	}
 
 	private static ModelInferResponse response(ModelInferRequest request, long version, Map<String, HostTensor> outputs,

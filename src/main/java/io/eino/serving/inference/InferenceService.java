@@ -171,6 +171,17 @@ public class InferenceService {
 	}
 
 	/**
+	 * Checks a tensor input by what its request declares before its values are read (the
+	 * Open Inference Protocol's name and datatype), with the rules
+	 * {@link #predictTensors} applies to the values: text sent as another datatype, an
+	 * input the signature does not have, a datatype that is not the input's.
+	 * @throws io.eino.serving.validation.InvalidInputException naming the rule
+	 */
+	public void checkDeclaredInput(ResolvedRequest request, SignatureSpec signature, String name, String datatype) {
+		TensorExecution.checkDeclared(request.serving(), signature, name, datatype);
+	}
+
+	/**
 	 * Runs a signature on caller-supplied tensors.
 	 * @param signature the signature, as the resolution chose it
 	 * @param outputs the outputs wanted; empty for all of them

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.eino.serving.error.Rule;
 import io.eino.serving.model.ServingVersion;
+import io.eino.serving.runtime.Datatype;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
 import io.eino.serving.runtime.TensorSpec;
@@ -68,8 +69,7 @@ final class TensorExecution {
 	 */
 	private static List<String> check(ResolvedRequest request, SignatureSpec signature, Map<String, HostTensor> inputs,
 			List<String> outputs) {
-		inputs.forEach(
-				(name, value) -> TextInput.refuseAsTensor(request.serving(), signature, name, value.datatype().name()));
+		inputs.forEach((name, value) -> checkDeclared(request.serving(), signature, name, value.datatype().name()));
 		checkInputs(signature, inputs);
 		List<String> wanted = outputs.isEmpty() ? signature.outputs().stream().map(TensorSpec::name).toList() : outputs;
 		for (String output : wanted) {
@@ -126,16 +126,32 @@ final class TensorExecution {
 		});
 	}
 
+	/**
+	 * Checks an input by what is declared of it, before or without its values: text sent
+	 * as another datatype to a model that takes text, an input the signature does not
+	 * have, a datatype that is not the input's.
+	 * @param datatype the datatype as the request names it
+	 */
+	static void checkDeclared(ServingVersion serving, SignatureSpec signature, String name, String datatype) {
+		TextInput.refuseAsTensor(serving, signature, name, datatype);
+		TensorSpec spec = signature.inputs()
+			.stream()
+			.filter((input) -> input.name().equals(name))
+			.findFirst()
+			.orElseThrow(() -> new InvalidInputException(Rule.UNKNOWN_INPUT,
+					"Signature '" + signature.key() + "' has no input '" + name + "'"));
+		if (spec.datatype() == null || Datatype.named(datatype) != spec.datatype()) {
+			throw new InvalidInputException(Rule.INPUT_DATATYPE,
+					"Input '" + name + "' must be " + spec.datatypeName() + ", got " + datatype);
+		}
+	}
+
 	private static void checkInputs(SignatureSpec signature, Map<String, HostTensor> inputs) {
 		for (TensorSpec spec : signature.inputs()) {
 			HostTensor value = inputs.get(spec.name());
 			if (value == null) {
 				throw new InvalidInputException(Rule.MISSING_INPUT,
 						"Signature '" + signature.key() + "' needs input '" + spec.name() + "'");
-			}
-			if (value.datatype() != spec.datatype()) {
-				throw new InvalidInputException(Rule.INPUT_DATATYPE,
-						"Input '" + spec.name() + "' must be " + spec.datatypeName() + ", got " + value.datatype());
 			}
 			if (!fits(spec.shape(), value.shape())) {
 				throw new InvalidInputException(Rule.INPUT_SHAPE,
@@ -144,12 +160,6 @@ final class TensorExecution {
 			}
 			if (value.size() == 0) {
 				throw new InvalidInputException(Rule.INPUT_SHAPE, "Input '" + spec.name() + "' is empty");
-			}
-		}
-		for (String name : inputs.keySet()) {
-			if (!signature.hasInput(name)) {
-				throw new InvalidInputException(Rule.UNKNOWN_INPUT,
-						"Signature '" + signature.key() + "' has no input '" + name + "'");
 			}
 		}
 	}
