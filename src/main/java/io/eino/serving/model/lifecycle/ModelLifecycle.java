@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
 import io.eino.serving.model.ModelNotFoundException;
 import io.eino.serving.model.ModelRegistry;
@@ -34,15 +35,11 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Every change is double-buffered: a new version (or a new build of a changed one) is
  * built completely by {@link ModelLoader} while the old one serves, then published in one
- * atomic swap; only then are the versions the policy no longer selects unloaded (drained,
- * then closed). A version that fails any step never takes traffic: its status shows why,
- * {@code eino.model.load.failures} counts it, and it is not tried again until its files
- * change or a load is requested. While no selected version could be built, the loaded one
- * keeps serving, unless its own directory is gone.
- *
- * <p>
- * All lifecycle work runs on one thread ({@code eino-repository}), so builds never
- * overlap and memory holds at most one extra build at a time.
+ * atomic swap; then the versions the policy no longer selects are drained and closed. A
+ * version that fails any step never takes traffic (its status shows why) and is not tried
+ * again until its files change or a load is requested ({@link Reconciler}). All lifecycle
+ * work runs on one thread ({@code eino-repository}), so builds never overlap and memory
+ * holds at most one extra build at a time.
  */
 public final class ModelLifecycle implements AutoCloseable {
 
@@ -60,7 +57,8 @@ public final class ModelLifecycle implements AutoCloseable {
 
 	private final Reconciler reconciler;
 
-	private final ModelLoader loader;
+	/** Drops a model's stored startup plans, so that its next build tunes again. */
+	private final BiConsumer<ModelRepository, String> forgetPlans;
 
 	private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor((task) -> {
 		Thread thread = new Thread(task, "eino-repository");
@@ -69,8 +67,7 @@ public final class ModelLifecycle implements AutoCloseable {
 	});
 
 	/**
-	 * Models served and polled: the configured and enabled ones and those loaded on
-	 * request, less those unloaded on request.
+	 * Models served and polled: configured and enabled, or loaded (not unloaded) since.
 	 */
 	private final Map<String, ServedModels.Settings> served = new ConcurrentHashMap<>();
 
@@ -84,13 +81,24 @@ public final class ModelLifecycle implements AutoCloseable {
 	public ModelLifecycle(RepositoryProperties settings, ServedModels configured, List<ModelInstaller> installers,
 			ModelRegistry registry, ModelLoader loader, ErrorMetrics errors, SystemErrorMonitor systemErrors,
 			MeterRegistry meters) {
+		this(settings, configured, installers, registry, loader::load, loader::forgetPlans, errors, systemErrors,
+				meters);
+	}
+
+	/**
+	 * @param builder builds one version (the loader; a fake in the lifecycle's own tests)
+	 * @param forgetPlans drops a model's stored startup plans
+	 */
+	ModelLifecycle(RepositoryProperties settings, ServedModels configured, List<ModelInstaller> installers,
+			ModelRegistry registry, VersionBuilder builder, BiConsumer<ModelRepository, String> forgetPlans,
+			ErrorMetrics errors, SystemErrorMonitor systemErrors, MeterRegistry meters) {
 		this.settings = settings;
 		this.configured = configured;
 		this.installers = List.copyOf(installers);
 		this.repository = new ModelRepository(settings.path(), settings.requireReadyMarker());
 		this.registry = registry;
-		this.reconciler = new Reconciler(this.repository, registry, loader::load, errors, systemErrors, meters);
-		this.loader = loader;
+		this.reconciler = new Reconciler(this.repository, registry, builder, errors, systemErrors, meters);
+		this.forgetPlans = forgetPlans;
 		configured.models().forEach((name, model) -> {
 			if (model.enabled()) {
 				this.served.put(name, model);
@@ -170,7 +178,8 @@ public final class ModelLifecycle implements AutoCloseable {
 			this.reconciler.forgetFailures(model);
 			reconcile(model, false);
 			boolean ready = this.registry.isReady(model);
-			if (!ready && !configured(model)) {
+			ServedModels.Settings own = this.configured.models().get(model);
+			if (!ready && (own == null || !own.enabled())) {
 				// Nothing of it could be built: it is not served, and readiness is
 				// untouched.
 				this.served.remove(model);
@@ -178,11 +187,6 @@ public final class ModelLifecycle implements AutoCloseable {
 			}
 			return ready;
 		});
-	}
-
-	private boolean configured(String model) {
-		ServedModels.Settings settings = this.configured.models().get(model);
-		return settings != null && settings.enabled();
 	}
 
 	/**
@@ -195,7 +199,7 @@ public final class ModelLifecycle implements AutoCloseable {
 		return submit(() -> {
 			requireServed(model);
 			if (retune) {
-				this.loader.forgetPlans(this.repository, model);
+				this.forgetPlans.accept(this.repository, model);
 			}
 			this.reconciler.forgetFailures(model);
 			reconcile(model, true);
@@ -221,8 +225,7 @@ public final class ModelLifecycle implements AutoCloseable {
 	}
 
 	/**
-	 * The last build failure of a model's versions that still stands, for explaining a
-	 * load request that left nothing serving; null when none.
+	 * The last standing build failure of a model's versions (explains a load); or null.
 	 */
 	public RuntimeException lastFailure(String model) {
 		return this.reconciler.lastFailure(model);
@@ -273,16 +276,14 @@ public final class ModelLifecycle implements AutoCloseable {
 	}
 
 	private <T> CompletableFuture<T> submit(Callable<T> work) {
-		CompletableFuture<T> result = new CompletableFuture<>();
-		this.thread.execute(() -> {
+		return CompletableFuture.supplyAsync(() -> {
 			try {
-				result.complete(work.call());
+				return work.call();
 			}
-			catch (Throwable ex) {
-				result.completeExceptionally(ex);
+			catch (Exception ex) {
+				throw (ex instanceof CompletionException completion) ? completion : new CompletionException(ex);
 			}
-		});
-		return result;
+		}, this.thread);
 	}
 
 	@Override
