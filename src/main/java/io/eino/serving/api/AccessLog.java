@@ -19,13 +19,14 @@ import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
 
 /**
- * The access log (docs/operations.md, "Logs"): one line per inference request on the
- * {@code eino.access} logger, however it ends (answered, refused at the door, failed, or
- * the client went away), with the key-value pairs {@code model}, {@code version},
- * {@code status}, {@code outcome}, {@code tier}, {@code latency_ms}, {@code queue_ms},
- * {@code batch_size} and {@code client} (a hash of the client's identity, never the key
- * or address itself), in the request's trace. Never a text. The JSON profile writes the
- * pairs as fields; the plain console shows the message.
+ * The access log (docs/operations.md, "Logs"): one line per inference request (one the
+ * admission door found on an inference route) on the {@code eino.access} logger, however
+ * it ends (answered, refused at the door, failed, or the client went away), with the
+ * key-value pairs {@code model}, {@code version}, {@code status}, {@code outcome},
+ * {@code tier}, {@code latency_ms}, {@code queue_ms}, {@code batch_size} and
+ * {@code client} (a hash of the client's identity, never the key or address itself), in
+ * the request's trace. Never a text. The JSON profile writes the pairs as fields; the
+ * plain console shows the message.
  */
 @Component
 class AccessLog implements WebFilter, Ordered {

@@ -91,13 +91,17 @@ class AdmissionDoor implements WebFilter, Ordered {
 	}
 
 	private Mono<Void> admit(ServerWebExchange exchange, WebFilterChain chain, Map<String, String> route) {
-		exchange.getAttributes().put(MODEL, route.get("model"));
+		String model = route.get("model");
+		if (model == null) {
+			return chain.filter(exchange);
+		}
+		exchange.getAttributes().put(MODEL, model);
 		ResolvedRequest resolved;
 		String client;
 		try {
 			client = ApiHeaders.client(exchange, this.clients).id();
 			String version = route.get("version");
-			resolved = this.inference.resolve(route.get("model"), (version != null) ? Long.valueOf(version) : null);
+			resolved = this.inference.resolve(model, (version != null) ? Long.valueOf(version) : null);
 		}
 		catch (RuntimeException ex) {
 			// An unknown key, model or version, or one that does not serve yet: the

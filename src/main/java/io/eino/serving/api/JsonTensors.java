@@ -58,8 +58,8 @@ final class JsonTensors {
 		int count = leaves.size();
 		if (datatype == null || !datatype.served()) {
 			throw new InvalidInputException(Rule.INPUT_DATATYPE,
-					"Input '" + name + "' has datatype " + ((datatype != null) ? datatype : "of no protocol name")
-							+ ", which TensorFlow Java has no tensor type for; served datatypes: "
+					"Input '" + name + "' has " + ((datatype != null) ? "datatype " + datatype : "a datatype")
+							+ " that TensorFlow Java has no tensor type for; served datatypes: "
 							+ Datatype.servedNames());
 		}
 		switch (datatype) {

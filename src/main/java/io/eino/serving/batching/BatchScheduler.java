@@ -33,6 +33,9 @@ public final class BatchScheduler implements AutoCloseable {
 
 	private final List<BatchQueue<?, ?>> queues = new CopyOnWriteArrayList<>();
 
+	/** Where the next pass starts; the scheduler's thread only. */
+	private int turn;
+
 	private final Thread thread;
 
 	private volatile boolean running = true;
@@ -74,13 +77,18 @@ public final class BatchScheduler implements AutoCloseable {
 	}
 
 	/**
-	 * One pass over every queue.
+	 * One pass over every queue, each pass starting one queue further on, so that queues
+	 * sharing one processor (the signatures of one version) take its free runners in
+	 * turn.
 	 * @return nanoseconds until the next pass is needed if nothing wakes the scheduler
 	 */
 	public long step() {
 		long now = this.clock.getAsLong();
 		long next = Long.MAX_VALUE;
-		for (BatchQueue<?, ?> queue : this.queues) {
+		List<BatchQueue<?, ?>> queues = List.copyOf(this.queues);
+		int first = queues.isEmpty() ? 0 : Math.floorMod(this.turn++, queues.size());
+		for (int i = 0; i < queues.size(); i++) {
+			BatchQueue<?, ?> queue = queues.get((first + i) % queues.size());
 			try {
 				next = Math.min(next, queue.poll(now));
 			}

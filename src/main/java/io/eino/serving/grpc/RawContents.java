@@ -27,7 +27,7 @@ final class RawContents {
 	 */
 	static HostTensor read(String name, Datatype datatype, long[] shape, int count, ByteString content) {
 		ByteBuffer bytes = TensorMessages.littleEndian(content);
-		if ((datatype == Datatype.BYTES)) {
+		if (datatype == Datatype.BYTES) {
 			return readStrings(name, shape, count, bytes);
 		}
 		int width = width(datatype);
@@ -127,7 +127,7 @@ final class RawContents {
 		}
 		else if (tensor instanceof HostTensor.SmallInt small) {
 			for (int value : small.values()) {
-				if ((small.datatype() == Datatype.UINT8)) {
+				if (small.datatype() == Datatype.UINT8) {
 					bytes.put((byte) value);
 				}
 				else {

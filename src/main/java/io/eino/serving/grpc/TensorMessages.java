@@ -44,7 +44,7 @@ final class TensorMessages {
 	 */
 	static HostTensor fromProto(String name, TensorProto proto) {
 		// TF Serving's protos and TensorFlow Java's number the types alike.
-		Datatype datatype = Datatype.of(org.tensorflow.proto.DataType.forNumber(proto.getDtype().getNumber()));
+		Datatype datatype = Datatype.of(org.tensorflow.proto.DataType.forNumber(proto.getDtypeValue()));
 		if (datatype == null || !datatype.served()) {
 			throw new InvalidInputException(Rule.INPUT_DATATYPE, "Input '" + name + "' has type " + proto.getDtype()
 					+ ", which is not served (served: " + Datatype.servedNames() + ")");

@@ -36,7 +36,7 @@ import reactor.core.scheduler.Schedulers;
  * version that fails (error tier "model") is guarded by a circuit breaker and degrades to
  * the previous loaded version, else to the model's configured fallback answer. Raw-tensor
  * requests are batched by row where their signature allows (a model without a text
- * pipeline), else run as they are on a bounded pool of tensor threads. Session runs never
+ * pipeline), else run as they are on one of the version's runners. Session runs never
  * happen on the event loop, and nothing here blocks.
  */
 public class InferenceService {
@@ -68,7 +68,7 @@ public class InferenceService {
 		this.policies = policies;
 		this.plugins = plugins;
 		this.rateLimiters = rateLimiters;
-		this.tensors = new TensorExecution(defaultTimeout);
+		this.tensors = new TensorExecution(defaultTimeout, Schedulers.parallel());
 		ModelBreakers modelBreakers = new ModelBreakers(breakers);
 		registry.onRetired(modelBreakers::forget);
 		this.servingMeters = new ServingMeters(meters, registry::contains);

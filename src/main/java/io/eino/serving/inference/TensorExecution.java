@@ -15,11 +15,12 @@ import io.eino.serving.runtime.TensorSpec;
 import io.eino.serving.validation.InvalidInputException;
 import org.tensorflow.exceptions.TFInvalidArgumentException;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 
 /**
  * The raw-tensor half of {@link InferenceService}: checks a request against the signature
  * its resolution chose, then runs it on the resolved version (docs/protocols.md, "Any
- * SavedModel"). A run on the tensor threads holds the resolution until it is over.
+ * SavedModel"). A run holds the resolution until it is over.
  */
 final class TensorExecution {
 
@@ -31,11 +32,16 @@ final class TensorExecution {
 
 	private final Duration defaultTimeout;
 
+	private final Scheduler completions;
+
 	/**
 	 * @param defaultTimeout a batched request's deadline unless it names its own
+	 * @param completions where a request goes on once its run is over (its answer is
+	 * rendered there, not on the runner's thread)
 	 */
-	TensorExecution(Duration defaultTimeout) {
+	TensorExecution(Duration defaultTimeout, Scheduler completions) {
 		this.defaultTimeout = defaultTimeout;
+		this.completions = completions;
 	}
 
 	/**
@@ -51,13 +57,15 @@ final class TensorExecution {
 			List<String> wanted = check(request, signature, inputs, outputs);
 			String key = signature.key();
 			if (!leased.batchesTensors(key)) {
-				return alone(request, key, inputs, wanted)
+				return alone(request, key, inputs, wanted).publishOn(this.completions)
 					.map((result) -> new TensorResult(leased.model(), leased.version(), result));
 			}
 			long deadline = System.nanoTime()
 					+ ((options.timeout() != null) ? options.timeout() : this.defaultTimeout).toNanos();
-			return Mono.fromFuture(
-					() -> leased.submitTensors(key, inputs, outputs, deadline, options.priority(), options.client()))
+			return Mono
+				.fromFuture(() -> leased.submitTensors(key, inputs, outputs, deadline, options.priority(),
+						options.client()))
+				.publishOn(this.completions)
 				.map((result) -> new TensorResult(leased.model(), leased.version(), result))
 				.onErrorMap(TensorExecution::tensorFailure);
 		});
@@ -140,7 +148,11 @@ final class TensorExecution {
 			.findFirst()
 			.orElseThrow(() -> new InvalidInputException(Rule.UNKNOWN_INPUT,
 					"Signature '" + signature.key() + "' has no input '" + name + "'"));
-		if (spec.datatype() == null || Datatype.named(datatype) != spec.datatype()) {
+		if (spec.datatype() == null || !spec.datatype().served()) {
+			throw new InvalidInputException(Rule.INPUT_DATATYPE, "Input '" + name + "' is " + spec.datatypeName()
+					+ ", which is not served (served: " + Datatype.servedNames() + ")");
+		}
+		if (Datatype.named(datatype) != spec.datatype()) {
 			throw new InvalidInputException(Rule.INPUT_DATATYPE,
 					"Input '" + name + "' must be " + spec.datatypeName() + ", got " + datatype);
 		}

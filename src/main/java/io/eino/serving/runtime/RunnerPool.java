@@ -4,11 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -42,10 +38,11 @@ public final class RunnerPool<I, O> implements BatchProcessor<I, O>, AutoCloseab
 
 	private static final Logger logger = LoggerFactory.getLogger(RunnerPool.class);
 
-	private final List<Runner> runners;
+	private final List<Runner<I, O>> runners;
 
 	private final boolean rowByRowOnFailure;
 
+	/** What its refusals call it: {@code model m version v}. */
 	private final String name;
 
 	private final BatchMetrics metrics;
@@ -62,18 +59,20 @@ public final class RunnerPool<I, O> implements BatchProcessor<I, O>, AutoCloseab
 	 * @param work each runner's batch run on its session
 	 * @param rowByRowOnFailure run a failed batch again row by row, so that one row's bad
 	 * values fail only that row (raw tensors, whose values the model checks)
-	 * @param name the runner threads' name prefix
+	 * @param model the version's model, and {@code version} its number: the runner
+	 * threads are {@code eino-<model>-v<version>-runner-N}
 	 * @param metrics what its runs report to
 	 */
 	public RunnerPool(List<SavedModelRunner> sessions, Function<SavedModelRunner, BatchRun<I, O>> work,
-			boolean rowByRowOnFailure, String name, BatchMetrics metrics, LongSupplier clock) {
+			boolean rowByRowOnFailure, String model, long version, BatchMetrics metrics, LongSupplier clock) {
 		this.rowByRowOnFailure = rowByRowOnFailure;
-		this.name = name;
+		this.name = "model " + model + " version " + version;
 		this.metrics = metrics;
 		this.clock = clock;
-		List<Runner> runners = new ArrayList<>();
+		List<Runner<I, O>> runners = new ArrayList<>();
 		for (int i = 0; i < sessions.size(); i++) {
-			runners.add(new Runner(sessions.get(i), work.apply(sessions.get(i)), name + "-" + i));
+			runners.add(new Runner<>(sessions.get(i), work.apply(sessions.get(i)),
+					"eino-" + model + "-v" + version + "-runner-" + i));
 		}
 		this.runners = List.copyOf(runners);
 	}
@@ -99,20 +98,24 @@ public final class RunnerPool<I, O> implements BatchProcessor<I, O>, AutoCloseab
 		return this.runners.size();
 	}
 
+	/**
+	 * Whether a runner holds no batch. Unbatched calls do not count: they are bounded and
+	 * short, and a batch behind them waits its turn rather than never being formed.
+	 */
 	@Override
 	public boolean hasCapacity() {
-		for (Runner runner : this.runners) {
-			if (runner.outstanding.get() == 0) {
-				return true;
-			}
-		}
-		return false;
+		return this.runners.stream().anyMatch((runner) -> runner.batches.get() == 0);
 	}
 
 	@Override
 	public void process(Batch<I, O> batch) {
-		Runner runner = leastLoaded();
-		runner.thread.execute(() -> run(runner, batch));
+		Runner<I, O> runner = leastLoaded();
+		runner.batches.incrementAndGet();
+		if (!runner.execute(() -> run(runner, batch))) {
+			runner.batches.decrementAndGet();
+			runner.outstanding.decrementAndGet();
+			batch.fail(new ModelRuntimeException("The runners of " + this.name + " are closed"));
+		}
 	}
 
 	/**
@@ -127,8 +130,8 @@ public final class RunnerPool<I, O> implements BatchProcessor<I, O>, AutoCloseab
 			throw new BatchingException.QueueFull(this.name, CALL_CAPACITY);
 		}
 		CompletableFuture<T> result = new CompletableFuture<>();
-		Runner runner = leastLoaded();
-		runner.thread.execute(() -> {
+		Runner<I, O> runner = leastLoaded();
+		boolean taken = runner.execute(() -> {
 			this.waitingCalls.decrementAndGet();
 			long started = this.clock.getAsLong();
 			try {
@@ -141,6 +144,11 @@ public final class RunnerPool<I, O> implements BatchProcessor<I, O>, AutoCloseab
 				done(runner, this.clock.getAsLong() - started);
 			}
 		});
+		if (!taken) {
+			this.waitingCalls.decrementAndGet();
+			runner.outstanding.decrementAndGet();
+			result.completeExceptionally(new BatchingException.QueueClosed(this.name));
+		}
 		return result;
 	}
 
@@ -149,9 +157,9 @@ public final class RunnerPool<I, O> implements BatchProcessor<I, O>, AutoCloseab
 	 * queue: warm-up and measurement. Not to be called while the pool takes batches.
 	 */
 	public List<O> runDirect(int index, List<I> rows, int length) {
-		Runner runner = this.runners.get(index);
+		Runner<I, O> runner = this.runners.get(index);
 		try {
-			return runner.thread.submit(() -> runner.work.run(rows, length)).get();
+			return runner.submit(() -> runner.work.run(rows, length)).get();
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -163,9 +171,9 @@ public final class RunnerPool<I, O> implements BatchProcessor<I, O>, AutoCloseab
 		}
 	}
 
-	private Runner leastLoaded() {
-		Runner chosen = this.runners.get(0);
-		for (Runner runner : this.runners) {
+	private Runner<I, O> leastLoaded() {
+		Runner<I, O> chosen = this.runners.get(0);
+		for (Runner<I, O> runner : this.runners) {
 			int load = runner.outstanding.get();
 			int chosenLoad = chosen.outstanding.get();
 			if (load < chosenLoad || (load == chosenLoad && runner.busyNanos.get() < chosen.busyNanos.get())) {
@@ -176,7 +184,7 @@ public final class RunnerPool<I, O> implements BatchProcessor<I, O>, AutoCloseab
 		return chosen;
 	}
 
-	private void run(Runner runner, Batch<I, O> batch) {
+	private void run(Runner<I, O> runner, Batch<I, O> batch) {
 		long started = this.clock.getAsLong();
 		List<BatchTask<I, O>> live = new ArrayList<>(batch.size());
 		Throwable failure = null;
@@ -203,12 +211,16 @@ public final class RunnerPool<I, O> implements BatchProcessor<I, O>, AutoCloseab
 			long elapsed = this.clock.getAsLong() - started;
 			observe(live, started, started + elapsed, failure);
 			batch.finished(live.size(), elapsed);
+			runner.batches.decrementAndGet();
 			done(runner, elapsed);
 		}
 	}
 
-	/** Runs the live tasks and completes them; the batch's failure, if any. */
-	private Throwable runLive(Runner runner, List<BatchTask<I, O>> live, int length, long started) {
+	/**
+	 * Runs the live tasks and completes them; the batch's failure, if any (also when its
+	 * rows were then run one by one).
+	 */
+	private Throwable runLive(Runner<I, O> runner, List<BatchTask<I, O>> live, int length, long started) {
 		List<I> rows = live.stream().map(BatchTask::input).toList();
 		List<O> results;
 		try {
@@ -227,7 +239,7 @@ public final class RunnerPool<I, O> implements BatchProcessor<I, O>, AutoCloseab
 					task.result().completeExceptionally(alone);
 				}
 			}
-			return null;
+			return ex;
 		}
 		long tokens = rows.stream().mapToLong(runner.work::tokens).sum();
 		this.metrics.ran(rows.size(), length, tokens, this.clock.getAsLong() - started);
@@ -237,7 +249,7 @@ public final class RunnerPool<I, O> implements BatchProcessor<I, O>, AutoCloseab
 		return null;
 	}
 
-	private void done(Runner runner, long elapsed) {
+	private void done(Runner<I, O> runner, long elapsed) {
 		runner.busyNanos.addAndGet(elapsed);
 		this.metrics.busy(elapsed);
 		runner.outstanding.decrementAndGet();
@@ -257,43 +269,8 @@ public final class RunnerPool<I, O> implements BatchProcessor<I, O>, AutoCloseab
 	/** Stops the runner threads (after their current work) and closes the sessions. */
 	@Override
 	public void close() {
-		for (Runner runner : this.runners) {
-			runner.thread.shutdown();
-		}
-		for (Runner runner : this.runners) {
-			try {
-				runner.thread.awaitTermination(30, TimeUnit.SECONDS);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-			runner.work.close();
-			runner.session.close();
-		}
-	}
-
-	private final class Runner {
-
-		private final SavedModelRunner session;
-
-		private final BatchRun<I, O> work;
-
-		private final ExecutorService thread;
-
-		private final AtomicInteger outstanding = new AtomicInteger();
-
-		private final AtomicLong busyNanos = new AtomicLong();
-
-		Runner(SavedModelRunner session, BatchRun<I, O> work, String threadName) {
-			this.session = session;
-			this.work = work;
-			this.thread = Executors.newSingleThreadExecutor((task) -> {
-				Thread thread = new Thread(task, threadName);
-				thread.setDaemon(true);
-				return thread;
-			});
-		}
-
+		this.runners.forEach(Runner::shutdown);
+		this.runners.forEach(Runner::close);
 	}
 
 }

@@ -10,8 +10,8 @@ import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GPUOptions;
 import org.tensorflow.proto.GraphOptions;
 import org.tensorflow.proto.OptimizerOptions;
-import org.tensorflow.proto.RewriterConfig.Toggle;
 import org.tensorflow.proto.RewriterConfig;
+import org.tensorflow.proto.RewriterConfig.Toggle;
 
 /**
  * TensorFlow session configuration for one runner of a model version.

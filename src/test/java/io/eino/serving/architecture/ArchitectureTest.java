@@ -99,8 +99,9 @@ class ArchitectureTest {
 			.not(JavaClass.Predicates.assignableTo("io.eino.serving.batching.BatchingException"))));
 
 	/**
-	 * Graph rewriting works on graph definitions alone: it never opens, runs or measures
-	 * a session of the service's runtime (which uses it to prepare the graphs it serves).
+	 * Graph rewriting works on graph definitions (freezing reads a loaded bundle's
+	 * variables): it never uses the runtime's sessions, runners or batching, which use it
+	 * to prepare the graphs they serve.
 	 */
 	@ArchTest
 	static final ArchRule graphRewritingIsBelowTheRuntime = noClasses().that()

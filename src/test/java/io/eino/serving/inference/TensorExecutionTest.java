@@ -20,6 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -60,7 +61,7 @@ class TensorExecutionTest {
 			return null;
 		});
 		this.first.runsOn(this.runners);
-		this.execution = new TensorExecution(Duration.ofSeconds(5));
+		this.execution = new TensorExecution(Duration.ofSeconds(5), Schedulers.immediate());
 	}
 
 	@AfterEach

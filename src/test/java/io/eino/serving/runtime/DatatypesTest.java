@@ -7,9 +7,9 @@ import java.util.Map;
 
 import io.eino.serving.TensorModels;
 import io.eino.serving.TestTags;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -76,7 +76,7 @@ class RunnerPoolTest {
 		this.open.countDown();
 		assertThat(first.get(0).result().get(5, TimeUnit.SECONDS)).isEqualTo("a");
 		assertThat(second.get(0).result().get(5, TimeUnit.SECONDS)).isEqualTo("b");
-		assertThat(threads).containsExactlyInAnyOrder("test-runner-0", "test-runner-1");
+		assertThat(threads).containsExactlyInAnyOrder("eino-test-v1-runner-0", "eino-test-v1-runner-1");
 	}
 
 	@Test
@@ -104,7 +104,7 @@ class RunnerPoolTest {
 	void aCallRunsOnARunnerAndIsSkippedWhenItsRequestGaveUp() throws Exception {
 		RunnerPool<String, String> pool = pool(1, false, (rows) -> rows);
 		CompletableFuture<String> run = pool.call(() -> true, (session) -> Thread.currentThread().getName());
-		assertThat(run.get(5, TimeUnit.SECONDS)).isEqualTo("test-runner-0");
+		assertThat(run.get(5, TimeUnit.SECONDS)).isEqualTo("eino-test-v1-runner-0");
 		List<String> ran = new ArrayList<>();
 		CompletableFuture<String> skipped = pool.call(() -> false, (session) -> {
 			ran.add("ran");
@@ -133,6 +133,35 @@ class RunnerPoolTest {
 		assertThat(pool.call(() -> true, (session) -> "again").get(5, TimeUnit.SECONDS)).isEqualTo("again");
 	}
 
+	@Test
+	void unbatchedCallsNeverKeepABatchFromBeingFormed() throws Exception {
+		RunnerPool<String, String> pool = pool(1, false, (rows) -> rows);
+		CompletableFuture<String> holding = pool.call(() -> true, (session) -> {
+			await();
+			return "held";
+		});
+		assertThat(pool.hasCapacity()).as("a call is no batch: the runner takes the next batch").isTrue();
+		List<BatchTask<String, String>> batch = submit(pool, "queued behind the call");
+		assertThat(pool.hasCapacity()).isFalse();
+		this.open.countDown();
+		assertThat(holding.get(5, TimeUnit.SECONDS)).isEqualTo("held");
+		assertThat(batch.get(0).result().get(5, TimeUnit.SECONDS)).isEqualTo("queued behind the call");
+		assertThat(pool.outstanding()).isZero();
+	}
+
+	@Test
+	void aClosedPoolRefusesCallsAndBatchesWithoutLosingCount() {
+		RunnerPool<String, String> pool = pool(1, false, (rows) -> rows);
+		pool.close();
+		assertThatExceptionOfType(ExecutionException.class)
+			.isThrownBy(() -> pool.call(() -> true, (session) -> "late").get(5, TimeUnit.SECONDS))
+			.withCauseInstanceOf(BatchingException.QueueClosed.class);
+		List<BatchTask<String, String>> batch = submit(pool, "late");
+		assertThatExceptionOfType(ExecutionException.class)
+			.isThrownBy(() -> batch.get(0).result().get(5, TimeUnit.SECONDS));
+		assertThat(pool.outstanding()).isZero();
+	}
+
 	private RunnerPool<String, String> pool(int runners, boolean rowByRow,
 			java.util.function.Function<List<String>, List<String>> run) {
 		List<SavedModelRunner> sessions = new ArrayList<>();
@@ -153,8 +182,7 @@ class RunnerPoolTest {
 				return row.length();
 			}
 
-		}, rowByRow, "test-runner", new BatchMetrics(this.meters, "fake", 1, runners, BatchObserver.NONE),
-				this.clock::get);
+		}, rowByRow, "test", 1, new BatchMetrics(this.meters, "fake", 1, runners, BatchObserver.NONE), this.clock::get);
 		pool.onBatchDone(this.scheduler::wakeUp);
 		this.pools.add(pool);
 		return pool;

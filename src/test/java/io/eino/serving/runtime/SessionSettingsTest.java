@@ -2,8 +2,8 @@ package io.eino.serving.runtime;
 
 import io.eino.serving.graph.GraphOptimization;
 import org.junit.jupiter.api.Test;
-import org.tensorflow.proto.RewriterConfig.Toggle;
 import org.tensorflow.proto.RewriterConfig;
+import org.tensorflow.proto.RewriterConfig.Toggle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

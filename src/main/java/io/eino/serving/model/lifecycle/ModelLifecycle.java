@@ -15,12 +15,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
+import io.eino.serving.error.ErrorMetrics;
+import io.eino.serving.error.SystemErrorMonitor;
 import io.eino.serving.model.ModelNotFoundException;
 import io.eino.serving.model.ModelRegistry;
 import io.eino.serving.model.ServedModels;
 import io.eino.serving.model.loading.ModelLoader;
-import io.eino.serving.error.ErrorMetrics;
-import io.eino.serving.error.SystemErrorMonitor;
 import io.eino.serving.repository.ModelInstaller;
 import io.eino.serving.repository.ModelRepository;
 import io.eino.serving.repository.RepositoryProperties;

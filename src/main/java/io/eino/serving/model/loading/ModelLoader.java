@@ -197,8 +197,8 @@ public final class ModelLoader {
 			}
 			meters = this.meters.acquire(model, version, instances);
 			runners = new RunnerPool<>(sessions,
-					(session) -> new TokenBatchRun(session, descriptor.signature(), descriptor.output()), false,
-					"eino-" + model + "-v" + version + "-runner", meters.metrics(), System::nanoTime);
+					(session) -> new TokenBatchRun(session, descriptor.signature(), descriptor.output()), false, model,
+					version, meters.metrics(), System::nanoTime);
 			RunnerPool<TokenSequence, float[]> pool = runners;
 			long warmupStarted = System.nanoTime();
 			Warmup warmup = step(model, version, ModelLoadException.Step.WARM_UP,

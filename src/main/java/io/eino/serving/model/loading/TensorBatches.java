@@ -42,12 +42,18 @@ final class TensorBatches implements AutoCloseable {
 			BatchScheduler scheduler, BatchingOptions options) {
 		BatchingOptions rows = new BatchingOptions(options.maxBatchSize(), options.maxQueueDelay(),
 				options.queueCapacity(), List.of(1), options.maxQueueTime(), options.priorityLead());
-		for (SignatureSpec signature : runners.sessions().get(0).signatures().values()) {
-			if (batchable(signature)) {
-				this.queues.put(signature.key(), scheduler
-					.addQueue(model + " version " + version + " signature " + signature.key(), rows, runners));
-				this.signatures.put(signature.key(), signature);
+		try {
+			for (SignatureSpec signature : runners.sessions().get(0).signatures().values()) {
+				if (batchable(signature)) {
+					this.queues.put(signature.key(), scheduler
+						.addQueue(model + " version " + version + " signature " + signature.key(), rows, runners));
+					this.signatures.put(signature.key(), signature);
+				}
 			}
+		}
+		catch (RuntimeException ex) {
+			close();
+			throw ex;
 		}
 	}
 

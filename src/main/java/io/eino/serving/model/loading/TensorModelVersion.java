@@ -82,12 +82,22 @@ final class TensorModelVersion extends LeasedVersion {
 		}
 		VersionMeters.Lease meters = versionMeters.acquire(model, version, instances);
 		RunnerPool<TensorRowRun.Row, Map<String, HostTensor>> runners = new RunnerPool<>(sessions, TensorRowRun::new,
-				true, "eino-" + model + "-v" + version + "-runner", meters.metrics(), System::nanoTime);
+				true, model, version, meters.metrics(), System::nanoTime);
 		runners.onBatchDone(scheduler::wakeUp);
-		TensorBatches batches = (batching != null) ? new TensorBatches(model, version, runners, scheduler, batching)
-				: null;
-		if (batches != null) {
-			batches.queues().forEach(meters::track);
+		TensorBatches batches = null;
+		try {
+			batches = (batching != null) ? new TensorBatches(model, version, runners, scheduler, batching) : null;
+			if (batches != null) {
+				batches.queues().forEach(meters::track);
+			}
+		}
+		catch (RuntimeException ex) {
+			if (batches != null) {
+				batches.close();
+			}
+			runners.close();
+			meters.close();
+			throw ex;
 		}
 		logger.info("Model '{}' version {}: no {}, serving raw tensors through {} with {} runner(s); batched: {}",
 				model, version, ModelDescriptor.FILE_NAME, sessions.get(0).signatures().keySet(), sessions.size(),

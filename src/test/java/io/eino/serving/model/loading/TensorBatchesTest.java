@@ -22,9 +22,9 @@ import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -65,7 +65,7 @@ class TensorBatchesTest {
 	 */
 	private RunnerPool<TensorRowRun.Row, Map<String, HostTensor>> runners(SavedModelRunner session) {
 		RunnerPool<TensorRowRun.Row, Map<String, HostTensor>> pool = new RunnerPool<>(List.of(session),
-				TensorRowRun::new, true, "test-runner",
+				TensorRowRun::new, true, "tensors", 1,
 				new BatchMetrics(this.meters, "tensors", 1, 1, BatchObserver.NONE), this.clock::get);
 		pool.onBatchDone(this.scheduler::wakeUp);
 		return pool;
