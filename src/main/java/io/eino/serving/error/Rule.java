@@ -120,6 +120,12 @@ public enum Rule {
 	/** The body is not {@code application/json}. */
 	UNSUPPORTED_MEDIA_TYPE(INPUT, 415, "Unsupported media type"),
 
+	/** The request line (method, path, version) is longer than the server reads. */
+	URI_TOO_LONG(INPUT, 414, "Request line too long"),
+
+	/** The request's headers are larger than the server reads. */
+	HEADERS_TOO_LARGE(INPUT, 431, "Request headers too large"),
+
 	/** A query parameter out of its range (the management port's profile). */
 	INVALID_PARAMETER(INPUT, 400, "Invalid query parameter"),
 
@@ -213,6 +219,8 @@ public enum Rule {
 			case 406 -> NOT_ACCEPTABLE;
 			case 413 -> BODY_SIZE;
 			case 415 -> UNSUPPORTED_MEDIA_TYPE;
+			case 414 -> URI_TOO_LONG;
+			case 431 -> HEADERS_TOO_LARGE;
 			default -> (status >= 500) ? INTERNAL_ERROR : MALFORMED_REQUEST;
 		};
 	}

@@ -14,6 +14,7 @@ import io.micrometer.tracing.Tracer;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.info.BuildProperties;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -49,6 +50,13 @@ class GrpcConfiguration {
 	@GlobalServerInterceptor
 	CallContext grpcCallContext(ClientResolver clients, ObjectProvider<Tracer> tracer) {
 		return new CallContext(clients, tracer.getIfAvailable(() -> Tracer.NOOP));
+	}
+
+	/** Every service bound with its messages parsed under {@link MessageParsing}. */
+	@Bean
+	GuardedServices grpcServiceConfigurer(ApplicationContext context, ErrorMetrics errors,
+			SystemErrorMonitor systemErrors) {
+		return new GuardedServices(context, new GrpcFailures(errors, systemErrors));
 	}
 
 	@Bean

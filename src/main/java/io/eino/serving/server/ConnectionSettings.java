@@ -10,20 +10,26 @@ import reactor.netty.http.server.HttpServer;
 /**
  * Applies {@link ServerLimits} to a Reactor Netty server: idle timeout, body (request)
  * timeout, header timeout ({@link HeaderReadTimeout}) and the connection limit, above
- * which Reactor Netty closes connections as they are accepted.
+ * which Reactor Netty closes connections as they are accepted; and problems for what the
+ * HTTP decoder cannot read ({@link DecodeFailures}).
  */
 final class ConnectionSettings {
 
 	private ConnectionSettings() {
 	}
 
-	static HttpServer apply(HttpServer server, ServerLimits limits, int maxConnections) {
+	/**
+	 * @param decodeFailures answers what the HTTP decoder could not read
+	 */
+	static HttpServer apply(HttpServer server, ServerLimits limits, int maxConnections, DecodeFailures decodeFailures) {
 		Duration headerTimeout = limits.headerReadTimeout();
 		HttpServer configured = server.idleTimeout(limits.idleTimeout())
 			.requestTimeout(limits.bodyReadTimeout())
 			.maxConnections(maxConnections);
-		return configured
-			.doOnChannelInit((observer, channel, remoteAddress) -> HeaderReadTimeout.install(channel, headerTimeout));
+		return configured.doOnChannelInit((observer, channel, remoteAddress) -> {
+			decodeFailures.install(channel);
+			HeaderReadTimeout.install(channel, headerTimeout);
+		});
 	}
 
 	/**

@@ -1,5 +1,6 @@
 package io.eino.serving.server;
 
+import io.eino.serving.error.ErrorMetrics;
 import reactor.netty.resources.LoopResources;
 
 import org.springframework.boot.actuate.autoconfigure.web.ManagementContextConfiguration;
@@ -24,10 +25,10 @@ class ManagementServerConfiguration {
 
 	@Bean
 	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> managementConnectionLimits(ServerLimits limits,
-			LoopResources managementLoop) {
-		return (factory) -> factory.addServerCustomizers(
-				(server) -> ConnectionSettings.apply(server, limits, limits.managementMaxConnections())
-					.runOn(managementLoop));
+			LoopResources managementLoop, ErrorMetrics errors) {
+		return (factory) -> factory.addServerCustomizers((server) -> ConnectionSettings
+			.apply(server, limits, limits.managementMaxConnections(), new DecodeFailures(errors))
+			.runOn(managementLoop));
 	}
 
 }

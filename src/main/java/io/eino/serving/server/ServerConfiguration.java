@@ -42,7 +42,7 @@ class ServerConfiguration {
 
 	@Bean
 	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> publicConnectionLimits(ServerLimits limits, Drain drain,
-			LoopResources publicLoop) {
+			LoopResources publicLoop, ErrorMetrics errors) {
 		long descriptors = ConnectionSettings.descriptorLimit();
 		int maxConnections = ConnectionSettings.maxConnections(limits, descriptors);
 		if (descriptors > 0 && descriptors < LOW_DESCRIPTOR_LIMIT) {
@@ -60,10 +60,10 @@ class ServerConfiguration {
 						+ "{}, idle timeout {}",
 				maxConnections, descriptors, limits.headerReadTimeout(), limits.bodyReadTimeout(),
 				limits.idleTimeout());
-		return (factory) -> factory
-			.addServerCustomizers((server) -> ConnectionSettings.apply(server, limits, maxConnections)
-				.runOn(publicLoop)
-				.doOnBound((bound) -> drain.listening(bound.channel())));
+		return (factory) -> factory.addServerCustomizers(
+				(server) -> ConnectionSettings.apply(server, limits, maxConnections, new DecodeFailures(errors))
+					.runOn(publicLoop)
+					.doOnBound((bound) -> drain.listening(bound.channel())));
 	}
 
 	@Bean

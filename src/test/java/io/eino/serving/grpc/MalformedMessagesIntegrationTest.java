@@ -1,0 +1,149 @@
+package io.eino.serving.grpc;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import inference.GRPCInferenceServiceGrpc;
+import io.eino.serving.api.DefaultServingContext;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServiceDescriptor;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import tensorflow.serving.ModelServiceGrpc;
+import tensorflow.serving.PredictionServiceGrpc;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Bytes that are not a protobuf message of the method's type, sent to every method of
+ * every service the gRPC port serves (the two protocols', health and reflection): each is
+ * refused INVALID_ARGUMENT with a message and the rule {@code malformed-request},
+ * counted, with no ERROR line or stack trace in the log, and the port goes on serving.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class MalformedMessagesIntegrationTest extends DefaultServingContext {
+
+	/** A length-delimited field whose length never comes, and a tag of field 0. */
+	private static final List<byte[]> MALFORMED = List.of(new byte[] { '\n' }, new byte[] { 0, 1, 2 });
+
+	private static ManagedChannel channel;
+
+	@Value("${local.grpc.port}")
+	private int port;
+
+	@Autowired
+	private MeterRegistry meters;
+
+	@BeforeEach
+	void connect() {
+		if (channel == null) {
+			channel = ManagedChannelBuilder.forAddress("localhost", this.port).usePlaintext().build();
+		}
+	}
+
+	@AfterAll
+	static void disconnect() {
+		if (channel != null) {
+			channel.shutdownNow();
+			channel = null;
+		}
+	}
+
+	@Test
+	void everyMethodRefusesMalformedBytesAsBadInput(CapturedOutput output) throws Exception {
+		int logged = output.getAll().length();
+		double before = refusals();
+		List<MethodDescriptor<?, ?>> methods = new ArrayList<>();
+		for (ServiceDescriptor service : List.of(PredictionServiceGrpc.getServiceDescriptor(),
+				ModelServiceGrpc.getServiceDescriptor(), GRPCInferenceServiceGrpc.getServiceDescriptor(),
+				HealthGrpc.getServiceDescriptor(), ServerReflectionGrpc.getServiceDescriptor())) {
+			methods.addAll(service.getMethods());
+		}
+		for (MethodDescriptor<?, ?> method : methods) {
+			for (byte[] bytes : MALFORMED) {
+				Status status = call(method, bytes);
+				assertThat(status.getCode()).as(method.getFullMethodName()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+				assertThat(status.getDescription()).as(method.getFullMethodName())
+					.contains("is not a valid " + method.getFullMethodName() + " message");
+			}
+		}
+		assertThat(refusals() - before).isEqualTo(methods.size() * MALFORMED.size());
+		HealthCheckResponse health = HealthGrpc.newBlockingStub(channel)
+			.withDeadlineAfter(10, TimeUnit.SECONDS)
+			.check(HealthCheckRequest.getDefaultInstance());
+		assertThat(health.getStatus()).as("the port goes on serving")
+			.isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+		String log = output.getAll().substring(logged);
+		assertThat(log.lines().filter((line) -> line.contains(" ERROR ")).toList()).isEmpty();
+		assertThat(log).doesNotContain("\tat ");
+	}
+
+	private double refusals() {
+		var counter = this.meters.find("eino.errors").tag("rule", "malformed-request").counter();
+		return (counter != null) ? counter.count() : 0;
+	}
+
+	/** Sends {@code bytes} as the method's one request and half-closes; its status. */
+	private static Status call(MethodDescriptor<?, ?> method, byte[] bytes) throws Exception {
+		MethodDescriptor<byte[], byte[]> raw = method.toBuilder(new Bytes(), new Bytes()).build();
+		ClientCall<byte[], byte[]> call = channel.newCall(raw,
+				CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS));
+		CompletableFuture<Status> closed = new CompletableFuture<>();
+		call.start(new ClientCall.Listener<>() {
+
+			@Override
+			public void onClose(Status status, Metadata trailers) {
+				closed.complete(status);
+			}
+
+		}, new Metadata());
+		call.request(1);
+		call.sendMessage(bytes);
+		call.halfClose();
+		return closed.get(20, TimeUnit.SECONDS);
+	}
+
+	private static final class Bytes implements MethodDescriptor.Marshaller<byte[]> {
+
+		@Override
+		public InputStream stream(byte[] value) {
+			return new ByteArrayInputStream(value);
+		}
+
+		@Override
+		public byte[] parse(InputStream stream) {
+			try {
+				return stream.readAllBytes();
+			}
+			catch (IOException ex) {
+				throw new UncheckedIOException(ex);
+			}
+		}
+
+	}
+
+}

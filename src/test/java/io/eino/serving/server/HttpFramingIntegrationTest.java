@@ -1,0 +1,98 @@
+package io.eino.serving.server;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+import io.eino.serving.api.DefaultServingContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Bytes that are not HTTP/1.1, sent over raw sockets to both ports: each is answered with
+ * a problem naming its rule (not a bare status), the connection is closed, nothing is
+ * logged as an error, and the port goes on serving.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class HttpFramingIntegrationTest extends DefaultServingContext {
+
+	@Value("${local.server.port}")
+	private int port;
+
+	@Value("${local.management.port}")
+	private int managementPort;
+
+	@ParameterizedTest
+	@ValueSource(strings = { "public", "management" })
+	void whatTheDecoderCannotReadIsAProblemNamingItsRule(String which, CapturedOutput output) throws IOException {
+		int port = which.equals("public") ? this.port : this.managementPort;
+		int logged = output.getAll().length();
+		assertProblem(exchange(port, "GARBAGE\r\n\r\n"), 400, "malformed-request");
+		assertProblem(exchange(port, "GET /v1/models HTTP/1.1\r\nHost: x\r\nBad Header Name: y\r\n\r\n"), 400,
+				"malformed-request");
+		assertProblem(exchange(port, "GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n"), 414,
+				"uri-too-long");
+		assertProblem(exchange(port, "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(70_000) + "\r\n\r\n"),
+				431, "headers-too-large");
+		String live = which.equals("public") ? "/v2/health/live" : "/actuator/health/liveness";
+		assertThat(exchange(port, "GET " + live + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+			.as("the port goes on serving")
+			.startsWith("HTTP/1.1 200");
+		String log = output.getAll().substring(logged);
+		assertThat(log.lines().filter((line) -> line.contains(" ERROR ")).toList()).isEmpty();
+		assertThat(log).doesNotContain("\tat ");
+	}
+
+	@Test
+	void aBodyWithBadChunkFramingIsAProblemAndNoError(CapturedOutput output) throws IOException {
+		int logged = output.getAll().length();
+		String response = exchange(this.port,
+				"POST /v1/models/sentiment:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+						+ "Transfer-Encoding: chunked\r\n\r\nzz\r\n{\"instances\": [\"fine\"]}\r\n0\r\n\r\n");
+		assertProblem(response, 400, "malformed-request");
+		String log = output.getAll().substring(logged);
+		assertThat(log.lines().filter((line) -> line.contains(" ERROR ")).toList()).isEmpty();
+		assertThat(log).doesNotContain("\tat ");
+	}
+
+	private static void assertProblem(String response, int status, String rule) {
+		assertThat(response).startsWith("HTTP/1.1 " + status + " ");
+		assertThat(response).containsIgnoringCase("content-type: application/problem+json")
+			.contains("\"type\":\"urn:eino:problem:" + rule + "\"")
+			.contains("\"status\":" + status);
+	}
+
+	/** Sends {@code request} on a new connection and reads until the server closes it. */
+	private static String exchange(int port, String request) throws IOException {
+		try (Socket socket = new Socket()) {
+			socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+			socket.setSoTimeout(10_000);
+			socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+			socket.getOutputStream().flush();
+			ByteArrayOutputStream received = new ByteArrayOutputStream();
+			InputStream in = socket.getInputStream();
+			byte[] buffer = new byte[8192];
+			try {
+				for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
+					received.write(buffer, 0, read);
+				}
+			}
+			catch (java.net.SocketException ex) {
+				// A reset after the answer: what arrived is the answer.
+			}
+			return received.toString(StandardCharsets.ISO_8859_1);
+		}
+	}
+
+}
