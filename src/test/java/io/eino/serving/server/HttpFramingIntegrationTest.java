@@ -45,6 +45,11 @@ class HttpFramingIntegrationTest extends DefaultServingContext {
 				"uri-too-long");
 		assertProblem(exchange(port, "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(70_000) + "\r\n\r\n"),
 				431, "headers-too-large");
+		for (String path : new String[] { "/../etc/passwd", "/v1/models/..%2Fx:predict", "/v1/models/a%00b:predict",
+				"/v1//models" }) {
+			assertProblem(exchange(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 400,
+					"malformed-request");
+		}
 		String live = which.equals("public") ? "/v2/health/live" : "/actuator/health/liveness";
 		assertThat(exchange(port, "GET " + live + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
 			.as("the port goes on serving")
