@@ -218,8 +218,8 @@ public enum Rule {
 			case 405 -> METHOD_NOT_ALLOWED;
 			case 406 -> NOT_ACCEPTABLE;
 			case 413 -> BODY_SIZE;
-			case 415 -> UNSUPPORTED_MEDIA_TYPE;
 			case 414 -> URI_TOO_LONG;
+			case 415 -> UNSUPPORTED_MEDIA_TYPE;
 			case 431 -> HEADERS_TOO_LARGE;
 			default -> (status >= 500) ? INTERNAL_ERROR : MALFORMED_REQUEST;
 		};

@@ -61,8 +61,14 @@ final class MessageParsing implements ServerInterceptor {
 							new InvalidInputException(Rule.MALFORMED_REQUEST,
 									"The request is not a valid " + method + " message: " + ex.getCause().getMessage()),
 							method);
-					call.close(status.getStatus(),
-							(status.getTrailers() != null) ? status.getTrailers() : new Metadata());
+					try {
+						call.close(status.getStatus(),
+								(status.getTrailers() != null) ? status.getTrailers() : new Metadata());
+					}
+					catch (IllegalStateException closed) {
+						// A streaming call the service had closed already: nothing to
+						// answer.
+					}
 				}
 			}
 

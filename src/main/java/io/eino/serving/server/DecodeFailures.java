@@ -6,37 +6,38 @@ import io.eino.serving.error.Problems;
 import io.eino.serving.error.Rule;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.util.ReferenceCountUtil;
+import io.netty.util.AttributeKey;
 import reactor.netty.NettyPipeline;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Answers what Netty's HTTP/1.1 decoder could not read (a malformed request line or
- * header, a request line or headers over their limits, a malformed chunked body) with an
- * RFC 9457 problem naming the rule, where Reactor Netty would send a bare status, and
- * closes the connection: nothing after the bad bytes can be framed. Counted in
- * {@code eino.errors} like any refusal; never logged as an error (the client's bytes are
- * at fault). Hand-written: Reactor Netty answers decoding failures itself, with no body.
+ * Gives a problem body to Reactor Netty's answer for what Netty's HTTP/1.1 decoder could
+ * not read (a malformed request line or header, a request line or headers over their
+ * limits, a malformed chunked body), which it sends as a bare status and then closes the
+ * connection. Reactor Netty still decides when and whether to answer (in order behind
+ * pipelined requests, or not at all once a response has started); this handler, right
+ * after the codec, notes the failure on the way in and fills in the problem, naming the
+ * rule, on the way out. Counted in {@code eino.errors}; never logged as an error (the
+ * client's bytes are at fault). Hand-written: Reactor Netty has no hook for that body.
  */
 @ChannelHandler.Sharable
-final class DecodeFailures extends ChannelInboundHandlerAdapter {
+final class DecodeFailures extends ChannelDuplexHandler {
 
 	private static final String NAME = "eino.decodeFailures";
+
+	private static final AttributeKey<Failure> FAILURE = AttributeKey.valueOf(NAME);
 
 	private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -56,32 +57,45 @@ final class DecodeFailures extends ChannelInboundHandlerAdapter {
 
 	@Override
 	public void channelRead(ChannelHandlerContext context, Object message) {
-		if (!(message instanceof HttpObject http) || !http.decoderResult().isFailure()) {
-			context.fireChannelRead(message);
+		if (message instanceof HttpObject http && http.decoderResult().isFailure()) {
+			context.channel()
+				.attr(FAILURE)
+				.setIfAbsent(failure(http.decoderResult().cause(), message instanceof HttpRequest));
+		}
+		context.fireChannelRead(message);
+	}
+
+	@Override
+	public void write(ChannelHandlerContext context, Object message, ChannelPromise promise) {
+		Failure failure = context.channel().attr(FAILURE).get();
+		if (failure != null && message instanceof FullHttpResponse bare && bare.status().code() >= 400
+				&& !bare.content().isReadable()) {
+			context.channel().attr(FAILURE).set(null);
+			Rule rule = (failure.status() == bare.status().code()) ? failure.rule()
+					: Rule.ofFrameworkStatus(bare.status().code());
+			Failure answered = (rule == failure.rule()) ? failure : new Failure(rule, failure.detail());
+			this.errors.count(answered);
+			byte[] body = JSON.writeValueAsBytes(Problems.body(answered, "", null));
+			FullHttpResponse problem = new DefaultFullHttpResponse(bare.protocolVersion(), bare.status(),
+					Unpooled.wrappedBuffer(body));
+			problem.headers().set(bare.headers());
+			problem.headers()
+				.set(HttpHeaderNames.CONTENT_TYPE, "application/problem+json")
+				.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+			bare.release();
+			context.write(problem, promise);
 			return;
 		}
-		Throwable cause = http.decoderResult().cause();
-		boolean request = message instanceof HttpRequest;
-		ReferenceCountUtil.release(message);
-		Failure failure = failure(cause, request);
-		this.errors.count(failure);
-		byte[] body = JSON.writeValueAsBytes(Problems.body(failure, "", null));
-		FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-				HttpResponseStatus.valueOf(failure.status()), Unpooled.wrappedBuffer(body));
-		response.headers()
-			.set(HttpHeaderNames.CONTENT_TYPE, "application/problem+json")
-			.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
-			.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-		context.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+		context.write(message, promise);
 	}
 
 	/** The rule the bytes broke, and what the decoder said of them. */
 	static Failure failure(Throwable cause, boolean request) {
 		String said = (cause != null && cause.getMessage() != null) ? ": " + cause.getMessage() : "";
-		if (cause instanceof TooLongHttpLineException) {
+		if (request && cause instanceof TooLongHttpLineException) {
 			return new Failure(Rule.URI_TOO_LONG, "The request line is longer than the server reads" + said);
 		}
-		if (cause instanceof TooLongHttpHeaderException) {
+		if (request && cause instanceof TooLongHttpHeaderException) {
 			return new Failure(Rule.HEADERS_TOO_LARGE, "The request headers are larger than the server reads" + said);
 		}
 		return new Failure(Rule.MALFORMED_REQUEST, (request ? "The request line or headers are not valid HTTP/1.1"

@@ -51,12 +51,6 @@ class ManagementSecurityConfiguration {
 
 	private static final String REALM = "eino-management";
 
-	/** Problems, not bare statuses, for the paths the firewall refuses. */
-	@Bean
-	RejectedPaths rejectedPaths(ErrorMetrics errors) {
-		return new RejectedPaths(errors);
-	}
-
 	@Bean
 	SecurityWebFilterChain managementSecurity(ServerHttpSecurity http, ManagementSecurityProperties properties,
 			Environment environment, ErrorMetrics errors) {

@@ -6,6 +6,8 @@ import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.Failure;
 import io.eino.serving.error.Problems;
 import io.eino.serving.error.Rule;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -18,13 +20,16 @@ import org.springframework.security.web.server.firewall.ServerExchangeRejectedHa
 import org.springframework.web.server.ServerWebExchange;
 
 /**
- * Answers a request that Spring Security's firewall refuses (a path that is not
+ * Answers a request that Spring Security's firewall refuses (above all a path that is not
  * normalized, such as {@code /../} or {@code //}, or that holds an encoded {@code /},
- * {@code .}, {@code %} or NUL) with a problem naming the rule {@code malformed-request},
- * on both ports, where the firewall would send a bare 400. The request never reaches a
- * route: such a path could name something else once decoded.
+ * {@code .}, {@code %} or NUL; also a method, header, parameter or host it does not
+ * allow) with a problem naming the rule {@code malformed-request}, on both ports, where
+ * the firewall would send a bare 400. The request never reaches a route. What the
+ * firewall objected to is logged at debug, not echoed back: it is the client's own bytes.
  */
 final class RejectedPaths implements ServerExchangeRejectedHandler {
+
+	private static final Logger logger = LoggerFactory.getLogger(RejectedPaths.class);
 
 	private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -36,14 +41,17 @@ final class RejectedPaths implements ServerExchangeRejectedHandler {
 
 	@Override
 	public Mono<Void> handle(ServerWebExchange exchange, ServerExchangeRejectedException rejected) {
-		Failure failure = new Failure(Rule.MALFORMED_REQUEST,
-				"The request path is refused: it is not normalized or holds an encoded '/', '.', '%' or NUL ("
-						+ rejected.getMessage() + ")");
+		Failure failure = new Failure(Rule.MALFORMED_REQUEST, "The request was refused before any route: its path is "
+				+ "not normalized or holds an encoded '/', '.', '%' or NUL, or its method, a header or a parameter "
+				+ "holds what the server does not accept");
 		this.errors.count(failure);
-		// The path as sent is what was refused: it is not echoed back.
+		logger.debug("Firewall refusal: {}", rejected.getMessage());
+		ServerHttpResponse response = exchange.getResponse();
+		if (response.isCommitted()) {
+			return Mono.empty();
+		}
 		byte[] body = JSON.writeValueAsString(Problems.body(failure, "", exchange.getRequest().getId()))
 			.getBytes(StandardCharsets.UTF_8);
-		ServerHttpResponse response = exchange.getResponse();
 		response.setStatusCode(HttpStatus.BAD_REQUEST);
 		response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
 		DataBuffer buffer = response.bufferFactory().wrap(body);

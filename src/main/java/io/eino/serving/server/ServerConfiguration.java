@@ -24,6 +24,14 @@ class ServerConfiguration {
 	/** Below this file-descriptor limit a warning is logged at start. */
 	static final long LOW_DESCRIPTOR_LIMIT = 4096;
 
+	/**
+	 * Problems, not bare statuses, for what the security firewall refuses, on both ports.
+	 */
+	@Bean
+	RejectedPaths rejectedPaths(ErrorMetrics errors) {
+		return new RejectedPaths(errors);
+	}
+
 	/** Flame graphs of the running process on the management port. */
 	@Bean
 	ProfileEndpoint profileEndpoint(ErrorMetrics errors) {

@@ -71,6 +71,15 @@ class HttpFramingIntegrationTest extends DefaultServingContext {
 		assertThat(log).doesNotContain("\tat ");
 	}
 
+	@Test
+	void aBadRequestPipelinedBehindAGoodOneIsAnsweredAfterIt() throws IOException {
+		String responses = exchange(this.port, "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n");
+		assertThat(responses).startsWith("HTTP/1.1 200");
+		int second = responses.indexOf("HTTP/1.1 400");
+		assertThat(second).as("the problem comes second").isPositive();
+		assertProblem(responses.substring(second), 400, "malformed-request");
+	}
+
 	private static void assertProblem(String response, int status, String rule) {
 		assertThat(response).startsWith("HTTP/1.1 " + status + " ");
 		assertThat(response).containsIgnoringCase("content-type: application/problem+json")
