@@ -10,8 +10,8 @@ import reactor.netty.http.server.HttpServer;
 /**
  * Applies {@link ServerLimits} to a Reactor Netty server: idle timeout, body (request)
  * timeout, header timeout ({@link HeaderReadTimeout}) and the connection limit, above
- * which Reactor Netty closes connections as they are accepted; and problems for what the
- * HTTP decoder cannot read ({@link DecodeFailures}).
+ * which connections are closed as they are accepted ({@link ConnectionLimit}); and
+ * problems for what the HTTP decoder cannot read ({@link DecodeFailures}).
  */
 final class ConnectionSettings {
 
@@ -19,16 +19,18 @@ final class ConnectionSettings {
 	}
 
 	/**
+	 * @param limit the port's connection limit, applied as connections are accepted
 	 * @param decodeFailures answers what the HTTP decoder could not read
 	 */
-	static HttpServer apply(HttpServer server, ServerLimits limits, int maxConnections, DecodeFailures decodeFailures) {
+	static HttpServer apply(HttpServer server, ServerLimits limits, ConnectionLimit limit,
+			DecodeFailures decodeFailures) {
 		Duration headerTimeout = limits.headerReadTimeout();
-		HttpServer configured = server.idleTimeout(limits.idleTimeout())
-			.requestTimeout(limits.bodyReadTimeout())
-			.maxConnections(maxConnections);
+		HttpServer configured = server.idleTimeout(limits.idleTimeout()).requestTimeout(limits.bodyReadTimeout());
 		return configured.doOnChannelInit((observer, channel, remoteAddress) -> {
-			decodeFailures.install(channel);
-			HeaderReadTimeout.install(channel, headerTimeout);
+			if (limit.admit(channel)) {
+				decodeFailures.install(channel);
+				HeaderReadTimeout.install(channel, headerTimeout);
+			}
 		});
 	}
 

@@ -1,6 +1,7 @@
 package io.eino.serving.server;
 
 import io.eino.serving.error.ErrorMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 import reactor.netty.resources.LoopResources;
 
 import org.springframework.boot.actuate.autoconfigure.web.ManagementContextConfiguration;
@@ -25,10 +26,14 @@ class ManagementServerConfiguration {
 
 	@Bean
 	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> managementConnectionLimits(ServerLimits limits,
-			LoopResources managementLoop, ErrorMetrics errors) {
-		return (factory) -> factory.addServerCustomizers((server) -> ConnectionSettings
-			.apply(server, limits, limits.managementMaxConnections(), new DecodeFailures(errors))
-			.runOn(managementLoop));
+			LoopResources managementLoop, ErrorMetrics errors, MeterRegistry meters) {
+		return (factory) -> factory.addServerCustomizers(
+				(server) -> ConnectionSettings
+					.apply(server, limits,
+							new ConnectionLimit(limits.managementMaxConnections(), "management", meters,
+									System::nanoTime),
+							new DecodeFailures(errors))
+					.runOn(managementLoop));
 	}
 
 }

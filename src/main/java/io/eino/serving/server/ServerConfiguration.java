@@ -1,6 +1,7 @@
 package io.eino.serving.server;
 
 import io.eino.serving.error.ErrorMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.netty.resources.LoopResources;
@@ -50,7 +51,7 @@ class ServerConfiguration {
 
 	@Bean
 	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> publicConnectionLimits(ServerLimits limits, Drain drain,
-			LoopResources publicLoop, ErrorMetrics errors) {
+			LoopResources publicLoop, ErrorMetrics errors, MeterRegistry meters) {
 		long descriptors = ConnectionSettings.descriptorLimit();
 		int maxConnections = ConnectionSettings.maxConnections(limits, descriptors);
 		if (descriptors > 0 && descriptors < LOW_DESCRIPTOR_LIMIT) {
@@ -68,10 +69,11 @@ class ServerConfiguration {
 						+ "{}, idle timeout {}",
 				maxConnections, descriptors, limits.headerReadTimeout(), limits.bodyReadTimeout(),
 				limits.idleTimeout());
-		return (factory) -> factory.addServerCustomizers(
-				(server) -> ConnectionSettings.apply(server, limits, maxConnections, new DecodeFailures(errors))
-					.runOn(publicLoop)
-					.doOnBound((bound) -> drain.listening(bound.channel())));
+		return (factory) -> factory.addServerCustomizers((server) -> ConnectionSettings
+			.apply(server, limits, new ConnectionLimit(maxConnections, "public", meters, System::nanoTime),
+					new DecodeFailures(errors))
+			.runOn(publicLoop)
+			.doOnBound((bound) -> drain.listening(bound.channel())));
 	}
 
 	@Bean

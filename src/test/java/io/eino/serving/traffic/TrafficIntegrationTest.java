@@ -33,18 +33,18 @@ import io.eino.serving.error.Rule;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.sentiment.DefaultModel;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.netty.resources.ConnectionProvider;
 import reactor.netty.http.client.HttpClient.ResponseReceiver;
+import reactor.netty.resources.ConnectionProvider;
 
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -352,6 +352,11 @@ class TrafficIntegrationTest {
 				.filter((socket) -> LoopbackSockets.closedByPeer(socket, Duration.ofMillis(20)))
 				.count();
 			assertThat(closedAtOnce).isGreaterThanOrEqualTo(2L * MAX_CONNECTIONS - 5);
+			assertThat(context.getBean(MeterRegistry.class)
+				.get("eino.connections.refused")
+				.tag("port", "public")
+				.counter()
+				.count()).as("each refused connection counted").isGreaterThanOrEqualTo(2.0 * MAX_CONNECTIONS - 5);
 			int status = 0;
 			while (status != 200 && System.nanoTime() - opened < IDLE_TIMEOUT.plusSeconds(5).toNanos()) {
 				try {
