@@ -11,10 +11,10 @@ import io.eino.serving.error.Problems;
 import io.eino.serving.error.Rule;
 import io.eino.serving.error.SystemErrorMonitor;
 import io.eino.serving.ratelimit.RateLimitedException;
+import io.eino.serving.server.ProblemResponses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -22,7 +22,6 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
-import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.reactive.result.method.annotation.ResponseEntityExceptionHandler;
@@ -40,8 +39,6 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
 	/** When a request refused for capacity may be retried. */
 	private static final String RETRY_AFTER_SECONDS = "1";
-
-	private static final JsonMapper JSON = JsonMapper.builder().build();
 
 	private final ErrorMetrics errors;
 
@@ -116,13 +113,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	 */
 	static Mono<Void> write(ServerWebExchange exchange, Failure failure, HttpHeaders headers) {
 		AccessLog.failed(exchange, failure.tier());
-		byte[] json = JSON
-			.writeValueAsBytes(Problems.body(failure, exchange.getRequest().getPath().value(), TraceIds.of(exchange)));
-		ServerHttpResponse response = exchange.getResponse();
-		response.setStatusCode(HttpStatus.valueOf(failure.status()));
-		response.getHeaders().addAll(headers);
-		response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
-		return response.writeWith(Mono.just(response.bufferFactory().wrap(json)));
+		exchange.getResponse().getHeaders().addAll(headers);
+		return ProblemResponses.write(exchange, failure, exchange.getRequest().getPath().value(),
+				TraceIds.of(exchange));
 	}
 
 	/** The problem of a classified failure (the caller counts it). */

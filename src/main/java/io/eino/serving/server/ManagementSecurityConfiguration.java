@@ -1,27 +1,20 @@
 package io.eino.serving.server;
 
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.Map;
 
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.Failure;
-import io.eino.serving.error.Problems;
 import io.eino.serving.error.Rule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
-import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.core.userdetails.MapReactiveUserDetailsService;
@@ -150,8 +143,6 @@ class ManagementSecurityConfiguration {
 	/** A 401 as the problem of rule {@code management-credentials}. */
 	private static final class ProblemEntryPoint implements ServerAuthenticationEntryPoint {
 
-		private static final JsonMapper JSON = JsonMapper.builder().build();
-
 		private final ErrorMetrics errors;
 
 		ProblemEntryPoint(ErrorMetrics errors) {
@@ -166,15 +157,9 @@ class ManagementSecurityConfiguration {
 					+ "password); only the probes and the Prometheus scrape are open";
 			Failure refusal = new Failure(rule, detail);
 			this.errors.count(refusal);
-			Map<String, Object> problem = Problems.body(refusal, exchange.getRequest().getPath().value(),
-					exchange.getRequest().getId());
-			exchange.getResponse().setStatusCode(HttpStatus.UNAUTHORIZED);
 			exchange.getResponse().getHeaders().set(HttpHeaders.WWW_AUTHENTICATE, "Basic realm=\"" + REALM + "\"");
-			exchange.getResponse().getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
-			DataBuffer body = exchange.getResponse()
-				.bufferFactory()
-				.wrap(JSON.writeValueAsString(problem).getBytes(StandardCharsets.UTF_8));
-			return exchange.getResponse().writeWith(Mono.just(body));
+			return ProblemResponses.write(exchange, refusal, exchange.getRequest().getPath().value(),
+					exchange.getRequest().getId());
 		}
 
 	}

@@ -1,20 +1,12 @@
 package io.eino.serving.server;
 
-import java.nio.charset.StandardCharsets;
-
 import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.Failure;
-import io.eino.serving.error.Problems;
 import io.eino.serving.error.Rule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
-import tools.jackson.databind.json.JsonMapper;
 
-import org.springframework.core.io.buffer.DataBuffer;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
-import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.security.web.server.firewall.ServerExchangeRejectedException;
 import org.springframework.security.web.server.firewall.ServerExchangeRejectedHandler;
 import org.springframework.web.server.ServerWebExchange;
@@ -31,8 +23,6 @@ final class RejectedPaths implements ServerExchangeRejectedHandler {
 
 	private static final Logger logger = LoggerFactory.getLogger(RejectedPaths.class);
 
-	private static final JsonMapper JSON = JsonMapper.builder().build();
-
 	private final ErrorMetrics errors;
 
 	RejectedPaths(ErrorMetrics errors) {
@@ -46,16 +36,11 @@ final class RejectedPaths implements ServerExchangeRejectedHandler {
 				+ "holds what the server does not accept");
 		this.errors.count(failure);
 		logger.debug("Firewall refusal: {}", rejected.getMessage());
-		ServerHttpResponse response = exchange.getResponse();
-		if (response.isCommitted()) {
+		if (exchange.getResponse().isCommitted()) {
 			return Mono.empty();
 		}
-		byte[] body = JSON.writeValueAsString(Problems.body(failure, "", exchange.getRequest().getId()))
-			.getBytes(StandardCharsets.UTF_8);
-		response.setStatusCode(HttpStatus.BAD_REQUEST);
-		response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
-		DataBuffer buffer = response.bufferFactory().wrap(body);
-		return response.writeWith(Mono.just(buffer));
+		// The path as sent is what was refused: the instance is left empty.
+		return ProblemResponses.write(exchange, failure, "", exchange.getRequest().getId());
 	}
 
 }

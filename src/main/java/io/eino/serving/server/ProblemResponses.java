@@ -1,0 +1,39 @@
+package io.eino.serving.server;
+
+import io.eino.serving.error.Failure;
+import io.eino.serving.error.Problems;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.web.server.ServerWebExchange;
+
+/**
+ * Writes a problem straight to a response, for what answers before any controller runs
+ * (filters, the security firewall and entry point): the status of its rule,
+ * {@code application/problem+json} and {@link Problems#body}. The caller counts it and
+ * sets any other header first.
+ */
+public final class ProblemResponses {
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
+
+	private ProblemResponses() {
+	}
+
+	/**
+	 * @param instance the problem's {@code instance} (the request's path, or empty where
+	 * the path itself is what was refused)
+	 * @param traceId the request's trace id, or null
+	 */
+	public static Mono<Void> write(ServerWebExchange exchange, Failure failure, String instance, String traceId) {
+		byte[] body = JSON.writeValueAsBytes(Problems.body(failure, instance, traceId));
+		ServerHttpResponse response = exchange.getResponse();
+		response.setStatusCode(HttpStatus.valueOf(failure.status()));
+		response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+		return response.writeWith(Mono.just(response.bufferFactory().wrap(body)));
+	}
+
+}
