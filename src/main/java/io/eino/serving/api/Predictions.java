@@ -7,8 +7,6 @@ import java.util.Map;
 import io.eino.serving.error.Rule;
 import io.eino.serving.inference.TextResult;
 import io.eino.serving.plugin.TextPrediction;
-import io.eino.serving.runtime.SignatureSpec;
-import io.eino.serving.runtime.TensorSpec;
 import io.eino.serving.validation.InvalidInputException;
 import io.eino.serving.validation.Utf8Text;
 import tools.jackson.databind.JsonNode;
@@ -48,15 +46,6 @@ final class Predictions {
 	private static String decode(JsonNode binary) {
 		return Utf8Text.decode(JsonTensors.binary(binary, "A {\"b64\": …} value must be standard base64"),
 				"A {\"b64\": …} value sent as text must decode to UTF-8 text");
-	}
-
-	static TensorSpec inputSpec(SignatureSpec signature, String name) {
-		return signature.inputs()
-			.stream()
-			.filter((spec) -> spec.name().equals(name))
-			.findFirst()
-			.orElseThrow(() -> new InvalidInputException(Rule.UNKNOWN_INPUT,
-					"Signature '" + signature.key() + "' has no input '" + name + "'"));
 	}
 
 	/**

@@ -213,7 +213,7 @@ class TfServingController {
 		}
 		Map<String, HostTensor> tensors = new LinkedHashMap<>();
 		columns.forEach((name, values) -> {
-			TensorSpec spec = Predictions.inputSpec(signature, name);
+			TensorSpec spec = InferenceService.inputSpec(signature, name);
 			tensors.put(name,
 					JsonTensors.fromNested(name, JsonNodeFactory.instance.arrayNode().addAll(values), spec.datatype()));
 		});
@@ -239,7 +239,7 @@ class TfServingController {
 			throw new InvalidInputException(Rule.INSTANCE_TYPE, "'inputs' names no tensor");
 		}
 		for (Map.Entry<String, JsonNode> input : inputs.properties()) {
-			TensorSpec spec = Predictions.inputSpec(signature, input.getKey());
+			TensorSpec spec = InferenceService.inputSpec(signature, input.getKey());
 			tensors.put(input.getKey(), JsonTensors.fromNested(input.getKey(), input.getValue(), spec.datatype()));
 		}
 		return tensors;

@@ -19,6 +19,7 @@ import io.eino.serving.plugin.TextPrediction;
 import io.eino.serving.ratelimit.ClientRateLimiters;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SignatureSpec;
+import io.eino.serving.runtime.TensorSpec;
 import io.eino.serving.validation.InputPolicies;
 import io.eino.serving.validation.InvalidInputException;
 import io.eino.serving.validation.TextValidator;
@@ -168,6 +169,21 @@ public class InferenceService {
 	private static PluginOutput outcome(RequestContext context, List<String> texts, Long version, String outcome,
 			String tier, List<TextPrediction> predictions) {
 		return new PluginOutput(version, outcome, tier, System.nanoTime() - context.startedNanos(), texts, predictions);
+	}
+
+	/**
+	 * The signature's input {@code name}, for a protocol that reads an input's values by
+	 * its datatype.
+	 * @throws io.eino.serving.validation.InvalidInputException ({@code unknown-input})
+	 * when the signature has no such input
+	 */
+	public static TensorSpec inputSpec(SignatureSpec signature, String name) {
+		return signature.inputs()
+			.stream()
+			.filter((input) -> input.name().equals(name))
+			.findFirst()
+			.orElseThrow(() -> new InvalidInputException(Rule.UNKNOWN_INPUT,
+					"Signature '" + signature.key() + "' has no input '" + name + "'"));
 	}
 
 	/**

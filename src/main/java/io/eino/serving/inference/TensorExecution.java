@@ -142,12 +142,7 @@ final class TensorExecution {
 	 */
 	static void checkDeclared(ServingVersion serving, SignatureSpec signature, String name, String datatype) {
 		TextInput.refuseAsTensor(serving, signature, name, datatype);
-		TensorSpec spec = signature.inputs()
-			.stream()
-			.filter((input) -> input.name().equals(name))
-			.findFirst()
-			.orElseThrow(() -> new InvalidInputException(Rule.UNKNOWN_INPUT,
-					"Signature '" + signature.key() + "' has no input '" + name + "'"));
+		TensorSpec spec = InferenceService.inputSpec(signature, name);
 		if (spec.datatype() == null || !spec.datatype().served()) {
 			throw new InvalidInputException(Rule.INPUT_DATATYPE, "Input '" + name + "' is " + spec.datatypeName()
 					+ ", which is not served (served: " + Datatype.servedNames() + ")");
