@@ -2,6 +2,8 @@ package io.eino.serving.server;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 
 import com.sun.management.UnixOperatingSystemMXBean;
@@ -9,9 +11,10 @@ import reactor.netty.http.server.HttpServer;
 
 /**
  * Applies {@link ServerLimits} to a Reactor Netty server: idle timeout, body (request)
- * timeout, header timeout ({@link HeaderReadTimeout}) and the connection limit, above
- * which connections are closed as they are accepted ({@link ConnectionLimit}); and
- * problems for what the HTTP decoder cannot read ({@link DecodeFailures}).
+ * timeout, header timeout ({@link HeaderReadTimeout}) and the connection limits, shared
+ * between clients ({@link ConnectionLimit}, told of idle connections by
+ * {@link ConnectionUse}); and problems for what the HTTP decoder cannot read
+ * ({@link DecodeFailures}).
  */
 final class ConnectionSettings {
 
@@ -26,12 +29,34 @@ final class ConnectionSettings {
 			DecodeFailures decodeFailures) {
 		Duration headerTimeout = limits.headerReadTimeout();
 		HttpServer configured = server.idleTimeout(limits.idleTimeout()).requestTimeout(limits.bodyReadTimeout());
+		ConnectionUse use = new ConnectionUse(limit);
 		return configured.doOnChannelInit((observer, channel, remoteAddress) -> {
-			if (limit.admit(channel)) {
+			if (limit.admit(channel, client(channel.remoteAddress()))) {
 				decodeFailures.install(channel);
+				use.install(channel);
 				HeaderReadTimeout.install(channel, headerTimeout);
 			}
 		});
+	}
+
+	/** Whom a connection's share is counted against: its peer's address, without port. */
+	static Object client(SocketAddress remoteAddress) {
+		return (remoteAddress instanceof InetSocketAddress inet && inet.getAddress() != null) ? inet.getAddress()
+				: remoteAddress;
+	}
+
+	/** The part of the public connection limit one client holds when not configured. */
+	static final int AUTOMATIC_CLIENT_SHARE = 4;
+
+	/**
+	 * Connections one client holds on the public port: {@code
+	 * eino.server.max-connections-per-client}, or for {@code 0} a quarter of the port's
+	 * limit.
+	 */
+	static int maxConnectionsPerClient(ServerLimits limits, int maxConnections) {
+		int configured = limits.maxConnectionsPerClient();
+		return Math.min(maxConnections,
+				(configured > 0) ? configured : Math.max(1, maxConnections / AUTOMATIC_CLIENT_SHARE));
 	}
 
 	/**

@@ -33,6 +33,12 @@ class ServerConfiguration {
 		return new RejectedPaths(errors);
 	}
 
+	/** Errors a client causes after its answer are not logged as errors. */
+	@Bean
+	DroppedErrors droppedErrors() {
+		return new DroppedErrors();
+	}
+
 	/** Flame graphs of the running process on the management port. */
 	@Bean
 	ProfileEndpoint profileEndpoint(ErrorMetrics errors) {
@@ -64,13 +70,14 @@ class ServerConfiguration {
 							+ "could exhaust the descriptors before the limit refuses them",
 					maxConnections, descriptors);
 		}
+		int perClient = ConnectionSettings.maxConnectionsPerClient(limits, maxConnections);
 		logger.info(
-				"Public port: at most {} connections (file-descriptor limit {}), header timeout {}, body timeout "
-						+ "{}, idle timeout {}",
-				maxConnections, descriptors, limits.headerReadTimeout(), limits.bodyReadTimeout(),
+				"Public port: at most {} connections, {} per client (file-descriptor limit {}), header timeout {}, "
+						+ "body timeout {}, idle timeout {}",
+				maxConnections, perClient, descriptors, limits.headerReadTimeout(), limits.bodyReadTimeout(),
 				limits.idleTimeout());
 		return (factory) -> factory.addServerCustomizers((server) -> ConnectionSettings
-			.apply(server, limits, new ConnectionLimit(maxConnections, "public", meters, System::nanoTime),
+			.apply(server, limits, new ConnectionLimit(maxConnections, perClient, "public", meters, System::nanoTime),
 					new DecodeFailures(errors))
 			.runOn(publicLoop)
 			.doOnBound((bound) -> drain.listening(bound.channel())));
