@@ -26,6 +26,23 @@ final class FrameworkRefusals {
 	private FrameworkRefusals() {
 	}
 
+	/**
+	 * Spring Boot 4.0's health endpoint fails with this, instead of answering 404, for a
+	 * path that goes on below a name it does not know ({@code /actuator/health/a/b}).
+	 */
+	private static final String UNKNOWN_HEALTH_PATH = "'contributor' must not be null";
+
+	/**
+	 * The refusal of a path the health endpoint does not know but failed on, or null for
+	 * any other failure.
+	 */
+	static Failure unknownHealthPath(Exception ex, ServerHttpRequest request) {
+		if (ex instanceof IllegalStateException && UNKNOWN_HEALTH_PATH.equals(ex.getMessage())) {
+			return new Failure(Rule.NOT_FOUND, "No health group or contributor at " + request.getPath().value());
+		}
+		return null;
+	}
+
 	static Failure of(Exception ex, HttpStatusCode status, ServerHttpRequest request) {
 		String call = request.getMethod().name() + " " + request.getPath().value();
 		if (ex instanceof MethodNotAllowedException refused) {

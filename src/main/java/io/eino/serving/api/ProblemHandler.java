@@ -57,7 +57,14 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			// is no one to answer. Not a failure of the service (docs/traffic.md).
 			return Mono.empty();
 		}
-		Failure failure = Failure.of(ex);
+		if (ProblemResponses.answeredBelow(exchange)) {
+			// The server answered the request's undecodable body itself (a problem,
+			// counted
+			// there); whatever the handler failed with, nothing more can be sent.
+			return Mono.empty();
+		}
+		Failure unknownHealthPath = FrameworkRefusals.unknownHealthPath(ex, exchange.getRequest());
+		Failure failure = (unknownHealthPath != null) ? unknownHealthPath : Failure.of(ex);
 		this.errors.count(failure);
 		if (failure.tier() == ErrorTier.SYSTEM) {
 			this.systemErrors.record();

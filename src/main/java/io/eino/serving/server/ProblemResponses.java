@@ -3,11 +3,13 @@ package io.eino.serving.server;
 import io.eino.serving.error.Failure;
 import io.eino.serving.error.Problems;
 import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerResponse;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
@@ -34,6 +36,23 @@ public final class ProblemResponses {
 		response.setStatusCode(HttpStatus.valueOf(failure.status()));
 		response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
 		return response.writeWith(Mono.just(response.bufferFactory().wrap(body)));
+	}
+
+	/**
+	 * Whether Reactor Netty answered the request itself, under the application: its body
+	 * could not be decoded, and {@link DecodeFailures} gave that answer its problem. What
+	 * the handler still running then writes cannot reach the client, and fails.
+	 */
+	public static boolean answeredBelow(ServerWebExchange exchange) {
+		try {
+			return ServerHttpResponseDecorator
+				.getNativeResponse(exchange.getResponse()) instanceof HttpServerResponse reactor
+					&& reactor.hasSentHeaders();
+		}
+		catch (IllegalArgumentException | IllegalStateException ex) {
+			// Not a Reactor Netty response (a test's mock exchange).
+			return false;
+		}
 	}
 
 }

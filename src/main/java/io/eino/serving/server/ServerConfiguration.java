@@ -33,6 +33,18 @@ class ServerConfiguration {
 		return new RejectedPaths(errors);
 	}
 
+	/** Nothing logged as an error for a request the server answered itself. */
+	@Bean
+	AnsweredBelow answeredBelow() {
+		return new AnsweredBelow();
+	}
+
+	/** An Accept header that does not parse is ignored, not a body-less problem. */
+	@Bean
+	LenientAccept lenientAccept() {
+		return new LenientAccept();
+	}
+
 	/** Errors a client causes after its answer are not logged as errors. */
 	@Bean
 	DroppedErrors droppedErrors() {

@@ -1,21 +1,13 @@
 package io.eino.serving.grpc;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import inference.GRPCInferenceServiceGrpc;
 import io.eino.serving.api.DefaultServingContext;
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
@@ -85,7 +77,7 @@ class MalformedMessagesIntegrationTest extends DefaultServingContext {
 		}
 		for (MethodDescriptor<?, ?> method : methods) {
 			for (byte[] bytes : MALFORMED) {
-				Status status = call(method, bytes);
+				Status status = RawCalls.call(channel, method, bytes);
 				assertThat(status.getCode()).as(method.getFullMethodName()).isEqualTo(Status.Code.INVALID_ARGUMENT);
 				assertThat(status.getDescription()).as(method.getFullMethodName())
 					.contains("is not a valid " + method.getFullMethodName() + " message");
@@ -105,45 +97,6 @@ class MalformedMessagesIntegrationTest extends DefaultServingContext {
 	private double refusals() {
 		var counter = this.meters.find("eino.errors").tag("rule", "malformed-request").counter();
 		return (counter != null) ? counter.count() : 0;
-	}
-
-	/** Sends {@code bytes} as the method's one request and half-closes; its status. */
-	private static Status call(MethodDescriptor<?, ?> method, byte[] bytes) throws Exception {
-		MethodDescriptor<byte[], byte[]> raw = method.toBuilder(new Bytes(), new Bytes()).build();
-		ClientCall<byte[], byte[]> call = channel.newCall(raw,
-				CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS));
-		CompletableFuture<Status> closed = new CompletableFuture<>();
-		call.start(new ClientCall.Listener<>() {
-
-			@Override
-			public void onClose(Status status, Metadata trailers) {
-				closed.complete(status);
-			}
-
-		}, new Metadata());
-		call.request(1);
-		call.sendMessage(bytes);
-		call.halfClose();
-		return closed.get(20, TimeUnit.SECONDS);
-	}
-
-	private static final class Bytes implements MethodDescriptor.Marshaller<byte[]> {
-
-		@Override
-		public InputStream stream(byte[] value) {
-			return new ByteArrayInputStream(value);
-		}
-
-		@Override
-		public byte[] parse(InputStream stream) {
-			try {
-				return stream.readAllBytes();
-			}
-			catch (IOException ex) {
-				throw new UncheckedIOException(ex);
-			}
-		}
-
 	}
 
 }

@@ -50,7 +50,19 @@ class HttpFramingIntegrationTest extends DefaultServingContext {
 			assertProblem(exchange(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 400,
 					"malformed-request");
 		}
+		// A target that is not a valid URI: Spring answers it, bare, before any handler.
+		assertProblem(exchange(port, "GET /v2/models/s%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 400,
+				"malformed-request");
+		assertThat(exchange(port, "HEAD /v2/models/s%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+			.as("no body for HEAD")
+			.startsWith("HTTP/1.1 400 ")
+			.doesNotContainIgnoringCase("content-type")
+			.endsWith("\r\n\r\n");
 		String live = which.equals("public") ? "/v2/health/live" : "/actuator/health/liveness";
+		assertThat(
+				exchange(port, "GET " + live + " HTTP/1.1\r\nHost: x\r\nAccept: garbage\r\nConnection: close\r\n\r\n"))
+			.as("an Accept that does not parse is ignored")
+			.startsWith("HTTP/1.1 200");
 		assertThat(exchange(port, "GET " + live + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
 			.as("the port goes on serving")
 			.startsWith("HTTP/1.1 200");
@@ -69,6 +81,17 @@ class HttpFramingIntegrationTest extends DefaultServingContext {
 		String log = output.getAll().substring(logged);
 		assertThat(log.lines().filter((line) -> line.contains(" ERROR ")).toList()).isEmpty();
 		assertThat(log).doesNotContain("\tat ");
+	}
+
+	@Test
+	void anUnknownHealthPathIsNotFound(CapturedOutput output) throws IOException {
+		int logged = output.getAll().length();
+		assertProblem(
+				exchange(this.managementPort,
+						"GET /actuator/health/nothing/here HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+				404, "not-found");
+		assertThat(output.getAll().substring(logged).lines().filter((line) -> line.contains(" ERROR ")).toList())
+			.isEmpty();
 	}
 
 	@Test
