@@ -55,6 +55,9 @@ public final class TrafficLoad {
 
 	private static final double LIGHT_RATE = 2;
 
+	/** Idle sockets one host holds in the connection run. */
+	private static final int IDLE_SOCKETS = 25_000;
+
 	/** The file-descriptor limit of the services: this machine's default. */
 	private static final int DESCRIPTOR_LIMIT = 20_000;
 
@@ -66,6 +69,8 @@ public final class TrafficLoad {
 		Duration duration = Duration.ofSeconds(15);
 		boolean connections = true;
 		boolean profile = false;
+		boolean nice = false;
+		int shutdownRuns = 5;
 		for (String arg : args) {
 			if (arg.startsWith("--rounds=")) {
 				rounds = Integer.parseInt(arg.substring("--rounds=".length()));
@@ -78,6 +83,12 @@ public final class TrafficLoad {
 			}
 			else if (arg.equals("--profile")) {
 				profile = true;
+			}
+			else if (arg.equals("--nice")) {
+				nice = true;
+			}
+			else if (arg.startsWith("--shutdown-runs=")) {
+				shutdownRuns = Integer.parseInt(arg.substring("--shutdown-runs=".length()));
 			}
 		}
 		Path out = Path.of("target", "bench");
@@ -98,6 +109,7 @@ public final class TrafficLoad {
 		referenceProperties.add("eino.admission.max-queue-time=0s");
 		referenceProperties.add("eino.rate-limit.enabled=false");
 		Map<String, List<Map<String, Double>>> rows = new LinkedHashMap<>();
+		Map<String, List<Map<Double, Double>>> serviceLatency = new LinkedHashMap<>();
 		StringBuilder report = new StringBuilder();
 		try (ServiceProcess reference = ServiceProcess.start(jar, out.resolve("traffic-reference.log"), 18090,
 				referenceProperties, DESCRIPTOR_LIMIT);
@@ -105,9 +117,12 @@ public final class TrafficLoad {
 						guardedProperties, DESCRIPTOR_LIMIT);
 				LoadDriver referenceLoad = new LoadDriver(reference.port(), corpus);
 				LoadDriver load = new LoadDriver(guarded.port(), corpus)) {
-			// The driver shares the 2 cores with the services: it yields them
-			// (nice 19) and sends with the CPU they leave idle, as remote clients do.
-			Cpu.yieldToOthers();
+			// The driver shares the 2 cores with the services. At normal priority (the
+			// default) it competes with them as any process on the machine would; with
+			// --nice it yields them (nice 19) and sends with the CPU they leave idle.
+			if (nice) {
+				Cpu.yieldToOthers();
+			}
 			// Warm both services and this driver (JIT, connection pools) before
 			// anything is measured: a cold driver spends more CPU than the service.
 			Summary warm = Summary.of(referenceLoad.closedLoop(anonymous("warm"), 64, Duration.ofSeconds(10)), 10);
@@ -129,15 +144,19 @@ public final class TrafficLoad {
 				Cpu.Used singleCpu = cpu.stop();
 				Clients flood = forwarded("flood", Map.of());
 				cpu = Cpu.start(guarded.pid());
+				Map<Double, Double> histogramBefore = ServiceLatency.snapshot(guarded);
 				Summary flooded = Summary.of(load.openLoop(duration, List.of(Map.entry(flood, 4 * before.c()))),
 						seconds(duration));
+				Map<Double, Double> histogramAfter = ServiceLatency.snapshot(guarded);
 				Cpu.Used floodedCpu = cpu.stop();
+				serviceLatency.put("64 clients at 4 × C", List.of(histogramBefore, histogramAfter));
 				Capacity between = capacity(referenceLoad, reference, duration);
 				Capacity first = Capacity.mean(before, between);
 				record(rows, "capacity C (reference, 64 connections)", first.summary(), first.c(), first.cpu(),
 						first.cpu());
 				record(rows, "one client at 64 connections", single, first.c(), singleCpu, first.cpu());
 				record(rows, "64 clients at 4 × C", flooded, first.c(), floodedCpu, first.cpu());
+				recordService(rows, "64 clients at 4 × C", serviceLatency.remove("64 clients at 4 × C"));
 				// The flood scenarios are recorded once C after them is known.
 				List<java.util.function.Consumer<Capacity>> later = new ArrayList<>();
 				floodAndLight(rows, later, load, guarded, "flood + light clients", flood, between.c(), duration);
@@ -157,12 +176,26 @@ public final class TrafficLoad {
 			}
 			if (connections) {
 				report.append(connectionRuns(guarded, out.resolve("traffic-guarded.log")));
+				report.append(shutdowns(guarded, shutdownRuns, jar, out, guardedProperties));
 			}
 		}
 		Files.createDirectories(out);
 		Files.writeString(out.resolve("traffic.md"), report.toString());
 		Files.writeString(out.resolve("traffic.json"), json(rows));
 		System.out.println(report);
+	}
+
+	/**
+	 * The service's own p99 (the bound of the histogram bucket that holds it) and share
+	 * within 1.5 s of a scenario's successful requests, added to its last row.
+	 */
+	private static void recordService(Map<String, List<Map<String, Double>>> rows, String name,
+			List<Map<Double, Double>> histogram) {
+		Map<String, Double> row = rows.get(name).get(rows.get(name).size() - 1);
+		row.put("service_p99_bucket_s", ServiceLatency.p99Bound(histogram.get(0), histogram.get(1)));
+		row.put("service_within_1500ms", ServiceLatency.within(histogram.get(0), histogram.get(1), 1.5));
+		System.out.printf("  %-50s service: p99 within %s s, %.2f %% within 1.5 s%n", name,
+				row.get("service_p99_bucket_s"), 100 * row.get("service_within_1500ms"));
 	}
 
 	/** One measurement of C on the reference, with the CPU it took. */
@@ -230,8 +263,9 @@ public final class TrafficLoad {
 
 	private static void floodAndLight(Map<String, List<Map<String, Double>>> rows,
 			List<java.util.function.Consumer<Capacity>> later, LoadDriver load, ServiceProcess service, String name,
-			Clients flood, double c, Duration duration) throws IOException {
+			Clients flood, double c, Duration duration) throws IOException, InterruptedException {
 		Cpu cpu = Cpu.start(service.pid());
+		Map<Double, Double> histogramBefore = ServiceLatency.snapshot(service);
 		List<Map.Entry<Clients, Double>> groups = new ArrayList<>();
 		groups.add(Map.entry(flood, 4 * c));
 		for (int i = 0; i < LIGHT_CLIENTS; i++) {
@@ -239,6 +273,7 @@ public final class TrafficLoad {
 			groups.add(Map.entry(new Clients("light", (n) -> Map.of("X-Forwarded-For", address)), LIGHT_RATE));
 		}
 		List<Answer> answers = load.openLoop(duration, groups);
+		Map<Double, Double> histogramAfter = ServiceLatency.snapshot(service);
 		Cpu.Used used = cpu.stop();
 		Summary floodSummary = Summary.of(answers.stream().filter((answer) -> answer.group().equals("flood")).toList(),
 				seconds(duration));
@@ -246,6 +281,9 @@ public final class TrafficLoad {
 				seconds(duration));
 		later.add((capacity) -> {
 			record(rows, name + ": flood", floodSummary, capacity.c(), used, capacity.cpu());
+			// The service's histogram does not tell clients apart: flood and light
+			// together.
+			recordService(rows, name + ": flood", List.of(histogramBefore, histogramAfter));
 			record(rows, name + ": light", lightSummary, capacity.c(), used, capacity.cpu());
 		});
 	}
@@ -283,15 +321,18 @@ public final class TrafficLoad {
 	private static String table(Map<String, List<Map<String, Double>>> rows) {
 		StringBuilder table = new StringBuilder("## Overload (medians over rounds; ratios to the same round's C)\n\n"
 				+ "| scenario | goodput / C | success | p50 ms | p99 ms | 429 | 503 | other errors | refusals without Retry-After "
-				+ "| service cores | driver cores | idle cores | interrupt cores | goodput per service core / C's |\n"
-				+ "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+				+ "| service cores | driver cores | idle cores | interrupt cores | goodput per service core / C's "
+				+ "| service p99 within s | service within 1.5 s |\n"
+				+ "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 		rows.forEach((name, measured) -> table.append(String.format(java.util.Locale.ROOT,
-				"| %s | %.2f | %.1f %% | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f |%n",
+				"| %s | %.2f | %.1f %% | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s |%n",
 				name, median(measured, "goodput_over_c"), 100 * median(measured, "success"), median(measured, "p50_ms"),
 				median(measured, "p99_ms"), median(measured, "429"), median(measured, "503"),
 				median(measured, "other_errors"), median(measured, "refusals_without_retry_after"),
 				median(measured, "service_cores"), median(measured, "driver_cores"), median(measured, "idle_cores"),
-				median(measured, "interrupt_cores"), median(measured, "goodput_per_core_over_c"))));
+				median(measured, "interrupt_cores"), median(measured, "goodput_per_core_over_c"),
+				serviceFigure(measured, "service_p99_bucket_s", 1),
+				serviceFigure(measured, "service_within_1500ms", 100))));
 		table.append("\nC per round (predictions/s): ")
 			.append(rows.values()
 				.iterator()
@@ -309,6 +350,19 @@ public final class TrafficLoad {
 			.append('\n'));
 		table.append('\n');
 		return table.toString();
+	}
+
+	/** The median of a service figure where the scenario has one, else a dash. */
+	private static String serviceFigure(List<Map<String, Double>> measured, String key, double scale) {
+		double[] values = measured.stream()
+			.filter((row) -> row.containsKey(key))
+			.mapToDouble((row) -> scale * row.get(key))
+			.toArray();
+		if (values.length == 0) {
+			return "–";
+		}
+		String figure = String.format(java.util.Locale.ROOT, "%.4g", LoadDriver.median(values));
+		return (scale == 100) ? figure + " %" : figure;
 	}
 
 	private static double median(List<Map<String, Double>> measured, String key) {
@@ -347,16 +401,16 @@ public final class TrafficLoad {
 			report.append(String.format("- partial headers: `%s` after %.1f s%n", firstLine(answer),
 					(System.nanoTime() - started) / 1e9));
 		}
-		// Idle connections: three times the limit, held by helper processes (one process
-		// has as few descriptors as the service).
+		// Idle connections: 25,000 from one host, more than the port's limit, held by two
+		// helper processes (one process has as few descriptors as the service).
 		int limit = publicConnectionLimit(log);
+		String hog = "127.0.0.3";
 		List<Process> holders = new ArrayList<>();
 		List<java.io.BufferedReader> replies = new ArrayList<>();
-		int perHolder = limit;
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < 2; i++) {
 			Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
 					"-cp", System.getProperty("java.class.path"), IdleConnections.class.getName(),
-					Integer.toString(perHolder), "127.0.0." + (i + 1), Integer.toString(port))
+					Integer.toString(IDLE_SOCKETS / 2), hog, Integer.toString(port))
 				.redirectError(ProcessBuilder.Redirect.INHERIT)
 				.start();
 			holders.add(holder);
@@ -366,30 +420,16 @@ public final class TrafficLoad {
 		for (java.io.BufferedReader reply : replies) {
 			openedLines.add(reply.readLine());
 		}
-		long opened = System.nanoTime();
 		long probeStarted = System.nanoTime();
 		HttpResponse<String> readiness = http
 			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (port + 1) + "/actuator/health/readiness"))
 				.timeout(Duration.ofSeconds(10))
 				.build(), HttpResponse.BodyHandlers.ofString());
 		double probeMillis = (System.nanoTime() - probeStarted) / 1e6;
-		int status = 0;
-		while (status != 200 && System.nanoTime() - opened < Duration.ofSeconds(120).toNanos()) {
-			try {
-				status = http
-					.send(HttpRequest
-						.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/models/sentiment:predict"))
-						.header("Content-Type", "application/json")
-						.POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [\"fine\"]}"))
-						.timeout(Duration.ofSeconds(10))
-						.build(), HttpResponse.BodyHandlers.ofString())
-					.statusCode();
-			}
-			catch (IOException ex) {
-				Thread.sleep(200);
-			}
-		}
-		double resumedSeconds = (System.nanoTime() - opened) / 1e9;
+		// A new client, then (its sockets idle a second by now) the host itself.
+		String newClient = predictOnNewConnection(port, "127.0.0.1");
+		Thread.sleep(1000);
+		String sameHost = predictOnNewConnection(port, hog);
 		List<String> stillOpen = new ArrayList<>();
 		for (int i = 0; i < holders.size(); i++) {
 			holders.get(i).getOutputStream().close();
@@ -397,9 +437,15 @@ public final class TrafficLoad {
 			holders.get(i).waitFor();
 		}
 		report.append(String.format(
-				"- idle connections, 3 × the public limit of %d: %s; management readiness answered %d in %.0f ms; "
-						+ "public predictions resumed (%d) after %.1f s; afterwards still open per holder: %s%n",
-				limit, openedLines, readiness.statusCode(), probeMillis, status, resumedSeconds, stillOpen));
+				"- %,d idle connections from one host (%s; port limit %,d, %,d per client): %s; management "
+						+ "readiness answered %d in %.0f ms; a new client's prediction on a new connection: %s; the "
+						+ "host's own, a second later: %s; afterwards still open per holder: %s; %s%n",
+				IDLE_SOCKETS, hog, limit, limit / 4, openedLines, readiness.statusCode(), probeMillis, newClient,
+				sameHost, stillOpen,
+				firstLine(value(guarded.get("/actuator/metrics/eino.connections.evicted?tag=port:public")))
+						+ " evicted, "
+						+ firstLine(value(guarded.get("/actuator/metrics/eino.connections.refused?tag=port:public")))
+						+ " refused"));
 		Thread.sleep(2000);
 		// 300 clients that go away mid-request.
 		long errorsBefore = errorLines(log);
@@ -421,8 +467,49 @@ public final class TrafficLoad {
 				"- 300 clients gone mid-request: %d new ERROR lines in the log; eino.requests "
 						+ "cancelled: %s; system-tier errors: %s%n",
 				errorLines(log) - errorsBefore, value(metrics), value(system)));
-		report.append(shutdown(guarded, http));
 		return report.toString();
+	}
+
+	/**
+	 * SIGTERM under 32 keep-alive clients, {@code runs} times: on {@code guarded}, then
+	 * each time on a fresh start of the same configuration.
+	 */
+	private static String shutdowns(ServiceProcess guarded, int runs, Path jar, Path out, List<String> properties)
+			throws Exception {
+		HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+		StringBuilder report = new StringBuilder();
+		for (int run = 1; run <= runs; run++) {
+			if (run == 1) {
+				report.append("- run 1: ").append(shutdown(guarded, http));
+				continue;
+			}
+			try (ServiceProcess fresh = ServiceProcess.start(jar, out.resolve("traffic-shutdown-" + run + ".log"),
+					guarded.port(), properties, DESCRIPTOR_LIMIT)) {
+				report.append("- run ").append(run).append(": ").append(shutdown(fresh, http));
+			}
+		}
+		return report.toString();
+	}
+
+	/**
+	 * A prediction on a new connection from {@code from}: its status line and how long it
+	 * took, or how it failed.
+	 */
+	private static String predictOnNewConnection(int port, String from) {
+		String body = "{\"instances\": [\"A fine film\"]}";
+		long started = System.nanoTime();
+		try (Socket socket = connect(port, from)) {
+			socket.getOutputStream()
+				.write(("POST /v1/models/sentiment:predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+						+ "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+					.getBytes(StandardCharsets.UTF_8));
+			String answer = readUntilClosed(socket, Duration.ofSeconds(10));
+			return String.format("`%s` from %s in %.0f ms", firstLine(answer), from,
+					(System.nanoTime() - started) / 1e6);
+		}
+		catch (IOException ex) {
+			return "failed from " + from + ": " + ex;
+		}
 	}
 
 	private static String shutdown(ServiceProcess guarded, HttpClient http) throws Exception {
