@@ -16,13 +16,14 @@ import org.springframework.web.server.WebFilterChain;
 
 /**
  * Adds {@code Connection: close} to a response when the connection should not carry
- * another request: while the service drains for shutdown ({@link Drain}), and when the
- * request's body was refused without being read whole and is too large to be drained (a
- * 413 for a declared 1 GB, a chunked body of unknown size): Reactor Netty would otherwise
- * read and discard all of it before the next request. A smaller unread body (a 413 for 10
- * MB, a 401 before the body) is drained and the connection kept, so that a client still
- * sending it reads its answer instead of a reset. Reactor Netty closes the connection
- * after a response that says close.
+ * another request: while the service drains for shutdown
+ * ({@link Drain#closesConnections}), and when the request's body was refused without
+ * being read whole and is too large to be drained (a 413 for a declared 1 GB, a chunked
+ * body of unknown size): Reactor Netty would otherwise read and discard all of it before
+ * the next request. A smaller unread body (a 413 for 10 MB, a 401 before the body) is
+ * drained and the connection kept, so that a client still sending it reads its answer
+ * instead of a reset. Reactor Netty closes the connection after a response that says
+ * close.
  */
 final class ConnectionCloseFilter implements WebFilter, Ordered {
 
@@ -49,7 +50,7 @@ final class ConnectionCloseFilter implements WebFilter, Ordered {
 		// Bodies small enough to drain count as read: only a large unread rest closes.
 		AtomicBoolean bodyRead = new AtomicBoolean(!chunked && declared <= MAX_DRAINED_BODY_BYTES);
 		exchange.getResponse().beforeCommit(() -> {
-			if (this.drain.isDraining() || !bodyRead.get()) {
+			if (this.drain.closesConnections() || !bodyRead.get()) {
 				exchange.getResponse().getHeaders().set(HttpHeaders.CONNECTION, "close");
 			}
 			return Mono.empty();

@@ -18,9 +18,11 @@ import org.springframework.context.SmartLifecycle;
  * to refusing traffic as the context starts closing; this lifecycle stops first of all
  * (the highest phase) and holds the shutdown for {@code eino.shutdown.drain-delay} while
  * the service keeps serving, every response asking its client to close the connection
- * ({@link ConnectionCloseFilter}). Then it closes the public listener itself and gives
- * the connections already accepted {@link #LAST_CALL} more (at most the drain delay) to
- * send their request, which is answered: a client that connected just before the listener
+ * ({@link ConnectionCloseFilter}) except in the last second, when the clients that
+ * reconnected keep their connections so that none is still connecting as the listener
+ * closes. Then it closes the public listener itself (responses close again) and gives the
+ * connections already accepted {@link #LAST_CALL} more (at most the drain delay) to send
+ * their request, which is answered: a client that connected just before the listener
  * closed has its request in flight, not lost. Only then does the web server's graceful
  * shutdown close the idle connections and wait for the requests in flight. The management
  * port answers all the while (it stops after the public port).
@@ -34,7 +36,20 @@ public final class Drain implements SmartLifecycle {
 	 */
 	static final Duration LAST_CALL = Duration.ofMillis(500);
 
+	/**
+	 * The end of the drain during which responses keep their connections open: clients
+	 * that were told to reconnect have done so, and stop opening connections before the
+	 * listener closes (a connection still in the kernel's accept queue when it closes is
+	 * reset, with its request sent).
+	 */
+	static final Duration KEEP_ALIVE_TAIL = Duration.ofSeconds(1);
+
 	private final Duration delay;
+
+	/** When, while draining, responses stop asking to close (the tail begins). */
+	private volatile long keepAliveFrom;
+
+	private volatile boolean listenerClosed;
 
 	/** The public port's listening channel, once bound. */
 	private volatile Channel listener;
@@ -63,15 +78,20 @@ public final class Drain implements SmartLifecycle {
 		this.listener = channel;
 	}
 
-	/** Whether shutdown has begun: responses close their connections. */
-	public boolean isDraining() {
-		return this.draining;
+	/**
+	 * Whether a response should close its connection: while draining, except in the last
+	 * {@link #KEEP_ALIVE_TAIL} (at most half the delay) before the listener closes; and
+	 * again once it has closed.
+	 */
+	public boolean closesConnections() {
+		return this.draining && (this.listenerClosed || System.nanoTime() < this.keepAliveFrom);
 	}
 
 	@Override
 	public void start() {
 		// A stopped context may be started again (Spring's test context cache does).
 		this.draining = false;
+		this.listenerClosed = false;
 		this.running = true;
 	}
 
@@ -83,6 +103,8 @@ public final class Drain implements SmartLifecycle {
 
 	@Override
 	public void stop(Runnable callback) {
+		this.keepAliveFrom = System.nanoTime() + this.delay.toNanos()
+				- Math.min(KEEP_ALIVE_TAIL.toNanos(), this.delay.toNanos() / 2);
 		this.draining = true;
 		this.running = false;
 		logger.info("Shutting down: readiness is down, draining for {} before the listener closes", this.delay);
@@ -94,6 +116,7 @@ public final class Drain implements SmartLifecycle {
 				return;
 			}
 			channel.close();
+			this.listenerClosed = true;
 			CompletableFuture.delayedExecutor(lastCall, TimeUnit.NANOSECONDS).execute(callback);
 		});
 	}

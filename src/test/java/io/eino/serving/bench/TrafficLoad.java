@@ -519,10 +519,12 @@ public final class TrafficLoad {
 		AtomicInteger refused = new AtomicInteger();
 		AtomicInteger closes = new AtomicInteger();
 		ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+		AtomicLong terminatedAt = new AtomicLong();
 		List<Thread> clients = new ArrayList<>();
 		for (int i = 0; i < 32; i++) {
 			Thread thread = new Thread(() -> {
 				while (running.get()) {
+					long sent = System.nanoTime();
 					try {
 						HttpResponse<String> response = http.send(HttpRequest
 							.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/models/sentiment:predict"))
@@ -545,7 +547,9 @@ public final class TrafficLoad {
 						pause(20);
 					}
 					catch (IOException | InterruptedException ex) {
-						failures.add(ex.toString());
+						// When, from SIGTERM, the request that failed was sent.
+						failures.add(ex + " (sent " + Math.round(millisSince(terminatedAt.get(), sent))
+								+ " ms after SIGTERM)");
 					}
 				}
 			});
@@ -565,6 +569,7 @@ public final class TrafficLoad {
 		Thread.sleep(3000);
 		prober.start();
 		long terminated = System.nanoTime();
+		terminatedAt.set(terminated);
 		guarded.terminate();
 		long exited = System.nanoTime();
 		running.set(false);
@@ -577,7 +582,7 @@ public final class TrafficLoad {
 						+ "refused after the listener closed (nothing sent), %d responses with Connection: close; "
 						+ "public readiness 503 after %.0f ms, management readiness 503 after %.0f ms, listener closed "
 						+ "%.0f ms after public readiness turned 503; process exited after %.1f s%n",
-				ok.get(), failures.size(), failures.stream().limit(3).toList(), refused.get(), closes.get(),
+				ok.get(), failures.size(), failures.stream().limit(10).toList(), refused.get(), closes.get(),
 				millisSince(terminated, publicUnready.get()), millisSince(terminated, managementUnready.get()),
 				(listenerClosed.get() - publicUnready.get()) / 1e6, (exited - terminated) / 1e9);
 	}
