@@ -5,7 +5,9 @@
 #   bench/traffic.sh --rounds=5 --duration=20 --no-connections
 #   bench/traffic.sh --profile ...      # also a CPU profile of a flood: target/bench/flood-profile.collapsed
 #   bench/traffic.sh --rounds=0          # only the connection and shutdown runs
-# Loopback only; bounded in time (about 18 minutes with the defaults). Results:
+#   bench/traffic.sh --nice              # the driver yields the cores (nice 19); default priority otherwise
+#   bench/traffic.sh --shutdown-runs=N   # SIGTERM runs, each after the first on a fresh start (5)
+# Loopback only; bounded in time (about 22 minutes with the defaults). Results:
 # target/bench/traffic.md and traffic.json; service logs beside them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
