@@ -1,7 +1,9 @@
 package io.eino.serving.api;
 
 import java.net.URI;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 import io.eino.serving.batching.BatchingException;
 import io.eino.serving.error.ErrorMetrics;
@@ -139,11 +141,30 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		// The error body of TF Serving and of the Open Inference Protocol is
 		// {"error": "<message>"}: stock clients (Triton's, KServe's) read that member,
 		// so every problem carries the detail there too, beside the RFC 9457 fields.
-		problem.setProperty("error", problem.getDetail());
+		// The OpenAI API's clients read an error object there instead.
+		boolean openAi = exchange.getRequest().getPath().value().equals(EmbeddingsController.PATH);
+		problem.setProperty("error", openAi ? openAiError(problem) : problem.getDetail());
 		problem.setInstance(URI.create(exchange.getRequest().getPath().value()));
 		problem.setProperty("tier", tier.name().toLowerCase(Locale.ROOT));
 		AccessLog.failed(exchange, tier);
 		problem.setProperty("traceId", TraceIds.of(exchange));
+	}
+
+	/**
+	 * OpenAI's error object: {@code message}, {@code type} by status (the SDKs raise
+	 * their typed exceptions by status), {@code param} and {@code code}, the rule.
+	 */
+	static Map<String, Object> openAiError(ProblemDetail problem) {
+		int status = problem.getStatus();
+		String type = (status >= 500) ? "server_error" : (status == 429) ? "rate_limit_error"
+				: (status == 401) ? "authentication_error" : "invalid_request_error";
+		String rule = String.valueOf(problem.getType()).substring(Problems.TYPE_PREFIX.length());
+		Map<String, Object> error = new LinkedHashMap<>();
+		error.put("message", problem.getDetail());
+		error.put("type", type);
+		error.put("param", null);
+		error.put("code", rule);
+		return error;
 	}
 
 }

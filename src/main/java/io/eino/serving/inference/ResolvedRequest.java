@@ -117,6 +117,15 @@ public final class ResolvedRequest {
 		return descriptor;
 	}
 
+	/** Refuses a model that does not answer texts with embeddings. */
+	public void requireEmbeddings() {
+		ModelDescriptor descriptor = this.serving.descriptor();
+		if (descriptor == null || descriptor.task() != ModelDescriptor.Task.EMBEDDING) {
+			throw unknownSignature("Model '" + model()
+					+ "' is not an embedding model (its model.yaml has no task: embedding); see GET /v1/models");
+		}
+	}
+
 	/** Refuses what a text model has no signature for (regression). */
 	public void refuseText(String what) {
 		throw unknownSignature("Model '" + model() + "' is a text model without a signature to " + what);

@@ -143,7 +143,7 @@ final class TextExecution {
 	private TextResult degraded(TextResult result, String degradation) {
 		this.meters.counter("eino.degraded", "model", result.model(), "kind", degradation).increment();
 		return new TextResult(result.model(), result.version(), result.predictions(), degradation, result.queueNanos(),
-				result.batchSize());
+				result.batchSize(), result.tokens());
 	}
 
 	/** One try on one version, through its circuit breaker. */
@@ -223,7 +223,7 @@ final class TextExecution {
 			predictions.add(version.prediction(row));
 		}
 		return new TextResult(version.model(), version.version(), predictions, null, submitted.queueNanos(),
-				submitted.batchSize());
+				submitted.batchSize(), submitted.tokens());
 	}
 
 }

@@ -15,12 +15,14 @@ import io.eino.serving.plugin.TextPrediction;
  * fallback answered
  * @param queueNanos the longest wait of its texts in the queue (0 for a fallback answer)
  * @param batchSize the largest batch its texts ran in (0 for a fallback answer)
+ * @param tokens the tokens its texts were as the model read them, special tokens included
+ * (0 for a fallback answer)
  */
 public record TextResult(String model, long version, List<TextPrediction> predictions, String degradation,
-		long queueNanos, int batchSize) {
+		long queueNanos, int batchSize, int tokens) {
 
 	public TextResult(String model, long version, List<TextPrediction> predictions, String degradation) {
-		this(model, version, predictions, degradation, 0, 0);
+		this(model, version, predictions, degradation, 0, 0, 0);
 	}
 
 	public static final String PREVIOUS_VERSION = "previous-version";

@@ -49,6 +49,11 @@ public final class SubmittedTexts {
 		return this.tasks.stream().mapToLong(BatchTask::queueNanos).max().orElse(0);
 	}
 
+	/** The tokens of the texts as the model reads them, special tokens included. */
+	public int tokens() {
+		return this.tasks.stream().mapToInt(BatchTask::length).sum();
+	}
+
 	/** The size of the largest batch any of the texts ran in. */
 	public int batchSize() {
 		return this.tasks.stream().mapToInt(BatchTask::batchSize).max().orElse(0);

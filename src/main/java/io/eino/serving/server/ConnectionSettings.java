@@ -34,6 +34,7 @@ final class ConnectionSettings {
 			if (limit.admit(channel, client(channel.remoteAddress()))) {
 				decodeFailures.install(channel);
 				use.install(channel);
+				LingeringClose.install(channel);
 				HeaderReadTimeout.install(channel, headerTimeout);
 			}
 		});

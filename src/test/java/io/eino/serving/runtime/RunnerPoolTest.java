@@ -117,10 +117,14 @@ class RunnerPoolTest {
 	@Test
 	void callsPastTheCapacityAreRefusedAtOnce() throws Exception {
 		RunnerPool<String, String> pool = pool(1, false, (rows) -> rows);
+		CountDownLatch started = new CountDownLatch(1);
 		CompletableFuture<String> holding = pool.call(() -> true, (session) -> {
+			started.countDown();
 			await();
 			return "held";
 		});
+		// The runner holds the call: it waits in no queue.
+		assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
 		List<CompletableFuture<String>> waiting = new ArrayList<>();
 		for (int i = 0; i < RunnerPool.CALL_CAPACITY; i++) {
 			waiting.add(pool.call(() -> true, (session) -> "later"));
@@ -146,6 +150,11 @@ class RunnerPoolTest {
 		this.open.countDown();
 		assertThat(holding.get(5, TimeUnit.SECONDS)).isEqualTo("held");
 		assertThat(batch.get(0).result().get(5, TimeUnit.SECONDS)).isEqualTo("queued behind the call");
+		// The runner counts the batch done just after completing its rows.
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+		while (pool.outstanding() != 0 && System.nanoTime() < deadline) {
+			Thread.onSpinWait();
+		}
 		assertThat(pool.outstanding()).isZero();
 	}
 

@@ -84,6 +84,19 @@ class HttpFramingIntegrationTest extends DefaultServingContext {
 	}
 
 	@Test
+	void anAnswerIsNotCutByTheRestOfABodyItDidNotRead() throws IOException {
+		String body = "x".repeat(300_000);
+		String answer = exchange(this.managementPort,
+				"GET /actuator/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+						+ "Content-Type: text/plain\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+		assertThat(answer).startsWith("HTTP/1.1 200 ").endsWith("}");
+		String predicted = exchange(this.port,
+				"GET /v1/models/sentiment/metadata HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+						+ "Content-Type: text/plain\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+		assertThat(predicted).startsWith("HTTP/1.1 200 ").endsWith("}");
+	}
+
+	@Test
 	void anUnknownHealthPathIsNotFound(CapturedOutput output) throws IOException {
 		int logged = output.getAll().length();
 		assertProblem(

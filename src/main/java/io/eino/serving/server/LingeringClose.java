@@ -1,0 +1,96 @@
+package io.eino.serving.server;
+
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import reactor.netty.NettyPipeline;
+
+/**
+ * Closes a connection only once the request's body has arrived, reading and discarding
+ * the rest of it, for at most {@link #LINGER}: a connection closed with request bytes
+ * unread is reset by the kernel, and the reset destroys the response the client had not
+ * read yet (a {@code GET} sent with a body and {@code Connection: close} lost most of a
+ * large answer). Web servers call this a lingering close; Reactor Netty has none.
+ */
+final class LingeringClose extends ChannelDuplexHandler {
+
+	private static final String NAME = "eino.lingeringClose";
+
+	/** The longest a close waits for the rest of a body. */
+	static final long LINGER = TimeUnit.SECONDS.toNanos(2);
+
+	private boolean bodyPending;
+
+	private ChannelPromise deferred;
+
+	private ScheduledFuture<?> timer;
+
+	/** Adds one to a new connection, right after its HTTP/1.1 codec; else nothing. */
+	static void install(Channel channel) {
+		ChannelPipeline pipeline = channel.pipeline();
+		if (pipeline.get(NettyPipeline.HttpCodec) != null && pipeline.get(NAME) == null) {
+			pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new LingeringClose());
+		}
+	}
+
+	@Override
+	public void channelRead(ChannelHandlerContext context, Object message) {
+		if (message instanceof HttpRequest) {
+			this.bodyPending = !(message instanceof LastHttpContent);
+		}
+		else if (message instanceof LastHttpContent) {
+			this.bodyPending = false;
+		}
+		if (this.deferred != null && message instanceof HttpContent) {
+			// The answer is sent: the rest of the body is read only to be dropped.
+			ReferenceCountUtil.release(message);
+			if (!this.bodyPending) {
+				closeNow(context);
+			}
+			else if (!context.channel().config().isAutoRead()) {
+				context.read();
+			}
+			return;
+		}
+		context.fireChannelRead(message);
+	}
+
+	@Override
+	public void close(ChannelHandlerContext context, ChannelPromise promise) {
+		if (this.bodyPending && this.deferred == null && context.channel().isActive()) {
+			this.deferred = promise;
+			this.timer = context.executor().schedule(() -> closeNow(context), LINGER, TimeUnit.NANOSECONDS);
+			context.channel().config().setAutoRead(true);
+			context.read();
+			return;
+		}
+		if (this.deferred != null && promise != this.deferred) {
+			// A second close while lingering: done when the first is.
+			this.deferred.addListener((closed) -> promise.trySuccess());
+			return;
+		}
+		context.close(promise);
+	}
+
+	private void closeNow(ChannelHandlerContext context) {
+		ChannelPromise promise = this.deferred;
+		if (promise == null || promise.isDone()) {
+			return;
+		}
+		if (this.timer != null) {
+			this.timer.cancel(false);
+		}
+		this.bodyPending = false;
+		context.close(promise);
+	}
+
+}

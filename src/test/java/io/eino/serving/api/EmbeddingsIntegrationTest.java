@@ -1,0 +1,226 @@
+package io.eino.serving.api;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import io.eino.serving.OnnxRuntimeOracle;
+import io.eino.serving.sentiment.DefaultModel;
+import io.eino.serving.text.Overflow;
+import io.eino.serving.text.TextTokenizer;
+import io.eino.serving.text.TokenizedBatch;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The OpenAI embeddings API over HTTP to the real model ({@link DefaultServingContext}'s
+ * embedding model, the default SavedModel read through its {@code sentence_embedding}):
+ * the same vectors as LangChain4j's in-process {@code AllMiniLmL6V2EmbeddingModel} (the
+ * same ONNX model and pooling) on 240 texts up to the 128 tokens it reads, ONNX Runtime's
+ * on the same model and tokens up to 256, the request and answer shapes OpenAI's clients
+ * send and read, and OpenAI's error object.
+ */
+class EmbeddingsIntegrationTest extends DefaultServingContext {
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
+
+	@Autowired
+	private WebTestClient client;
+
+	@Test
+	void vectorsAreLangChain4jsOnTextsOfEveryLength() throws IOException {
+		// LangChain4j reads at most 128 tokens (the tokenizer.json it ships truncates
+		// there), where the model reads 256: compared on texts it reads whole.
+		List<String> texts = corpus(480);
+		AllMiniLmL6V2EmbeddingModel reference = new AllMiniLmL6V2EmbeddingModel();
+		double worstAbs = 0;
+		double worstCosine = 1;
+		int tokens = 0;
+		for (int from = 0; from < texts.size(); from += 32) {
+			List<String> part = texts.subList(from, Math.min(texts.size(), from + 32));
+			JsonNode answer = post(Map.of("model", "embeddings", "input", part)).expectStatus()
+				.isOk()
+				.expectBody(JsonNode.class)
+				.returnResult()
+				.getResponseBody();
+			assertThat(answer.get("object").stringValue()).isEqualTo("list");
+			assertThat(answer.get("model").stringValue()).isEqualTo("embeddings");
+			List<Embedding> expected = reference.embedAll(part.stream().map(TextSegment::from).toList()).content();
+			for (int i = 0; i < part.size(); i++) {
+				JsonNode item = answer.get("data").get(i);
+				assertThat(item.get("object").stringValue()).isEqualTo("embedding");
+				assertThat(item.get("index").intValue()).isEqualTo(i);
+				float[] vector = floats(item.get("embedding"));
+				float[] wanted = expected.get(i).vector();
+				assertThat(vector).hasSize(wanted.length);
+				double dot = 0;
+				for (int d = 0; d < vector.length; d++) {
+					worstAbs = Math.max(worstAbs, Math.abs(vector[d] - wanted[d]));
+					dot += (double) vector[d] * wanted[d];
+				}
+				worstCosine = Math.min(worstCosine, dot);
+				System.out.println("DEBUGCOS " + dot + " " + part.get(i).length() + " "
+						+ part.get(i).substring(0, Math.min(40, part.get(i).length())));
+			}
+			JsonNode usage = answer.get("usage");
+			assertThat(usage.get("total_tokens").intValue()).isEqualTo(usage.get("prompt_tokens").intValue());
+			tokens += usage.get("prompt_tokens").intValue();
+		}
+		// Both vectors are unit length: their dot product is the cosine.
+		assertThat(worstAbs).as("largest difference of any component").isLessThanOrEqualTo(1e-4);
+		assertThat(worstCosine).as("smallest cosine").isGreaterThanOrEqualTo(0.99999);
+		assertThat(tokens).as("every text's tokens, with [CLS] and [SEP]").isGreaterThan(3 * texts.size());
+	}
+
+	@Test
+	void base64AndShortenedVectorsAreTheFloatsOpenAisClientsDecode() {
+		JsonNode floats = ok(Map.of("model", "embeddings", "input", "A fine film"));
+		JsonNode encoded = ok(
+				Map.of("model", "embeddings", "input", "A fine film", "encoding_format", "base64", "user", "someone"));
+		float[] vector = floats(floats.get("data").get(0).get("embedding"));
+		ByteBuffer bytes = ByteBuffer
+			.wrap(Base64.getDecoder().decode(encoded.get("data").get(0).get("embedding").stringValue()))
+			.order(ByteOrder.LITTLE_ENDIAN);
+		for (float value : vector) {
+			assertThat(bytes.getFloat()).isEqualTo(value);
+		}
+		assertThat(bytes.hasRemaining()).isFalse();
+		float[] shortened = floats(
+				ok(Map.of("model", "embeddings", "input", List.of("A fine film"), "dimensions", 64)).get("data")
+					.get(0)
+					.get("embedding"));
+		assertThat(shortened).hasSize(64);
+		double norm = 0;
+		for (int i = 0; i < 64; i++) {
+			norm += (double) shortened[i] * shortened[i];
+			// The same direction as the first 64 of the full vector.
+			assertThat(Math.signum(shortened[i])).isEqualTo(Math.signum(vector[i]));
+		}
+		assertThat(Math.sqrt(norm)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+	}
+
+	@Test
+	void errorsCarryOpenAisErrorObject() {
+		assertError(Map.of("model", "embeddings", "input", List.of(101, 2023, 102)), 400, "request-shape", "token ids");
+		assertError(Map.of("input", "text"), 400, "request-shape", "'model' is required");
+		assertError(Map.of("model", "sentiment", "input", "text"), 400, "unknown-signature", "not an embedding model");
+		assertError(Map.of("model", "embeddings", "input", "text", "encoding_format", "int8"), 400, "request-shape",
+				"'encoding_format'");
+		assertError(Map.of("model", "embeddings", "input", "text", "dimensions", 4096), 400, "request-shape",
+				"'dimensions' is 4096");
+		JsonNode missing = post(Map.of("model", "nothing-here", "input", "text")).expectStatus()
+			.isNotFound()
+			.expectBody(JsonNode.class)
+			.returnResult()
+			.getResponseBody();
+		assertThat(missing.get("error").get("type").stringValue()).isEqualTo("invalid_request_error");
+		assertThat(missing.get("error").get("code").stringValue()).isEqualTo("unknown-model");
+	}
+
+	@Test
+	void theModelListAnswersOpenAisAndKServesClients() {
+		JsonNode models = this.client.get()
+			.uri("/v1/models")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(JsonNode.class)
+			.returnResult()
+			.getResponseBody();
+		assertThat(models.get("object").stringValue()).isEqualTo("list");
+		List<String> ids = new ArrayList<>();
+		models.get("data").forEach((model) -> {
+			assertThat(model.get("object").stringValue()).isEqualTo("model");
+			assertThat(model.get("created").longValue()).isPositive();
+			ids.add(model.get("id").stringValue());
+		});
+		List<String> names = new ArrayList<>();
+		models.get("models").forEach((name) -> names.add(name.stringValue()));
+		assertThat(ids).contains("embeddings", "sentiment").isEqualTo(names);
+	}
+
+	private void assertError(Map<String, Object> body, int status, String code, String message) {
+		JsonNode error = post(body).expectStatus()
+			.isEqualTo(status)
+			.expectBody(JsonNode.class)
+			.returnResult()
+			.getResponseBody()
+			.get("error");
+		assertThat(error.get("code").stringValue()).as(body.toString()).isEqualTo(code);
+		assertThat(error.get("type").stringValue()).isEqualTo("invalid_request_error");
+		assertThat(error.get("message").stringValue()).contains(message);
+		assertThat(error.has("param")).isTrue();
+	}
+
+	private JsonNode ok(Map<String, Object> body) {
+		return post(body).expectStatus().isOk().expectBody(JsonNode.class).returnResult().getResponseBody();
+	}
+
+	private WebTestClient.ResponseSpec post(Map<String, Object> body) {
+		return this.client.post()
+			.uri("/v1/embeddings")
+			.contentType(MediaType.APPLICATION_JSON)
+			.bodyValue(JSON.writeValueAsString(body))
+			.exchange();
+	}
+
+	private static float[] floats(JsonNode array) {
+		float[] values = new float[array.size()];
+		for (int i = 0; i < values.length; i++) {
+			values[i] = array.get(i).floatValue();
+		}
+		return values;
+	}
+
+	/**
+	 * 240 texts: 80 single words of the VADER lexicon, 80 sentences of the evaluation
+	 * set, 80 passages of 20 to 180 words of the benchmark corpus (at most about 250
+	 * tokens, below the 256 both truncate at).
+	 */
+	private static List<String> corpus(int maxCharacters) throws IOException {
+		List<String> texts = new ArrayList<>();
+		Files.readAllLines(Path.of("src/main/resources/datasets/vader/vader_lexicon.txt"))
+			.stream()
+			.map((line) -> line.split("\t")[0])
+			.filter((word) -> word.chars().allMatch(Character::isLetter))
+			.limit(80)
+			.forEach(texts::add);
+		Files.readAllLines(Path.of("src/main/resources/datasets/evaluation/sentiment-evaluation.tsv"))
+			.stream()
+			.filter((line) -> !line.startsWith("#") && line.contains("\t"))
+			.map((line) -> line.split("\t", 2)[1])
+			.limit(80)
+			.forEach(texts::add);
+		List<String> words = List.of(String.join(" ", Files.readAllLines(Path.of("bench/corpus.txt"))).split("\\s+"));
+		int at = 0;
+		for (int i = 0; i < 80; i++) {
+			int length = 20 + (i * 160 / 79);
+			String passage = String.join(" ",
+					words.subList(at % (words.size() - 200), at % (words.size() - 200) + length));
+			// Within the default limit of 1,024 characters (about 230 tokens of this
+			// prose).
+			texts.add((passage.length() <= 480) ? passage : passage.substring(0, passage.lastIndexOf(" ", 480)));
+			at += length;
+		}
+		return texts;
+	}
+
+}
