@@ -89,7 +89,10 @@ class EmbeddingsController {
 		answer.put("object", "list");
 		answer.put("data", data);
 		answer.put("model", model);
-		answer.put("usage", Map.of("prompt_tokens", result.tokens(), "total_tokens", result.tokens()));
+		Map<String, Object> usage = new LinkedHashMap<>();
+		usage.put("prompt_tokens", result.tokens());
+		usage.put("total_tokens", result.tokens());
+		answer.put("usage", usage);
 		return answer;
 	}
 

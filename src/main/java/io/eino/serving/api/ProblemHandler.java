@@ -21,7 +21,6 @@ import reactor.core.publisher.Mono;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
-import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -92,7 +91,8 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		if (failure.status() == 401) {
 			response.header(HttpHeaders.WWW_AUTHENTICATE, "ApiKey header=\"" + ApiHeaders.API_KEY + "\"");
 		}
-		return Mono.just(response.contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem));
+		return Mono
+			.just(response.contentType(ProblemResponses.contentType(exchange.getRequest().getHeaders())).body(problem));
 	}
 
 	/** Framework-detected errors (malformed JSON, media type, method): input tier. */
@@ -107,11 +107,11 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		problem.setDetail(refusal.detail());
 		this.errors.count(refusal);
 		decorate(problem, rule.tier(), exchange);
-		// Whatever the Accept header lists: a problem has one form (an Accept that allows
+		// Whatever else the Accept header lists: a problem is JSON (an Accept that allows
 		// nothing JSON was answered as text/event-stream).
 		return Mono.just(ResponseEntity.status(status)
 			.headers(headers)
-			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.contentType(ProblemResponses.contentType(exchange.getRequest().getHeaders()))
 			.body(problem));
 	}
 

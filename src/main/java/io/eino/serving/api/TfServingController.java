@@ -73,24 +73,6 @@ class TfServingController {
 	}
 
 	/**
-	 * Every model this service serves, as KServe V1's clients read it ({@code models})
-	 * and as the OpenAI API's do ({@code object: list}, {@code data[].id};
-	 * {@code created} is when this service started).
-	 */
-	@GetMapping("/v1/models")
-	Map<String, Object> models() {
-		List<String> names = this.registry.models().stream().sorted().toList();
-		long created = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime() / 1000;
-		Map<String, Object> body = new LinkedHashMap<>();
-		body.put("models", names);
-		body.put("object", "list");
-		body.put("data", names.stream()
-			.map((name) -> Map.of("id", name, "object", "model", "created", created, "owned_by", "eino-serving"))
-			.toList());
-		return body;
-	}
-
-	/**
 	 * TF Serving's model status, which is also KServe V1's: {@code name} and
 	 * {@code ready} beside {@code model_version_status}.
 	 */

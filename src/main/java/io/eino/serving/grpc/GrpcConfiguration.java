@@ -52,6 +52,23 @@ class GrpcConfiguration {
 		return new CallContext(clients, tracer.getIfAvailable(() -> Tracer.NOOP));
 	}
 
+	/** Health by the name of each protocol service, as the server's. */
+	@Bean
+	@GlobalServerInterceptor
+	ServiceHealthNames grpcServiceHealthNames() {
+		return new ServiceHealthNames();
+	}
+
+	/**
+	 * Server reflection's older {@code v1alpha} beside the {@code v1} Spring gRPC adds:
+	 * many tools (grpcurl before 1.9, Postman, Evans) speak only {@code v1alpha}.
+	 */
+	@Bean
+	@SuppressWarnings("deprecation")
+	io.grpc.BindableService grpcReflectionV1Alpha() {
+		return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
+	}
+
 	/** Every service bound with its messages parsed under {@link MessageParsing}. */
 	@Bean
 	GuardedServices grpcServiceConfigurer(ApplicationContext context, ErrorMetrics errors,

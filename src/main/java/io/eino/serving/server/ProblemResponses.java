@@ -1,12 +1,16 @@
 package io.eino.serving.server;
 
+import java.util.List;
+
 import io.eino.serving.error.Failure;
 import io.eino.serving.error.Problems;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerResponse;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
@@ -34,8 +38,34 @@ public final class ProblemResponses {
 		byte[] body = JSON.writeValueAsBytes(Problems.body(failure, instance, traceId));
 		ServerHttpResponse response = exchange.getResponse();
 		response.setStatusCode(HttpStatus.valueOf(failure.status()));
-		response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+		response.getHeaders().setContentType(contentType(exchange.getRequest().getHeaders()));
 		return response.writeWith(Mono.just(response.bufferFactory().wrap(body)));
+	}
+
+	/**
+	 * A problem's content type: {@code application/json} where the request accepts that
+	 * by name and not {@code application/problem+json} (KServe's client reads an error
+	 * only from a response of exactly that type), else {@code application/problem+json}.
+	 * The body is the same.
+	 */
+	public static MediaType contentType(HttpHeaders headers) {
+		List<MediaType> accept;
+		try {
+			accept = headers.getAccept();
+		}
+		catch (InvalidMediaTypeException ex) {
+			return MediaType.APPLICATION_PROBLEM_JSON;
+		}
+		boolean json = false;
+		for (MediaType type : accept) {
+			if (type.getQualityValue() > 0 && type.isCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+					&& !type.isWildcardType() && !type.isWildcardSubtype()) {
+				return MediaType.APPLICATION_PROBLEM_JSON;
+			}
+			json |= type.getQualityValue() > 0 && type.getType().equals("application")
+					&& type.getSubtype().equals("json");
+		}
+		return json ? MediaType.APPLICATION_JSON : MediaType.APPLICATION_PROBLEM_JSON;
 	}
 
 	/**
