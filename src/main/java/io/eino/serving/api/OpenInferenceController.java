@@ -141,7 +141,7 @@ class OpenInferenceController {
 			return Resolutions.run(exchange, this.inference, model, version, (request) -> {
 				JsonNode text = request.takesText() ? OpenInferenceRequests.textInput(inputs) : null;
 				if (text != null) {
-					List<String> texts = Predictions.texts(text.get("data"));
+					List<String> texts = Predictions.texts(OpenInferenceRequests.flattened(text.get("data")));
 					if (texts == null) {
 						throw new InvalidInputException(Rule.INPUT_DATATYPE,
 								"A BYTES input's 'data' must hold strings");

@@ -88,4 +88,28 @@ final class OpenInferenceRequests {
 		return dims;
 	}
 
+	/**
+	 * A tensor's {@code data} in row-major order: the protocol allows it nested as the
+	 * shape (a {@code [2, 1]} BYTES input as {@code [["a"], ["b"]]}) or flat.
+	 */
+	static JsonNode flattened(JsonNode data) {
+		if (data == null || !data.isArray() || data.valueStream().noneMatch(JsonNode::isArray)) {
+			return data;
+		}
+		tools.jackson.databind.node.ArrayNode flat = tools.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+		flatten(data, flat);
+		return flat;
+	}
+
+	private static void flatten(JsonNode node, tools.jackson.databind.node.ArrayNode into) {
+		for (JsonNode element : node) {
+			if (element.isArray()) {
+				flatten(element, into);
+			}
+			else {
+				into.add(element);
+			}
+		}
+	}
+
 }

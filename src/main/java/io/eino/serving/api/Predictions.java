@@ -63,6 +63,24 @@ final class Predictions {
 	}
 
 	/**
+	 * Text predictions in TF Serving's columnar format: with several named outputs (a
+	 * classification's {@code label}, {@code score}, {@code scores}) an object of them,
+	 * one list each, in text order; with one (an embedding), that output's list.
+	 */
+	static Object columns(List<Object> rendered) {
+		if (rendered.isEmpty() || !(rendered.get(0) instanceof Map<?, ?>)) {
+			return rendered;
+		}
+		Map<String, List<Object>> columns = new LinkedHashMap<>();
+		for (Object row : rendered) {
+			((Map<?, ?>) row).forEach((name, value) -> columns
+				.computeIfAbsent((String) name, (key) -> new java.util.ArrayList<>(rendered.size()))
+				.add(value));
+		}
+		return columns;
+	}
+
+	/**
 	 * A text response: the version that answered in {@code Eino-Model-Version}, and how
 	 * it degraded, if it did, in {@code Eino-Degraded}.
 	 */

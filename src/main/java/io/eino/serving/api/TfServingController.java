@@ -160,7 +160,8 @@ class TfServingController {
 						.doOnNext((result) -> AccessLog.answered(exchange, result))
 						.map((result) -> {
 							List<Object> predictions = result.predictions().stream().map(Predictions::render).toList();
-							return Predictions.respond(result, Map.of(rows ? "predictions" : "outputs", predictions));
+							return Predictions.respond(result, rows ? Map.of("predictions", predictions)
+									: Map.of("outputs", Predictions.columns(predictions)));
 						});
 				}
 				SignatureSpec spec = request.signature(signature);

@@ -119,8 +119,11 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 	void acceptsColumnarTextAndVersionPinnedRequests() {
 		Map<String, Object> body = postOk("/v1/models/sentiment/versions/" + V + ":predict",
 				"{\"inputs\":[\"great\",\"terrible\"]}");
-		assertThat(rows(body.get("outputs"))).extracting((prediction) -> prediction.get("label"))
-			.containsExactly("positive", "negative");
+		// Columnar: an object of the named outputs, each a list in text order.
+		Map<String, Object> outputs = map(body.get("outputs"));
+		assertThat(outputs).containsOnlyKeys("label", "score", "scores");
+		assertThat(list(outputs.get("label"))).containsExactly("positive", "negative");
+		assertThat(list(outputs.get("score"))).hasSize(2);
 		problem(post("/v1/models/sentiment/versions/7:predict", "{\"instances\":[\"x\"]}"), 404, "unknown-model");
 	}
 
@@ -210,6 +213,11 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 		assertThat(postOk("/v2/models/sentiment/infer",
 				"{\"id\":42,\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[1,1],\"data\":[\"fine\"]}]}"))
 			.containsEntry("id", 42);
+		// Data nested as the shape, as the protocol allows.
+		Map<String, Object> nested = postOk("/v2/models/sentiment/infer",
+				"{\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[2,1],"
+						+ "\"data\":[[\"I love it\"],[\"I hate it\"]]}]}");
+		assertThat(list(rows(nested.get("outputs")).get(0).get("data"))).containsExactly("positive", "negative");
 		assertThat(predict("sentiment", "{\"signature_name\":\"serving_default\",\"instances\":[\"fine\"]}"))
 			.containsKey("predictions");
 		Map<String, Object> label = rows(text.get("outputs")).get(0);
