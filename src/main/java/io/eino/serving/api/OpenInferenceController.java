@@ -126,6 +126,23 @@ class OpenInferenceController {
 				.flatMap((body) -> infer(model, version, body, options, exchange)));
 	}
 
+	/**
+	 * Triton's binary tensor data extension ({@link BinaryTensors}): a JSON request
+	 * followed by its inputs' raw data.
+	 */
+	@AdmittedAtTheDoor
+	@PostMapping(path = { "/v2/models/{model}/infer", "/v2/models/{model}/versions/{version}/infer" },
+			headers = BinaryTensors.HEADER)
+	Mono<ResponseEntity<Map<String, Object>>> inferBinary(@PathVariable String model,
+			@PathVariable(required = false) Long version, ServerWebExchange exchange) {
+		String length = exchange.getRequest().getHeaders().getFirst(BinaryTensors.HEADER);
+		return Mono.fromCallable(() -> ApiHeaders.requestOptions(exchange, this.clients))
+			.flatMap((options) -> RequestBodies
+				.bytes(exchange.getRequest(), this.policies.forModel(model).limits().maxBodySize())
+				.map((bytes) -> BinaryTensors.request(bytes, length))
+				.flatMap((body) -> infer(model, version, body, options, exchange)));
+	}
+
 	private Mono<ResponseEntity<Map<String, Object>>> infer(String model, Long version, JsonNode body,
 			RequestOptions options, ServerWebExchange exchange) {
 		return Mono.defer(() -> {

@@ -61,6 +61,11 @@ final class RequestBodies {
 
 	/** The body as a JSON tree, or a typed input-tier error naming the rule it broke. */
 	static Mono<JsonNode> json(ServerHttpRequest request, DataSize limit) {
+		return bytes(request, limit).map(RequestBodies::parse);
+	}
+
+	/** The body's bytes, at most {@code limit}, or a typed input-tier error. */
+	static Mono<byte[]> bytes(ServerHttpRequest request, DataSize limit) {
 		long maxBytes = limit.toBytes();
 		long declared = request.getHeaders().getContentLength();
 		if (declared > maxBytes) {
@@ -75,8 +80,7 @@ final class RequestBodies {
 							"The request body did not arrive whole in time (eino.server.body-read-timeout)"))
 			.map(RequestBodies::bytes)
 			.switchIfEmpty(Mono.error(() -> new InvalidInputException(Rule.MALFORMED_JSON,
-					"The request body is empty; send a JSON object")))
-			.map(RequestBodies::parse);
+					"The request body is empty; send a JSON object")));
 	}
 
 	private static InvalidInputException tooLarge(String size, long maxBytes) {

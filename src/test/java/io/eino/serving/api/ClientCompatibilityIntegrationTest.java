@@ -55,6 +55,44 @@ class ClientCompatibilityIntegrationTest extends DefaultServingContext {
 	}
 
 	@Test
+	void tritonsBinaryTensorDataIsReadAsItsJsonForm() throws Exception {
+		// Two BYTES elements, each a 4-byte little-endian length and its bytes.
+		java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+		for (String value : new String[] { "I love it", "I hate it" }) {
+			byte[] bytes = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+			text.writeBytes(java.nio.ByteBuffer.allocate(4)
+				.order(java.nio.ByteOrder.LITTLE_ENDIAN)
+				.putInt(bytes.length)
+				.array());
+			text.writeBytes(bytes);
+		}
+		HttpResponse<String> labels = binary("/v2/models/sentiment/infer",
+				"{\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[2],"
+						+ "\"parameters\":{\"binary_data_size\":" + text.size() + "}}],"
+						+ "\"outputs\":[{\"name\":\"label\",\"parameters\":{\"binary_data\":true}}]}",
+				text.toByteArray());
+		assertThat(labels.statusCode()).as(labels.body()).isEqualTo(200);
+		assertThat(labels.body()).contains("\"data\":[\"positive\",\"negative\"]");
+		// 48 float32 pixels of one 4 × 4 × 3 image, all 0.75: brightness 0.75.
+		java.nio.ByteBuffer pixels = java.nio.ByteBuffer.allocate(4 * 48).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+		for (int i = 0; i < 48; i++) {
+			pixels.putFloat(0.75f);
+		}
+		HttpResponse<String> bright = binary("/v2/models/pixels/infer",
+				"{\"inputs\":[{\"name\":\"image\",\"datatype\":\"FP32\",\"shape\":[1,4,4,3],"
+						+ "\"parameters\":{\"binary_data_size\":192}}],\"outputs\":[{\"name\":\"brightness\"}]}",
+				pixels.array());
+		assertThat(bright.statusCode()).as(bright.body()).isEqualTo(200);
+		assertThat(bright.body()).contains("\"data\":[0.75]");
+		HttpResponse<String> short_ = binary("/v2/models/pixels/infer",
+				"{\"inputs\":[{\"name\":\"image\",\"datatype\":\"FP32\",\"shape\":[1,4,4,3],"
+						+ "\"parameters\":{\"binary_data_size\":192}}]}",
+				new byte[100]);
+		assertThat(short_.statusCode()).isEqualTo(400);
+		assertThat(short_.body()).contains("urn:eino:problem:request-shape").contains("binary_data_size 192");
+	}
+
+	@Test
 	void kservesClientReadsLivenessAtTheRootAndErrorsAsJson() throws Exception {
 		HttpResponse<String> alive = HTTP.send(
 				HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/")).build(),
@@ -120,6 +158,18 @@ class ClientCompatibilityIntegrationTest extends DefaultServingContext {
 		finally {
 			channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
 		}
+	}
+
+	/** A request as Triton's client sends it with binary data: JSON, then raw bytes. */
+	private HttpResponse<String> binary(String path, String json, byte[] data) throws Exception {
+		byte[] header = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+		byte[] body = java.util.Arrays.copyOf(header, header.length + data.length);
+		System.arraycopy(data, 0, body, header.length, data.length);
+		return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
+			.header("Inference-Header-Content-Length", Integer.toString(header.length))
+			.header("Content-Type", "application/octet-stream")
+			.POST(HttpRequest.BodyPublishers.ofByteArray(body))
+			.build(), HttpResponse.BodyHandlers.ofString());
 	}
 
 	private HttpResponse<String> post(String path, String contentType, String body) throws Exception {
