@@ -46,12 +46,12 @@ final class BinaryTensors {
 				}
 				if (!size.isIntegralNumber() || !size.canConvertToInt() || size.intValue() < 0
 						|| size.intValue() > body.length - offset) {
-					throw refusal("Input '" + input.path("name").asString() + "' declares binary_data_size " + size
+					throw refusal("Input '" + text(input.path("name")) + "' declares binary_data_size " + size
 							+ " but the body holds " + (body.length - offset) + " more bytes");
 				}
-				Datatype datatype = Datatype.named(input.path("datatype").asString());
+				Datatype datatype = Datatype.named(text(input.path("datatype")));
 				tensor.set("data", decode(datatype, ByteBuffer.wrap(body, offset, size.intValue()).slice(),
-						input.path("name").asString()));
+						text(input.path("name"))));
 				((ObjectNode) input.get("parameters")).remove("binary_data_size");
 				offset += size.intValue();
 			}
@@ -61,6 +61,11 @@ final class BinaryTensors {
 					+ "binary_data_size accounts for");
 		}
 		return request;
+	}
+
+	/** A member that should be a string, or empty when it is not one. */
+	private static String text(JsonNode node) {
+		return node.isString() ? node.stringValue() : "";
 	}
 
 	private static int jsonLength(String header, int bodyLength) {

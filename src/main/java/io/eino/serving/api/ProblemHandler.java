@@ -58,7 +58,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			// is no one to answer. Not a failure of the service (docs/traffic.md).
 			return Mono.empty();
 		}
-		if (ProblemResponses.answeredBelow(exchange)) {
+		if (ProblemResponses.answeredBelow(exchange, ex)) {
 			// The server answered the request's undecodable body itself (a problem,
 			// counted
 			// there); whatever the handler failed with, nothing more can be sent.

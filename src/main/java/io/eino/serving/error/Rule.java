@@ -216,6 +216,7 @@ public enum Rule {
 		return switch (status) {
 			case 404 -> NOT_FOUND;
 			case 405 -> METHOD_NOT_ALLOWED;
+			case 408 -> BODY_TIMEOUT;
 			case 406 -> NOT_ACCEPTABLE;
 			case 413 -> BODY_SIZE;
 			case 414 -> URI_TOO_LONG;

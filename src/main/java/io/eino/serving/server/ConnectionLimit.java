@@ -184,6 +184,8 @@ final class ConnectionLimit {
 			Held held = channel.attr(HELD).get();
 			if (held != null && !held.released && (held.requests = Math.max(0, held.requests - 1)) == 0) {
 				held.idleSince = this.clock.getAsLong();
+				// Last in idle order, even if it was idle already.
+				held.client.idle.remove(channel);
 				held.client.idle.add(channel);
 			}
 		}

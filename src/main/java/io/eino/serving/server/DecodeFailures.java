@@ -47,6 +47,9 @@ final class DecodeFailures extends ChannelDuplexHandler {
 
 	private static final AttributeKey<Failure> FAILURE = AttributeKey.valueOf(NAME);
 
+	/** Set once the decoder failed on the connection: Reactor Netty answers for it. */
+	private static final AttributeKey<Boolean> DECODE_FAILED = AttributeKey.valueOf(NAME + ".failed");
+
 	/** The methods of the requests not answered yet, in order (pipelining). */
 	private static final AttributeKey<ArrayDeque<HttpMethod>> METHODS = AttributeKey.valueOf(NAME + ".methods");
 
@@ -72,6 +75,7 @@ final class DecodeFailures extends ChannelDuplexHandler {
 			methods(context).add(request.method());
 		}
 		if (message instanceof HttpObject http && http.decoderResult().isFailure()) {
+			context.channel().attr(DECODE_FAILED).set(Boolean.TRUE);
 			context.channel()
 				.attr(FAILURE)
 				.setIfAbsent(failure(http.decoderResult().cause(), message instanceof HttpRequest));
@@ -86,7 +90,9 @@ final class DecodeFailures extends ChannelDuplexHandler {
 				&& HttpMethod.HEAD.equals(methods(context).poll());
 		Failure failure = context.channel().attr(FAILURE).get();
 		if (message instanceof FullHttpResponse bare && !bare.content().isReadable()
-				&& !bare.headers().contains(HttpHeaderNames.CONTENT_TYPE) && !head && bare.status().code() >= 400) {
+				&& !bare.headers().contains(HttpHeaderNames.CONTENT_TYPE) && !head && bare.status().code() >= 400
+				// Only where a rule says this status: a problem never contradicts it.
+				&& Rule.ofFrameworkStatus(bare.status().code()).status() == bare.status().code()) {
 			context.channel().attr(FAILURE).set(null);
 			int status = bare.status().code();
 			Failure answered = (failure == null)
@@ -108,6 +114,11 @@ final class DecodeFailures extends ChannelDuplexHandler {
 			return;
 		}
 		context.write(message, promise);
+	}
+
+	/** Whether the decoder failed on the connection, so Reactor Netty answered itself. */
+	static boolean decodeFailed(Channel channel) {
+		return Boolean.TRUE.equals(channel.attr(DECODE_FAILED).get());
 	}
 
 	/** What a bare error says when the decoder did not fail: the target did not parse. */

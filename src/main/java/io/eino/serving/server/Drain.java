@@ -111,12 +111,12 @@ public final class Drain implements SmartLifecycle {
 		long lastCall = Math.min(LAST_CALL.toNanos(), this.delay.toNanos());
 		CompletableFuture.delayedExecutor(this.delay.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
 			Channel channel = this.listener;
+			this.listenerClosed = true;
 			if (channel == null || lastCall == 0) {
 				callback.run();
 				return;
 			}
 			channel.close();
-			this.listenerClosed = true;
 			CompletableFuture.delayedExecutor(lastCall, TimeUnit.NANOSECONDS).execute(callback);
 		});
 	}

@@ -8,8 +8,11 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import reactor.netty.NettyPipeline;
@@ -30,6 +33,11 @@ final class LingeringClose extends ChannelDuplexHandler {
 
 	private boolean bodyPending;
 
+	/** The request asked to be told to continue before sending its body. */
+	private boolean expectsContinue;
+
+	private boolean continued;
+
 	private ChannelPromise deferred;
 
 	private ScheduledFuture<?> timer;
@@ -44,14 +52,20 @@ final class LingeringClose extends ChannelDuplexHandler {
 
 	@Override
 	public void channelRead(ChannelHandlerContext context, Object message) {
-		if (message instanceof HttpRequest) {
+		if (message instanceof HttpRequest request) {
 			this.bodyPending = !(message instanceof LastHttpContent);
+			this.expectsContinue = HttpUtil.is100ContinueExpected(request);
+			this.continued = false;
 		}
 		else if (message instanceof LastHttpContent) {
 			this.bodyPending = false;
 		}
-		if (this.deferred != null && message instanceof HttpContent) {
-			// The answer is sent: the rest of the body is read only to be dropped.
+		if (message instanceof HttpObject http && http.decoderResult().isFailure()) {
+			// The decoder reads nothing more of this connection: no body will come.
+			this.bodyPending = false;
+		}
+		if (this.deferred != null) {
+			// The answer is sent: whatever still arrives is read only to be dropped.
 			ReferenceCountUtil.release(message);
 			if (!this.bodyPending) {
 				closeNow(context);
@@ -65,8 +79,24 @@ final class LingeringClose extends ChannelDuplexHandler {
 	}
 
 	@Override
+	public void write(ChannelHandlerContext context, Object message, ChannelPromise promise) {
+		if (message instanceof HttpResponse response && response.status().equals(HttpResponseStatus.CONTINUE)) {
+			this.continued = true;
+		}
+		context.write(message, promise);
+	}
+
+	@Override
+	public void channelInactive(ChannelHandlerContext context) {
+		closeNow(context);
+		context.fireChannelInactive();
+	}
+
+	@Override
 	public void close(ChannelHandlerContext context, ChannelPromise promise) {
-		if (this.bodyPending && this.deferred == null && context.channel().isActive()) {
+		// A body that waits to be told to continue, and was not, never comes.
+		boolean coming = this.bodyPending && (!this.expectsContinue || this.continued);
+		if (coming && this.deferred == null && context.channel().isActive()) {
 			this.deferred = promise;
 			this.timer = context.executor().schedule(() -> closeNow(context), LINGER, TimeUnit.NANOSECONDS);
 			context.channel().config().setAutoRead(true);

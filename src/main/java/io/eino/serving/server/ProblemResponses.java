@@ -5,6 +5,7 @@ import java.util.List;
 import io.eino.serving.error.Failure;
 import io.eino.serving.error.Problems;
 import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
 import reactor.netty.http.server.HttpServerResponse;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -68,16 +69,25 @@ public final class ProblemResponses {
 		return json ? MediaType.APPLICATION_JSON : MediaType.APPLICATION_PROBLEM_JSON;
 	}
 
+	/** What Reactor Netty says when a response is written after one was sent. */
+	private static final String ALREADY_SENT = "Status and headers already sent";
+
 	/**
-	 * Whether Reactor Netty answered the request itself, under the application: its body
-	 * could not be decoded, and {@link DecodeFailures} gave that answer its problem. What
-	 * the handler still running then writes cannot reach the client, and fails.
+	 * Whether Reactor Netty or Netty answered the request itself, under the application,
+	 * and {@code error} comes of that: the connection's decoder failed (a body that could
+	 * not be decoded, answered with its problem by {@link DecodeFailures}), or the
+	 * failure is the application's own answer colliding with one already sent (Netty's
+	 * 417 for an {@code Expect} it does not know). What the handler still running then
+	 * writes cannot reach the client, and fails.
 	 */
-	public static boolean answeredBelow(ServerWebExchange exchange) {
+	public static boolean answeredBelow(ServerWebExchange exchange, Throwable error) {
 		try {
 			return ServerHttpResponseDecorator
 				.getNativeResponse(exchange.getResponse()) instanceof HttpServerResponse reactor
-					&& reactor.hasSentHeaders();
+					&& reactor.hasSentHeaders()
+					&& (error instanceof IllegalStateException && ALREADY_SENT.equals(error.getMessage())
+							|| reactor instanceof Connection connection
+									&& DecodeFailures.decodeFailed(connection.channel()));
 		}
 		catch (IllegalArgumentException | IllegalStateException ex) {
 			// Not a Reactor Netty response (a test's mock exchange).

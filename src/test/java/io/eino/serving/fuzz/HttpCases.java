@@ -44,6 +44,10 @@ final class HttpCases {
 
 		boolean lengthSet;
 
+		int lengthForm;
+
+		boolean lengthRepeated;
+
 		final List<String> mutations = new ArrayList<>();
 
 		Request(String method, String path, String contentType, String body) {
@@ -140,23 +144,30 @@ final class HttpCases {
 	}
 
 	/**
-	 * Content-Length headers that conflict, do not parse, or are shorter than the body.
+	 * Content-Length headers that conflict, do not parse, or are shorter than the body:
+	 * chosen now, written from the final body's length (a later mutation may change it).
 	 */
 	private void lengths(Request request) {
-		int length = (request.body != null) ? request.body.length : 0;
-		String[] values = { length + ", " + (length + 1), "-1", "+" + length, "0x10", "99999999999999999999", " ",
-				Integer.toString(Math.max(0, length - 3)) };
-		String value = pick(values);
-		request.headers.add(Map.entry("Content-Length", value));
-		if (this.random.nextBoolean()) {
-			request.headers.add(Map.entry("Content-Length", Integer.toString(length)));
-		}
+		request.lengthForm = this.random.nextInt(7);
+		request.lengthRepeated = this.random.nextBoolean();
 		if (this.random.nextInt(4) == 0) {
 			request.headers.add(Map.entry("Transfer-Encoding", "chunked"));
 			request.chunked = true;
 		}
 		request.lengthSet = true;
-		request.mutations.add("Content-Length " + value);
+		request.mutations.add("Content-Length form " + request.lengthForm);
+	}
+
+	private static String lengthValue(int form, int length) {
+		return switch (form) {
+			case 0 -> length + ", " + (length + 1);
+			case 1 -> "-1";
+			case 2 -> "+" + length;
+			case 3 -> "0x10";
+			case 4 -> "99999999999999999999";
+			case 5 -> " ";
+			default -> Integer.toString(Math.max(0, length - 3));
+		};
 	}
 
 	private void body(Request request) {
@@ -231,6 +242,12 @@ final class HttpCases {
 							+ "\r\n");
 		}
 		byte[] body = (request.body != null) ? request.body : new byte[0];
+		if (request.lengthSet) {
+			write(out, "Content-Length: " + lengthValue(request.lengthForm, body.length) + "\r\n");
+			if (request.lengthRepeated) {
+				write(out, "Content-Length: " + body.length + "\r\n");
+			}
+		}
 		if (request.chunked) {
 			write(out, "Transfer-Encoding: chunked\r\n\r\n");
 			chunks(out, body);
