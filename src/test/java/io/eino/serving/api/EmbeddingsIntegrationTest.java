@@ -77,8 +77,6 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 					dot += (double) vector[d] * wanted[d];
 				}
 				worstCosine = Math.min(worstCosine, dot);
-				System.out.println("DEBUGCOS " + dot + " " + part.get(i).length() + " "
-						+ part.get(i).substring(0, Math.min(40, part.get(i).length())));
 			}
 			JsonNode usage = answer.get("usage");
 			assertThat(usage.get("total_tokens").intValue()).isEqualTo(usage.get("prompt_tokens").intValue());
