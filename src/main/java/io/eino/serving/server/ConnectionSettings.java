@@ -7,6 +7,10 @@ import java.net.SocketAddress;
 import java.time.Duration;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
+import reactor.netty.NettyPipeline;
 import reactor.netty.http.server.HttpServer;
 
 /**
@@ -38,6 +42,20 @@ final class ConnectionSettings {
 				HeaderReadTimeout.install(channel, headerTimeout);
 			}
 		});
+	}
+
+	/**
+	 * Adds {@code handler} right after a new connection's HTTP/1.1 codec, once; nothing
+	 * where there is no such codec.
+	 * @return whether it was added
+	 */
+	static boolean addAfterCodec(Channel channel, String name, ChannelHandler handler) {
+		ChannelPipeline pipeline = channel.pipeline();
+		if (pipeline.get(NettyPipeline.HttpCodec) == null || pipeline.get(name) != null) {
+			return false;
+		}
+		pipeline.addAfter(NettyPipeline.HttpCodec, name, handler);
+		return true;
 	}
 
 	/** Whom a connection's share is counted against: its peer's address, without port. */

@@ -4,12 +4,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
-import reactor.netty.NettyPipeline;
 
 /**
  * Tells a port's {@link ConnectionLimit} when an HTTP/1.1 connection is busy (from a
@@ -30,9 +28,7 @@ final class ConnectionUse extends ChannelDuplexHandler {
 
 	/** Watches a newly admitted connection, idle until its first request. */
 	void install(Channel channel) {
-		ChannelPipeline pipeline = channel.pipeline();
-		if (pipeline.get(NettyPipeline.HttpCodec) != null && pipeline.get(NAME) == null) {
-			pipeline.addAfter(NettyPipeline.HttpCodec, NAME, this);
+		if (ConnectionSettings.addAfterCodec(channel, NAME, this)) {
 			this.limit.idle(channel);
 		}
 	}

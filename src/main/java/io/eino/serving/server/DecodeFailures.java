@@ -11,7 +11,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -24,7 +23,6 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.AttributeKey;
-import reactor.netty.NettyPipeline;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -63,10 +61,7 @@ final class DecodeFailures extends ChannelDuplexHandler {
 
 	/** Adds it right after a new connection's HTTP/1.1 codec, once; else nothing. */
 	void install(Channel channel) {
-		ChannelPipeline pipeline = channel.pipeline();
-		if (pipeline.get(NettyPipeline.HttpCodec) != null && pipeline.get(NAME) == null) {
-			pipeline.addAfter(NettyPipeline.HttpCodec, NAME, this);
-		}
+		ConnectionSettings.addAfterCodec(channel, NAME, this);
 	}
 
 	@Override

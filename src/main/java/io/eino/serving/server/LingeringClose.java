@@ -6,7 +6,6 @@ import java.util.concurrent.TimeUnit;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -15,7 +14,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import reactor.netty.NettyPipeline;
 
 /**
  * Closes a connection only once the request's body has arrived, reading and discarding
@@ -44,10 +42,7 @@ final class LingeringClose extends ChannelDuplexHandler {
 
 	/** Adds one to a new connection, right after its HTTP/1.1 codec; else nothing. */
 	static void install(Channel channel) {
-		ChannelPipeline pipeline = channel.pipeline();
-		if (pipeline.get(NettyPipeline.HttpCodec) != null && pipeline.get(NAME) == null) {
-			pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new LingeringClose());
-		}
+		ConnectionSettings.addAfterCodec(channel, NAME, new LingeringClose());
 	}
 
 	@Override

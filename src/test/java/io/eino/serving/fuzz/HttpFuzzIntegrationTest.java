@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import io.eino.serving.LogLines;
 import io.eino.serving.api.DefaultServingContext;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -107,8 +108,7 @@ class HttpFuzzIntegrationTest extends DefaultServingContext {
 			.println("Fuzzed the " + which + " port: " + CASES + " cases, seed " + SEED + ", answers " + statuses);
 		assertThat(failures).isEmpty();
 		String log = output.getAll().substring(logged);
-		assertThat(log.lines().filter((line) -> line.contains(" ERROR ")).toList()).isEmpty();
-		assertThat(log).doesNotContain("\tat ");
+		LogLines.assertNoErrorOrStackTrace(log);
 	}
 
 	/** What is wrong with an answer, or null. */
