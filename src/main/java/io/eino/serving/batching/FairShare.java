@@ -20,11 +20,14 @@ import java.util.function.IntSupplier;
  * how fast the runners really ran the last batches. A request is refused at once
  * ({@link BatchingException.Overloaded}) when the work queued ahead of it is predicted to
  * take longer than {@link BatchingOptions#maxQueueTime()} or its own deadline, so that
- * everything admitted starts in bounded time. The work ahead is counted as the fair order
- * below will run it: the request's own flow's backlog, and of every other active flow the
- * work whose start tags come before the request's, queued or still to come in its turns.
- * A client far below its fair share is therefore admitted while others flood, and a
- * flooding client, whose own backlog waits N turns behind N others, is refused first.
+ * everything admitted starts in bounded time. A request of more texts than one batch
+ * holds is bounded by the queue time up to its first batch, and by its deadline up to its
+ * last task: it is admitted whole on a quiet model and runs over several batches. The
+ * work ahead is counted as the fair order below will run it: the request's own flow's
+ * backlog, and of every other active flow the work whose start tags come before the
+ * request's, queued or still to come in its turns. A client far below its fair share is
+ * therefore admitted while others flood, and a flooding client, whose own backlog waits N
+ * turns behind N others, is refused first.
  *
  * <p>
  * <b>Order.</b> Flows (clients) share the runners by start-time fair queueing: a task's
@@ -36,14 +39,6 @@ import java.util.function.IntSupplier;
  * so that no priority starves the others.
  */
 final class FairShare {
-
-	/** Bounds of the correction of the cost model by measured runs. */
-	private static final double MIN_CALIBRATION = 0.25;
-
-	private static final double MAX_CALIBRATION = 4;
-
-	/** Weight of the latest run in the correction (exponential moving average). */
-	private static final double CALIBRATION_WEIGHT = 0.2;
 
 	private final String queue;
 
@@ -67,8 +62,7 @@ final class FairShare {
 	/** Predicted work of the batches handed to the processor and not yet finished. */
 	private final AtomicLong runningWork = new AtomicLong();
 
-	/** Measured over predicted run time of recent batches. Guarded by this. */
-	private double calibration = 1;
+	private final RunCalibration calibration = new RunCalibration();
 
 	/**
 	 * @param queue the queue's name, for refusals
@@ -90,12 +84,19 @@ final class FairShare {
 		BatchCostModel cost = this.costModel;
 		double correction = calibration();
 		long own = 0;
-		long limit = (this.options.maxQueueTime().isZero()) ? Long.MAX_VALUE : this.options.maxQueueTime().toNanos();
-		for (BatchTask<?, ?> task : tasks) {
+		long queueLimit = (this.options.maxQueueTime().isZero()) ? Long.MAX_VALUE
+				: this.options.maxQueueTime().toNanos();
+		long deadlineLimit = Long.MAX_VALUE;
+		int size = tasks.size();
+		int firstBatch = Math.min(size, this.options.maxBatchSize());
+		long ownFirst = 0;
+		for (int i = 0; i < size; i++) {
+			BatchTask<?, ?> task = tasks.get(i);
 			task.workNanos = Math.round(correction * cost.taskNanos(task.length(),
 					this.options.paddedLength(task.length()), this.options.maxBatchSize()));
 			own += task.workNanos;
-			limit = Math.min(limit, task.deadlineNanos() - now);
+			ownFirst += (i < firstBatch) ? task.workNanos : 0;
+			deadlineLimit = Math.min(deadlineLimit, task.deadlineNanos() - now);
 		}
 		String key = tasks.get(0).flow();
 		while (true) {
@@ -105,16 +106,18 @@ final class FairShare {
 					continue;
 				}
 				long tag = Math.max(this.virtualTime, flow.lastFinish);
-				// Others run up to the start of the request's last task; of its own tasks
-				// only those beyond one full batch wait for the others.
-				int size = tasks.size();
-				long ownAhead = own * Math.max(0, size - this.options.maxBatchSize()) / size;
-				long predicted = predictWait(flow, tag + own - own / size, ownAhead);
-				if (predicted > limit) {
+				// The queue time bounds the wait for others up to the last task of the
+				// request's first batch; its deadline bounds the start of its last task,
+				// behind its own earlier batches too (see the class comment).
+				long first = predictWait(flow, tag + ownFirst - ownFirst / firstBatch, 0);
+				long last = (size == firstBatch) ? first
+						: predictWait(flow, tag + own - own / size, own * (size - firstBatch) / size);
+				if (first > Math.min(queueLimit, deadlineLimit) || last > deadlineLimit) {
 					if (flow.tasks == 0 && flow.lastFinish - this.virtualTime <= 0) {
 						forget(key, flow);
 					}
-					throw overloaded(predicted, limit);
+					throw (first > queueLimit) ? overloaded(first, queueLimit, false)
+							: overloaded(Math.max(first, last), deadlineLimit, true);
 				}
 				long leadPerStep = this.options.priorityLead().toNanos();
 				for (BatchTask<?, ?> task : tasks) {
@@ -158,11 +161,10 @@ final class FairShare {
 		return ahead / Math.max(1, this.parallelism.getAsInt());
 	}
 
-	private BatchingException.Overloaded overloaded(long predicted, long limit) {
-		long bound = this.options.maxQueueTime().isZero() ? Long.MAX_VALUE : this.options.maxQueueTime().toNanos();
+	private BatchingException.Overloaded overloaded(long predicted, long limit, boolean byDeadline) {
 		long excessSeconds = Math.max(1, (predicted - limit + 999_999_999) / 1_000_000_000);
 		return new BatchingException.Overloaded(this.queue, Duration.ofNanos(predicted), Duration.ofNanos(limit),
-				limit < bound, Duration.ofSeconds(excessSeconds));
+				byDeadline, Duration.ofSeconds(excessSeconds));
 	}
 
 	/** A task left the queue (dispatched or dropped): its work leaves its flow. */
@@ -218,19 +220,14 @@ final class FairShare {
 			BatchCostModel cost = this.costModel;
 			double predicted = cost.nanos(rowsRun, batch.paddedLength(), batch.tokens() * rowsRun / batch.size());
 			if (predicted > 0) {
-				calibrate(nanos / predicted);
+				this.calibration.add(nanos / predicted);
 			}
 		}
 	}
 
-	private synchronized void calibrate(double ratio) {
-		double next = (1 - CALIBRATION_WEIGHT) * this.calibration + CALIBRATION_WEIGHT * ratio;
-		this.calibration = Math.max(MIN_CALIBRATION, Math.min(MAX_CALIBRATION, next));
-	}
-
 	/** Measured over predicted run time of recent batches (1 until a batch ran). */
-	public synchronized double calibration() {
-		return this.calibration;
+	public double calibration() {
+		return this.calibration.value();
 	}
 
 	/**
@@ -248,7 +245,7 @@ final class FairShare {
 		long predicted = predictWait(own, start, 0);
 		long limit = this.options.maxQueueTime().toNanos();
 		if (predicted > limit) {
-			throw overloaded(predicted, limit);
+			throw overloaded(predicted, limit, false);
 		}
 	}
 

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import io.eino.serving.operator.OperatorSpec;
+import io.eino.serving.runtime.Pooling;
 import io.eino.serving.text.Overflow;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.PropertyNamingStrategies;
@@ -33,6 +34,8 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * postprocess:                  # optional: operators on each text's output values
  *   - relu
  *   - {name: labels, names: [negative, positive]}
+ * pooling: mean                  # embedding only: mean | cls | none (the output is one vector per text)
+ * normalize: true                # embedding only: L2-normalise each vector after pooling
  * </pre>
  *
  * @param task what a prediction is
@@ -47,10 +50,12 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * the model has none
  * @param preprocess text operators applied before tokenization
  * @param postprocess operators applied to each text's output values
+ * @param pooling how an embedding model's output becomes one vector per text
+ * ({@link Pooling#NONE} for classifiers)
  */
 public record ModelDescriptor(Task task, String signature, String tokenizer, int maxTokens, Overflow overflow,
 		List<String> labels, String output, String evaluation, List<OperatorSpec> preprocess,
-		List<OperatorSpec> postprocess) {
+		List<OperatorSpec> postprocess, Pooling pooling) {
 
 	public static final String FILE_NAME = "model.yaml";
 
@@ -73,17 +78,29 @@ public record ModelDescriptor(Task task, String signature, String tokenizer, int
 		labels = (labels != null) ? List.copyOf(labels) : List.of();
 		preprocess = (preprocess != null) ? List.copyOf(preprocess) : List.of();
 		postprocess = (postprocess != null) ? List.copyOf(postprocess) : List.of();
+		pooling = (pooling != null) ? pooling : Pooling.NONE;
 		if (task == Task.CLASSIFICATION && labels.isEmpty()) {
 			throw new IllegalArgumentException("A classification model needs labels");
+		}
+		if (task != Task.EMBEDDING && !pooling.isIdentity()) {
+			throw new IllegalArgumentException("pooling and normalize apply to embedding models only");
 		}
 		if (maxTokens < 2) {
 			throw new IllegalArgumentException("max-tokens must leave room for the special tokens");
 		}
 	}
 
+	/** A descriptor whose embeddings, if any, are the output as the model computes it. */
+	public ModelDescriptor(Task task, String signature, String tokenizer, int maxTokens, Overflow overflow,
+			List<String> labels, String output, String evaluation, List<OperatorSpec> preprocess,
+			List<OperatorSpec> postprocess) {
+		this(task, signature, tokenizer, maxTokens, overflow, labels, output, evaluation, preprocess, postprocess,
+				Pooling.NONE);
+	}
+
 	public ModelDescriptor withLimits(int maxTokens, Overflow overflow) {
 		return new ModelDescriptor(this.task, this.signature, this.tokenizer, maxTokens, overflow, this.labels,
-				this.output, this.evaluation, this.preprocess, this.postprocess);
+				this.output, this.evaluation, this.preprocess, this.postprocess, this.pooling);
 	}
 
 	public static ModelDescriptor read(Path file) {
@@ -96,7 +113,9 @@ public record ModelDescriptor(Task task, String signature, String tokenizer, int
 					enumValue(Overflow.class, raw.getOrDefault("overflow", "truncate")), stringList(raw.get("labels")),
 					String.valueOf(raw.getOrDefault("output", "probabilities")),
 					(raw.get("evaluation") != null) ? String.valueOf(raw.get("evaluation")) : null,
-					OperatorSpec.parse(raw.get("preprocess")), OperatorSpec.parse(raw.get("postprocess")));
+					OperatorSpec.parse(raw.get("preprocess")), OperatorSpec.parse(raw.get("postprocess")),
+					new Pooling(Pooling.Mode.of(String.valueOf(raw.getOrDefault("pooling", "none"))),
+							bool(raw.getOrDefault("normalize", false), "normalize")));
 		}
 		catch (JacksonException | ClassCastException | IllegalArgumentException ex) {
 			throw new IllegalArgumentException("Invalid " + file + ": " + ex.getMessage(), ex);
@@ -124,6 +143,10 @@ public record ModelDescriptor(Task task, String signature, String tokenizer, int
 		if (!this.postprocess.isEmpty()) {
 			raw.put("postprocess", this.postprocess.stream().map(OperatorSpec::toYaml).toList());
 		}
+		if (this.task == Task.EMBEDDING) {
+			raw.put("pooling", this.pooling.mode().name().toLowerCase(Locale.ROOT));
+			raw.put("normalize", this.pooling.normalize());
+		}
 		try {
 			Path temporary = file.resolveSibling("." + file.getFileName() + ".tmp");
 			YAML.writeValue(temporary.toFile(), raw);
@@ -136,6 +159,13 @@ public record ModelDescriptor(Task task, String signature, String tokenizer, int
 
 	private static <E extends Enum<E>> E enumValue(Class<E> type, Object value) {
 		return Enum.valueOf(type, String.valueOf(value).trim().toUpperCase(Locale.ROOT));
+	}
+
+	private static boolean bool(Object value, String key) {
+		if (value instanceof Boolean flag) {
+			return flag;
+		}
+		throw new IllegalArgumentException(key + " must be true or false, not '" + value + "'");
 	}
 
 	private static List<String> stringList(Object value) {

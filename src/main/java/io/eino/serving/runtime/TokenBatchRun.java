@@ -8,9 +8,9 @@ import org.tensorflow.types.TInt64;
 
 /**
  * A text model's batch run: the rows' tokens padded into the three token tensors, one
- * session run of the signature, and each row's slice of the float output. Its input
- * buffers grow to the largest batch and its tensors are pooled by shape, so that a steady
- * load allocates nothing.
+ * session run of the signature, and each row's slice of the float output, pooled into one
+ * vector where the model's {@link Pooling} says so. Its input buffers grow to the largest
+ * batch and its tensors are pooled by shape, so that a steady load allocates nothing.
  */
 public final class TokenBatchRun implements BatchRun<TokenSequence, float[]> {
 
@@ -19,6 +19,8 @@ public final class TokenBatchRun implements BatchRun<TokenSequence, float[]> {
 	private final String signature;
 
 	private final String output;
+
+	private final Pooling pooling;
 
 	private final TensorPool pool = new TensorPool();
 
@@ -31,11 +33,13 @@ public final class TokenBatchRun implements BatchRun<TokenSequence, float[]> {
 	/**
 	 * @param signature the signature batches run
 	 * @param output the float output each row's result is read from
+	 * @param pooling how a row's slice becomes its result
 	 */
-	public TokenBatchRun(SavedModelRunner session, String signature, String output) {
+	public TokenBatchRun(SavedModelRunner session, String signature, String output, Pooling pooling) {
 		this.session = session;
 		this.signature = signature;
 		this.output = output;
+		this.pooling = pooling;
 	}
 
 	@Override
@@ -64,7 +68,8 @@ public final class TokenBatchRun implements BatchRun<TokenSequence, float[]> {
 			int width = values.length / rows.size();
 			List<float[]> results = new ArrayList<>(rows.size());
 			for (int i = 0; i < rows.size(); i++) {
-				results.add(TensorBatcher.row(values, width, i));
+				float[] row = TensorBatcher.row(values, width, i);
+				results.add(this.pooling.isIdentity() ? row : this.pooling.apply(row, length, this.mask, i * length));
 			}
 			return results;
 		}

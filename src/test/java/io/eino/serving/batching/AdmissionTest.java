@@ -54,18 +54,44 @@ class AdmissionTest {
 		queue.submit(tasks("a", "alice", 10));
 		// A newcomer's one task would wait behind one of alice's.
 		assertThat(queue.predictedWait()).isEqualTo(Duration.ofMillis(20));
-		// One more task would start after alice's 100 ms: still admissible. Two would
-		// have their second start after 110 ms (one batch holds one task here).
+		// One more task of alice's would start after her 100 ms: still admissible.
+		queue.submit(tasks("b", "alice", 1));
 		assertThatExceptionOfType(BatchingException.Overloaded.class)
-			.isThrownBy(() -> queue.submit(tasks("over", "alice", 2)))
+			.isThrownBy(() -> queue.submit(tasks("over", "alice", 1)))
 			.satisfies((ex) -> assertThat(ex.retryAfter()).isEqualTo(Duration.ofSeconds(1)))
 			.withMessageContaining("about 110 ms")
 			.withMessageContaining("100 ms it may wait (eino.admission.max-queue-time)");
-		assertThat(queue.depth()).as("nothing of the refused request stays").isEqualTo(10);
-		// A request of 30 tasks more than 2 s over the bound is told to wait 3 s.
-		assertThatExceptionOfType(BatchingException.Overloaded.class)
-			.isThrownBy(() -> queue.submit(tasks("big", "alice", 300)))
-			.satisfies((ex) -> assertThat(ex.retryAfter()).isEqualTo(Duration.ofSeconds(3)));
+		assertThat(queue.depth()).as("nothing of the refused request stays").isEqualTo(11);
+	}
+
+	@Test
+	void aRequestOfManyTextsWaitsForOthersOnlyUntilItsFirstBatchAndMustStartItsLastByItsDeadline() {
+		BatchQueue<String, String> queue = queue(2, 100);
+		this.processor.capacity = 0;
+		queue.submit(tasks("a", "alice", 8));
+		// Bob's 40 texts: his first batch waits behind some of alice's (within 100 ms),
+		// the rest behind his own first ones, not counted against the queue's bound.
+		queue.submit(tasks("b", "bob", 40));
+		assertThat(queue.depth()).isEqualTo(48);
+		// With a deadline 1 s away, 300 texts would start their last after about 3 s:
+		// refused by the deadline, told to come back when it would fit.
+		long deadline = this.clock.get() + 1_000 * MILLI;
+		List<BatchTask<String, String>> bulk = new ArrayList<>();
+		for (int i = 0; i < 300; i++) {
+			bulk.add(new BatchTask<>("c" + i, 5, deadline, BatchTask.NORMAL_PRIORITY, "carol"));
+		}
+		assertThatExceptionOfType(BatchingException.Overloaded.class).isThrownBy(() -> queue.submit(bulk))
+			.satisfies((ex) -> assertThat(ex.retryAfter()).isGreaterThanOrEqualTo(Duration.ofSeconds(2)))
+			.withMessageContaining("(its deadline)");
+		assertThat(queue.depth()).isEqualTo(48);
+		// Dave's one text goes ahead of most of Bob's: a large request keeps the fair
+		// order between clients.
+		queue.submit(List.of(task("d", "dave")));
+		this.processor.capacity = 4;
+		this.scheduler.step();
+		assertThat(this.processor.batches).hasSize(4);
+		assertThat(this.processor.batches.stream().flatMap((batch) -> batch.tasks().stream()).map(BatchTask::input))
+			.contains("d");
 	}
 
 	@Test
@@ -208,10 +234,12 @@ class AdmissionTest {
 		}
 		assertThat(queue.calibration()).isCloseTo(2.0, org.assertj.core.data.Offset.offset(0.05));
 		this.processor.capacity = 0;
-		// Now 5 tasks fill 100 ms (5 × 20 ms): two more would start after 120 ms.
-		queue.submit(tasks("b", "b", 5));
+		// Now 5 tasks fill 100 ms (5 × 20 ms): one more starts after 100 ms, and the
+		// next after 120 ms.
+		queue.submit(tasks("b", "b", 6));
 		assertThatExceptionOfType(BatchingException.Overloaded.class)
-			.isThrownBy(() -> queue.submit(tasks("b5-", "b", 2)));
+			.isThrownBy(() -> queue.submit(tasks("b6-", "b", 1)))
+			.withMessageContaining("about 11");
 	}
 
 	@Test
@@ -222,11 +250,12 @@ class AdmissionTest {
 		queue.submit(first);
 		first.subList(0, 5).forEach(BatchTask::cancel);
 		this.scheduler.step();
-		// Five cancelled tasks no longer count: five more fit.
-		queue.submit(tasks("b", "a", 5));
+		// Five cancelled tasks no longer count: six more fit (the last starts after 100
+		// ms).
+		queue.submit(tasks("b", "a", 6));
 		assertThatExceptionOfType(BatchingException.Overloaded.class)
-			.isThrownBy(() -> queue.submit(tasks("c", "a", 2)));
-		this.processor.capacity = 10;
+			.isThrownBy(() -> queue.submit(tasks("c", "a", 1)));
+		this.processor.capacity = 11;
 		this.scheduler.step();
 		for (Batch<String, String> batch : this.processor.batches) {
 			batch.finished(1, 10 * MILLI);

@@ -108,7 +108,8 @@ class DockerfileIT {
 		String output = run(List.of(java(), "-Dorg.bytedeco.javacpp.cachedir=" + javacpp, "-DDJL_CACHE_DIR=" + djl,
 				"-jar", app.resolve("eino-serving.jar").toString(), "prepare-models", "--repository",
 				work.resolve("models").toString()));
-		assertThat(output).contains("Prepared model 'sentiment' version");
+		assertThat(output).contains("Prepared model 'sentiment' version")
+			.contains("Prepared model 'all-minilm-l6-v2' version");
 		assertThat(
 				work.resolve("models/sentiment/" + io.eino.serving.sentiment.DefaultModel.VERSION + "/saved_model.pb"))
 			.isRegularFile();

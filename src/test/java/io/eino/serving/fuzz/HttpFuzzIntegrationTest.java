@@ -52,7 +52,10 @@ class HttpFuzzIntegrationTest extends DefaultServingContext {
 			new String[] { "POST", "/v1/models/sentiment/versions/" + V + ":predict", "application/json",
 					"{\"inputs\": {\"text\": [\"A fine film\"]}}" },
 			new String[] { "POST", "/v2/models/sentiment/infer", "application/json", BYTES_INPUT },
-			new String[] { "POST", "/v2/models/embeddings/versions/" + V + "/infer", "application/json", BYTES_INPUT },
+			new String[] { "POST",
+					"/v2/models/" + DefaultServingContext.EMBEDDINGS + "/versions/" + DefaultServingContext.EMBEDDINGS_V
+							+ "/infer",
+					"application/json", BYTES_INPUT },
 			new String[] { "GET", "/v1/models/sentiment", null, null },
 			new String[] { "GET", "/v1/models/sentiment/metadata", null, null },
 			new String[] { "GET", "/v2/models/sentiment", null, null },

@@ -196,9 +196,9 @@ public final class ModelLoader {
 				removePlaintext(model, version, workspace);
 			}
 			meters = this.meters.acquire(model, version, instances);
-			runners = new RunnerPool<>(sessions,
-					(session) -> new TokenBatchRun(session, descriptor.signature(), descriptor.output()), false, model,
-					version, meters.metrics(), System::nanoTime);
+			runners = new RunnerPool<>(sessions, (session) -> new TokenBatchRun(session, descriptor.signature(),
+					descriptor.output(), descriptor.pooling()), false, model, version, meters.metrics(),
+					System::nanoTime);
 			RunnerPool<TokenSequence, float[]> pool = runners;
 			long warmupStarted = System.nanoTime();
 			Warmup warmup = step(model, version, ModelLoadException.Step.WARM_UP,

@@ -5,9 +5,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.HostTensor;
@@ -23,6 +25,9 @@ import io.eino.serving.text.TokenizedBatch;
 final class OutputComparison {
 
 	private static final int BATCH = 32;
+
+	/** How many nearest texts the retrieval check of an embedding model compares. */
+	static final int NEIGHBOURS = 10;
 
 	/**
 	 * Below this gap between its two highest outputs, the reference has not decided a
@@ -47,12 +52,14 @@ final class OutputComparison {
 	 * @param accuracy the candidate's
 	 * @param undecidedChanged texts whose top class changed although the reference leaves
 	 * them undecided: its two highest outputs less than {@value #UNDECIDED_MARGIN} apart
+	 * @param retrieval how close the vectors of an embedding model stay (null for other
+	 * models)
 	 */
 	record Agreement(double labelAgreement, double maxDifference, int texts, double referenceAccuracy, double accuracy,
-			int undecidedChanged) {
+			int undecidedChanged, Retrieval retrieval) {
 
 		Agreement(double labelAgreement, double maxDifference, int texts, double referenceAccuracy, double accuracy) {
-			this(labelAgreement, maxDifference, texts, referenceAccuracy, accuracy, 0);
+			this(labelAgreement, maxDifference, texts, referenceAccuracy, accuracy, 0, null);
 		}
 
 		/** Whether every text keeps its top class, undecided ones included. */
@@ -66,6 +73,13 @@ final class OutputComparison {
 		}
 
 		String describe() {
+			if (this.retrieval != null) {
+				return String.format(Locale.ROOT,
+						"cosine to the reference at least %.5f, top-%d neighbours unchanged for %.1f %% of %d texts, "
+								+ "largest output difference %.2g",
+						this.retrieval.minCosine(), NEIGHBOURS, this.retrieval.neighbourAgreement() * 100, this.texts,
+						this.maxDifference);
+			}
 			String measured = String.format(Locale.ROOT,
 					"labels agree on %.1f %% of %d texts, largest output difference %.2g", this.labelAgreement * 100,
 					this.texts, this.maxDifference)
@@ -77,6 +91,55 @@ final class OutputComparison {
 
 	}
 
+	/**
+	 * How close an embedding model's vectors stay to the reference's.
+	 *
+	 * @param minCosine the smallest cosine similarity of a text's vector to its reference
+	 * @param neighbourAgreement the share of texts whose {@value #NEIGHBOURS} nearest
+	 * other texts (by cosine, the evaluation texts as the retrieval set) are the same set
+	 */
+	record Retrieval(double minCosine, double neighbourAgreement) {
+
+		static Retrieval of(List<float[]> reference, List<float[]> candidate) {
+			double minCosine = 1;
+			for (int text = 0; text < reference.size(); text++) {
+				minCosine = Math.min(minCosine, cosine(reference.get(text), candidate.get(text)));
+			}
+			int same = 0;
+			for (int query = 0; query < reference.size(); query++) {
+				if (neighbours(reference, query).equals(neighbours(candidate, query))) {
+					same++;
+				}
+			}
+			return new Retrieval(minCosine, reference.isEmpty() ? 1 : (double) same / reference.size());
+		}
+
+		private static Set<Integer> neighbours(List<float[]> vectors, int query) {
+			Integer[] others = new Integer[vectors.size()];
+			double[] scores = new double[vectors.size()];
+			for (int text = 0; text < vectors.size(); text++) {
+				others[text] = text;
+				scores[text] = (text == query) ? Double.NEGATIVE_INFINITY
+						: cosine(vectors.get(query), vectors.get(text));
+			}
+			Arrays.sort(others, (a, b) -> Double.compare(scores[b], scores[a]));
+			return Set.of(Arrays.copyOf(others, Math.min(NEIGHBOURS, vectors.size() - 1)));
+		}
+
+		static double cosine(float[] a, float[] b) {
+			double dot = 0;
+			double normA = 0;
+			double normB = 0;
+			for (int i = 0; i < a.length; i++) {
+				dot += (double) a[i] * b[i];
+				normA += (double) a[i] * a[i];
+				normB += (double) b[i] * b[i];
+			}
+			return (normA == 0 || normB == 0) ? ((normA == normB) ? 1 : 0) : dot / Math.sqrt(normA * normB);
+		}
+
+	}
+
 	/** The served output of each text, in order, as the runner computes it. */
 	static List<float[]> outputs(SavedModelRunner runner, ModelDescriptor descriptor, TextTokenizer tokenizer,
 			List<String> texts) {
@@ -84,8 +147,10 @@ final class OutputComparison {
 		for (int start = 0; start < texts.size(); start += BATCH) {
 			TokenizedBatch batch = tokenizer.encode(texts.subList(start, Math.min(texts.size(), start + BATCH)));
 			HostTensor.Float32 output = output(runner, descriptor, batch.asInputs());
+			int length = batch.sequenceLength();
+			long[] mask = batch.attentionMask().values();
 			for (int row = 0; row < batch.size(); row++) {
-				rows.add(output.row(row));
+				rows.add(descriptor.pooling().apply(output.row(row), length, mask, row * length));
 			}
 		}
 		return rows;
@@ -107,7 +172,7 @@ final class OutputComparison {
 		for (int text = 0; text < reference.size(); text++) {
 			float[] wantRow = reference.get(text);
 			float[] gotRow = candidate.get(text);
-			if (argmax(wantRow) == argmax(gotRow)) {
+			if (descriptor.task() != ModelDescriptor.Task.CLASSIFICATION || argmax(wantRow) == argmax(gotRow)) {
 				agreeing++;
 			}
 			else if (margin(wantRow) < UNDECIDED_MARGIN) {
@@ -130,7 +195,8 @@ final class OutputComparison {
 		boolean classifies = descriptor.task() == ModelDescriptor.Task.CLASSIFICATION && labelled > 0;
 		return new Agreement(labelAgreement, maxDifference, reference.size(),
 				classifies ? (double) referenceRight / labelled : Double.NaN,
-				classifies ? (double) candidateRight / labelled : Double.NaN, undecidedChanged);
+				classifies ? (double) candidateRight / labelled : Double.NaN, undecidedChanged,
+				(descriptor.task() == ModelDescriptor.Task.EMBEDDING) ? Retrieval.of(reference, candidate) : null);
 	}
 
 	/** How far apart the two highest values of {@code row} are. */

@@ -42,11 +42,26 @@ import io.eino.serving.text.TextTokenizer;
  * texts (a text fp32 leaves undecided may change: {@link OutputComparison}), differ by no
  * more than {@value #MAX_OUTPUT_DIFFERENCE} ({@value #MAX_INT8_OUTPUT_DIFFERENCE} for
  * int8), get at least as many labelled texts right, and be at least
- * {@value #MIN_REDUCED_SPEEDUP}× faster.
+ * {@value #MIN_REDUCED_SPEEDUP}× faster. For an embedding model, the labels and the
+ * output difference give way to the retrieval gate: cosine to fp32 at least
+ * {@value #MIN_EMBEDDING_COSINE} for every text, and the ten nearest texts unchanged for
+ * at least {@value #MIN_NEIGHBOUR_AGREEMENT} of them.
  */
 final class StartupOptimizer {
 
 	static final double MIN_LABEL_AGREEMENT = 0.995;
+
+	/**
+	 * An embedding model's reduced precision must keep every evaluation text's vector
+	 * this close to fp32's (cosine similarity).
+	 */
+	static final double MIN_EMBEDDING_COSINE = 0.999;
+
+	/**
+	 * ... and the ten nearest other texts of this share of the texts unchanged (the
+	 * evaluation texts as a retrieval set).
+	 */
+	static final double MIN_NEIGHBOUR_AGREEMENT = 0.99;
 
 	static final double MAX_OUTPUT_DIFFERENCE = 0.02;
 
@@ -252,6 +267,11 @@ final class StartupOptimizer {
 		if (!candidate.reduced()) {
 			return (agreement.sameLabels() && agreement.maxDifference() <= MAX_REWRITE_DIFFERENCE) ? null
 					: "it changes the outputs";
+		}
+		if (agreement.retrieval() != null) {
+			boolean close = agreement.retrieval().minCosine() >= MIN_EMBEDDING_COSINE
+					&& agreement.retrieval().neighbourAgreement() >= MIN_NEIGHBOUR_AGREEMENT;
+			return close ? null : "fails the embedding gate";
 		}
 		double maxDifference = candidate.precision().equals("int8") ? MAX_INT8_OUTPUT_DIFFERENCE
 				: MAX_OUTPUT_DIFFERENCE;

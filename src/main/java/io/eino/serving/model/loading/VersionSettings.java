@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.TreeSet;
 
 import io.eino.serving.batching.BatchingOptions;
@@ -11,6 +12,7 @@ import io.eino.serving.model.ServedModels;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SignatureSpec;
+import io.eino.serving.runtime.TensorSpec;
 
 /**
  * What a version is built with, the read step of a build: its {@code model.yaml} (in the
@@ -119,9 +121,22 @@ final class VersionSettings {
 						"Signature '" + descriptor.signature() + "' lacks the token input '" + input + "'");
 			}
 		}
-		if (!signature.hasOutput(descriptor.output())) {
-			throw new IllegalArgumentException(
-					"Signature '" + descriptor.signature() + "' has no output '" + descriptor.output() + "'");
+		TensorSpec output = signature.outputs()
+			.stream()
+			.filter((candidate) -> candidate.name().equals(descriptor.output()))
+			.findFirst()
+			.orElseThrow(() -> new IllegalArgumentException(
+					"Signature '" + descriptor.signature() + "' has no output '" + descriptor.output() + "'"));
+		int rank = output.shape().length;
+		if (descriptor.task() == ModelDescriptor.Task.EMBEDDING && rank > 0) {
+			int wanted = descriptor.pooling().pools() ? 3 : 2;
+			if (rank != wanted) {
+				throw new IllegalArgumentException("Output '" + descriptor.output() + "' has rank " + rank + ", and "
+						+ (descriptor.pooling().pools()
+								? "pooling " + descriptor.pooling().mode().name().toLowerCase(Locale.ROOT)
+										+ " needs one vector per token, [batch, sequence, hidden]"
+								: "pooling none needs one vector per text, [batch, hidden]; set pooling: mean or cls"));
+			}
 		}
 	}
 

@@ -8,6 +8,7 @@ import java.util.Map;
 import io.eino.serving.graph.GraphOptimization;
 import io.eino.serving.graph.Precision;
 import io.eino.serving.model.OptimizationReport;
+import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.OpProfile;
 import io.eino.serving.runtime.SessionSettings;
 import org.junit.jupiter.api.Test;
@@ -136,6 +137,56 @@ class StartupDecisionTest {
 				io.eino.serving.sentiment.DefaultModel.descriptor(), labels);
 		assertThat(decided.labelAgreement()).isCloseTo(2 / 3.0, org.assertj.core.api.Assertions.within(1e-9));
 		assertThat(decided.undecidedChanged()).isZero();
+	}
+
+	@Test
+	void anEmbeddingModelsReducedPrecisionPassesOnCosineAndNeighboursNotOnLabels() {
+		// Output differences beyond the classifier's bound, but vectors that keep their
+		// direction and their neighbours.
+		OutputComparison.Agreement close = new OutputComparison.Agreement(1.0, 0.4, 212, Double.NaN, Double.NaN, 0,
+				new OutputComparison.Retrieval(0.9995, 1.0));
+		OutputComparison.Agreement turned = new OutputComparison.Agreement(1.0, 0.01, 212, Double.NaN, Double.NaN, 0,
+				new OutputComparison.Retrieval(0.998, 1.0));
+		OutputComparison.Agreement reordered = new OutputComparison.Agreement(1.0, 0.01, 212, Double.NaN, Double.NaN, 0,
+				new OutputComparison.Retrieval(0.9995, 0.985));
+		Fake fake = fake(0.01, 90, 80, 60, 70, 50).agreement("int8", close).agreement("bf16", close);
+		assertThat(StartupOptimizer.choose(IMPORTED, this.candidates, fake).precision()).isEqualTo("int8");
+		fake = fake(0.01, 90, 80, 60, 70, 50).agreement("int8", turned)
+			.agreement("bf16", reordered)
+			.agreement("bf16 without constant folding", reordered);
+		StartupOptimizer.Choice choice = StartupOptimizer.choose(IMPORTED, this.candidates, fake);
+		assertThat(choice.precision()).isEqualTo("fp32");
+		assertThat(step(choice, "int8").note()).contains("not served: fails the embedding gate")
+			.contains("cosine to the reference at least 0.99800");
+		assertThat(step(choice, "bf16").note()).contains("not served: fails the embedding gate")
+			.contains("top-10 neighbours unchanged for 98.5 % of 212 texts");
+	}
+
+	@Test
+	void theRetrievalCheckComparesEachTextsTenNearestTexts() {
+		java.util.Random random = new java.util.Random(7);
+		List<float[]> reference = new java.util.ArrayList<>();
+		for (int text = 0; text < 40; text++) {
+			float[] vector = new float[16];
+			for (int i = 0; i < vector.length; i++) {
+				vector[i] = (float) random.nextGaussian();
+			}
+			reference.add(vector);
+		}
+		ModelDescriptor embedding = io.eino.serving.sentiment.DefaultModel.embeddingDescriptor();
+		List<String> labels = java.util.Collections.nCopies(40, null);
+		OutputComparison.Agreement same = OutputComparison.compare(reference, reference, embedding, labels);
+		assertThat(same.retrieval().minCosine()).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-9));
+		assertThat(same.retrieval().neighbourAgreement()).isEqualTo(1.0);
+		assertThat(same.sameLabels()).isTrue();
+		// Text 0 moved onto text 1: its own neighbours change, and it enters others'.
+		List<float[]> moved = new java.util.ArrayList<>(reference);
+		moved.set(0, reference.get(1).clone());
+		OutputComparison.Agreement changed = OutputComparison.compare(reference, moved, embedding, labels);
+		assertThat(changed.retrieval().minCosine()).isLessThan(0.9);
+		assertThat(changed.retrieval().neighbourAgreement()).isLessThan(1.0).isGreaterThan(0.5);
+		assertThat(changed.labelAgreement()).as("embeddings have no labels").isEqualTo(1.0);
+		assertThat(changed.sameLabels()).isTrue();
 	}
 
 	@Test
