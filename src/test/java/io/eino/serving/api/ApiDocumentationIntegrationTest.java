@@ -53,7 +53,7 @@ class ApiDocumentationIntegrationTest extends DefaultServingContext {
 			}
 		}
 		assertThat(mapped).contains("POST /v1/models/{model}:predict", "POST /v2/models/{model}/infer",
-				"POST /v1/models/{model}:classify", "GET /v2");
+				"POST /v1/models/{model}:classify", "GET /v2", "POST /v1/embeddings", "GET /v1/models");
 		assertThat(missing).isEmpty();
 	}
 

@@ -2,15 +2,12 @@ package io.eino.serving.api;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 
 import io.eino.serving.TensorModels;
 import io.eino.serving.TestModels;
 import io.eino.serving.TestTags;
-import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.sentiment.DefaultModel;
 import io.eino.serving.sentiment.DefaultModelInstaller;
-import io.eino.serving.text.Overflow;
 
 import org.junit.jupiter.api.Tag;
 import org.springframework.boot.micrometer.metrics.test.autoconfigure.AutoConfigureMetrics;

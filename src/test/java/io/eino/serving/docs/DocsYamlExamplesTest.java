@@ -45,6 +45,18 @@ class DocsYamlExamplesTest {
 	}
 
 	@Test
+	void theEmbeddingModelYamlIsTheBundledModelsDescriptor(@org.junit.jupiter.api.io.TempDir Path directory)
+			throws IOException {
+		String markdown = Files.readString(Path.of("docs", "embeddings.md"));
+		int start = markdown.indexOf("```yaml\ntask: embedding");
+		assertThat(start).as("the model.yaml example in docs/embeddings.md").isNotNegative();
+		Path file = directory.resolve("model.yaml");
+		Files.writeString(file, markdown.substring(start + "```yaml\n".length(), markdown.indexOf("```", start + 7)));
+		assertThat(io.eino.serving.repository.ModelDescriptor.read(file))
+			.isEqualTo(io.eino.serving.sentiment.DefaultModel.embeddingDescriptor());
+	}
+
+	@Test
 	void thePerModelDenyPatternExampleDoesWhatItSays() throws IOException {
 		String markdown = Files.readString(Path.of("docs", "request-path.md"));
 		int start = markdown.indexOf("```yaml\neino:\n  models:\n    sentiment:\n      validation:");
