@@ -89,6 +89,40 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 	}
 
 	@Test
+	void aRequestOfAsManyTextsAsTheModelAllowsIsAnsweredWholeAndInOrder() throws IOException {
+		List<String> sentences = corpus(480).subList(80, 160);
+		List<String> texts = new ArrayList<>();
+		for (int i = 0; i < 512; i++) {
+			texts.add(sentences.get(i % sentences.size()) + " (" + i + ")");
+		}
+		// 512 vectors as JSON numbers: about 2.5 MB.
+		JsonNode answer = this.client.mutate()
+			.codecs((codecs) -> codecs.defaultCodecs().maxInMemorySize(8 << 20))
+			.build()
+			.post()
+			.uri("/v1/embeddings")
+			.contentType(MediaType.APPLICATION_JSON)
+			.bodyValue(JSON.writeValueAsString(Map.of("model", EMBEDDINGS, "input", texts)))
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(JsonNode.class)
+			.returnResult()
+			.getResponseBody();
+		assertThat(answer.get("data").size()).isEqualTo(512);
+		for (int i : new int[] { 0, 1, 255, 511 }) {
+			assertThat(answer.get("data").get(i).get("index").intValue()).isEqualTo(i);
+			float[] alone = floats(
+					ok(Map.of("model", EMBEDDINGS, "input", texts.get(i))).get("data").get(0).get("embedding"));
+			assertThat(floats(answer.get("data").get(i).get("embedding"))).as("text %d", i)
+				.containsExactly(alone, org.assertj.core.api.Assertions.within(1e-5f));
+		}
+		List<String> tooMany = new ArrayList<>(texts);
+		tooMany.add("one more");
+		assertError(Map.of("model", EMBEDDINGS, "input", tooMany), 400, "instances", "at most 512");
+	}
+
+	@Test
 	void base64AndShortenedVectorsAreTheFloatsOpenAisClientsDecode() {
 		JsonNode floats = ok(Map.of("model", EMBEDDINGS, "input", "A fine film"));
 		JsonNode encoded = ok(
