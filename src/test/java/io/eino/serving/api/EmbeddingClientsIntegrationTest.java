@@ -19,7 +19,6 @@ import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import dev.langchain4j.model.openai.OpenAiEmbeddingModel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -59,11 +58,7 @@ class EmbeddingClientsIntegrationTest extends DefaultServingContext {
 	@BeforeAll
 	static void embedInProcess() throws IOException {
 		texts = EmbeddingsIntegrationTest.corpus(480);
-		reference = new AllMiniLmL6V2EmbeddingModel().embedAll(texts.stream().map(TextSegment::from).toList())
-			.content()
-			.stream()
-			.map(Embedding::vector)
-			.toList();
+		reference = EmbeddingsIntegrationTest.reference();
 	}
 
 	@Test

@@ -193,7 +193,8 @@ class ComposeStackIT {
 			.contains("SUCCESS: " + ruleCount() + " rules found");
 		assertThat(docker(0, "exec", prometheus, "promtool", "query", "instant",
 				"http://127.0.0.1:" + ports.get("prometheus"), "count(eino_model_ready{job=\"eino-serving\"} == 1)"))
-			.containsPattern("=> 1 @");
+			.as("both bundled models ready, as Prometheus scraped them")
+			.containsPattern("=> 2 @");
 	}
 
 	@Test
