@@ -143,7 +143,13 @@ public final class TestModels {
 	public static synchronized Path preparedRepository() {
 		Path marker = REPOSITORY
 			.resolve(DefaultModel.NAME + "/" + DefaultModel.VERSION + "/" + ModelRepository.READY_MARKER);
-		try (Stream<Path> classes = Files.walk(Path.of("target", "classes"))) {
+		// The integration tests run two at a time, each in a JVM of its own: one installs
+		// while the other waits.
+		try (java.nio.channels.FileChannel lock = java.nio.channels.FileChannel.open(
+				REPOSITORY.resolveSibling("test-repository.lock"), java.nio.file.StandardOpenOption.CREATE,
+				java.nio.file.StandardOpenOption.WRITE);
+				java.nio.channels.FileLock held = lock.lock();
+				Stream<Path> classes = Files.walk(Path.of("target", "classes"))) {
 			if (!installed && Files.exists(marker)) {
 				long compiled = classes.filter(Files::isRegularFile)
 					.mapToLong((file) -> file.toFile().lastModified())
@@ -151,11 +157,11 @@ public final class TestModels {
 					.orElse(Long.MAX_VALUE);
 				installed = marker.toFile().lastModified() > compiled;
 			}
+			return repository();
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
-		return repository();
 	}
 
 	/** Deletes a directory and everything in it; nothing when it does not exist. */
