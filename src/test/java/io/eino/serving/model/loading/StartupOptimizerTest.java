@@ -60,4 +60,36 @@ class StartupOptimizerTest extends DefaultServingContext {
 		assertThat((String) runtime.get("precision_reason")).startsWith(served.get("name") + " served");
 	}
 
+	/**
+	 * The bundled embedding model's step: every reduced precision that was checked was
+	 * judged by the embedding gate (cosine and neighbours, not labels), and what serves
+	 * passed it.
+	 */
+	@Test
+	@SuppressWarnings("unchecked")
+	void theEmbeddingModelsReducedPrecisionsAreJudgedByTheEmbeddingGate() {
+		Map<String, Object> metadata = (Map<String, Object>) ApiTests
+			.okJson(this.client.get().uri("/v1/models/" + EMBEDDINGS + "/metadata").exchange())
+			.get("metadata");
+		Map<String, Object> runtime = (Map<String, Object>) ((Map<String, Object>) metadata.get("eino")).get("runtime");
+		List<Map<String, Object>> steps = (List<Map<String, Object>>) runtime.get("optimization_steps");
+		assertThat(steps).extracting((step) -> step.get("name")).contains("bf16", "int8");
+		for (Map<String, Object> step : steps) {
+			String note = (String) step.get("note");
+			assertThat(note).doesNotContain("labels agree").doesNotContain("fails the accuracy gate");
+			if (note.contains("fails the embedding gate") || note.contains("served: cosine")) {
+				assertThat(note).containsPattern(
+						"cosine to the reference at least \\d\\.\\d{5}, top-10 neighbours unchanged for [\\d.]+ % of 212 texts");
+			}
+		}
+		String precision = (String) runtime.get("precision");
+		if (!precision.equals("fp32")) {
+			Map<String, Object> served = steps.stream()
+				.filter((step) -> Boolean.TRUE.equals(step.get("applied")))
+				.findFirst()
+				.orElseThrow();
+			assertThat((String) served.get("note")).contains("served: cosine to the reference at least");
+		}
+	}
+
 }
