@@ -8,12 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v wrk >/dev/null; then
-  echo "Installing wrk (Debian package) ..."
-  if [ "$(id -u)" -eq 0 ]; then apt-get install -y -q wrk; else sudo apt-get install -y -q wrk; fi
-fi
-
-./mvnw -B -q -ntp -DskipTests package
-./mvnw -B -q -ntp dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench/classpath.txt
+. bench/build.sh
 java -Xmx4g -cp "target/test-classes:target/classes:$(cat target/bench/classpath.txt)" \
   io.eino.serving.bench.EmbeddingsBenchmark "$@"

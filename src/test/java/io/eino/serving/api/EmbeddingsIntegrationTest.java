@@ -102,19 +102,7 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 			texts.add(String.join(" ", words.subList(i * 40, i * 40 + 110 + i * 25)));
 		}
 		Path onnx = DefaultModel.extractOnnx(Files.createTempDirectory("onnx"));
-		JsonNode answer = this.client.mutate()
-			.codecs((codecs) -> codecs.defaultCodecs().maxInMemorySize(8 << 20))
-			.build()
-			.post()
-			.uri("/v1/embeddings")
-			.contentType(MediaType.APPLICATION_JSON)
-			.bodyValue(JSON.writeValueAsString(Map.of("model", EMBEDDINGS, "input", texts)))
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(JsonNode.class)
-			.returnResult()
-			.getResponseBody();
+		JsonNode answer = okLarge(texts);
 		Path tokenizerFile = DefaultModel.extractTokenizer(onnx.getParent());
 		OrtEnvironment environment = OrtEnvironment.getEnvironment();
 		try (TextTokenizer tokenizer = TextTokenizer.load(tokenizerFile, DefaultModel.MAX_TOKENS, Overflow.TRUNCATE);
@@ -144,19 +132,7 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 			texts.add(sentences.get(i % sentences.size()) + " (" + i + ")");
 		}
 		// 512 vectors as JSON numbers: about 2.5 MB.
-		JsonNode answer = this.client.mutate()
-			.codecs((codecs) -> codecs.defaultCodecs().maxInMemorySize(8 << 20))
-			.build()
-			.post()
-			.uri("/v1/embeddings")
-			.contentType(MediaType.APPLICATION_JSON)
-			.bodyValue(JSON.writeValueAsString(Map.of("model", EMBEDDINGS, "input", texts)))
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(JsonNode.class)
-			.returnResult()
-			.getResponseBody();
+		JsonNode answer = okLarge(texts);
 		assertThat(answer.get("data").size()).isEqualTo(512);
 		for (int i : new int[] { 0, 1, 255, 511 }) {
 			assertThat(answer.get("data").get(i).get("index").intValue()).isEqualTo(i);
@@ -248,6 +224,23 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 		assertThat(error.get("type").stringValue()).isEqualTo("invalid_request_error");
 		assertThat(error.get("message").stringValue()).contains(message);
 		assertThat(error.has("param")).isTrue();
+	}
+
+	/** The answer to many texts: megabytes of JSON numbers. */
+	private JsonNode okLarge(List<String> texts) {
+		return this.client.mutate()
+			.codecs((codecs) -> codecs.defaultCodecs().maxInMemorySize(8 << 20))
+			.build()
+			.post()
+			.uri("/v1/embeddings")
+			.contentType(MediaType.APPLICATION_JSON)
+			.bodyValue(JSON.writeValueAsString(Map.of("model", EMBEDDINGS, "input", texts)))
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(JsonNode.class)
+			.returnResult()
+			.getResponseBody();
 	}
 
 	private JsonNode ok(Map<String, Object> body) {
