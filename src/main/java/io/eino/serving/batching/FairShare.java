@@ -88,7 +88,8 @@ final class FairShare {
 				: this.options.maxQueueTime().toNanos();
 		long deadlineLimit = Long.MAX_VALUE;
 		int size = tasks.size();
-		int firstBatch = Math.min(size, this.options.maxBatchSize());
+		int longest = tasks.stream().mapToInt(BatchTask::length).max().orElse(1);
+		int firstBatch = Math.min(size, this.options.rowsFitting(this.options.paddedLength(longest)));
 		long ownFirst = 0;
 		for (int i = 0; i < size; i++) {
 			BatchTask<?, ?> task = tasks.get(i);
@@ -116,8 +117,9 @@ final class FairShare {
 					if (flow.tasks == 0 && flow.lastFinish - this.virtualTime <= 0) {
 						forget(key, flow);
 					}
-					throw (first > queueLimit) ? overloaded(first, queueLimit, false)
-							: overloaded(Math.max(first, last), deadlineLimit, true);
+					throw (first > Math.min(queueLimit, deadlineLimit))
+							? overloaded(first, Math.min(queueLimit, deadlineLimit), deadlineLimit < queueLimit)
+							: overloaded(last, deadlineLimit, true);
 				}
 				long leadPerStep = this.options.priorityLead().toNanos();
 				for (BatchTask<?, ?> task : tasks) {

@@ -180,13 +180,15 @@ class EmbeddingClientsIntegrationTest extends DefaultServingContext {
 			float[] want = reference.get(text);
 			assertThat(got).hasSize(want.length);
 			double dot = 0;
-			double norms = 0;
+			double gotNorm = 0;
+			double wantNorm = 0;
 			for (int i = 0; i < got.length; i++) {
 				maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));
 				dot += (double) got[i] * want[i];
-				norms += (double) got[i] * got[i];
+				gotNorm += (double) got[i] * got[i];
+				wantNorm += (double) want[i] * want[i];
 			}
-			minCosine = Math.min(minCosine, dot / Math.sqrt(norms));
+			minCosine = Math.min(minCosine, dot / Math.sqrt(gotNorm * wantNorm));
 		}
 		String precision = servedPrecision();
 		System.out.printf("%s: %d texts, precision served %s, largest difference %.2g, smallest cosine %.7f%n", client,

@@ -47,6 +47,9 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 	@Autowired
 	private WebTestClient client;
 
+	@org.junit.jupiter.api.io.TempDir
+	Path work;
+
 	@Test
 	void vectorsAreLangChain4jsOnTextsOfEveryLength() throws IOException {
 		// LangChain4j reads at most 128 tokens (the tokenizer.json it ships truncates
@@ -101,7 +104,7 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 		for (int i = 0; i < 8; i++) {
 			texts.add(String.join(" ", words.subList(i * 40, i * 40 + 110 + i * 25)));
 		}
-		Path onnx = DefaultModel.extractOnnx(Files.createTempDirectory("onnx"));
+		Path onnx = DefaultModel.extractOnnx(this.work);
 		JsonNode answer = okLarge(texts);
 		Path tokenizerFile = DefaultModel.extractTokenizer(onnx.getParent());
 		OrtEnvironment environment = OrtEnvironment.getEnvironment();

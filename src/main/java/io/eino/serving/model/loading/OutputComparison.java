@@ -149,8 +149,11 @@ final class OutputComparison {
 			HostTensor.Float32 output = output(runner, descriptor, batch.asInputs());
 			int length = batch.sequenceLength();
 			long[] mask = batch.attentionMask().values();
+			// A text's slice: its vector, or all of its token vectors when pooled.
+			int width = output.values().length / batch.size();
 			for (int row = 0; row < batch.size(); row++) {
-				rows.add(descriptor.pooling().apply(output.row(row), length, mask, row * length));
+				float[] slice = Arrays.copyOfRange(output.values(), row * width, (row + 1) * width);
+				rows.add(descriptor.pooling().apply(slice, length, mask, row * length));
 			}
 		}
 		return rows;

@@ -43,8 +43,9 @@ final class PlanKey {
 	/**
 	 * The key of the version in {@code stored}, of the model in {@code modelDirectory}
 	 * described by {@code descriptor}: of the descriptor only what the startup step reads
-	 * (the task, signature, output, tokenizer, token limit and evaluation texts), so that
-	 * a model that differs only in its limits, rate or pipeline shares its plans.
+	 * (the task, signature, output, tokenizer, token limit, evaluation texts and
+	 * pooling), so that a model that differs only in its limits, rate or pipeline shares
+	 * its plans.
 	 */
 	String of(Path stored, Path modelDirectory, ModelDescriptor descriptor, SessionSettings base) {
 		MessageDigest digest = sha256();
@@ -54,7 +55,7 @@ final class PlanKey {
 				(descriptor == null) ? "no descriptor"
 						: descriptor.task() + "; " + descriptor.signature() + "; " + descriptor.output() + "; "
 								+ descriptor.tokenizer() + "; " + descriptor.maxTokens() + "; " + descriptor.overflow()
-								+ "; " + descriptor.evaluation());
+								+ "; " + descriptor.evaluation() + "; " + descriptor.pooling());
 		try (Stream<Path> files = Files.walk(stored)) {
 			for (Path file : files.filter(Files::isRegularFile)
 				.filter((file) -> !PlanHome.isPlanFile(file.getFileName().toString()))
@@ -100,7 +101,8 @@ final class PlanKey {
 	private static String build() {
 		MessageDigest digest = sha256();
 		List<String> code = List.of("StartupPlans", "StartupOptimizer", "SessionMeasurements", "SpeedComparison",
-				"Candidate", "OutputComparison", "VersionSessions", "/io/eino/serving/runtime/SessionSettings",
+				"Candidate", "OutputComparison", "OutputComparison$Retrieval", "VersionSessions",
+				"/io/eino/serving/runtime/Pooling", "/io/eino/serving/runtime/SessionSettings",
 				"/io/eino/serving/runtime/SavedModelRunner", "/io/eino/serving/runtime/OptimisedGraph",
 				"/io/eino/serving/runtime/Calibration", "/io/eino/serving/graph/FrozenGraph",
 				"/io/eino/serving/graph/GraphIndex", "/io/eino/serving/graph/EncoderRewrite",
