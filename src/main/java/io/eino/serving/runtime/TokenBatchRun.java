@@ -68,8 +68,7 @@ public final class TokenBatchRun implements BatchRun<TokenSequence, float[]> {
 			int width = values.length / rows.size();
 			List<float[]> results = new ArrayList<>(rows.size());
 			for (int i = 0; i < rows.size(); i++) {
-				float[] row = TensorBatcher.row(values, width, i);
-				results.add(this.pooling.isIdentity() ? row : this.pooling.apply(row, length, this.mask, i * length));
+				results.add(this.pooling.apply(TensorBatcher.row(values, width, i), length, this.mask, i * length));
 			}
 			return results;
 		}

@@ -71,6 +71,15 @@ public final class ApiTests {
 		return okJson(managementClient(port).get().uri(uri).exchange());
 	}
 
+	/** Asserts a 200 and returns its JSON body as a tree. */
+	public static tools.jackson.databind.JsonNode okNode(WebTestClient.ResponseSpec response) {
+		return response.expectStatus()
+			.isOk()
+			.expectBody(tools.jackson.databind.JsonNode.class)
+			.returnResult()
+			.getResponseBody();
+	}
+
 	/** Asserts a 200 and returns its JSON object. */
 	public static Map<String, Object> okJson(WebTestClient.ResponseSpec response) {
 		return response.expectStatus().isOk().expectBody(new ParameterizedTypeReference<Map<String, Object>>() {

@@ -203,14 +203,7 @@ class EmbeddingClientsIntegrationTest extends DefaultServingContext {
 	}
 
 	private String servedPrecision() {
-		JsonNode metadata = this.client.get()
-			.uri("/v1/models/" + EMBEDDINGS + "/metadata")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(JsonNode.class)
-			.returnResult()
-			.getResponseBody();
+		JsonNode metadata = ApiTests.okNode(this.client.get().uri("/v1/models/" + EMBEDDINGS + "/metadata").exchange());
 		return metadata.findValue("precision").stringValue();
 	}
 

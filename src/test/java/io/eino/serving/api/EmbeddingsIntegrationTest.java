@@ -61,11 +61,7 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 		int tokens = 0;
 		for (int from = 0; from < texts.size(); from += 32) {
 			List<String> part = texts.subList(from, Math.min(texts.size(), from + 32));
-			JsonNode answer = post(Map.of("model", EMBEDDINGS, "input", part)).expectStatus()
-				.isOk()
-				.expectBody(JsonNode.class)
-				.returnResult()
-				.getResponseBody();
+			JsonNode answer = ok(Map.of("model", EMBEDDINGS, "input", part));
 			assertThat(answer.get("object").stringValue()).isEqualTo("list");
 			assertThat(answer.get("model").stringValue()).isEqualTo(EMBEDDINGS);
 			List<float[]> expected = reference.subList(from, from + part.size());
@@ -196,14 +192,7 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 
 	@Test
 	void theModelListAnswersOpenAisAndKServesClients() {
-		JsonNode models = this.client.get()
-			.uri("/v1/models")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(JsonNode.class)
-			.returnResult()
-			.getResponseBody();
+		JsonNode models = ApiTests.okNode(this.client.get().uri("/v1/models").exchange());
 		assertThat(models.get("object").stringValue()).isEqualTo("list");
 		List<String> ids = new ArrayList<>();
 		models.get("data").forEach((model) -> {
@@ -231,23 +220,18 @@ class EmbeddingsIntegrationTest extends DefaultServingContext {
 
 	/** The answer to many texts: megabytes of JSON numbers. */
 	private JsonNode okLarge(List<String> texts) {
-		return this.client.mutate()
+		return ApiTests.okNode(this.client.mutate()
 			.codecs((codecs) -> codecs.defaultCodecs().maxInMemorySize(8 << 20))
 			.build()
 			.post()
 			.uri("/v1/embeddings")
 			.contentType(MediaType.APPLICATION_JSON)
 			.bodyValue(JSON.writeValueAsString(Map.of("model", EMBEDDINGS, "input", texts)))
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(JsonNode.class)
-			.returnResult()
-			.getResponseBody();
+			.exchange());
 	}
 
 	private JsonNode ok(Map<String, Object> body) {
-		return post(body).expectStatus().isOk().expectBody(JsonNode.class).returnResult().getResponseBody();
+		return ApiTests.okNode(post(body));
 	}
 
 	private WebTestClient.ResponseSpec post(Map<String, Object> body) {

@@ -40,9 +40,13 @@ class AdmissionTest {
 	}
 
 	private static List<BatchTask<String, String>> tasks(String prefix, String flow, int count) {
+		return tasks(prefix, flow, count, FAR);
+	}
+
+	private static List<BatchTask<String, String>> tasks(String prefix, String flow, int count, long deadline) {
 		List<BatchTask<String, String>> tasks = new ArrayList<>();
 		for (int i = 0; i < count; i++) {
-			tasks.add(task(prefix + i, flow));
+			tasks.add(new BatchTask<>(prefix + i, 5, deadline, BatchTask.NORMAL_PRIORITY, flow));
 		}
 		return tasks;
 	}
@@ -77,11 +81,7 @@ class AdmissionTest {
 		// refused
 		// by the deadline (a request this large for its deadline never fits; the client
 		// must split it or give it more time).
-		long deadline = this.clock.get() + 1_000 * MILLI;
-		List<BatchTask<String, String>> bulk = new ArrayList<>();
-		for (int i = 0; i < 300; i++) {
-			bulk.add(new BatchTask<>("c" + i, 5, deadline, BatchTask.NORMAL_PRIORITY, "carol"));
-		}
+		List<BatchTask<String, String>> bulk = tasks("c", "carol", 300, this.clock.get() + 1_000 * MILLI);
 		assertThatExceptionOfType(BatchingException.Overloaded.class).isThrownBy(() -> queue.submit(bulk))
 			.satisfies((ex) -> assertThat(ex.retryAfter()).isGreaterThanOrEqualTo(Duration.ofSeconds(2)))
 			.withMessageContaining("(its deadline)");

@@ -33,12 +33,8 @@ class DocsYamlExamplesTest {
 	@Test
 	void theModelYamlOfTheRepositoryDocsIsADescriptorTheServiceReads(@org.junit.jupiter.api.io.TempDir Path directory)
 			throws IOException {
-		String markdown = Files.readString(Path.of("docs", "models.md"));
-		int start = markdown.indexOf("```yaml\ntask: classification");
-		assertThat(start).as("the model.yaml example in docs/models.md").isNotNegative();
-		Path file = directory.resolve("model.yaml");
-		Files.writeString(file, markdown.substring(start + "```yaml\n".length(), markdown.indexOf("```", start + 7)));
-		io.eino.serving.repository.ModelDescriptor descriptor = io.eino.serving.repository.ModelDescriptor.read(file);
+		io.eino.serving.repository.ModelDescriptor descriptor = modelYaml("models.md", "task: classification",
+				directory);
 		assertThat(descriptor.labels()).containsExactly("negative", "positive");
 		assertThat(descriptor.maxTokens()).isEqualTo(256);
 		assertThat(descriptor.output()).isEqualTo("probabilities");
@@ -47,13 +43,22 @@ class DocsYamlExamplesTest {
 	@Test
 	void theEmbeddingModelYamlIsTheBundledModelsDescriptor(@org.junit.jupiter.api.io.TempDir Path directory)
 			throws IOException {
-		String markdown = Files.readString(Path.of("docs", "embeddings.md"));
-		int start = markdown.indexOf("```yaml\ntask: embedding");
-		assertThat(start).as("the model.yaml example in docs/embeddings.md").isNotNegative();
+		assertThat(modelYaml("embeddings.md", "task: embedding", directory))
+			.isEqualTo(io.eino.serving.sentiment.DefaultModel.embeddingDescriptor());
+	}
+
+	/**
+	 * The {@code model.yaml} example of {@code docs/<page>} whose yaml block starts with
+	 * {@code firstLine}, read as the service reads a descriptor.
+	 */
+	private static io.eino.serving.repository.ModelDescriptor modelYaml(String page, String firstLine, Path directory)
+			throws IOException {
+		String markdown = Files.readString(Path.of("docs", page));
+		int start = markdown.indexOf("```yaml\n" + firstLine);
+		assertThat(start).as("the model.yaml example in docs/" + page).isNotNegative();
 		Path file = directory.resolve("model.yaml");
 		Files.writeString(file, markdown.substring(start + "```yaml\n".length(), markdown.indexOf("```", start + 7)));
-		assertThat(io.eino.serving.repository.ModelDescriptor.read(file))
-			.isEqualTo(io.eino.serving.sentiment.DefaultModel.embeddingDescriptor());
+		return io.eino.serving.repository.ModelDescriptor.read(file);
 	}
 
 	@Test
