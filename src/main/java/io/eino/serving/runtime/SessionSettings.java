@@ -142,6 +142,11 @@ public record SessionSettings(int intraOpThreads, int interOpThreads, GraphOptim
 			.setDependencyOptimization(Toggle.ON)
 			.setCommonSubgraphElimination(Toggle.ON)
 			.setMetaOptimizerIterations(RewriterConfig.NumIterationsType.TWO)
+			// TensorFlow's MLIR hook runs no rewrite yet (its source says so), but it
+			// converts the whole graph to MLIR and back on every first run, printing and
+			// parsing each weight as a text proto: about a third of the first run's
+			// Grappler time on the default model.
+			.setDisableTfgOptimizer(true)
 			.setAutoMixedPrecisionOnednnBfloat16(this.bfloat16 ? Toggle.ON : Toggle.OFF);
 		if (this.skipped.contains(GrapplerPass.CONSTANT_FOLDING)) {
 			rewrites.setConstantFolding(Toggle.OFF);

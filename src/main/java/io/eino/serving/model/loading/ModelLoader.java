@@ -74,9 +74,14 @@ public final class ModelLoader {
 		this.healthCheck = new HealthCheck(settings.repository().healthCheck());
 		GraphOptimization level = settings.runtime().properties().graphOptimization();
 		Precision precision = settings.runtime().properties().precision();
-		this.plans = new StartupPlans(
-				new StartupOptimizer(level, precision, CpuFeatures.bfloat16(), CpuFeatures.int8())::choose, level,
-				precision, settings.runtime().instances(), settings.runtime().properties().planDirectory());
+		// The CPU's features are read at the first build, on the repository's thread:
+		// reading them loads TensorFlow's native library (about 3 s), which would
+		// otherwise hold up the rest of the server's start.
+		StartupPlans.Tuner tuner = (versionDirectory, modelDirectory, descriptor, tokenizer,
+				base) -> new StartupOptimizer(level, precision, CpuFeatures.bfloat16(), CpuFeatures.int8())
+					.choose(versionDirectory, modelDirectory, descriptor, tokenizer, base);
+		this.plans = new StartupPlans(tuner, level, precision, settings.runtime().instances(),
+				settings.runtime().properties().planDirectory());
 	}
 
 	/**

@@ -32,12 +32,26 @@ import org.tensorflow.TensorFlow;
  */
 final class PlanKey {
 
-	private final String environment;
+	private final String settings;
 
+	/** Read at the first key (see the constructor); a race computes the same string. */
+	private volatile String environment;
+
+	/**
+	 * TensorFlow's version and the CPU's features are read at the first key: reading them
+	 * loads TensorFlow's native library, which the server's start should not wait for.
+	 */
 	PlanKey(int format, GraphOptimization level, Precision precision, int instances) {
-		this.environment = "format " + format + "; eino " + build() + "; tensorflow " + TensorFlow.version() + "; cpu "
-				+ CpuFeatures.fingerprint() + "; level " + level + "; precision " + precision + "; runners "
-				+ instances;
+		this.settings = "format " + format + "; eino " + build() + "; level " + level + "; precision " + precision
+				+ "; runners " + instances;
+	}
+
+	private String environment() {
+		if (this.environment == null) {
+			this.environment = this.settings + "; tensorflow " + TensorFlow.version() + "; cpu "
+					+ CpuFeatures.fingerprint();
+		}
+		return this.environment;
 	}
 
 	/**
@@ -49,7 +63,7 @@ final class PlanKey {
 	 */
 	String of(Path stored, Path modelDirectory, ModelDescriptor descriptor, SessionSettings base) {
 		MessageDigest digest = sha256();
-		update(digest, this.environment + "; threads " + base.intraOpThreads() + "/" + base.interOpThreads() + "; gpu "
+		update(digest, environment() + "; threads " + base.intraOpThreads() + "/" + base.interOpThreads() + "; gpu "
 				+ base.gpu());
 		update(digest,
 				(descriptor == null) ? "no descriptor"

@@ -1,6 +1,8 @@
 package io.eino.serving.model.loading;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import io.eino.serving.runtime.OpProfile;
 
@@ -14,6 +16,22 @@ interface StartupMeasurements {
 	 * Opens the candidate's session, or says why it cannot run (null when it can).
 	 */
 	String open(Candidate candidate);
+
+	/**
+	 * Opens every candidate's session ({@link #open}), in order unless the implementation
+	 * can do better.
+	 * @return why each candidate that cannot run cannot, by candidate
+	 */
+	default Map<Candidate, String> openAll(List<Candidate> candidates) {
+		Map<Candidate, String> failed = new LinkedHashMap<>();
+		for (Candidate candidate : candidates) {
+			String failure = open(candidate);
+			if (failure != null) {
+				failed.put(candidate, failure);
+			}
+		}
+		return failed;
+	}
 
 	/**
 	 * Times the representative batches once on the baseline and on each of

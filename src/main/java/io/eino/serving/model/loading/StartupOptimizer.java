@@ -151,17 +151,9 @@ final class StartupOptimizer {
 
 	/** The decision, on whatever measures the sessions. */
 	static Choice choose(SessionSettings imported, List<Candidate> candidates, StartupMeasurements measurements) {
-		Map<Candidate, String> failed = new LinkedHashMap<>();
-		List<Candidate> timed = new ArrayList<>();
-		for (Candidate candidate : candidates) {
-			String failure = measurements.open(candidate);
-			if (failure == null) {
-				timed.add(candidate);
-			}
-			else {
-				failed.put(candidate, failure);
-			}
-		}
+		Map<Candidate, String> failed = measurements.openAll(candidates);
+		List<Candidate> timed = new ArrayList<>(candidates);
+		timed.removeAll(failed.keySet());
 		List<double[]> rounds = new ArrayList<>();
 		Map<Candidate, double[]> times = new LinkedHashMap<>();
 		List<Candidate> racing = new ArrayList<>(timed);
