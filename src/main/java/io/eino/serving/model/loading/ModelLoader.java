@@ -21,7 +21,6 @@ import io.eino.serving.operator.Pipeline;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.repository.ModelRepository;
 import io.eino.serving.runtime.BatchObserver;
-import io.eino.serving.runtime.CpuFeatures;
 import io.eino.serving.runtime.RunnerPool;
 import io.eino.serving.runtime.SavedModelRunner;
 import io.eino.serving.runtime.SessionSettings;
@@ -74,14 +73,8 @@ public final class ModelLoader {
 		this.healthCheck = new HealthCheck(settings.repository().healthCheck());
 		GraphOptimization level = settings.runtime().properties().graphOptimization();
 		Precision precision = settings.runtime().properties().precision();
-		// The CPU's features are read at the first build, on the repository's thread:
-		// reading them loads TensorFlow's native library (about 3 s), which would
-		// otherwise hold up the rest of the server's start.
-		StartupPlans.Tuner tuner = (versionDirectory, modelDirectory, descriptor, tokenizer,
-				base) -> new StartupOptimizer(level, precision, CpuFeatures.bfloat16(), CpuFeatures.int8())
-					.choose(versionDirectory, modelDirectory, descriptor, tokenizer, base);
-		this.plans = new StartupPlans(tuner, level, precision, settings.runtime().instances(),
-				settings.runtime().properties().planDirectory());
+		this.plans = new StartupPlans(StartupOptimizer.onThisCpu(level, precision), level, precision,
+				settings.runtime().instances(), settings.runtime().properties().planDirectory());
 	}
 
 	/**

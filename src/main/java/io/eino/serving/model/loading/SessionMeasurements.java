@@ -4,18 +4,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 import io.eino.serving.graph.ActivationRanges;
 import io.eino.serving.repository.ModelDescriptor;
@@ -47,9 +38,6 @@ final class SessionMeasurements implements StartupMeasurements, AutoCloseable {
 	private static final int REFERENCE_ROWS = 8;
 
 	private static final int CALIBRATION_ROWS = 32;
-
-	/** Candidates opened side by side: two keep two cores busy. */
-	static final int PARALLEL_OPENS = 2;
 
 	private final Path directory;
 
@@ -105,78 +93,10 @@ final class SessionMeasurements implements StartupMeasurements, AutoCloseable {
 		}
 	}
 
-	/**
-	 * Opens the candidates {@value #PARALLEL_OPENS} at a time: opening one is mostly
-	 * single-threaded work (freezing and rewriting the graph, Grappler's passes on the
-	 * first run, oneDNN creating the kernels of each new shape), about 2.5 s a candidate
-	 * for the default model, and nothing is timed until all are open. The first candidate
-	 * of each frozen graph opens before the others that share it, so that the graph is
-	 * frozen once.
-	 */
+	/** {@link CandidateOpens}: two at a time, each frozen graph frozen once. */
 	@Override
 	public Map<Candidate, String> openAll(List<Candidate> candidates) {
-		Map<Candidate, String> failed = new ConcurrentHashMap<>();
-		Set<List<Object>> frozenGraphs = new HashSet<>();
-		List<Candidate> first = new ArrayList<>();
-		List<Candidate> rest = new ArrayList<>();
-		for (Candidate candidate : candidates) {
-			(frozenGraphs.add(FrozenGraphs.key(candidate.settings())) ? first : rest).add(candidate);
-		}
-		ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_OPENS, (task) -> {
-			Thread thread = new Thread(task, "eino-startup-open");
-			thread.setDaemon(true);
-			return thread;
-		});
-		try {
-			for (List<Candidate> wave : List.of(first, rest)) {
-				List<Callable<Void>> opens = wave.stream().map((candidate) -> (Callable<Void>) () -> {
-					String failure = open(candidate);
-					if (failure != null) {
-						failed.put(candidate, failure);
-					}
-					return null;
-				}).toList();
-				for (Future<Void> open : pool.invokeAll(opens)) {
-					open.get();
-				}
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new ModelRuntimeException("Interrupted while opening the startup step's sessions", ex);
-		}
-		catch (ExecutionException ex) {
-			throw (ex.getCause() instanceof RuntimeException runtime) ? runtime
-					: new ModelRuntimeException(ex.getCause().getMessage(), ex.getCause());
-		}
-		finally {
-			pool.shutdown();
-			awaitQuietly(pool);
-		}
-		Map<Candidate, String> inOrder = new LinkedHashMap<>();
-		candidates.stream()
-			.filter(failed::containsKey)
-			.forEach((candidate) -> inOrder.put(candidate, failed.get(candidate)));
-		return inOrder;
-	}
-
-	/**
-	 * Waits for the opens still running (TensorFlow's calls cannot be interrupted), so
-	 * that every session they open is in {@link #runners} when {@link #close} runs.
-	 */
-	private static void awaitQuietly(ExecutorService pool) {
-		boolean interrupted = false;
-		while (!pool.isTerminated()) {
-			try {
-				pool.awaitTermination(1, TimeUnit.MINUTES);
-			}
-			catch (InterruptedException ex) {
-				interrupted = true;
-			}
-		}
-		if (interrupted) {
-			Thread.currentThread().interrupt();
-		}
+		return CandidateOpens.open(candidates, this::open);
 	}
 
 	/**
