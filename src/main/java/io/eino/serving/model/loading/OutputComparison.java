@@ -14,6 +14,7 @@ import java.util.Set;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.HostTensor;
 import io.eino.serving.runtime.SavedModelRunner;
+import io.eino.serving.runtime.TensorBatcher;
 import io.eino.serving.text.TextTokenizer;
 import io.eino.serving.text.TokenizedBatch;
 
@@ -152,8 +153,8 @@ final class OutputComparison {
 			// A text's slice: its vector, or all of its token vectors when pooled.
 			int width = output.values().length / batch.size();
 			for (int row = 0; row < batch.size(); row++) {
-				float[] slice = Arrays.copyOfRange(output.values(), row * width, (row + 1) * width);
-				rows.add(descriptor.pooling().apply(slice, length, mask, row * length));
+				rows.add(descriptor.pooling()
+					.apply(TensorBatcher.row(output.values(), width, row), length, mask, row * length));
 			}
 		}
 		return rows;
