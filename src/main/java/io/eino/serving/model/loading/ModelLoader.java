@@ -73,7 +73,7 @@ public final class ModelLoader {
 		this.healthCheck = new HealthCheck(settings.repository().healthCheck());
 		GraphOptimization level = settings.runtime().properties().graphOptimization();
 		Precision precision = settings.runtime().properties().precision();
-		this.plans = new StartupPlans(StartupOptimizer.onThisCpu(level, precision), level, precision,
+		this.plans = new StartupPlans(new StartupTuner(level, precision), level, precision,
 				settings.runtime().instances(), settings.runtime().properties().planDirectory());
 	}
 

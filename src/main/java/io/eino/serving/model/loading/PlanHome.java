@@ -72,6 +72,28 @@ record PlanHome(Path directory) {
 	}
 
 	/**
+	 * A plan stored here for a version with the given structure
+	 * ({@link PlanKey#structureOf}), the newest first, or null.
+	 */
+	Found findStructure(String structure) {
+		try (Stream<Path> files = Files.list(this.directory)) {
+			for (Path file : files.filter((file) -> file.getFileName().toString().startsWith("startup-plan"))
+				.filter((file) -> file.getFileName().toString().endsWith(".json"))
+				.sorted(Comparator.comparing(PlanHome::modified).reversed())
+				.toList()) {
+				StartupPlans.Plan plan = read(file);
+				if (plan != null && structure.equals(plan.structure())) {
+					return new Found(file, plan);
+				}
+			}
+		}
+		catch (IOException ex) {
+			logger.debug("Could not read the startup plans of {}: {}", this.directory, ex.getMessage());
+		}
+		return null;
+	}
+
+	/**
 	 * Stores {@code plan} as the newest, keeping the plan it replaces (for another key)
 	 * among the earlier ones; any graph stored for the plan's key goes, since a plan
 	 * chosen again may choose otherwise.

@@ -62,6 +62,39 @@ final class PlanKey {
 	 * its plans.
 	 */
 	String of(Path stored, Path modelDirectory, ModelDescriptor descriptor, SessionSettings base) {
+		return digest(stored, modelDirectory, descriptor, base, PlanKey::hash);
+	}
+
+	/**
+	 * The key of the version's structure: as {@link #of}, but of its graph only what does
+	 * not depend on the weights (every constant's type and shape, not its values:
+	 * {@link GraphStructure}), of its variables their names and sizes, and of its other
+	 * files and the model's their names. Two versions with the same structure run alike
+	 * on the same CPU and settings, so the startup step's decision for one holds for the
+	 * other, once the other's outputs pass the step's checks ({@link PlanAdoption}).
+	 */
+	String structureOf(Path stored, Path modelDirectory, ModelDescriptor descriptor, SessionSettings base) {
+		return digest(stored, modelDirectory, descriptor, base, (digest, name, file) -> {
+			update(digest, name);
+			if (name.equals(GraphStructure.SAVED_MODEL)) {
+				GraphStructure.hash(digest, file);
+			}
+			else if (name.startsWith("variables")) {
+				update(digest, Long.toString(Files.size(file)));
+			}
+		});
+	}
+
+	/** How one file enters a key. */
+	@FunctionalInterface
+	private interface FileHash {
+
+		void hash(MessageDigest digest, String name, Path file) throws IOException;
+
+	}
+
+	private String digest(Path stored, Path modelDirectory, ModelDescriptor descriptor, SessionSettings base,
+			FileHash files) {
 		MessageDigest digest = sha256();
 		update(digest, environment() + "; threads " + base.intraOpThreads() + "/" + base.interOpThreads() + "; gpu "
 				+ base.gpu());
@@ -70,23 +103,23 @@ final class PlanKey {
 						: descriptor.task() + "; " + descriptor.signature() + "; " + descriptor.output() + "; "
 								+ descriptor.tokenizer() + "; " + descriptor.maxTokens() + "; " + descriptor.overflow()
 								+ "; " + descriptor.evaluation() + "; " + descriptor.pooling());
-		try (Stream<Path> files = Files.walk(stored)) {
-			for (Path file : files.filter(Files::isRegularFile)
+		try (Stream<Path> versionFiles = Files.walk(stored)) {
+			for (Path file : versionFiles.filter(Files::isRegularFile)
 				.filter((file) -> !PlanHome.isPlanFile(file.getFileName().toString()))
 				.sorted()
 				.toList()) {
-				hash(digest, stored.relativize(file).toString(), file);
+				files.hash(digest, stored.relativize(file).toString(), file);
 			}
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
-		try (Stream<Path> files = Files.list(modelDirectory)) {
-			for (Path file : files.filter(Files::isRegularFile)
+		try (Stream<Path> modelFiles = Files.list(modelDirectory)) {
+			for (Path file : modelFiles.filter(Files::isRegularFile)
 				.filter((file) -> !file.getFileName().toString().equals(ModelDescriptor.FILE_NAME))
 				.sorted()
 				.toList()) {
-				hash(digest, "../" + file.getFileName(), file);
+				files.hash(digest, "../" + file.getFileName(), file);
 			}
 		}
 		catch (IOException ex) {
@@ -102,7 +135,7 @@ final class PlanKey {
 		}
 	}
 
-	private static void update(MessageDigest digest, String text) {
+	static void update(MessageDigest digest, String text) {
 		digest.update(text.getBytes(StandardCharsets.UTF_8));
 		digest.update((byte) 0);
 	}
@@ -114,9 +147,9 @@ final class PlanKey {
 	 */
 	private static String build() {
 		MessageDigest digest = sha256();
-		List<String> code = List.of("StartupPlans", "StartupOptimizer", "SessionMeasurements", "SpeedComparison",
-				"Candidate", "OutputComparison", "OutputComparison$Retrieval", "VersionSessions",
-				"/io/eino/serving/runtime/Pooling", "/io/eino/serving/runtime/SessionSettings",
+		List<String> code = List.of("StartupPlans", "StartupOptimizer", "StartupTuner", "GraphStructure",
+				"SessionMeasurements", "SpeedComparison", "Candidate", "OutputComparison", "OutputComparison$Retrieval",
+				"VersionSessions", "/io/eino/serving/runtime/Pooling", "/io/eino/serving/runtime/SessionSettings",
 				"/io/eino/serving/runtime/SavedModelRunner", "/io/eino/serving/runtime/OptimisedGraph",
 				"/io/eino/serving/runtime/Calibration", "/io/eino/serving/graph/FrozenGraph",
 				"/io/eino/serving/graph/GraphIndex", "/io/eino/serving/graph/EncoderRewrite",

@@ -14,7 +14,6 @@ import io.eino.serving.graph.GraphOptimization;
 import io.eino.serving.graph.Precision;
 import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.repository.ModelDescriptor;
-import io.eino.serving.runtime.CpuFeatures;
 import io.eino.serving.runtime.OpProfile;
 import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.text.TextTokenizer;
@@ -121,17 +120,6 @@ final class StartupOptimizer {
 			this(settings, steps, precision, precisionReason, null);
 		}
 
-	}
-
-	/**
-	 * The step for this CPU. Its features are read at the first build, on the
-	 * repository's thread: reading them loads TensorFlow's native library (about 3 s),
-	 * which the rest of the server's start should not wait for.
-	 */
-	static StartupPlans.Tuner onThisCpu(GraphOptimization level, Precision precision) {
-		return (version, model, descriptor, tokenizer,
-				base) -> new StartupOptimizer(level, precision, CpuFeatures.bfloat16(), CpuFeatures.int8())
-					.choose(version, model, descriptor, tokenizer, base);
 	}
 
 	/** The candidates this configuration and CPU allow, the baseline not included. */
@@ -267,7 +255,7 @@ final class StartupOptimizer {
 	}
 
 	/** Why the candidate's outputs are not good enough, or null when they are. */
-	private static String gate(Candidate candidate, OutputComparison.Agreement agreement) {
+	static String gate(Candidate candidate, OutputComparison.Agreement agreement) {
 		if (!candidate.reduced()) {
 			return (agreement.sameLabels() && agreement.maxDifference() <= MAX_REWRITE_DIFFERENCE) ? null
 					: "it changes the outputs";

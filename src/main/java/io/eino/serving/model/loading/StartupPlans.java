@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 import io.eino.serving.batching.BatchCostModel;
@@ -32,7 +33,9 @@ import org.tensorflow.proto.MetaGraphDef;
  * its plan becomes the newest, the plans of up to three other keys kept beside it
  * ({@link PlanHome}). Deleting the files, or a reload with {@code retune}, tunes the
  * version again. Beside each plan lies the graph it serves, optimised
- * ({@link PlanGraphs}).
+ * ({@link PlanGraphs}). A new version with the same files takes its sibling's plan; one
+ * with other weights of the same structure ({@link PlanKey#structureOf}) its sibling's
+ * decision, once its own outputs pass the step's checks ({@link StartupTuner}).
  *
  * <p>
  * Plans lie beside the versions, or in a directory of their own
@@ -59,6 +62,16 @@ final class StartupPlans {
 		StartupOptimizer.Choice choose(Path versionDirectory, Path modelDirectory, ModelDescriptor descriptor,
 				TextTokenizer tokenizer, SessionSettings base);
 
+		/**
+		 * The decision of {@code sibling}, the plan of another version with the same
+		 * structure, for this version: when its outputs pass the step's checks here
+		 * ({@link PlanAdoption}); null when they do not, and the step runs.
+		 */
+		default StartupOptimizer.Choice adopt(Path versionDirectory, Path modelDirectory, ModelDescriptor descriptor,
+				TextTokenizer tokenizer, SessionSettings base, Plan sibling) {
+			return null;
+		}
+
 	}
 
 	private final PlanKey keys;
@@ -82,10 +95,13 @@ final class StartupPlans {
 	 * settings; null until it has
 	 * @param int8Ranges with int8, the calibrated activation ranges its products are
 	 * smoothed with, per product input and channel ({@link ActivationRanges})
+	 * @param structure the key of the version's structure ({@link PlanKey#structureOf}),
+	 * by which another version with other weights takes the decision; null in plans
+	 * stored before it was kept
 	 */
 	record Plan(String key, String created, GraphOptimization optimization, boolean bfloat16, boolean int8,
 			Set<GrapplerPass> skipped, String precision, String reason, List<OptimizationReport.Step> steps,
-			BatchCostModel costModel, Map<String, float[]> int8Ranges) {
+			BatchCostModel costModel, Map<String, float[]> int8Ranges, String structure) {
 
 		SessionSettings settings(SessionSettings base) {
 			SessionSettings settings = base.withOptimization(this.optimization, this.bfloat16);
@@ -155,17 +171,26 @@ final class StartupPlans {
 
 	/** The plan another version of the model stores for {@code key}, or null. */
 	private static PlanHome.Found sibling(Path stored, String key) {
+		PlanHome.Found found = inSiblings(stored, (home) -> home.find(key));
+		if (found != null) {
+			logger.info("{} has the same files as {}: its startup plan serves both", stored, found.file().getParent());
+		}
+		return found;
+	}
+
+	/** The first plan {@code find} finds in another version of the model, or null. */
+	private static PlanHome.Found inSiblings(Path stored, Function<PlanHome, PlanHome.Found> find) {
 		Path model = stored.toAbsolutePath().getParent();
 		if (model == null) {
 			return null;
 		}
 		try (Stream<Path> versions = Files.list(model)) {
 			for (Path version : versions.filter(Files::isDirectory)
-				.filter((version) -> !version.equals(stored))
+				.filter((version) -> !version.equals(stored.toAbsolutePath()))
+				.sorted()
 				.toList()) {
-				PlanHome.Found found = new PlanHome(version).find(key);
+				PlanHome.Found found = find.apply(new PlanHome(version));
 				if (found != null) {
-					logger.info("{} has the same files as {}: its startup plan serves both", stored, version);
 					return found;
 				}
 			}
@@ -177,17 +202,31 @@ final class StartupPlans {
 	}
 
 	/**
-	 * Runs the startup step and stores its choice as the version's plan.
+	 * Runs the startup step and stores its choice as the version's plan; or, where
+	 * another version of the model has the same structure and a plan for it, takes that
+	 * plan's decision when this version's outputs pass the step's checks with it.
 	 * @param versionDirectory where the SavedModel lies (the decrypted copy of a package)
 	 */
 	StartupOptimizer.Choice tune(Path stored, String key, Path modelDirectory, Path versionDirectory,
 			ModelDescriptor descriptor, TextTokenizer tokenizer, SessionSettings base) {
-		StartupOptimizer.Choice choice = this.optimizer.choose(versionDirectory, modelDirectory, descriptor, tokenizer,
-				base);
+		String structure = this.keys.structureOf(stored, modelDirectory, descriptor, base);
+		PlanHome.Found sibling = inSiblings(home(stored), (home) -> home.findStructure(structure));
+		StartupOptimizer.Choice choice = (sibling != null)
+				? this.optimizer.adopt(versionDirectory, modelDirectory, descriptor, tokenizer, base, sibling.plan())
+				: null;
+		if (sibling != null) {
+			logger.info(
+					(choice != null) ? "{} has the structure of {}: its startup decision serves both"
+							: "{} has the structure of {}, but its startup decision fails the checks here: tuning",
+					stored, sibling.file().getParent());
+		}
+		if (choice == null) {
+			choice = this.optimizer.choose(versionDirectory, modelDirectory, descriptor, tokenizer, base);
+		}
 		SessionSettings settings = choice.settings();
 		new PlanHome(home(stored)).store(new Plan(key, Instant.now().toString(), settings.optimization(),
 				settings.bfloat16(), settings.int8(), settings.skipped(), choice.precision(), choice.precisionReason(),
-				choice.steps(), null, settings.int8() ? settings.ranges().asMap() : null));
+				choice.steps(), null, settings.int8() ? settings.ranges().asMap() : null, structure));
 		return choice;
 	}
 
@@ -201,8 +240,8 @@ final class StartupPlans {
 		if (plan != null && !costModel.equals(plan.costModel())) {
 			PlanHome.write(found.file(),
 					new Plan(plan.key(), plan.created(), plan.optimization(), plan.bfloat16(), plan.int8(),
-							plan.skipped(), plan.precision(), plan.reason(), plan.steps(), costModel,
-							plan.int8Ranges()));
+							plan.skipped(), plan.precision(), plan.reason(), plan.steps(), costModel, plan.int8Ranges(),
+							plan.structure()));
 		}
 	}
 

@@ -17,10 +17,18 @@ import io.eino.serving.model.OptimizationReport;
 import io.eino.serving.repository.ModelDescriptor;
 import io.eino.serving.runtime.SessionSettings;
 import io.eino.serving.sentiment.DefaultModel;
+import io.eino.serving.text.TextTokenizer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.SavedModel;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -47,6 +55,14 @@ class StartupPlansTest {
 
 	private final List<Path> tuned = new ArrayList<>();
 
+	/** The versions a sibling's decision was offered to, and the plan offered. */
+	private final List<Path> adopting = new ArrayList<>();
+
+	private final List<StartupPlans.Plan> offered = new ArrayList<>();
+
+	/** What adopting a sibling's decision gives: null as when it fails the checks. */
+	private StartupOptimizer.Choice adoption;
+
 	private StartupPlans plans;
 
 	@BeforeEach
@@ -56,11 +72,25 @@ class StartupPlansTest {
 		Files.createDirectories(this.version.resolve("variables"));
 		Files.writeString(this.version.resolve("variables/variables.data-00000-of-00001"), "weights");
 		Files.writeString(this.model.resolve("model.yaml"), "labels: [negative, positive]\n");
-		this.plans = new StartupPlans((versionDirectory, modelDirectory, descriptor, tokenizer, base) -> {
-			this.tuned.add(versionDirectory);
-			return new StartupOptimizer.Choice(CHOSEN,
-					List.of(new OptimizationReport.Step("bf16 without constant folding", true, 80, 1.4, "served")),
-					"bf16", "bf16 without constant folding served");
+		this.plans = new StartupPlans(new StartupPlans.Tuner() {
+
+			@Override
+			public StartupOptimizer.Choice choose(Path versionDirectory, Path modelDirectory,
+					ModelDescriptor descriptor, TextTokenizer tokenizer, SessionSettings base) {
+				StartupPlansTest.this.tuned.add(versionDirectory);
+				return new StartupOptimizer.Choice(CHOSEN,
+						List.of(new OptimizationReport.Step("bf16 without constant folding", true, 80, 1.4, "served")),
+						"bf16", "bf16 without constant folding served");
+			}
+
+			@Override
+			public StartupOptimizer.Choice adopt(Path versionDirectory, Path modelDirectory, ModelDescriptor descriptor,
+					TextTokenizer tokenizer, SessionSettings base, StartupPlans.Plan sibling) {
+				StartupPlansTest.this.adopting.add(versionDirectory);
+				StartupPlansTest.this.offered.add(sibling);
+				return StartupPlansTest.this.adoption;
+			}
+
 		}, GraphOptimization.DEFAULT, Precision.AUTO, 1);
 	}
 
@@ -105,6 +135,76 @@ class StartupPlansTest {
 		// Other weights under the new number: tuned for themselves.
 		Files.writeString(copy.resolve("variables/variables.data-00000-of-00001"), "retrained");
 		assertThat(this.plans.reuse(copy, this.plans.key(copy, this.model, DESCRIPTOR, BASE), BASE)).isNull();
+	}
+
+	/**
+	 * Other weights of the same shapes under a new number: the decision of the sibling
+	 * whose structure it shares is offered to it, and serves when it passes the checks
+	 * there (with what the checks measured, int8's ranges say); it is stored as the new
+	 * version's plan, for its own content.
+	 */
+	@Test
+	void aNewVersionWithOtherWeightsOfTheSameStructureTakesItsSiblingsDecisionWhenItPassesTheChecks()
+			throws IOException {
+		this.plans.tune(this.version, key(BASE), this.model, this.version, DESCRIPTOR, null, BASE);
+		Path retrained = retrained("4", "weightz");
+		String key = this.plans.key(retrained, this.model, DESCRIPTOR, BASE);
+		assertThat(key).isNotEqualTo(key(BASE));
+		ActivationRanges ranges = new ActivationRanges(Map.of("encoder/LayerNorm", new float[] { 2.5f }));
+		SessionSettings checked = CHOSEN.withInt8(ranges);
+		this.adoption = new StartupOptimizer.Choice(checked, List.of(), "int8", "int8 served; checked on this version");
+		StartupOptimizer.Choice choice = this.plans.tune(retrained, key, this.model, retrained, DESCRIPTOR, null, BASE);
+		assertThat(choice.settings()).isEqualTo(checked);
+		assertThat(this.tuned).containsExactly(this.version);
+		assertThat(this.adopting).containsExactly(retrained);
+		assertThat(this.offered).singleElement().satisfies((plan) -> {
+			assertThat(plan.key()).isEqualTo(key(BASE));
+			assertThat(plan.settings(BASE)).isEqualTo(CHOSEN);
+		});
+		StartupOptimizer.Choice reused = this.plans.reuse(retrained, key, BASE);
+		assertThat(reused.settings()).isEqualTo(checked);
+		assertThat(reused.settings().ranges().of("encoder/LayerNorm")).containsExactly(2.5f);
+		assertThat(reused.precisionReason()).contains("checked on this version");
+	}
+
+	/**
+	 * When the sibling's decision fails the checks on the new version, the step runs for
+	 * it; a version of another structure (weights of another size) is never offered one.
+	 */
+	@Test
+	void aSiblingsDecisionThatFailsTheChecksOrAnotherStructureTunesTheNewVersion() throws IOException {
+		this.plans.tune(this.version, key(BASE), this.model, this.version, DESCRIPTOR, null, BASE);
+		Path retrained = retrained("4", "weightz");
+		this.plans.tune(retrained, this.plans.key(retrained, this.model, DESCRIPTOR, BASE), this.model, retrained,
+				DESCRIPTOR, null, BASE);
+		assertThat(this.adopting).containsExactly(retrained);
+		assertThat(this.tuned).containsExactly(this.version, retrained);
+		Path larger = retrained("5", "more weights");
+		this.plans.tune(larger, this.plans.key(larger, this.model, DESCRIPTOR, BASE), this.model, larger, DESCRIPTOR,
+				null, BASE);
+		assertThat(this.adopting).containsExactly(retrained);
+		assertThat(this.tuned).containsExactly(this.version, retrained, larger);
+	}
+
+	/**
+	 * The structure key reads the graph's constants by type and shape only: new values
+	 * keep it, another shape or another op changes it. The content key changes with
+	 * either.
+	 */
+	@Test
+	void theStructureKeyIgnoresTheValuesOfTheGraphsConstantsButNotTheirShapes() throws IOException {
+		PlanKey keys = new PlanKey(1, GraphOptimization.DEFAULT, Precision.AUTO, 1);
+		Path graph = this.version.resolve(GraphStructure.SAVED_MODEL);
+		savedModel(graph, "Const", new float[] { 1, 2, 3, 4 });
+		String structure = keys.structureOf(this.version, this.model, DESCRIPTOR, BASE);
+		String content = keys.of(this.version, this.model, DESCRIPTOR, BASE);
+		savedModel(graph, "Const", new float[] { 4, 3, 2, 1 });
+		assertThat(keys.structureOf(this.version, this.model, DESCRIPTOR, BASE)).isEqualTo(structure);
+		assertThat(keys.of(this.version, this.model, DESCRIPTOR, BASE)).isNotEqualTo(content);
+		savedModel(graph, "Const", new float[] { 1, 2, 3 });
+		assertThat(keys.structureOf(this.version, this.model, DESCRIPTOR, BASE)).isNotEqualTo(structure);
+		savedModel(graph, "HostConst", new float[] { 1, 2, 3, 4 });
+		assertThat(keys.structureOf(this.version, this.model, DESCRIPTOR, BASE)).isNotEqualTo(structure);
 	}
 
 	@Test
@@ -237,6 +337,37 @@ class StartupPlansTest {
 		assertThat(reused.settings()).isEqualTo(int8);
 		assertThat(reused.settings().ranges().of("encoder/LayerNorm")).containsExactly(1.5f, 28.5f, 0.25f);
 		assertThat(reused.settings().ranges()).isNotEqualTo(ActivationRanges.NONE);
+	}
+
+	/** A version beside the tuned one: its graph, and weights of {@code weights}. */
+	private Path retrained(String number, String weights) throws IOException {
+		Path retrained = Files.createDirectories(this.model.resolve(number));
+		Files.writeString(retrained.resolve("saved_model.pb"), "graph");
+		Files.createDirectories(retrained.resolve("variables"));
+		Files.writeString(retrained.resolve("variables/variables.data-00000-of-00001"), weights);
+		return retrained;
+	}
+
+	/** A SavedModel of one node {@code op} holding {@code values} as its tensor. */
+	private static void savedModel(Path file, String op, float[] values) throws IOException {
+		TensorProto.Builder tensor = TensorProto.newBuilder()
+			.setDtype(DataType.DT_FLOAT)
+			.setTensorShape(
+					TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(values.length)));
+		for (float value : values) {
+			tensor.addFloatVal(value);
+		}
+		NodeDef node = NodeDef.newBuilder()
+			.setName("weights")
+			.setOp(op)
+			.putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_FLOAT).build())
+			.putAttr("value", AttrValue.newBuilder().setTensor(tensor).build())
+			.build();
+		Files.write(file,
+				SavedModel.newBuilder()
+					.addMetaGraphs(MetaGraphDef.newBuilder().setGraphDef(GraphDef.newBuilder().addNode(node)))
+					.build()
+					.toByteArray());
 	}
 
 	private StartupOptimizer.Choice tune() {
