@@ -209,7 +209,8 @@ final class StartupPlans {
 	 */
 	StartupOptimizer.Choice tune(Path stored, String key, Path modelDirectory, Path versionDirectory,
 			ModelDescriptor descriptor, TextTokenizer tokenizer, SessionSettings base) {
-		String structure = this.keys.structureOf(stored, modelDirectory, descriptor, base);
+		// The SavedModel as it runs: a sealed version's decrypted copy, not its package.
+		String structure = this.keys.structureOf(versionDirectory, modelDirectory, descriptor, base);
 		PlanHome.Found sibling = inSiblings(home(stored), (home) -> home.findStructure(structure));
 		StartupOptimizer.Choice choice = (sibling != null)
 				? this.optimizer.adopt(versionDirectory, modelDirectory, descriptor, tokenizer, base, sibling.plan())
