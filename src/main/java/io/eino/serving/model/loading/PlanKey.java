@@ -71,7 +71,7 @@ final class PlanKey {
 	 * {@link GraphStructure}), of its variables their names and sizes, and of its other
 	 * files and the model's their names. Two versions with the same structure run alike
 	 * on the same CPU and settings, so the startup step's decision for one holds for the
-	 * other, once the other's outputs pass the step's checks ({@link PlanAdoption}).
+	 * other, once the other's outputs pass the step's checks ({@link StartupTuner}).
 	 */
 	String structureOf(Path stored, Path modelDirectory, ModelDescriptor descriptor, SessionSettings base) {
 		return digest(stored, modelDirectory, descriptor, base, (digest, name, file) -> {
@@ -135,7 +135,7 @@ final class PlanKey {
 		}
 	}
 
-	static void update(MessageDigest digest, String text) {
+	private static void update(MessageDigest digest, String text) {
 		digest.update(text.getBytes(StandardCharsets.UTF_8));
 		digest.update((byte) 0);
 	}

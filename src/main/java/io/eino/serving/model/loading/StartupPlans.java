@@ -65,7 +65,7 @@ final class StartupPlans {
 		/**
 		 * The decision of {@code sibling}, the plan of another version with the same
 		 * structure, for this version: when its outputs pass the step's checks here
-		 * ({@link PlanAdoption}); null when they do not, and the step runs.
+		 * ({@link StartupTuner}); null when they do not, and the step runs.
 		 */
 		default StartupOptimizer.Choice adopt(Path versionDirectory, Path modelDirectory, ModelDescriptor descriptor,
 				TextTokenizer tokenizer, SessionSettings base, Plan sibling) {
