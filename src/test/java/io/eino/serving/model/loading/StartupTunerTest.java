@@ -84,7 +84,7 @@ class StartupTunerTest {
 	}
 
 	/** {@code source}'s files hard-linked into {@code target}. */
-	static Path copy(Path source, Path target) throws IOException {
+	private static Path copy(Path source, Path target) throws IOException {
 		try (Stream<Path> files = Files.walk(source)) {
 			for (Path file : files.sorted(Comparator.naturalOrder()).toList()) {
 				String name = file.getFileName().toString();
@@ -104,7 +104,7 @@ class StartupTunerTest {
 	 * Rewrites the SavedModel with its classifier's weights (the float matrix with one
 	 * column per label) multiplied by {@code factor}: other weights, the same structure.
 	 */
-	static void scaleClassifier(Path file, float factor) throws IOException {
+	private static void scaleClassifier(Path file, float factor) throws IOException {
 		SavedModel.Builder model = SavedModel.parseFrom(Files.readAllBytes(file)).toBuilder();
 		List<NodeDef.Builder> classifiers = model.getMetaGraphsBuilder(0)
 			.getGraphDefBuilder()
