@@ -82,6 +82,7 @@ final class TfServingMetadata {
 		runtime.put("precision", report.precision());
 		runtime.put("precision_reason", report.precisionReason());
 		runtime.put("optimization_steps", steps);
+		runtime.put("optimization_steps_timed", report.stepsMeasured());
 		runtime.put("warmup_shapes", report.warmupShapes());
 		runtime.put("batching", batching);
 		return runtime;

@@ -18,9 +18,12 @@ import io.eino.serving.runtime.OpProfile;
  * @param microsPerToken measured cost per padded token
  * @param microsPerRealToken measured further cost per real token (packed tokens make it
  * most of the cost)
+ * @param stepsMeasured where and when the steps were timed: {@code at this start}, at an
+ * earlier start of this version whose plan is reused, or on another version with the same
+ * structure whose decision this one took
  */
 public record OptimizationReport(List<Step> steps, String precision, String precisionReason, List<String> warmupShapes,
-		double overheadMillis, double microsPerToken, double microsPerRealToken) {
+		double overheadMillis, double microsPerToken, double microsPerRealToken, String stepsMeasured) {
 
 	/**
 	 * One measured step.

@@ -178,7 +178,7 @@ public final class StubVersion extends LeasedVersion {
 
 	@Override
 	public OptimizationReport optimization() {
-		return new OptimizationReport(List.of(), "fp32", "stub", List.of("[1, 8]"), 1.0, 2.0, 0.5);
+		return new OptimizationReport(List.of(), "fp32", "stub", List.of("[1, 8]"), 1.0, 2.0, 0.5, "at this start");
 	}
 
 	@Override

@@ -214,7 +214,8 @@ public final class ModelLoader {
 					() -> this.healthCheck.check(model, version, pipeline, tokenizer, checked));
 			OptimizationReport report = new OptimizationReport(choice.steps(), choice.precision(),
 					choice.precisionReason(), warmup.shapes(), warmup.costModel().overheadNanos() / 1e6,
-					warmup.costModel().nanosPerPaddedToken() / 1e3, warmup.costModel().nanosPerToken() / 1e3);
+					warmup.costModel().nanosPerPaddedToken() / 1e3, warmup.costModel().nanosPerToken() / 1e3,
+					choice.stepsMeasured());
 			log(model, version, instances, choice, report, options);
 			double maxUnknownTokenRatio = InputPolicies
 				.merge(this.settings.validation(), (overrides != null) ? overrides.validation() : null)
@@ -283,8 +284,9 @@ public final class ModelLoader {
 	private static void log(String model, long version, int instances, StartupOptimizer.Choice choice,
 			OptimizationReport report, BatchingOptions options) {
 		for (OptimizationReport.Step step : report.steps()) {
-			logger.info("Model '{}' version {} step '{}': {}, representative batches {} ms, speed-up {}× ({})", model,
-					version, step.name(), step.applied() ? "applied" : "not applied",
+			logger.info(
+					"Model '{}' version {} step '{}' (timed {}): {}, representative batches {} ms, speed-up {}× ({})",
+					model, version, step.name(), report.stepsMeasured(), step.applied() ? "applied" : "not applied",
 					String.format("%.1f", step.millis()), String.format("%.2f", step.speedup()), step.note());
 		}
 		logger.info("Model '{}' version {}: {} runner(s), {} intra-op thread(s) each, precision {}, lengths {}, "

@@ -111,13 +111,27 @@ final class StartupOptimizer {
 	 * @param precisionReason why
 	 * @param costModel the batch cost model measured with these settings before (a stored
 	 * plan's), or null
+	 * @param stepsMeasured where and when the steps were timed
+	 * ({@link OptimizationReport#stepsMeasured})
 	 */
 	record Choice(SessionSettings settings, List<OptimizationReport.Step> steps, String precision,
-			String precisionReason, BatchCostModel costModel) {
+			String precisionReason, BatchCostModel costModel, String stepsMeasured) {
+
+		/** Steps timed by this start. */
+		static final String THIS_START = "at this start";
+
+		Choice(SessionSettings settings, List<OptimizationReport.Step> steps, String precision, String precisionReason,
+				BatchCostModel costModel) {
+			this(settings, steps, precision, precisionReason, costModel, THIS_START);
+		}
 
 		Choice(SessionSettings settings, List<OptimizationReport.Step> steps, String precision,
 				String precisionReason) {
 			this(settings, steps, precision, precisionReason, null);
+		}
+
+		Choice measured(String where) {
+			return new Choice(this.settings, this.steps, this.precision, this.precisionReason, this.costModel, where);
 		}
 
 	}

@@ -35,10 +35,8 @@ import org.tensorflow.proto.MetaGraphDef;
  * version again. Beside each plan lies the graph it serves, optimised
  * ({@link PlanGraphs}). A new version with the same files takes its sibling's plan; one
  * with other weights of the same structure ({@link PlanKey#structureOf}) its sibling's
- * decision, once its own outputs pass the step's checks ({@link StartupTuner}).
- *
- * <p>
- * Plans lie beside the versions, or in a directory of their own
+ * decision, once its own outputs pass the step's checks ({@link StartupTuner}). Plans lie
+ * beside the versions, or in a directory of their own
  * ({@code eino.runtime.plan-directory}, as {@code <model>/<version>/}{@value #FILE_NAME})
  * where the repository is read-only, as the model baked into the container image is. A
  * plan that cannot be written costs only the reuse: the version is tuned on every start,
@@ -64,8 +62,9 @@ final class StartupPlans {
 
 		/**
 		 * The decision of {@code sibling}, the plan of another version with the same
-		 * structure, for this version: when its outputs pass the step's checks here
-		 * ({@link StartupTuner}); null when they do not, and the step runs.
+		 * structure (its {@code stepsMeasured} saying which), for this version: when its
+		 * outputs pass the step's checks here ({@link StartupTuner}); null when they do
+		 * not, and the step runs.
 		 */
 		default StartupOptimizer.Choice adopt(Path versionDirectory, Path modelDirectory, ModelDescriptor descriptor,
 				TextTokenizer tokenizer, SessionSettings base, Plan sibling) {
@@ -98,10 +97,24 @@ final class StartupPlans {
 	 * @param structure the key of the version's structure ({@link PlanKey#structureOf}),
 	 * by which another version with other weights takes the decision; null in plans
 	 * stored before it was kept
+	 * @param stepsMeasured where the steps were timed when another version's start timed
+	 * them ({@code on version 5 at …}); null when this version's start did, at
+	 * {@code created}
 	 */
 	record Plan(String key, String created, GraphOptimization optimization, boolean bfloat16, boolean int8,
 			Set<GrapplerPass> skipped, String precision, String reason, List<OptimizationReport.Step> steps,
-			BatchCostModel costModel, Map<String, float[]> int8Ranges, String structure) {
+			BatchCostModel costModel, Map<String, float[]> int8Ranges, String structure, String stepsMeasured) {
+
+		/**
+		 * This plan, of the version in {@code versionDirectory}, as another version of
+		 * the model takes it: saying where its steps were timed.
+		 */
+		Plan takenFrom(Path versionDirectory) {
+			return new Plan(this.key, this.created, this.optimization, this.bfloat16, this.int8, this.skipped,
+					this.precision, this.reason, this.steps, this.costModel, this.int8Ranges, this.structure,
+					(this.stepsMeasured != null) ? this.stepsMeasured
+							: "on version " + versionDirectory.getFileName() + " at " + this.created);
+		}
 
 		SessionSettings settings(SessionSettings base) {
 			SessionSettings settings = base.withOptimization(this.optimization, this.bfloat16);
@@ -159,14 +172,16 @@ final class StartupPlans {
 			if (sibling == null) {
 				return null;
 			}
-			home.store(sibling.plan());
+			Plan taken = sibling.plan().takenFrom(sibling.file().getParent());
+			home.store(taken);
 			PlanGraphs.share(sibling.file().getParent(), home.directory(), key);
-			found = new PlanHome.Found(home.current(), sibling.plan());
+			found = new PlanHome.Found(home.current(), taken);
 		}
 		Plan plan = found.plan();
 		logger.info("Reusing the startup plan of {} ({}, {}): {}", stored, found.file(), plan.created(), plan.reason());
 		return new StartupOptimizer.Choice(plan.settings(base), plan.steps(), plan.precision(),
-				plan.reason() + " (measured " + plan.created() + ", plan reused)", plan.costModel());
+				plan.reason() + " (plan of " + plan.created() + " reused)", plan.costModel(),
+				(plan.stepsMeasured() != null) ? plan.stepsMeasured() : "at the start of " + plan.created());
 	}
 
 	/** The plan another version of the model stores for {@code key}, or null. */
@@ -212,9 +227,8 @@ final class StartupPlans {
 		// The SavedModel as it runs: a sealed version's decrypted copy, not its package.
 		String structure = this.keys.structureOf(versionDirectory, modelDirectory, descriptor, base);
 		PlanHome.Found sibling = inSiblings(home(stored), (home) -> home.findStructure(structure));
-		StartupOptimizer.Choice choice = (sibling != null)
-				? this.optimizer.adopt(versionDirectory, modelDirectory, descriptor, tokenizer, base, sibling.plan())
-				: null;
+		StartupOptimizer.Choice choice = (sibling != null) ? this.optimizer.adopt(versionDirectory, modelDirectory,
+				descriptor, tokenizer, base, sibling.plan().takenFrom(sibling.file().getParent())) : null;
 		if (sibling != null) {
 			logger.info(
 					(choice != null) ? "{} has the structure of {}: its startup decision serves both"
@@ -227,7 +241,8 @@ final class StartupPlans {
 		SessionSettings settings = choice.settings();
 		new PlanHome(home(stored)).store(new Plan(key, Instant.now().toString(), settings.optimization(),
 				settings.bfloat16(), settings.int8(), settings.skipped(), choice.precision(), choice.precisionReason(),
-				choice.steps(), null, settings.int8() ? settings.ranges().asMap() : null, structure));
+				choice.steps(), null, settings.int8() ? settings.ranges().asMap() : null, structure,
+				choice.stepsMeasured().equals(StartupOptimizer.Choice.THIS_START) ? null : choice.stepsMeasured()));
 		return choice;
 	}
 
@@ -242,7 +257,7 @@ final class StartupPlans {
 			PlanHome.write(found.file(),
 					new Plan(plan.key(), plan.created(), plan.optimization(), plan.bfloat16(), plan.int8(),
 							plan.skipped(), plan.precision(), plan.reason(), plan.steps(), costModel, plan.int8Ranges(),
-							plan.structure()));
+							plan.structure(), plan.stepsMeasured()));
 		}
 	}
 

@@ -56,7 +56,7 @@ final class StartupTuner implements StartupPlans.Tuner {
 		String taken = "; decided for a version with the same structure (measured " + sibling.created() + ")";
 		if (settings.equals(imported)) {
 			return new StartupOptimizer.Choice(imported, sibling.steps(), sibling.precision(), sibling.reason() + taken,
-					sibling.costModel());
+					sibling.costModel(), sibling.stepsMeasured());
 		}
 		Path evaluation = OutputComparison.evaluationFile(versionDirectory, modelDirectory, descriptor);
 		Candidate candidate = new Candidate(served(sibling), settings, sibling.precision(), "");
@@ -81,7 +81,7 @@ final class StartupTuner implements StartupPlans.Tuner {
 			}
 			return new StartupOptimizer.Choice(checked.settings(), sibling.steps(), sibling.precision(),
 					sibling.reason() + taken + "; checked on this version: " + agreement.describe(),
-					sibling.costModel());
+					sibling.costModel(), sibling.stepsMeasured());
 		}
 	}
 

@@ -42,7 +42,8 @@ final class TensorModelVersion extends LeasedVersion {
 	private static final Logger logger = LoggerFactory.getLogger(TensorModelVersion.class);
 
 	private static final OptimizationReport NOT_OPTIMISED = new OptimizationReport(List.of(), "fp32",
-			"no text pipeline: the SavedModel runs as stored", List.of(), Double.NaN, Double.NaN, Double.NaN);
+			"no text pipeline: the SavedModel runs as stored", List.of(), Double.NaN, Double.NaN, Double.NaN,
+			"not run");
 
 	private final String model;
 

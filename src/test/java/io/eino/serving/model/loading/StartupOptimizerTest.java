@@ -37,6 +37,9 @@ class StartupOptimizerTest extends DefaultServingContext {
 			.containsExactly(StartupOptimizer.BASELINE, "grappler", "grappler without remapper", "bf16",
 					"bf16 without constant folding", "int8");
 		assertThat((String) steps.get(0).get("note")).contains("noise margin");
+		// This version's own start timed them: now, or when the plan it reuses was
+		// stored.
+		assertThat((String) runtime.get("optimization_steps_timed")).matches("at this start|at the start of 20.*");
 		for (Map<String, Object> candidate : steps.subList(1, steps.size())) {
 			assertThat((String) candidate.get("note"))
 				.containsPattern("speed-up \\d\\.\\d\\d× \\(\\d\\.\\d\\d–\\d\\.\\d\\d× in [37] rounds");

@@ -105,7 +105,10 @@ class StartupPlansTest {
 		assertThat(reused.settings()).isEqualTo(first.settings()).isEqualTo(CHOSEN);
 		assertThat(reused.precision()).isEqualTo("bf16");
 		assertThat(reused.steps()).isEqualTo(first.steps());
-		assertThat(reused.precisionReason()).contains("plan reused");
+		assertThat(reused.precisionReason()).contains("reused");
+		// The report says its timings are the earlier start's, not this one's.
+		assertThat(first.stepsMeasured()).isEqualTo("at this start");
+		assertThat(reused.stepsMeasured()).startsWith("at the start of 20");
 		assertThat(reused.costModel()).isEqualTo(new BatchCostModel(6e6, 2e3, 5e4));
 		assertThat(this.tuned).hasSize(1);
 	}
@@ -126,6 +129,7 @@ class StartupPlansTest {
 		StartupOptimizer.Choice reused = this.plans.reuse(copy, key, BASE);
 		assertThat(reused).isNotNull();
 		assertThat(reused.settings()).isEqualTo(CHOSEN);
+		assertThat(reused.stepsMeasured()).startsWith("on version " + this.version.getFileName() + " at 20");
 		assertThat(copy.resolve(StartupPlans.FILE_NAME)).isRegularFile();
 		// The same files and settings serve the same optimised graph.
 		assertThat(this.plans.graph(copy, key)).isNotNull()
@@ -152,7 +156,8 @@ class StartupPlansTest {
 		assertThat(key).isNotEqualTo(key(BASE));
 		ActivationRanges ranges = new ActivationRanges(Map.of("encoder/LayerNorm", new float[] { 2.5f }));
 		SessionSettings checked = CHOSEN.withInt8(ranges);
-		this.adoption = new StartupOptimizer.Choice(checked, List.of(), "int8", "int8 served; checked on this version");
+		this.adoption = new StartupOptimizer.Choice(checked, List.of(), "int8", "int8 served; checked on this version",
+				null, "on version 3 at 2026-12-07T17:20:07Z");
 		StartupOptimizer.Choice choice = this.plans.tune(retrained, key, this.model, retrained, DESCRIPTOR, null, BASE);
 		assertThat(choice.settings()).isEqualTo(checked);
 		assertThat(this.tuned).containsExactly(this.version);
@@ -160,11 +165,15 @@ class StartupPlansTest {
 		assertThat(this.offered).singleElement().satisfies((plan) -> {
 			assertThat(plan.key()).isEqualTo(key(BASE));
 			assertThat(plan.settings(BASE)).isEqualTo(CHOSEN);
+			// Its steps were timed on the sibling, and what takes it can say so.
+			assertThat(plan.stepsMeasured()).startsWith("on version " + this.version.getFileName() + " at 20");
 		});
 		StartupOptimizer.Choice reused = this.plans.reuse(retrained, key, BASE);
 		assertThat(reused.settings()).isEqualTo(checked);
 		assertThat(reused.settings().ranges().of("encoder/LayerNorm")).containsExactly(2.5f);
 		assertThat(reused.precisionReason()).contains("checked on this version");
+		// The report says whose timings they are, after a restart too.
+		assertThat(reused.stepsMeasured()).isEqualTo("on version 3 at 2026-12-07T17:20:07Z");
 	}
 
 	/**

@@ -67,7 +67,7 @@ class StartupTunerTest {
 				new OptimizationReport.Step("bf16", true, 95, 1.51, "served"));
 		StartupPlans.Plan plan = new StartupPlans.Plan("sibling", "2026-12-07T17:20:07Z", GraphOptimization.DEFAULT,
 				true, false, Set.of(), "bf16", "bf16 served, 1.51× faster than the graph as imported", steps, costs,
-				null, "structure");
+				null, "structure", "on version 3 at 2026-12-07T17:20:07Z");
 		try (TextTokenizer tokenizer = TextTokenizer.load(retrained.resolve(descriptor.tokenizer()),
 				descriptor.maxTokens(), descriptor.overflow())) {
 			StartupOptimizer.Choice choice = new StartupTuner(GraphOptimization.DEFAULT, Precision.AUTO)
@@ -77,6 +77,7 @@ class StartupTunerTest {
 			assertThat(choice.precision()).isEqualTo("bf16");
 			assertThat(choice.steps()).isEqualTo(steps);
 			assertThat(choice.costModel()).isEqualTo(costs);
+			assertThat(choice.stepsMeasured()).isEqualTo("on version 3 at 2026-12-07T17:20:07Z");
 			assertThat(choice.precisionReason()).startsWith(plan.reason())
 				.contains("decided for a version with the same structure (measured 2026-12-07T17:20:07Z)",
 						"checked on this version: labels agree on", "of 212 texts");
