@@ -130,10 +130,6 @@ final class StartupOptimizer {
 			this(settings, steps, precision, precisionReason, null);
 		}
 
-		Choice measured(String where) {
-			return new Choice(this.settings, this.steps, this.precision, this.precisionReason, this.costModel, where);
-		}
-
 	}
 
 	/** The candidates this configuration and CPU allow, the baseline not included. */

@@ -53,7 +53,8 @@ final class StartupTuner implements StartupPlans.Tuner {
 			TextTokenizer tokenizer, SessionSettings base, StartupPlans.Plan sibling) {
 		SessionSettings imported = base.withOptimization(GraphOptimization.NONE, false);
 		SessionSettings settings = sibling.settings(base);
-		String taken = "; decided for a version with the same structure (measured " + sibling.created() + ")";
+		String taken = "; decided for a version with the same structure (timed "
+				+ ((sibling.stepsMeasured() != null) ? sibling.stepsMeasured() : sibling.created()) + ")";
 		if (settings.equals(imported)) {
 			return new StartupOptimizer.Choice(imported, sibling.steps(), sibling.precision(), sibling.reason() + taken,
 					sibling.costModel(), sibling.stepsMeasured());

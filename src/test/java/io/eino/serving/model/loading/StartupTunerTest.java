@@ -79,7 +79,7 @@ class StartupTunerTest {
 			assertThat(choice.costModel()).isEqualTo(costs);
 			assertThat(choice.stepsMeasured()).isEqualTo("on version 3 at 2026-12-07T17:20:07Z");
 			assertThat(choice.precisionReason()).startsWith(plan.reason())
-				.contains("decided for a version with the same structure (measured 2026-12-07T17:20:07Z)",
+				.contains("decided for a version with the same structure (timed on version 3 at 2026-12-07T17:20:07Z)",
 						"checked on this version: labels agree on", "of 212 texts");
 		}
 	}
