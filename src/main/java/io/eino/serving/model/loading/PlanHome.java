@@ -76,12 +76,9 @@ record PlanHome(Path directory) {
 	 * ({@link PlanKey#structureOf}), the newest first, or null.
 	 */
 	Found findStructure(String structure) {
-		try (Stream<Path> files = Files.list(this.directory)) {
-			for (Path file : files.filter((file) -> file.getFileName().toString().startsWith("startup-plan"))
-				.filter((file) -> file.getFileName().toString().endsWith(".json"))
-				.sorted(Comparator.comparing(PlanHome::modified).reversed())
-				.toList()) {
-				StartupPlans.Plan plan = read(file);
+		try {
+			for (Path file : newestFirst("startup-plan")) {
+				StartupPlans.Plan plan = file.getFileName().toString().endsWith(".json") ? read(file) : null;
 				if (plan != null && structure.equals(plan.structure())) {
 					return new Found(file, plan);
 				}
@@ -128,10 +125,8 @@ record PlanHome(Path directory) {
 
 	/** The earlier plans beyond the newest {@value #KEPT}, with their graphs, go. */
 	private void prune() {
-		try (Stream<Path> files = Files.list(this.directory)) {
-			List<Path> earlier = files.filter((file) -> file.getFileName().toString().startsWith("startup-plan-"))
-				.sorted(Comparator.comparing(PlanHome::modified).reversed())
-				.toList();
+		try {
+			List<Path> earlier = newestFirst("startup-plan-");
 			for (Path file : earlier.subList(Math.min(earlier.size(), KEPT - 1), earlier.size())) {
 				StartupPlans.Plan plan = read(file);
 				Files.deleteIfExists(file);
@@ -142,6 +137,15 @@ record PlanHome(Path directory) {
 		}
 		catch (IOException ex) {
 			logger.debug("Could not prune the startup plans of {}: {}", this.directory, ex.getMessage());
+		}
+	}
+
+	/** The files here whose names start with {@code prefix}, the newest first. */
+	private List<Path> newestFirst(String prefix) throws IOException {
+		try (Stream<Path> files = Files.list(this.directory)) {
+			return files.filter((file) -> file.getFileName().toString().startsWith(prefix))
+				.sorted(Comparator.comparing(PlanHome::modified).reversed())
+				.toList();
 		}
 	}
 
