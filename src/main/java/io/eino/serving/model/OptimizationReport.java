@@ -35,12 +35,23 @@ public record OptimizationReport(List<Step> steps, String precision, String prec
 	 * @param note what was checked or why it was left out
 	 * @param profile where the reference batch's run spent its time with it, by op type
 	 * (TensorFlow's step trace); null when the step did not run
+	 * @param faster whether its timings let it serve: faster than the graph as imported
+	 * by the noise margin (a reduced precision also by the least speed-up it must pay),
+	 * whatever its outputs; what another version with the same structure may serve once
+	 * its own outputs pass
 	 */
-	public record Step(String name, boolean applied, double millis, double speedup, String note, OpProfile profile) {
+	public record Step(String name, boolean applied, double millis, double speedup, String note, OpProfile profile,
+			boolean faster) {
 
-		/** A step that did not run. */
+		/** A step that did not run, or that serves ({@code applied}: it was faster). */
 		public Step(String name, boolean applied, double millis, double speedup, String note) {
-			this(name, applied, millis, speedup, note, null);
+			this(name, applied, millis, speedup, note, null, applied);
+		}
+
+		/** This step as served, or not, on another version, with what it found there. */
+		public Step on(boolean applied, String found) {
+			return new Step(this.name, applied, this.millis, this.speedup,
+					(found != null) ? this.note + "; on this version: " + found : this.note, this.profile, this.faster);
 		}
 
 	}

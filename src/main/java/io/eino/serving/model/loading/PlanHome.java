@@ -10,6 +10,7 @@ import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -29,7 +30,14 @@ record PlanHome(Path directory) {
 
 	private static final Logger logger = LoggerFactory.getLogger(PlanHome.class);
 
-	private static final JsonMapper JSON = JsonMapper.builder().build();
+	/**
+	 * Reads a value a plan stored by an earlier build lacks as Java's default (a step's
+	 * {@code faster}: false), so that its file is still found, moved and pruned with its
+	 * graph.
+	 */
+	private static final JsonMapper JSON = JsonMapper.builder()
+		.disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+		.build();
 
 	/**
 	 * Whether a file of a version's directory is the startup step's own (a plan, an

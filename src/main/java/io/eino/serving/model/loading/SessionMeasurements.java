@@ -136,6 +136,11 @@ final class SessionMeasurements implements StartupMeasurements, AutoCloseable {
 	}
 
 	@Override
+	public Candidate calibrated(Candidate candidate) {
+		return calibrated(List.of(candidate)).get(0);
+	}
+
+	@Override
 	public double[] round(List<Candidate> candidates) {
 		double[] millis = new double[candidates.size() + 2];
 		millis[0] = time(this.baseline);

@@ -40,6 +40,14 @@ interface StartupMeasurements {
 	 */
 	double[] round(List<Candidate> candidates);
 
+	/**
+	 * The candidate as it is checked and served: an int8 one calibrated on this version's
+	 * activations ({@link SessionMeasurements#calibrated}); as it is here.
+	 */
+	default Candidate calibrated(Candidate candidate) {
+		return candidate;
+	}
+
 	/** How the candidate's outputs compare with the graph as imported's. */
 	OutputComparison.Agreement compare(Candidate candidate);
 

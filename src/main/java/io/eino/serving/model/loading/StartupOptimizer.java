@@ -210,7 +210,7 @@ final class StartupOptimizer {
 			else if (!speed.faster()) {
 				verdicts.put(candidate, "not served: not faster than the graph as imported by the noise margin");
 			}
-			else if (candidate.reduced() && speed.speedup() < MIN_REDUCED_SPEEDUP) {
+			else if (!fastEnough(candidate, speed)) {
 				verdicts.put(candidate,
 						"not served: reduced precision must be at least " + MIN_REDUCED_SPEEDUP + "× faster");
 			}
@@ -230,13 +230,12 @@ final class StartupOptimizer {
 			}
 		}
 		List<OptimizationReport.Step> steps = new ArrayList<>();
-		steps
-			.add(new OptimizationReport.Step(BASELINE, chosen == null, SpeedComparison.median(first), 1.0,
-					String.format(Locale.ROOT,
-							"the graph as imported, timed first and last in each of %d rounds; their spread sets a "
-									+ "noise margin of %.1f %%",
-							rounds.size(), 100 * margin),
-					measurements.profile(null)));
+		steps.add(new OptimizationReport.Step(BASELINE, chosen == null, SpeedComparison.median(first), 1.0,
+				String.format(Locale.ROOT,
+						"the graph as imported, timed first and last in each of %d rounds; their spread sets a "
+								+ "noise margin of %.1f %%",
+						rounds.size(), 100 * margin),
+				measurements.profile(null), false));
 		for (Candidate candidate : candidates) {
 			if (failed.containsKey(candidate)) {
 				steps.add(new OptimizationReport.Step(candidate.name(), false, Double.NaN, Double.NaN,
@@ -249,7 +248,8 @@ final class StartupOptimizer {
 			steps.add(new OptimizationReport.Step(candidate.name(), candidate == chosen, millis, speed.speedup(),
 					(rewrites.isEmpty() ? "" : rewrites + "; then ") + candidate.what() + "; speed-up "
 							+ speed.describe() + "; " + verdicts.get(candidate),
-					dropped.containsKey(candidate) ? profiles.get(candidate) : measurements.profile(candidate)));
+					dropped.containsKey(candidate) ? profiles.get(candidate) : measurements.profile(candidate),
+					!dropped.containsKey(candidate) && fastEnough(candidate, speed)));
 		}
 		for (Candidate candidate : timed) {
 			if (candidate != chosen && !dropped.containsKey(candidate)) {
@@ -262,6 +262,11 @@ final class StartupOptimizer {
 		}
 		return new Choice(chosen.settings(), steps, chosen.precision(),
 				chosen.name() + " served, " + speeds.get(chosen).describe() + " faster than the graph as imported");
+	}
+
+	/** Faster than the noise margin, and a reduced precision by the least it must pay. */
+	private static boolean fastEnough(Candidate candidate, SpeedComparison speed) {
+		return speed.faster() && (!candidate.reduced() || speed.speedup() >= MIN_REDUCED_SPEEDUP);
 	}
 
 	/** Why the candidate's outputs are not good enough, or null when they are. */

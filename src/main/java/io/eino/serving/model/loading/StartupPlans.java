@@ -61,10 +61,12 @@ final class StartupPlans {
 				TextTokenizer tokenizer, SessionSettings base);
 
 		/**
-		 * The decision of {@code sibling}, the plan of another version with the same
-		 * structure (its {@code stepsMeasured} saying which), for this version: when its
-		 * outputs pass the step's checks here ({@link StartupTuner}); null when they do
-		 * not, and the step runs.
+		 * The decision {@code sibling}'s timings give for this version, {@code sibling}
+		 * being the plan of another version with the same structure (its
+		 * {@code stepsMeasured} saying which): the first candidate they found fast enough
+		 * whose outputs pass the step's checks here, the sibling's own first
+		 * ({@link StartupTuner}); null when this version cannot be decided so (it has no
+		 * texts to check the sibling's reduced precision on), and the step runs.
 		 */
 		default StartupOptimizer.Choice adopt(Path versionDirectory, Path modelDirectory, ModelDescriptor descriptor,
 				TextTokenizer tokenizer, SessionSettings base, Plan sibling) {
@@ -231,9 +233,9 @@ final class StartupPlans {
 				descriptor, tokenizer, base, sibling.plan().takenFrom(sibling.file().getParent())) : null;
 		if (sibling != null) {
 			logger.info(
-					(choice != null) ? "{} has the structure of {}: its startup decision serves both"
-							: "{} has the structure of {}, but its startup decision fails the checks here: tuning",
-					stored, sibling.file().getParent());
+					(choice != null) ? "{} has the structure of {}: decided on its timings, {} served"
+							: "{} has the structure of {}, but no evaluation texts to check its decision on: tuning",
+					stored, sibling.file().getParent(), (choice != null) ? choice.precision() : null);
 		}
 		if (choice == null) {
 			choice = this.optimizer.choose(versionDirectory, modelDirectory, descriptor, tokenizer, base);

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.eino.serving.batching.BatchCostModel;
 import io.eino.serving.graph.GraphOptimization;
 import io.eino.serving.graph.Precision;
 import io.eino.serving.model.OptimizationReport;
@@ -213,6 +214,99 @@ class StartupDecisionTest {
 		assertThat(choice.settings()).isEqualTo(IMPORTED);
 		assertThat(step(choice, "int8").note()).contains("not tried: int8 needs a graph that can be frozen");
 		assertThat(step(choice, "int8").millis()).isNaN();
+	}
+
+	@Test
+	void aVersionWhoseWeightsFailItsSiblingsPrecisionTakesTheNextItsTimingsFoundFaster() {
+		StartupPlans.Plan sibling = plan(StartupOptimizer.choose(IMPORTED, this.candidates,
+				fake(0.01, 90, 80, 60, 70, 50).agreement("int8", CLOSE)));
+		assertThat(sibling.precision()).isEqualTo("int8");
+		assertThat(sibling.steps()).filteredOn(OptimizationReport.Step::faster)
+			.extracting(OptimizationReport.Step::name)
+			.containsExactlyInAnyOrder("grappler", "grappler without remapper", "bf16", "bf16 without constant folding",
+					"int8");
+		List<Candidate> ladder = StartupTuner.ladder(sibling, BASE, this.candidates, true);
+		assertThat(ladder).extracting(Candidate::name)
+			.containsExactly("int8", "bf16", "bf16 without constant folding", "grappler without remapper", "grappler");
+
+		// The new version's weights: int8 moves its labels, bf16 does not.
+		Fake version = new Fake(100, 0.01).agreement("int8", CHANGED);
+		StartupOptimizer.Choice choice = StartupTuner.decide(IMPORTED, sibling, ladder, version, "; taken");
+		assertThat(choice.settings()).isEqualTo(candidate("bf16").settings());
+		assertThat(choice.precision()).isEqualTo("bf16");
+		assertThat(choice.precisionReason()).startsWith("bf16 served, 1.67× faster than the graph as imported; taken")
+			.contains("; taken; int8 failed here; checked on this version: labels agree on 100.0 % of 212 texts");
+		// Nothing timed: only the outputs were checked, the sibling's choice first.
+		assertThat(version.round).isZero();
+		assertThat(version.compared).containsExactly("int8", "bf16");
+		assertThat(version.released).containsExactly("int8", "bf16");
+		assertThat(choice.steps()).filteredOn(OptimizationReport.Step::applied)
+			.extracting(OptimizationReport.Step::name)
+			.containsExactly("bf16");
+		assertThat(step(choice, "int8").note()).contains("on this version: not served: fails the accuracy gate");
+		assertThat(step(choice, "bf16").note()).contains("on this version: served: labels agree");
+		// The cost model was measured with int8: the warm-up measures bf16's own.
+		assertThat(choice.costModel()).isNull();
+		assertThat(choice.stepsMeasured()).isEqualTo(sibling.stepsMeasured());
+	}
+
+	@Test
+	void aVersionThatPassesItsSiblingsPrecisionServesItAfterOneCheck() {
+		StartupPlans.Plan sibling = plan(StartupOptimizer.choose(IMPORTED, this.candidates,
+				fake(0.01, 90, 80, 60, 70, 50).agreement("int8", CLOSE)));
+		Fake version = new Fake(100, 0.01).agreement("int8", CLOSE);
+		StartupOptimizer.Choice choice = StartupTuner.decide(IMPORTED, sibling,
+				StartupTuner.ladder(sibling, BASE, this.candidates, true), version, "; taken");
+		assertThat(choice.settings()).isEqualTo(sibling.settings(BASE));
+		assertThat(choice.precision()).isEqualTo("int8");
+		assertThat(choice.precisionReason()).startsWith(sibling.reason() + "; taken; checked on this version");
+		assertThat(choice.costModel()).isEqualTo(sibling.costModel());
+		assertThat(version.compared).containsExactly("int8");
+	}
+
+	@Test
+	void aVersionThatPassesNoneOfItsSiblingsCandidatesServesTheGraphAsImported() {
+		// The sibling served the remapper-free rewrite; the other rewrite was slower.
+		StartupPlans.Plan sibling = plan(
+				StartupOptimizer.choose(IMPORTED, this.candidates.subList(0, 2), fake(0.01, 130, 80)));
+		assertThat(sibling.precision()).isEqualTo("fp32");
+		List<Candidate> ladder = StartupTuner.ladder(sibling, BASE, this.candidates, true);
+		assertThat(ladder).extracting(Candidate::name).containsExactly("grappler without remapper");
+		Fake version = new Fake(100, 0.01).agreement("grappler without remapper", CLOSE);
+		StartupOptimizer.Choice choice = StartupTuner.decide(IMPORTED, sibling, ladder, version, "; taken");
+		assertThat(choice.settings()).isEqualTo(IMPORTED);
+		assertThat(choice.precision()).isEqualTo("fp32");
+		assertThat(choice.precisionReason()).startsWith("fp32 as imported: no candidate its timings found faster")
+			.endsWith("; grappler without remapper failed here");
+		assertThat(step(choice, StartupOptimizer.BASELINE).applied()).isTrue();
+		assertThat(step(choice, "grappler without remapper").note())
+			.contains("on this version: not served: it changes the outputs");
+		assertThat(version.round).isZero();
+	}
+
+	@Test
+	void withoutTextsToCheckThemOnReducedPrecisionsLeaveTheLadder() {
+		StartupPlans.Plan sibling = plan(StartupOptimizer.choose(IMPORTED, this.candidates,
+				fake(0.01, 90, 80, 60, 70, 50).agreement("int8", CLOSE)));
+		List<Candidate> ladder = StartupTuner.ladder(sibling, BASE, this.candidates, false);
+		assertThat(ladder).extracting(Candidate::name).containsExactly("grappler without remapper", "grappler");
+		// The first fp32 rewrite that passes serves, as fp32, with no cost model of
+		// int8's.
+		Fake version = new Fake(100, 0.01).agreement("grappler without remapper", CHANGED);
+		StartupOptimizer.Choice choice = StartupTuner.decide(IMPORTED, sibling, ladder, version, "; taken");
+		assertThat(choice.settings()).isEqualTo(candidate("grappler").settings());
+		assertThat(choice.precision()).isEqualTo("fp32");
+		assertThat(choice.precisionReason()).startsWith("grappler served, 1.11× faster than the graph as imported")
+			.contains("grappler without remapper failed here");
+		assertThat(choice.costModel()).isNull();
+	}
+
+	/** The plan the step stores for {@code choice}, as {@link StartupPlans} does. */
+	private static StartupPlans.Plan plan(StartupOptimizer.Choice choice) {
+		SessionSettings settings = choice.settings();
+		return new StartupPlans.Plan("key", "2026-12-07T21:00:00Z", settings.optimization(), settings.bfloat16(),
+				settings.int8(), settings.skipped(), choice.precision(), choice.precisionReason(), choice.steps(),
+				new BatchCostModel(6e6, 2e4, 5e4), null, "structure", "on version 5 at 2026-12-07T21:00:00Z");
 	}
 
 	/**

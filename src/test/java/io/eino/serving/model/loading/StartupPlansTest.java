@@ -95,6 +95,25 @@ class StartupPlansTest {
 	}
 
 	@Test
+	void aPlanAnEarlierBuildStoredIsStillReadSoThatItIsMovedAndPrunedWithItsGraph() throws IOException {
+		// Without the steps' "faster", which plans gained later.
+		Path file = Files.writeString(this.version.resolve(StartupPlans.FILE_NAME), """
+				{"key": "earlier", "created": "2026-12-06T10:00:00Z", "optimization": "DEFAULT",
+				 "bfloat16": true, "int8": false, "skipped": [], "precision": "bf16", "reason": "bf16 served",
+				 "steps": [{"name": "bf16", "applied": true, "millis": 95.0, "speedup": 1.5, "note": "served"}]}
+				""");
+		StartupPlans.Plan plan = PlanHome.read(file);
+		assertThat(plan).isNotNull();
+		assertThat(plan.key()).isEqualTo("earlier");
+		assertThat(plan.steps()).singleElement().satisfies((step) -> {
+			assertThat(step.applied()).isTrue();
+			assertThat(step.faster()).isFalse();
+		});
+		tune();
+		assertThat(new PlanHome(this.version).earlier("earlier")).isRegularFile();
+	}
+
+	@Test
 	void aStoredPlanIsReusedForTheSameContentAndSettings() {
 		StartupOptimizer.Choice first = tune();
 		assertThat(this.tuned).hasSize(1);

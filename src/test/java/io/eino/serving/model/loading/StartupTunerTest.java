@@ -31,6 +31,7 @@ import org.tensorflow.proto.SavedModel;
 import org.tensorflow.proto.TensorProto;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * A new version of the default model with other weights (its classifier retrained, here
@@ -75,7 +76,9 @@ class StartupTunerTest {
 			assertThat(choice).isNotNull();
 			assertThat(choice.settings()).isEqualTo(plan.settings(BASE));
 			assertThat(choice.precision()).isEqualTo("bf16");
-			assertThat(choice.steps()).isEqualTo(steps);
+			assertThat(choice.steps()).extracting(OptimizationReport.Step::name, OptimizationReport.Step::applied)
+				.containsExactly(tuple(StartupOptimizer.BASELINE, false), tuple("bf16", true));
+			assertThat(choice.steps().get(1).note()).startsWith("served; on this version: served: labels agree on");
 			assertThat(choice.costModel()).isEqualTo(costs);
 			assertThat(choice.stepsMeasured()).isEqualTo("on version 3 at 2026-12-07T17:20:07Z");
 			assertThat(choice.precisionReason()).startsWith(plan.reason())
