@@ -1,5 +1,6 @@
 package io.eino.serving.api;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
@@ -9,6 +10,8 @@ import io.eino.serving.error.ErrorMetrics;
 import io.eino.serving.error.Failure;
 import io.eino.serving.inference.InferenceService;
 import io.eino.serving.inference.ResolvedRequest;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import reactor.core.publisher.Mono;
 
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -51,16 +54,23 @@ class AdmissionDoor implements WebFilter, Ordered {
 
 	private final RequestMappingHandlerMapping routes;
 
+	private final RefusalHold holds = new RefusalHold(System::nanoTime);
+
+	private final Counter held;
+
 	/**
 	 * @param routes the controllers' routes, which say whether a request is an inference
 	 * and of which model and version
 	 */
 	AdmissionDoor(InferenceService inference, ClientResolver clients, ErrorMetrics errors,
-			@Qualifier("requestMappingHandlerMapping") RequestMappingHandlerMapping routes) {
+			@Qualifier("requestMappingHandlerMapping") RequestMappingHandlerMapping routes, MeterRegistry meters) {
 		this.inference = inference;
 		this.clients = clients;
 		this.errors = errors;
 		this.routes = routes;
+		this.held = Counter.builder("eino.admission.refusals.held")
+			.description("Refusals at the door held until the Retry-After of the client's previous refusal had passed")
+			.register(meters);
 	}
 
 	/** After the connection filter, before everything else. */
@@ -115,22 +125,29 @@ class AdmissionDoor implements WebFilter, Ordered {
 				this.inference.checkDoor(request, client);
 			}
 			catch (BatchingException.Overloaded ex) {
-				return refuse(exchange, ex);
+				return refuse(exchange, client, ex);
 			}
 			exchange.getAttributes().put(Resolutions.ATTRIBUTE, request);
 			return chain.filter(exchange);
 		}, ResolvedRequest::release);
 	}
 
-	private Mono<Void> refuse(ServerWebExchange exchange, BatchingException.Overloaded overloaded) {
+	/**
+	 * The 503, its body drained unread; held first when the client comes back before its
+	 * last refusal's {@code Retry-After} ({@link RefusalHold}).
+	 */
+	private Mono<Void> refuse(ServerWebExchange exchange, String client, BatchingException.Overloaded overloaded) {
 		Failure failure = Failure.of(overloaded);
 		this.errors.count(failure);
 		HttpHeaders headers = new HttpHeaders();
 		headers.set(HttpHeaders.RETRY_AFTER, Long.toString(overloaded.retryAfter().toSeconds()));
-		return exchange.getRequest()
-			.getBody()
-			.doOnNext(DataBufferUtils::release)
-			.then(ProblemHandler.write(exchange, failure, headers));
+		Duration hold = this.holds.hold(client, Duration.ofSeconds(overloaded.retryAfter().toSeconds()));
+		Mono<Void> drained = exchange.getRequest().getBody().doOnNext(DataBufferUtils::release).then();
+		if (!hold.isZero()) {
+			this.held.increment();
+			drained = drained.then(Mono.delay(hold)).then();
+		}
+		return drained.then(ProblemHandler.write(exchange, failure, headers));
 	}
 
 }
