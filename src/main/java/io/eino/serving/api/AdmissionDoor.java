@@ -69,7 +69,8 @@ class AdmissionDoor implements WebFilter, Ordered {
 		this.errors = errors;
 		this.routes = routes;
 		this.held = Counter.builder("eino.admission.refusals.held")
-			.description("Refusals at the door held until the Retry-After of the client's previous refusal had passed")
+			.description(
+					"Refusals at the door held a moment: the client came back before its last refusal's Retry-After")
 			.register(meters);
 	}
 
@@ -133,21 +134,23 @@ class AdmissionDoor implements WebFilter, Ordered {
 	}
 
 	/**
-	 * The 503, its body drained unread; held first when the client comes back before its
-	 * last refusal's {@code Retry-After} ({@link RefusalHold}).
+	 * The 503, its body drained unread; held a moment first when the client comes back
+	 * before its last refusal's {@code Retry-After} ({@link RefusalHold}).
 	 */
 	private Mono<Void> refuse(ServerWebExchange exchange, String client, BatchingException.Overloaded overloaded) {
 		Failure failure = Failure.of(overloaded);
 		this.errors.count(failure);
 		HttpHeaders headers = new HttpHeaders();
 		headers.set(HttpHeaders.RETRY_AFTER, Long.toString(overloaded.retryAfter().toSeconds()));
-		Duration hold = this.holds.hold(client, Duration.ofSeconds(overloaded.retryAfter().toSeconds()));
+		RefusalHold.Held hold = this.holds.hold(client, Duration.ofSeconds(overloaded.retryAfter().toSeconds()));
 		Mono<Void> drained = exchange.getRequest().getBody().doOnNext(DataBufferUtils::release).then();
-		if (!hold.isZero()) {
-			this.held.increment();
-			drained = drained.then(Mono.delay(hold)).then();
+		if (hold == null) {
+			return drained.then(ProblemHandler.write(exchange, failure, headers));
 		}
-		return drained.then(ProblemHandler.write(exchange, failure, headers));
+		this.held.increment();
+		return drained.then(Mono.delay(hold.duration()))
+			.then(ProblemHandler.write(exchange, failure, headers))
+			.doFinally((signal) -> hold.release().run());
 	}
 
 }
