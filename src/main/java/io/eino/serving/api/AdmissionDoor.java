@@ -141,8 +141,9 @@ class AdmissionDoor implements WebFilter, Ordered {
 		Failure failure = Failure.of(overloaded);
 		this.errors.count(failure);
 		HttpHeaders headers = new HttpHeaders();
-		headers.set(HttpHeaders.RETRY_AFTER, Long.toString(overloaded.retryAfter().toSeconds()));
-		RefusalHold.Held hold = this.holds.hold(client, Duration.ofSeconds(overloaded.retryAfter().toSeconds()));
+		long retryAfter = overloaded.retryAfter().toSeconds();
+		headers.set(HttpHeaders.RETRY_AFTER, Long.toString(retryAfter));
+		RefusalHold.Held hold = this.holds.hold(client, Duration.ofSeconds(retryAfter));
 		Mono<Void> drained = exchange.getRequest().getBody().doOnNext(DataBufferUtils::release).then();
 		if (hold == null) {
 			return drained.then(ProblemHandler.write(exchange, failure, headers));

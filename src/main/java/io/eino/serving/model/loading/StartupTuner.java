@@ -3,7 +3,6 @@ package io.eino.serving.model.loading;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -116,15 +115,15 @@ final class StartupTuner implements StartupPlans.Tuner {
 	 */
 	static StartupOptimizer.Choice decide(SessionSettings imported, StartupPlans.Plan sibling, List<Candidate> ladder,
 			StartupMeasurements measurements, String taken) {
-		Map<String, String> found = new HashMap<>();
-		List<String> failed = new ArrayList<>();
+		// What each check found, in the order checked: every one before the served one
+		// failed.
+		Map<String, String> found = new LinkedHashMap<>();
 		for (Candidate candidate : ladder) {
 			Candidate checked = measurements.calibrated(candidate);
 			String failure = measurements.open(checked);
 			if (failure != null) {
 				logger.info("{} cannot run here: {}", checked.name(), failure);
 				found.put(checked.name(), "not served: cannot run: " + failure);
-				failed.add(checked.name());
 				continue;
 			}
 			OutputComparison.Agreement agreement = measurements.compare(checked);
@@ -133,9 +132,9 @@ final class StartupTuner implements StartupPlans.Tuner {
 			if (gate != null) {
 				logger.info("{} on this version: {}: {}", checked.name(), gate, agreement.describe());
 				found.put(checked.name(), "not served: " + gate + ": " + agreement.describe());
-				failed.add(checked.name());
 				continue;
 			}
+			String failedHere = failedHere(found);
 			found.put(checked.name(), "served: " + agreement.describe());
 			List<OptimizationReport.Step> steps = on(sibling, checked.name(), found);
 			if (checked.name().equals(served(sibling))) {
@@ -148,17 +147,21 @@ final class StartupTuner implements StartupPlans.Tuner {
 				.findFirst()
 				.map(OptimizationReport.Step::speedup)
 				.orElse(Double.NaN);
-			String before = failed.isEmpty() ? "" : "; " + String.join(", ", failed) + " failed here";
 			return new StartupOptimizer.Choice(checked.settings(), steps, checked.precision(),
 					String.format(Locale.ROOT,
 							"%s served, %.2f× faster than the graph as imported%s%s; checked on this version: %s",
-							checked.name(), speedup, taken, before, agreement.describe()),
+							checked.name(), speedup, taken, failedHere, agreement.describe()),
 					null, sibling.stepsMeasured());
 		}
 		return new StartupOptimizer.Choice(imported, on(sibling, StartupOptimizer.BASELINE, found), "fp32",
 				"fp32 as imported: no candidate its timings found faster passed its check here" + taken
-						+ (failed.isEmpty() ? "" : "; " + String.join(", ", failed) + " failed here"),
+						+ failedHere(found),
 				null, sibling.stepsMeasured());
+	}
+
+	/** For a reason: the candidates checked here, all of which failed; or empty. */
+	private static String failedHere(Map<String, String> found) {
+		return found.isEmpty() ? "" : "; " + String.join(", ", found.keySet()) + " failed here";
 	}
 
 	/** The sibling's steps as they serve this version, with what its checks found. */
